@@ -1,0 +1,673 @@
+//! The Central Station's HTTP API as the app (and the CLI) speaks it.
+//!
+//! Every error body is an [`ApiError`]: a stable `code` that clients switch
+//! on and a `message` a technician can act on.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Error body of every non-2xx response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable identifier, snake_case (`unknown_device`, `rate_limited`, …).
+    pub code: String,
+    /// What happened and what to do next.
+    pub message: String,
+}
+
+/// What a signed-in account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Pairs and re-provisions monitors.
+    Technician,
+    /// Manages accounts and the device registry; de-provisions monitors.
+    Administrator,
+}
+
+impl Role {
+    /// The wire and database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Technician => "technician",
+            Role::Administrator => "administrator",
+        }
+    }
+
+    /// Reads the wire and database spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "technician" => Some(Role::Technician),
+            "administrator" => Some(Role::Administrator),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /api/auth/login`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    /// Account name.
+    pub username: String,
+    /// Password, sent only over TLS and never stored in clear.
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `POST /api/auth/refresh` and `POST /api/auth/logout`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    /// The refresh token from the last [`Session`].
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshRequest { refresh_token: <redacted> }")
+    }
+}
+
+/// Who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// Account name.
+    pub username: String,
+    /// Name to show.
+    pub display_name: String,
+    /// What the account may do.
+    pub role: Role,
+}
+
+/// Answer to login and refresh: a short-lived access token and a longer-lived
+/// refresh token.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// Bearer token for API calls.
+    pub access_token: String,
+    /// When the access token stops working.
+    #[serde(with = "crate::timestamp")]
+    pub access_expires_at: OffsetDateTime,
+    /// Exchanged for a new session at `POST /api/auth/refresh`; one use.
+    pub refresh_token: String,
+    /// When the refresh token stops working.
+    #[serde(with = "crate::timestamp")]
+    pub refresh_expires_at: OffsetDateTime,
+    /// Who signed in.
+    pub account: Account,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("access_token", &"<redacted>")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_token", &"<redacted>")
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
+/// `POST /api/auth/step-up`: the password again, for a confirmation token.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepUpRequest {
+    /// The signed-in technician's password, re-entered.
+    pub password: String,
+}
+
+impl std::fmt::Debug for StepUpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepUpRequest { password: <redacted> }")
+    }
+}
+
+/// Answer to step-up: a confirmation token good for one re-provisioning.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepUpResponse {
+    /// Sent with the re-provision request; one use, a few minutes.
+    pub confirmation_token: String,
+    /// When it stops working.
+    #[serde(with = "crate::timestamp")]
+    pub expires_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for StepUpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepUpResponse")
+            .field("confirmation_token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// `POST /api/provisioning/pair`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairRequest {
+    /// The monitor's registry identifier.
+    pub device_id: String,
+    /// The code on the monitor's screen, as typed or scanned.
+    pub pairing_code: String,
+    /// The token from the QR; absent when the code was typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairing_token: Option<String>,
+    /// The monitor's address from the QR; absent when typed (the registry's is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+}
+
+impl std::fmt::Debug for PairRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PairRequest")
+            .field("device_id", &self.device_id)
+            .field("pairing_code", &"<redacted>")
+            .field(
+                "pairing_token",
+                &self.pairing_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("ip_address", &self.ip_address)
+            .finish()
+    }
+}
+
+/// `202 Accepted` answer to a pair request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairAccepted {
+    /// The pairing job to follow.
+    pub job_id: String,
+    /// Where its server-sent events stream.
+    pub events_url: String,
+}
+
+/// Where a pairing job stands (DESIGN.md, step 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobState {
+    /// The station is reaching the monitor and proving the code.
+    Pairing,
+    /// The certificate is issued and the configuration pushed.
+    Configuring,
+    /// The monitor tests its new connection.
+    Validating,
+    /// Done: the monitor is connected with its new configuration.
+    Provisioned,
+    /// Stopped with a [`FailureReason`].
+    Failed,
+}
+
+impl JobState {
+    /// No further events follow a terminal state.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobState::Provisioned | JobState::Failed)
+    }
+
+    /// The wire and database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Pairing => "PAIRING",
+            JobState::Configuring => "CONFIGURING",
+            JobState::Validating => "VALIDATING",
+            JobState::Provisioned => "PROVISIONED",
+            JobState::Failed => "FAILED",
+        }
+    }
+
+    /// Reads the wire and database spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            JobState::Pairing,
+            JobState::Configuring,
+            JobState::Validating,
+            JobState::Provisioned,
+            JobState::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// Why a pairing job failed: the fixed list of DESIGN.md step 5, plus the
+/// cases the monitor and the station can tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// The code does not match the monitor's current code.
+    CodeMismatch,
+    /// The code (or the QR) has expired.
+    CodeExpired,
+    /// The QR's token is not one the monitor issued for its current code.
+    TokenStale,
+    /// Too many wrong codes: the monitor closed provisioning mode.
+    ProvisioningClosed,
+    /// The monitor is not in provisioning mode.
+    NotInProvisioningMode,
+    /// A signature did not verify: the monitor's identity, or the configuration.
+    SignatureInvalid,
+    /// A certificate or CSR was malformed, or did not chain.
+    CertificateInvalid,
+    /// The station could not reach the monitor.
+    MonitorUnreachable,
+    /// The monitor could not connect with its new configuration; it kept its old one.
+    ConnectionTestFailed,
+    /// The station restarted while the job ran.
+    Interrupted,
+}
+
+impl FailureReason {
+    /// Every reason, for tables and exhaustive tests.
+    pub const ALL: [FailureReason; 10] = [
+        FailureReason::CodeMismatch,
+        FailureReason::CodeExpired,
+        FailureReason::TokenStale,
+        FailureReason::ProvisioningClosed,
+        FailureReason::NotInProvisioningMode,
+        FailureReason::SignatureInvalid,
+        FailureReason::CertificateInvalid,
+        FailureReason::MonitorUnreachable,
+        FailureReason::ConnectionTestFailed,
+        FailureReason::Interrupted,
+    ];
+
+    /// The stable snake_case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            FailureReason::CodeMismatch => "code_mismatch",
+            FailureReason::CodeExpired => "code_expired",
+            FailureReason::TokenStale => "token_stale",
+            FailureReason::ProvisioningClosed => "provisioning_closed",
+            FailureReason::NotInProvisioningMode => "not_in_provisioning_mode",
+            FailureReason::SignatureInvalid => "signature_invalid",
+            FailureReason::CertificateInvalid => "certificate_invalid",
+            FailureReason::MonitorUnreachable => "monitor_unreachable",
+            FailureReason::ConnectionTestFailed => "connection_test_failed",
+            FailureReason::Interrupted => "interrupted",
+        }
+    }
+
+    /// Reads the stable code back.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// What happened and what the technician should do next (the seeds' error table).
+    pub fn message(self) -> &'static str {
+        match self {
+            FailureReason::CodeMismatch => {
+                "The pairing code does not match the monitor's. Re-scan the QR code or re-enter the code shown on the monitor."
+            }
+            FailureReason::CodeExpired => {
+                "The pairing code has expired. On the monitor, choose Regenerate QR Code, then scan the new code."
+            }
+            FailureReason::TokenStale => {
+                "This QR code is no longer current. Scan the QR code the monitor shows now."
+            }
+            FailureReason::ProvisioningClosed => {
+                "Too many wrong codes: the monitor left provisioning mode. Enter provisioning mode on the monitor again, then scan its new code."
+            }
+            FailureReason::NotInProvisioningMode => {
+                "The monitor is not in provisioning mode. Choose Enter Provisioning Mode on the monitor, then scan its code."
+            }
+            FailureReason::SignatureInvalid => {
+                "A signature did not verify: the monitor or the configuration could not be authenticated. Nothing was changed. Contact IT support."
+            }
+            FailureReason::CertificateInvalid => {
+                "A certificate was invalid or malformed. Nothing was changed. Contact IT support."
+            }
+            FailureReason::MonitorUnreachable => {
+                "The Central Station could not reach the monitor. Check that the monitor is on the ward network, then retry."
+            }
+            FailureReason::ConnectionTestFailed => {
+                "The monitor could not connect to the Central Station with its new configuration and kept its previous one. Check the network, then retry."
+            }
+            FailureReason::Interrupted => {
+                "The Central Station restarted during pairing. Retry; the monitor is unchanged."
+            }
+        }
+    }
+}
+
+/// One step of a pairing job, as streamed to the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobEvent {
+    /// The job.
+    pub job_id: String,
+    /// The monitor being paired.
+    pub device_id: String,
+    /// The state reached.
+    pub state: JobState,
+    /// Why it failed, when `state` is `FAILED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<FailureReason>,
+    /// What this step means for the technician.
+    pub message: String,
+    /// When the state was reached.
+    #[serde(with = "crate::timestamp")]
+    pub at: OffsetDateTime,
+}
+
+/// `GET /api/provisioning/jobs/{id}`: the job with every step so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSummary {
+    /// The job.
+    pub job_id: String,
+    /// The monitor being paired.
+    pub device_id: String,
+    /// Who asked for it.
+    pub technician: String,
+    /// The latest state.
+    pub state: JobState,
+    /// Why it failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<FailureReason>,
+    /// Every step, oldest first.
+    pub events: Vec<JobEvent>,
+}
+
+/// A monitor's provisioning state as the station last knew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeviceState {
+    /// In the registry, never paired (or de-provisioned).
+    Unprovisioned,
+    /// A pairing job is running.
+    Pairing,
+    /// Paired and holding a valid certificate.
+    Provisioned,
+    /// Re-provisioning was confirmed; waiting for the monitor to be paired again.
+    AwaitingReprovision,
+    /// De-provisioned by an administrator.
+    Deprovisioned,
+}
+
+impl DeviceState {
+    /// The wire and database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceState::Unprovisioned => "UNPROVISIONED",
+            DeviceState::Pairing => "PAIRING",
+            DeviceState::Provisioned => "PROVISIONED",
+            DeviceState::AwaitingReprovision => "AWAITING_REPROVISION",
+            DeviceState::Deprovisioned => "DEPROVISIONED",
+        }
+    }
+
+    /// Reads the wire and database spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            DeviceState::Unprovisioned,
+            DeviceState::Pairing,
+            DeviceState::Provisioned,
+            DeviceState::AwaitingReprovision,
+            DeviceState::Deprovisioned,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// A monitor in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceSummary {
+    /// Registry identifier.
+    pub device_id: String,
+    /// Manufacturer's serial.
+    pub device_serial: String,
+    /// Label pushed to the monitor (`ICU-MON-04`).
+    pub device_label: String,
+    /// Bed the monitor serves.
+    pub bed_id: String,
+    /// Last known address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// Provisioning state.
+    pub state: DeviceState,
+}
+
+/// Whether a provisioned monitor is talking to the station.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// A heartbeat arrived within the last three intervals.
+    Connected,
+    /// Heartbeats stopped.
+    Disconnected,
+    /// No heartbeat ever arrived.
+    Never,
+}
+
+/// The status of the monitor's client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateValidity {
+    /// Within its validity period and not revoked.
+    Valid,
+    /// Valid, but ends within 30 days.
+    ExpiringSoon,
+    /// Past its end date.
+    Expired,
+    /// Revoked by the station.
+    Revoked,
+}
+
+/// The monitor's current client certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateStatus {
+    /// Serial number, hex.
+    pub serial: String,
+    /// Start of validity.
+    #[serde(with = "crate::timestamp")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "crate::timestamp")]
+    pub not_after: OffsetDateTime,
+    /// Whether it can be used now.
+    pub validity: CertificateValidity,
+}
+
+/// Counters a monitor reports with its heartbeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionCounters {
+    /// Heartbeats the station received.
+    pub heartbeats: u64,
+    /// Bytes the monitor says it sent since it connected.
+    pub bytes_sent: u64,
+    /// Connection errors the monitor counted.
+    pub errors: u64,
+}
+
+/// `GET /api/devices/{id}/status` (DESIGN.md step 6; the seeds' connected-status view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectedStatus {
+    /// The monitor.
+    pub device_id: String,
+    /// Its label.
+    pub device_label: String,
+    /// Provisioning state.
+    pub state: DeviceState,
+    /// Connected, disconnected or never connected.
+    pub connection_state: ConnectionState,
+    /// The server URL the monitor was configured with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
+    /// Its client certificate, once it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateStatus>,
+    /// The last heartbeat.
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_connected: Option<OffsetDateTime>,
+    /// The monitor's uptime as of its last heartbeat.
+    pub uptime_seconds: u64,
+    /// Heartbeat counters.
+    pub counters: ConnectionCounters,
+}
+
+/// `POST /api/devices/{id}/reprovision`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReprovisionRequest {
+    /// From `POST /api/auth/step-up`.
+    pub confirmation_token: String,
+    /// Why, for the audit log.
+    pub reason: String,
+}
+
+impl std::fmt::Debug for ReprovisionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReprovisionRequest")
+            .field("confirmation_token", &"<redacted>")
+            .field("reason", &self.reason)
+            .finish()
+    }
+}
+
+/// `POST /api/devices/{id}/deprovision` (administrators).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeprovisionRequest {
+    /// Why, for the audit log.
+    pub reason: String,
+}
+
+/// Registry fields the station adds to a monitor's own registration record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceImport {
+    /// What the monitor exported.
+    #[serde(flatten)]
+    pub record: crate::device::RegistrationRecord,
+    /// Label pushed to the monitor; defaults to the device ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_label: Option<String>,
+    /// Bed it serves; defaults to empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bed_id: Option<String>,
+}
+
+/// Answer to a bulk import: which records went in and which did not, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    /// Device IDs added or updated.
+    pub imported: Vec<String>,
+    /// Records refused, with their reason.
+    pub rejected: Vec<ImportRejection>,
+}
+
+/// One refused record of a bulk import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportRejection {
+    /// Position in the submitted list, from 0.
+    pub index: usize,
+    /// Its device ID, when it had one.
+    pub device_id: Option<String>,
+    /// Why it was refused.
+    pub error: ApiError,
+}
+
+/// `GET /api/provisioning/station-key`: the key monitors trust configurations from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StationKey {
+    /// Ed25519 public key, base64url.
+    pub public_key: String,
+}
+
+/// One row of the audit log (`GET /api/audit`, administrators).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    /// Row id.
+    pub id: i64,
+    /// When.
+    #[serde(with = "crate::timestamp")]
+    pub timestamp: OffsetDateTime,
+    /// One of the seeds' event types.
+    pub event_type: String,
+    /// The monitor.
+    pub device_id: String,
+    /// Whether the step succeeded.
+    pub success: bool,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// SHA-256 of the configuration pushed, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_hash: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_codes_round_trip_and_match_serde() {
+        for reason in FailureReason::ALL {
+            assert_eq!(FailureReason::from_code(reason.code()), Some(reason));
+            let json = serde_json::to_string(&reason).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", reason.code()));
+            assert!(!reason.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn states_round_trip_and_match_serde() {
+        for state in [JobState::Pairing, JobState::Failed, JobState::Provisioned] {
+            assert_eq!(JobState::parse(state.as_str()), Some(state));
+            assert_eq!(
+                serde_json::to_string(&state).expect("ser"),
+                format!("\"{}\"", state.as_str())
+            );
+        }
+        let s = DeviceState::AwaitingReprovision;
+        assert_eq!(
+            serde_json::to_string(&s).expect("ser"),
+            format!("\"{}\"", s.as_str())
+        );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let req = PairRequest {
+            device_id: "ZM-1".into(),
+            pairing_code: "K7P-M3X-Q9R".into(),
+            pairing_token: Some("secret-token".into()),
+            ip_address: None,
+        };
+        let text = format!("{req:?}");
+        assert!(
+            !text.contains("K7P") && !text.contains("secret-token"),
+            "{text}"
+        );
+        let login = LoginRequest {
+            username: "ana".into(),
+            password: "hunter2".into(),
+        };
+        assert!(!format!("{login:?}").contains("hunter2"));
+    }
+}

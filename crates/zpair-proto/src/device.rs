@@ -1,0 +1,191 @@
+//! What the Central Station and a Z Monitor say to each other (DESIGN.md,
+//! steps 4, 6 and 7). The app never sees these.
+//!
+//! The exchange, over HTTPS to the monitor's own address:
+//! 1. `POST /provisioning/challenge` [`ChallengeRequest`] → [`ChallengeResponse`]:
+//!    the monitor makes a TLS key and a one-time HPKE key, and signs its CSR,
+//!    the HPKE key and the challenge with its long-term identity key.
+//! 2. `POST /provisioning/configure` [`ConfigureRequest`] → [`ConfigureResponse`]:
+//!    the station proves it holds the pairing code (and token) with a MAC over
+//!    the challenge, and sends the signed configuration sealed to the HPKE key.
+//!    The monitor checks all of it and stages the configuration.
+//! 3. `POST /provisioning/commit` [`CommitRequest`] → [`ConfigureResponse`]: the
+//!    monitor tests its new mTLS connection (its first [`Heartbeat`]) and only
+//!    then commits.
+//!
+//! Errors come back as [`crate::api::ApiError`] whose `code` is a
+//! [`crate::api::FailureReason`] code.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Bytes in a challenge.
+pub const CHALLENGE_BYTES: usize = 32;
+
+/// What a monitor exports for the station's registry: who it is and the key
+/// that proves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationRecord {
+    /// Registry identifier.
+    pub device_id: String,
+    /// Manufacturer's serial.
+    pub device_serial: String,
+    /// Ed25519 identity public key, base64url.
+    pub identity_public_key: String,
+    /// Firmware at export time.
+    pub firmware_version: String,
+    /// Address at export time, when the monitor knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+}
+
+/// Step 1, station → monitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeRequest {
+    /// The monitor the station expects to be talking to.
+    pub device_id: String,
+    /// 32 fresh random bytes, base64url.
+    pub challenge: String,
+}
+
+/// Step 1, monitor → station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeResponse {
+    /// The monitor's device ID.
+    pub device_id: String,
+    /// PKCS#10 request for the monitor's new TLS key, PEM.
+    pub csr_pem: String,
+    /// One-time X25519 key the configuration is sealed to, base64url.
+    pub hpke_public_key: String,
+    /// Ed25519 signature by the identity key over
+    /// [`crate::canonical::challenge_response`], base64url.
+    pub signature: String,
+}
+
+/// Step 2, station → monitor.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigureRequest {
+    /// The monitor's device ID.
+    pub device_id: String,
+    /// The challenge of step 1, base64url: names the session.
+    pub challenge: String,
+    /// Which QR token the proof is keyed with ([`crate::crypto::token_id`]);
+    /// absent when the code was typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
+    /// HMAC-SHA256 over [`crate::canonical::pairing_proof`] keyed by
+    /// [`crate::crypto::pairing_key`], base64url.
+    pub proof: String,
+    /// The HPKE encapsulated key, base64url.
+    pub encapped_key: String,
+    /// The sealed [`crate::config::SignedConfiguration`] JSON, base64url.
+    pub ciphertext: String,
+}
+
+impl std::fmt::Debug for ConfigureRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigureRequest")
+            .field("device_id", &self.device_id)
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Step 3, station → monitor: run the connection test and commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitRequest {
+    /// The monitor's device ID.
+    pub device_id: String,
+    /// The challenge of step 1, base64url.
+    pub challenge: String,
+}
+
+/// The monitor's provisioning state machine (the seeds' DOC-PROC-001 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MonitorState {
+    /// No server configuration and not in provisioning mode.
+    Unprovisioned,
+    /// Showing its QR and pairing code.
+    ReadyToPair,
+    /// A station has proven the code; validating its configuration.
+    PairingReceived,
+    /// Installing certificates and settings.
+    ApplyingConfig,
+    /// Testing the new connection.
+    TestingConnection,
+    /// Configured and connected.
+    Provisioned,
+    /// The last attempt failed; the previous configuration is kept.
+    ProvisioningFailed,
+    /// An administrator de-provisioned it.
+    Deprovisioned,
+}
+
+/// Answer to steps 2 and 3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigureResponse {
+    /// Where the monitor now stands.
+    pub state: MonitorState,
+}
+
+/// What the station may order a monitor to do, signed with its provisioning key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    /// Return to provisioning mode, keeping patient data and settings.
+    Reprovision,
+    /// Drop the server configuration (administrators only).
+    Deprovision,
+}
+
+impl CommandKind {
+    /// The spelling signed in [`crate::canonical::device_command`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandKind::Reprovision => "reprovision",
+            CommandKind::Deprovision => "deprovision",
+        }
+    }
+}
+
+/// `POST /provisioning/command`, station → monitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceCommand {
+    /// The monitor it is for.
+    pub device_id: String,
+    /// What to do.
+    pub command: CommandKind,
+    /// When the station issued it; monitors refuse commands older than 5 minutes.
+    #[serde(with = "crate::timestamp")]
+    pub issued_at: OffsetDateTime,
+    /// 16 random bytes, base64url, so two commands never sign the same bytes.
+    pub nonce: String,
+    /// Ed25519 signature by the station's provisioning key, base64url.
+    pub signature: String,
+}
+
+/// `POST /api/devices/heartbeat` over mTLS, monitor → station. The client
+/// certificate names the monitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Heartbeat {
+    /// Seconds since the monitor started.
+    pub uptime_seconds: u64,
+    /// Bytes sent to the station since it started.
+    pub bytes_sent: u64,
+    /// Connection errors counted since it started.
+    pub errors: u64,
+    /// Its firmware.
+    pub firmware_version: String,
+    /// `true` for the connection test before a configuration is committed.
+    #[serde(default)]
+    pub connection_test: bool,
+}
