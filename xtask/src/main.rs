@@ -1,1 +1,67 @@
-fn main() {}
+//! `cargo xtask …`: the project's own commands, in Rust so they run the same
+//! on every machine with only Rust installed.
+//!
+//! - `cargo xtask demo`  — the main job on the embedded defaults.
+//! - `cargo xtask test`  — every test (what `.ci/run` runs).
+//! - `cargo xtask bench pairing|scanner [ARGS]` — the benchmarks.
+//! - `cargo xtask bootstrap` — install what the others need, and nothing else.
+
+mod bootstrap;
+mod demo;
+mod process;
+mod test;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "bootstrap" => bootstrap::run(),
+        "demo" => demo::run(rest),
+        "test" => test::run(rest),
+        "bench" => bench(rest),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(process::Failure::Usage(format!("unknown command `{other}`\n\n{HELP}"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("xtask: {failure}");
+            failure.exit_code()
+        }
+    }
+}
+
+const HELP: &str = "\
+usage: cargo xtask <command>
+
+  demo [--exit]              station + three simulated monitors, one paired live
+  test [--no-fuzz]           every test: format, lints, unit, cross-component, fuzz
+  bench pairing [ARGS]       pair request -> PROVISIONED latency and N at once
+  bench scanner [DIR] [--peers]  QR scanner on a photo folder or generated frames
+  bootstrap                  install system packages and tools the others need
+";
+
+/// `cargo xtask bench NAME ARGS`: benches are release builds of their own
+/// targets, so xtask stays small and never links the product.
+fn bench(args: &[String]) -> Result<(), process::Failure> {
+    let (name, rest) = args
+        .split_first()
+        .ok_or_else(|| process::Failure::Usage("bench needs a name: pairing or scanner".into()))?;
+    let (package, bench) = match name.as_str() {
+        "pairing" => ("zpair-tests", "pairing"),
+        "scanner" => ("zpair-core", "scanner"),
+        other => return Err(process::Failure::Usage(format!("unknown bench `{other}`"))),
+    };
+    bootstrap::ensure_system_packages()?;
+    let mut cmd = process::cargo();
+    cmd.args(["bench", "--quiet", "-p", package, "--bench", bench, "--"]).args(rest);
+    process::run(&mut cmd)
+}

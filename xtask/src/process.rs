@@ -1,0 +1,91 @@
+//! Running commands visibly: every step says what it runs before it runs it.
+
+use std::fmt;
+use std::process::{Command, ExitCode};
+
+/// Why an xtask command stopped.
+#[derive(Debug)]
+pub enum Failure {
+    /// The command line was wrong.
+    Usage(String),
+    /// A step failed; the message says which and what to do.
+    Step(String),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Usage(_) => ExitCode::from(2),
+            Failure::Step(_) => ExitCode::FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::Step(m) => f.write_str(m),
+        }
+    }
+}
+
+/// `cargo`, as the one that runs xtask (so rustup's toolchain choice holds).
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Prints the command, runs it with inherited output, fails if it fails.
+pub fn run(cmd: &mut Command) -> Result<(), Failure> {
+    say(&format!("$ {}", describe(cmd)));
+    let status = cmd
+        .status()
+        .map_err(|e| Failure::Step(format!("could not start `{}`: {e}", describe(cmd))))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::Step(format!("`{}` failed ({status})", describe(cmd))))
+    }
+}
+
+/// Runs a command quietly and returns its standard output.
+pub fn output(cmd: &mut Command) -> Result<String, Failure> {
+    let out = cmd
+        .output()
+        .map_err(|e| Failure::Step(format!("could not start `{}`: {e}", describe(cmd))))?;
+    if !out.status.success() {
+        return Err(Failure::Step(format!(
+            "`{}` failed ({}): {}",
+            describe(cmd),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A progress line from xtask itself, set apart from the tools' output.
+pub fn say(line: &str) {
+    eprintln!("\x1b[1m==> {line}\x1b[0m");
+}
+
+/// The command as a person would type it.
+pub fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Where cargo puts build output: `CARGO_TARGET_DIR` or `<workspace>/target`.
+pub fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The workspace root (xtask's manifest is one level below it).
+pub fn workspace_root() -> std::path::PathBuf {
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(std::path::Path::to_path_buf).unwrap_or(manifest)
+}
