@@ -1,1 +1,248 @@
-//! placeholder
+//! Fixtures for the cross-component tests: a real Central Station (HTTPS,
+//! SQLite) and real simulated monitors, each on its own loopback address,
+//! driven through the same `zpair-core` client the app and the CLI use.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use bedside_monitor::{Monitor, MonitorConfig};
+use central_station::{Station, StationConfig};
+use tempfile::TempDir;
+use zpair_core::client::{StationClient, StationTrust, TrustAnchor};
+use zpair_core::pairing::{PairTarget, PairingOutcome};
+use zpair_core::secret_store::MemorySecretStore;
+use zpair_core::session::TechnicianSession;
+use zpair_proto::api::{DeviceImport, FailureReason, JobState, Role};
+use zpair_proto::{PairingCode, QrPayload};
+
+/// The technician account every world has.
+pub const TECHNICIAN: (&str, &str) = ("tech", "correct horse battery staple");
+/// The administrator account every world has.
+pub const ADMINISTRATOR: (&str, &str) = ("admin", "admin staple battery horse");
+
+/// A loopback address no other test in this run uses, so monitors can all
+/// listen on the same port as real monitors on a ward network do.
+pub fn unique_ip() -> IpAddr {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    // Spread test binaries (separate processes) over the second octet.
+    let second = 100 + (std::process::id() % 100) as u8;
+    IpAddr::V4(Ipv4Addr::new(127, second, (n / 250) as u8, (n % 250) as u8 + 2))
+}
+
+/// How a pairing attempt ended, as the technician would see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PairResult {
+    /// The job reached PROVISIONED; the states it streamed on the way.
+    Provisioned(Vec<JobState>),
+    /// The job ran and failed with this reason.
+    Failed(FailureReason),
+    /// The station (or the app's own validation) refused the request with this code.
+    Refused(String),
+}
+
+/// Options for [`World::start_with`].
+#[derive(Debug, Clone)]
+pub struct WorldOptions {
+    /// How long monitors' pairing codes live.
+    pub code_lifetime: Duration,
+    /// The server URL the station pushes; `None` for its own.
+    pub public_url: Option<String>,
+}
+
+impl Default for WorldOptions {
+    fn default() -> Self {
+        Self { code_lifetime: Duration::from_secs(600), public_url: None }
+    }
+}
+
+/// One station, its accounts, and the monitors added to it.
+#[allow(missing_debug_implementations)] // holds running servers; nothing useful to print
+pub struct World {
+    /// Everything on disk lives here and goes with the world.
+    pub root: TempDir,
+    /// The running station.
+    pub station: Station,
+    /// The running monitors, in the order they were added.
+    pub monitors: Vec<Monitor>,
+    options: WorldOptions,
+}
+
+impl World {
+    /// A station with a technician and an administrator, and no monitors.
+    pub async fn start() -> Self {
+        Self::start_with(WorldOptions::default()).await
+    }
+
+    /// The same with options.
+    pub async fn start_with(options: WorldOptions) -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let station_dir = root.path().join("station");
+        create_accounts(&station_dir);
+        let station = Station::start(station_config(&station_dir, &options)).await.expect("station starts");
+        Self { root, station, monitors: Vec::new(), options }
+    }
+
+    /// The station's data directory.
+    pub fn station_dir(&self) -> PathBuf {
+        self.root.path().join("station")
+    }
+
+    /// Stops the station and starts it again on the same data, as after a crash
+    /// or an update.
+    pub async fn restart_station(&mut self, options: WorldOptions) {
+        let dir = self.station_dir();
+        let old = std::mem::replace(
+            &mut self.station,
+            Station::start(station_config(&dir, &options)).await.expect("second station binds"),
+        );
+        old.shutdown().await;
+        self.options = options;
+    }
+
+    /// Starts a monitor at a fresh loopback address, registers it with the
+    /// station (as an administrator would) and makes it trust the station.
+    /// Returns its index in [`Self::monitors`].
+    pub async fn add_monitor(&mut self, device_id: &str) -> usize {
+        let monitor = self.start_monitor(device_id, unique_ip()).await;
+        self.register(&monitor.registration_record(), device_id).await;
+        self.monitors.push(monitor);
+        self.monitors.len() - 1
+    }
+
+    /// Starts a monitor without registering it.
+    pub async fn start_monitor(&self, device_id: &str, ip: IpAddr) -> Monitor {
+        let dir = self.root.path().join(format!("monitor-{device_id}-{ip}"));
+        let mut config = MonitorConfig::new(dir, device_id.to_owned(), ip);
+        config.code_lifetime = self.options.code_lifetime;
+        config.heartbeat_interval = Duration::from_millis(300);
+        let monitor = Monitor::start(config).await.expect("monitor starts");
+        monitor.trust_station(&self.station.station_public_key()).expect("trust station key");
+        monitor
+    }
+
+    /// Adds a registration record to the station's registry over its API.
+    pub async fn register(&self, record: &zpair_proto::device::RegistrationRecord, device_id: &str) {
+        let admin = self.session(ADMINISTRATOR).await;
+        let import = DeviceImport {
+            record: record.clone(),
+            device_label: Some(format!("LABEL-{device_id}")),
+            bed_id: Some(format!("BED-{device_id}")),
+        };
+        let report = admin.client().import_devices(&admin.access_token().await.expect("token"), &[import])
+            .await
+            .expect("import");
+        assert!(report.rejected.is_empty(), "{report:?}");
+    }
+
+    /// A client that trusts only this station's CA.
+    pub fn client(&self) -> StationClient {
+        StationClient::new(StationTrust {
+            url: self.station.url(),
+            anchor: TrustAnchor::CaPem(self.station.ca_certificate_pem()),
+        })
+        .expect("client")
+    }
+
+    /// A signed-in session for one of the accounts.
+    pub async fn session(&self, (user, password): (&str, &str)) -> TechnicianSession {
+        let session = TechnicianSession::new(self.client(), Arc::new(MemorySecretStore::default()));
+        session.login(user, password).await.expect("login");
+        session
+    }
+
+    /// What monitor `index` shows on its screen now.
+    pub fn screen(&self, index: usize) -> QrPayload {
+        self.monitors[index].screen().expect("monitor is in provisioning mode").payload
+    }
+
+    /// Pairs from a scanned QR, as the app does after its camera found one.
+    pub async fn pair_scanned(&self, session: &TechnicianSession, payload: &QrPayload) -> PairResult {
+        let scanned = match zpair_core::qr::validate(&payload.to_json(), time::OffsetDateTime::now_utc()) {
+            Ok(scanned) => scanned,
+            Err(e) => return PairResult::Refused(zpair_core::error::UserFacing::code(&e).to_owned()),
+        };
+        run_pairing(session, PairTarget::Scanned(scanned)).await
+    }
+
+    /// Pairs from a typed device ID and code.
+    pub async fn pair_typed(&self, session: &TechnicianSession, device_id: &str, code: &str) -> PairResult {
+        let code = PairingCode::parse(code).expect("test codes are well-formed");
+        run_pairing(session, PairTarget::Typed { device_id: device_id.to_owned(), code }).await
+    }
+
+    /// The audit rows for one device, oldest first: (event_type, success).
+    pub fn audit(&self, device_id: &str) -> Vec<(String, bool)> {
+        audit_rows(&self.station.database_path(), device_id)
+    }
+}
+
+/// Runs the pairing workflow and reduces its outcome to a [`PairResult`].
+async fn run_pairing(session: &TechnicianSession, target: PairTarget) -> PairResult {
+    let mut states = Vec::new();
+    let outcome = zpair_core::pairing::pair(session, target, |progress| {
+        if let Some(state) = progress.job_state() {
+            states.push(state);
+        }
+    })
+    .await;
+    match outcome {
+        Ok(PairingOutcome::Provisioned { .. }) => PairResult::Provisioned(states),
+        Ok(PairingOutcome::Failed { reason, .. }) => PairResult::Failed(reason),
+        Err(e) => PairResult::Refused(zpair_core::error::UserFacing::code(&e).to_owned()),
+    }
+}
+
+/// Creates the two accounts on a station's data directory before it starts.
+pub fn create_accounts(station_dir: &Path) {
+    central_station::admin::create_user(station_dir, TECHNICIAN.0, "Test Technician", Role::Technician, TECHNICIAN.1)
+        .expect("technician account");
+    central_station::admin::create_user(
+        station_dir,
+        ADMINISTRATOR.0,
+        "Test Administrator",
+        Role::Administrator,
+        ADMINISTRATOR.1,
+    )
+    .expect("administrator account");
+}
+
+fn station_config(dir: &Path, options: &WorldOptions) -> StationConfig {
+    let mut config = StationConfig::new(dir.to_path_buf(), SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.public_url = options.public_url.clone();
+    config.heartbeat_interval = Duration::from_millis(300);
+    // Tests pair many times in a row from one account.
+    config.rate_limits.per_technician_per_minute = 1_000;
+    config.rate_limits.per_device_per_minute = 1_000;
+    config
+}
+
+/// Reads the audit table directly from the station's SQLite file.
+pub fn audit_rows(database: &Path, device_id: &str) -> Vec<(String, bool)> {
+    let db = rusqlite::Connection::open(database).expect("open station database");
+    let mut stmt = db
+        .prepare("SELECT event_type, success FROM provisioning_events WHERE device_id = ?1 ORDER BY id")
+        .expect("audit query");
+    stmt.query_map([device_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("audit rows")
+        .collect::<Result<_, _>>()
+        .expect("audit rows read")
+}
+
+/// Waits until `check` holds, polling; panics with `what` after 20 s.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}

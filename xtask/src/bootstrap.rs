@@ -9,15 +9,41 @@ use crate::process::{self, Failure};
 const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("keyutils", "the Linux kernel keyring the CLI keeps session tokens in (`keyctl`)"),
     ("pkg-config", "locating system libraries for -sys crates"),
+    ("chromium", "the real browser the UI tests drive (Playwright uses Debian's, never a download)"),
 ];
 
 /// Cargo subcommands the test command uses.
 const CARGO_TOOLS: &[(&str, &str)] = &[("cargo-fuzz", "fuzzing the scanner and the QR parser")];
 
+/// The Node.js the UI's toolchain (Vite 8) needs at least.
+const NODE_MAJOR: u32 = 20;
+
 /// `cargo xtask bootstrap`.
 pub fn run() -> Result<(), Failure> {
     ensure_system_packages()?;
-    ensure_cargo_tools()
+    ensure_cargo_tools()?;
+    ensure_node()
+}
+
+/// Checks for Node.js ≥ 20 with npm: Debian's own package is older, so a
+/// missing or old one is reported with where to get it rather than installed.
+pub fn ensure_node() -> Result<(), Failure> {
+    let version = Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let major = version
+        .as_deref()
+        .and_then(|v| v.trim_start_matches('v').split('.').next()?.parse::<u32>().ok());
+    match major {
+        Some(m) if m >= NODE_MAJOR && has_program("npm") => Ok(()),
+        _ => Err(Failure::Step(format!(
+            "the UI needs Node.js {NODE_MAJOR} or later with npm (found {}): install it from your distribution's NodeSource or nvm packages",
+            version.as_deref().unwrap_or("none")
+        ))),
+    }
 }
 
 /// Installs the missing [`SYSTEM_PACKAGES`] with apt-get.

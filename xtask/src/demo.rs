@@ -79,9 +79,9 @@ impl Demo {
         }
 
         let mut records = Vec::new();
-        for (id, _, label, bed) in MONITORS {
+        for (id, ip, label, bed) in MONITORS {
             let mut init = self.tool("bedside-monitor");
-            init.args(["init", "--data-dir"]).arg(self.monitor_dir(id)).args(["--device-id", id]);
+            init.args(["init", "--data-dir"]).arg(self.monitor_dir(id)).args(["--device-id", id, "--ip", ip]);
             let record = process::output(&mut init)?;
             records.push(with_registry_fields(record.trim(), label, bed)?);
         }

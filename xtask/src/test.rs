@@ -21,6 +21,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     if fuzz {
         bootstrap::ensure_cargo_tools()?;
     }
+    bootstrap::ensure_node()?;
 
     process::say("format");
     process::run(process::cargo().args(["fmt", "--all", "--check"]))?;
@@ -47,11 +48,28 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     }
     process::run(&mut bootstrap::in_session_keyring(&tests))?;
 
+    run_ui_checks()?;
     if fuzz {
         run_fuzzers()?;
     }
     process::say("all checks passed");
     Ok(())
+}
+
+/// The web UI: exact dependencies from the lock file, type check, lint, and
+/// the Playwright suite in Debian's Chromium (which builds and serves the UI).
+fn run_ui_checks() -> Result<(), Failure> {
+    let ui = process::workspace_root().join("ui");
+    let npm = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("npm");
+        cmd.current_dir(&ui).args(args);
+        cmd
+    };
+    process::say("UI: install, type check, lint, browser tests");
+    process::run(&mut npm(&["ci", "--no-audit", "--no-fund"]))?;
+    process::run(&mut npm(&["run", "check"]))?;
+    process::run(&mut npm(&["run", "lint"]))?;
+    process::run(&mut npm(&["test"]))
 }
 
 /// Runs every target in `fuzz/fuzz_targets` for [`FUZZ_RUNS`] iterations.

@@ -1,1 +1,39 @@
-//! placeholder
+//! The reference Central Station of ZPair: technician accounts, the device
+//! registry, the device CA, pairing jobs that push signed and encrypted
+//! configurations to monitors, live status streams and the audit log — axum
+//! over a hand-written rustls accept loop, SQLite underneath.
+//!
+//! [`Station::start`] runs one; [`app`] is its router; [`admin`] works on a
+//! data directory offline.
+
+mod accounts;
+pub mod admin;
+mod audit;
+mod clock;
+mod config;
+mod db;
+mod devices;
+mod error;
+mod fsutil;
+mod http;
+mod monitor;
+mod pairing;
+mod pki;
+mod public;
+mod registry;
+mod routes;
+mod state;
+mod station;
+mod tls;
+
+pub use accounts::AccountError;
+pub use config::{RateLimits, StationConfig};
+pub use db::DbError;
+pub use error::StationError;
+pub use fsutil::FsError;
+pub use pki::PkiError;
+pub use routes::app;
+pub use state::AppState;
+pub use station::Station;
+pub use tls::{ClientIdentity, TlsError};
+pub use zpair_proto::api::{DeviceImport, ImportReport, Role};

@@ -98,6 +98,27 @@ impl fmt::Debug for PairingCode {
     }
 }
 
+/// How one typed character reads in a pairing code, for forms that format
+/// the code as the technician types it (the same folding as [`PairingCode::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypedChar {
+    /// A code character, folded to its canonical capital.
+    Code(char),
+    /// A dash, space or other separator, ignored.
+    Separator,
+    /// A character that never appears in a code.
+    Invalid,
+}
+
+/// Classifies one typed character as [`PairingCode::parse`] would read it.
+pub fn classify(c: char) -> TypedChar {
+    match fold(c) {
+        None => TypedChar::Separator,
+        Some(b) if ALPHABET.contains(&b) => TypedChar::Code(char::from(b)),
+        Some(_) => TypedChar::Invalid,
+    }
+}
+
 /// Maps one typed character to an ASCII capital, or `None` for separators.
 fn fold(c: char) -> Option<u8> {
     let c = match c {
@@ -192,6 +213,17 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.canonical().bytes().all(|c| ALPHABET.contains(&c)));
         assert_eq!(PairingCode::parse(&a.display()), Ok(a));
+    }
+
+    #[test]
+    fn classify_folds_like_parse() {
+        assert_eq!(classify('k'), TypedChar::Code('K'));
+        assert_eq!(classify('К'), TypedChar::Code('K'));
+        assert_eq!(classify('７'), TypedChar::Code('7'));
+        assert_eq!(classify('-'), TypedChar::Separator);
+        assert_eq!(classify(' '), TypedChar::Separator);
+        assert_eq!(classify('0'), TypedChar::Invalid);
+        assert_eq!(classify('€'), TypedChar::Invalid);
     }
 
     #[test]

@@ -1,0 +1,250 @@
+//! The server configuration in force, and how a new one replaces it without
+//! ever leaving half of each.
+//!
+//! Each received configuration gets its own folder `certs/<generation>/`
+//! (0700) holding its client certificate, its TLS key and the station CA
+//! (0600). Writing `configuration.json`, which names the generation in force,
+//! is the one atomic step that commits it; folders it does not name are
+//! leftovers of failed or superseded attempts and are removed.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::paths::{DataDir, generation};
+use crate::storage::{self, PRIVATE_FILE, StorageError};
+
+/// Why the configuration store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigurationError {
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A generation folder lacks one of its files.
+    #[error("the certificates of configuration {0} are missing")]
+    Missing(String),
+    /// No randomness for a generation name.
+    #[error("no randomness available")]
+    Random,
+}
+
+/// The committed configuration, as the monitor reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedConfiguration {
+    /// Where heartbeats go.
+    pub server_url: String,
+    /// The client certificate's serial: lowercase hex, no leading zero bytes.
+    pub certificate_serial: String,
+    /// When the client certificate expires.
+    #[serde(with = "zpair_proto::timestamp")]
+    pub certificate_not_after: OffsetDateTime,
+    /// The label the station gave the monitor.
+    pub device_label: String,
+    /// The bed it serves.
+    pub bed_id: String,
+}
+
+/// `configuration.json`: which generation is in force, and what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Committed {
+    /// The folder under `certs/` holding its certificates and key.
+    pub generation: String,
+    /// The configuration.
+    pub configuration: AppliedConfiguration,
+}
+
+/// The PEM files of one generation.
+#[derive(Clone)]
+pub struct Credentials {
+    /// The station CA, trusted for the server.
+    pub ca_pem: String,
+    /// The client certificate.
+    pub certificate_pem: String,
+    /// The monitor's TLS key.
+    pub key_pem: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").finish_non_exhaustive()
+    }
+}
+
+/// A fresh name for a generation folder.
+pub fn new_generation() -> Result<String, ConfigurationError> {
+    let bytes = zpair_proto::crypto::random_bytes::<9>().map_err(|_| ConfigurationError::Random)?;
+    Ok(zpair_proto::b64::encode(bytes))
+}
+
+/// Writes a received configuration's files into its own generation folder.
+/// Nothing is in force until [`commit`].
+pub fn stage(
+    dir: &DataDir,
+    generation_name: &str,
+    credentials: &Credentials,
+) -> Result<(), ConfigurationError> {
+    storage::ensure_private_dir(&dir.certificates())?;
+    let folder = dir.generation(generation_name);
+    storage::ensure_private_dir(&folder)?;
+    let files = [
+        (generation::CA_CERTIFICATE, credentials.ca_pem.as_bytes()),
+        (
+            generation::CLIENT_CERTIFICATE,
+            credentials.certificate_pem.as_bytes(),
+        ),
+        (generation::CLIENT_KEY, credentials.key_pem.as_bytes()),
+    ];
+    for (name, bytes) in files {
+        storage::write_atomic(&folder.join(name), bytes, PRIVATE_FILE)?;
+    }
+    Ok(())
+}
+
+/// Puts a staged generation in force: one atomic write.
+pub fn commit(dir: &DataDir, committed: &Committed) -> Result<(), ConfigurationError> {
+    Ok(storage::write_json(
+        &dir.configuration(),
+        committed,
+        PRIVATE_FILE,
+    )?)
+}
+
+/// The configuration in force, if any; one whose files are gone is none.
+pub fn load(dir: &DataDir) -> Result<Option<Committed>, ConfigurationError> {
+    let Some(committed) = storage::read_json::<Committed>(&dir.configuration())? else {
+        return Ok(None);
+    };
+    match credentials(dir, &committed.generation) {
+        Ok(_) => Ok(Some(committed)),
+        Err(ConfigurationError::Missing(generation)) => {
+            tracing::warn!(%generation, "the committed configuration's certificates are missing; ignoring it");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads one generation's files.
+pub fn credentials(
+    dir: &DataDir,
+    generation_name: &str,
+) -> Result<Credentials, ConfigurationError> {
+    let folder = dir.generation(generation_name);
+    let read = |name: &str| -> Result<String, ConfigurationError> {
+        storage::read_text(&folder.join(name))?
+            .ok_or_else(|| ConfigurationError::Missing(generation_name.to_owned()))
+    };
+    Ok(Credentials {
+        ca_pem: read(generation::CA_CERTIFICATE)?,
+        certificate_pem: read(generation::CLIENT_CERTIFICATE)?,
+        key_pem: Zeroizing::new(read(generation::CLIENT_KEY)?),
+    })
+}
+
+/// Removes one generation folder (a failed or superseded attempt).
+pub fn discard(dir: &DataDir, generation_name: &str) -> Result<(), ConfigurationError> {
+    Ok(storage::remove_dir(&dir.generation(generation_name))?)
+}
+
+/// Removes every generation folder except `keep`.
+pub fn discard_all_but(dir: &DataDir, keep: Option<&str>) -> Result<(), ConfigurationError> {
+    let root = dir.certificates();
+    let entries = match std::fs::read_dir(&root) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(StorageError::Io { path: root, source }.into()),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if Some(name.as_str()) != keep {
+            storage::remove_dir(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Drops the configuration in force and every certificate (de-provisioning).
+pub fn remove(dir: &DataDir) -> Result<(), ConfigurationError> {
+    // The commit file first: without it nothing is in force, whatever remains.
+    storage::remove_file(&dir.configuration())?;
+    Ok(storage::remove_dir(&dir.certificates())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn credentials_for(n: u8) -> Credentials {
+        Credentials {
+            ca_pem: format!("CA {n}"),
+            certificate_pem: format!("CERT {n}"),
+            key_pem: Zeroizing::new(format!("KEY {n}")),
+        }
+    }
+
+    fn committed(generation: &str) -> Committed {
+        Committed {
+            generation: generation.to_owned(),
+            configuration: AppliedConfiguration {
+                server_url: "https://127.0.0.1:8443".into(),
+                certificate_serial: "0a1b".into(),
+                certificate_not_after: time::macros::datetime!(2030-01-01 0:00 UTC),
+                device_label: "ICU-MON-01".into(),
+                bed_id: "ICU-1".into(),
+            },
+        }
+    }
+
+    fn mode(path: &std::path::Path) -> u32 {
+        std::fs::metadata(path).expect("meta").permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn staged_files_are_private_and_nothing_is_in_force_until_commit() {
+        let root = tempfile::tempdir().expect("temp");
+        let dir = DataDir::new(root.path());
+        stage(&dir, "g1", &credentials_for(1)).expect("stage");
+        assert_eq!(mode(&dir.generation("g1")), 0o700);
+        for name in [
+            generation::CA_CERTIFICATE,
+            generation::CLIENT_CERTIFICATE,
+            generation::CLIENT_KEY,
+        ] {
+            assert_eq!(mode(&dir.generation("g1").join(name)), 0o600, "{name}");
+        }
+        assert_eq!(load(&dir).expect("load"), None);
+        commit(&dir, &committed("g1")).expect("commit");
+        assert_eq!(mode(&dir.configuration()), 0o600);
+        assert_eq!(load(&dir).expect("load"), Some(committed("g1")));
+        assert_eq!(
+            credentials(&dir, "g1").expect("read").key_pem.as_str(),
+            "KEY 1"
+        );
+    }
+
+    #[test]
+    fn leftovers_are_discarded_and_the_one_in_force_kept() {
+        let root = tempfile::tempdir().expect("temp");
+        let dir = DataDir::new(root.path());
+        stage(&dir, "old", &credentials_for(1)).expect("stage");
+        stage(&dir, "half", &credentials_for(2)).expect("stage");
+        commit(&dir, &committed("old")).expect("commit");
+        discard_all_but(&dir, Some("old")).expect("clean");
+        assert!(dir.generation("old").exists());
+        assert!(!dir.generation("half").exists());
+        remove(&dir).expect("remove");
+        assert_eq!(load(&dir).expect("load"), None);
+        assert!(!dir.certificates().exists());
+    }
+
+    #[test]
+    fn a_commit_whose_files_are_gone_is_not_in_force() {
+        let root = tempfile::tempdir().expect("temp");
+        let dir = DataDir::new(root.path());
+        commit(&dir, &committed("ghost")).expect("commit");
+        assert_eq!(load(&dir).expect("load"), None);
+    }
+}

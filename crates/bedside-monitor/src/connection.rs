@@ -1,0 +1,92 @@
+//! The monitor's mTLS connection to the Central Station: trusting only the CA
+//! the station pushed, presenting the client certificate it issued. Used for
+//! the connection test before a configuration is committed, and for every
+//! heartbeat after.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use zpair_proto::device::Heartbeat;
+
+use crate::configuration::Credentials;
+
+/// How long one heartbeat (or the connection test) may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the station could not be reached over mTLS.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    /// A certificate or the key is not valid PEM.
+    #[error("the {0} is not valid PEM")]
+    Pem(&'static str),
+    /// rustls refused the certificates or key.
+    #[error("TLS setup failed: {0}")]
+    Tls(#[from] rustls::Error),
+    /// The connection or the request failed.
+    #[error("request failed: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The station answered, but not with success.
+    #[error("the station answered {0}")]
+    Status(reqwest::StatusCode),
+}
+
+/// The rustls client configuration: only the pushed CA is trusted, and the
+/// new certificate and key are presented.
+pub fn tls_config(credentials: &Credentials) -> Result<rustls::ClientConfig, ConnectionError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(credentials.ca_pem.as_bytes()) {
+        let ca = ca.map_err(|_| ConnectionError::Pem("CA certificate"))?;
+        roots.add(ca)?;
+    }
+    if roots.is_empty() {
+        return Err(ConnectionError::Pem("CA certificate"));
+    }
+    let chain = CertificateDer::pem_slice_iter(credentials.certificate_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ConnectionError::Pem("client certificate"))?;
+    let key = PrivateKeyDer::from_pem_slice(credentials.key_pem.as_bytes())
+        .map_err(|_| ConnectionError::Pem("client key"))?;
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_client_auth_cert(chain, key)?;
+    Ok(config)
+}
+
+/// An HTTPS-only client for the station with these credentials.
+pub fn client(credentials: &Credentials) -> Result<reqwest::Client, ConnectionError> {
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config(credentials)?)
+        .https_only(true)
+        // The station is reached directly: a proxy from the environment
+        // would see (and break) the mutual TLS.
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .build()?)
+}
+
+/// Sends one heartbeat to `{server_url}/api/devices/heartbeat`; the bytes sent.
+pub async fn send_heartbeat(
+    client: &reqwest::Client,
+    server_url: &str,
+    heartbeat: &Heartbeat,
+) -> Result<u64, ConnectionError> {
+    let url = format!("{}/api/devices/heartbeat", server_url.trim_end_matches('/'));
+    let body = serde_json::to_vec(heartbeat).unwrap_or_default();
+    let sent = u64::try_from(body.len()).unwrap_or(u64::MAX);
+    let response = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await?;
+    if response.status().is_success() {
+        Ok(sent)
+    } else {
+        Err(ConnectionError::Status(response.status()))
+    }
+}

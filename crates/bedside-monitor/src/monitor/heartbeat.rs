@@ -1,0 +1,119 @@
+//! Heartbeats: while PROVISIONED, the monitor tells the station it is alive
+//! over mTLS with its committed configuration, with counters the station
+//! shows in its connected-status view.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use tokio::sync::watch;
+use zpair_proto::device::{Heartbeat, MonitorState};
+
+use super::core::Core;
+use crate::configuration;
+use crate::connection;
+
+/// What the monitor counts about its connection since it started.
+#[derive(Debug)]
+pub(crate) struct Counters {
+    started: Instant,
+    bytes_sent: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            bytes_sent: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Counters {
+    /// The heartbeat to send now.
+    pub fn heartbeat(&self, firmware_version: &str, connection_test: bool) -> Heartbeat {
+        Heartbeat {
+            uptime_seconds: self.started.elapsed().as_secs(),
+            bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            firmware_version: firmware_version.to_owned(),
+            connection_test,
+        }
+    }
+
+    /// Counts bytes delivered.
+    pub fn sent(&self, bytes: u64) {
+        self.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Counts a failed delivery.
+    pub fn failed(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Sends heartbeats until `shutdown` turns true: one as soon as the monitor
+/// becomes PROVISIONED, then one every interval.
+pub(crate) async fn run(core: Arc<Core>, mut shutdown: watch::Receiver<bool>) {
+    let mut states = core.watch();
+    // The client of the generation in force, rebuilt when a new one commits.
+    let mut client: Option<(String, reqwest::Client)> = None;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        if core.state() == MonitorState::Provisioned {
+            beat(&core, &mut client).await;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(core.config.heartbeat_interval) => {}
+            changed = states.changed() => if changed.is_err() { return },
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn beat(core: &Core, client: &mut Option<(String, reqwest::Client)>) {
+    let Some(committed) = core.committed() else {
+        return;
+    };
+    if client
+        .as_ref()
+        .is_none_or(|(generation, _)| *generation != committed.generation)
+    {
+        let built = match configuration::credentials(&core.dir, &committed.generation) {
+            Ok(credentials) => connection::client(&credentials),
+            Err(error) => {
+                core.counters.failed();
+                tracing::warn!(%error, "cannot read the heartbeat credentials");
+                return;
+            }
+        };
+        match built {
+            Ok(c) => *client = Some((committed.generation.clone(), c)),
+            Err(error) => {
+                core.counters.failed();
+                tracing::warn!(%error, "cannot set up the heartbeat connection");
+                return;
+            }
+        }
+    }
+    let Some((_, http)) = client.as_ref() else {
+        return;
+    };
+    let heartbeat = core
+        .counters
+        .heartbeat(&core.config.firmware_version, false);
+    match connection::send_heartbeat(http, &committed.configuration.server_url, &heartbeat).await {
+        Ok(sent) => {
+            core.counters.sent(sent);
+            tracing::debug!("heartbeat delivered");
+        }
+        Err(error) => {
+            core.counters.failed();
+            tracing::warn!(%error, "heartbeat failed");
+        }
+    }
+}

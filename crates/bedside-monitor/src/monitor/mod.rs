@@ -1,0 +1,179 @@
+//! A running simulated monitor: its HTTPS listener, its provisioning timer
+//! and its heartbeats, behind the [`Monitor`] handle.
+
+mod commands;
+pub(crate) mod core;
+mod exchange_steps;
+mod heartbeat;
+mod housekeeping;
+mod mode;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use zpair_proto::device::{MonitorState, RegistrationRecord};
+
+use self::core::Core;
+use crate::config::MonitorConfig;
+use crate::configuration::AppliedConfiguration;
+use crate::identity::Identity;
+use crate::paths::DataDir;
+use crate::provisioning::screen::Screen;
+use crate::settings::{self, Settings};
+use crate::{MonitorError, patient_data, server, storage};
+
+/// How long shutdown waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// A running monitor.
+pub struct Monitor {
+    core: Arc<Core>,
+    local_addr: SocketAddr,
+    server: axum_server::Handle<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("device_id", &self.core.identity.device_id)
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Monitor {
+    /// Starts a monitor: makes its identity on first run, resumes its
+    /// persisted state, listens on `listen_ip:port` and starts its timers.
+    pub async fn start(config: MonitorConfig) -> Result<Monitor, MonitorError> {
+        let dir = DataDir::new(config.data_dir.clone());
+        storage::ensure_data_dir(dir.root())?;
+        let identity = Identity::load_or_create(&dir, &config.device_id, None)?;
+        patient_data::ensure(&dir, &identity.device_id)?;
+        let settings = Settings::load(&dir)?;
+        let tls = server::tls::server_config(&identity, config.listen_ip)?;
+        let requested = SocketAddr::new(config.listen_ip, config.port);
+        let listener =
+            std::net::TcpListener::bind(requested).map_err(|source| MonitorError::Bind {
+                addr: requested,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| MonitorError::Bind {
+            addr: requested,
+            source,
+        })?;
+        let core = Arc::new(Core::resume(config, identity, &settings)?);
+
+        let handle = axum_server::Handle::new();
+        let serve = axum_server::from_tcp_rustls(
+            listener,
+            axum_server::tls_rustls::RustlsConfig::from_config(tls),
+        )
+        .map_err(|source| MonitorError::Bind {
+            addr: requested,
+            source,
+        })?
+        .handle(handle.clone())
+        .serve(server::router(core.clone()).into_make_service());
+        let (shutdown, _) = watch::channel(false);
+        let tasks = vec![
+            tokio::spawn(async move {
+                if let Err(error) = serve.await {
+                    tracing::error!(%error, "the monitor's HTTPS server stopped");
+                }
+            }),
+            tokio::spawn(housekeeping::run(core.clone(), shutdown.subscribe())),
+            tokio::spawn(heartbeat::run(core.clone(), shutdown.subscribe())),
+        ];
+        tracing::info!(
+            device_id = %core.identity.device_id,
+            %local_addr,
+            state = ?core.state(),
+            "monitor started"
+        );
+        Ok(Monitor {
+            core,
+            local_addr,
+            server: handle,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// What the station's registry needs: device ID, serial, identity key,
+    /// firmware and the address it listens on.
+    pub fn registration_record(&self) -> RegistrationRecord {
+        self.core.identity.registration_record(
+            &self.core.config.firmware_version,
+            Some(self.core.config.listen_ip.to_string()),
+        )
+    }
+
+    /// Trusts the Central Station's provisioning key (base64url) from now on; persisted.
+    pub fn trust_station(&self, station_key_b64: &str) -> Result<(), MonitorError> {
+        let key = settings::trust_station(&self.core.dir, station_key_b64)?;
+        self.core.set_station_key(key);
+        Ok(())
+    }
+
+    /// Enters provisioning mode (a new code and QR), or shows the current
+    /// code again when already in it.
+    pub async fn enter_provisioning_mode(&self) -> Result<Screen, MonitorError> {
+        self.core.enter_provisioning_mode(OffsetDateTime::now_utc())
+    }
+
+    /// A new QR token for the same code (the 30-second refresh does this too).
+    pub async fn regenerate_qr(&self) -> Result<Screen, MonitorError> {
+        self.core.regenerate_qr(OffsetDateTime::now_utc())
+    }
+
+    /// Leaves provisioning mode; the code stops working.
+    pub async fn cancel_provisioning(&self) -> Result<(), MonitorError> {
+        self.core.cancel_provisioning()
+    }
+
+    /// What the monitor shows now; `None` when not in provisioning mode.
+    pub fn screen(&self) -> Option<Screen> {
+        self.core.screen()
+    }
+
+    /// The provisioning state now.
+    pub fn state(&self) -> MonitorState {
+        self.core.state()
+    }
+
+    /// Where the monitor listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A receiver that sees every state change.
+    pub fn watch_state(&self) -> watch::Receiver<MonitorState> {
+        self.core.watch()
+    }
+
+    /// The committed configuration, if any.
+    pub fn configuration(&self) -> Option<AppliedConfiguration> {
+        self.core.configuration()
+    }
+
+    /// The data directory's layout (screen files, event log, …).
+    pub fn data_dir(&self) -> &DataDir {
+        &self.core.dir
+    }
+
+    /// Stops listening and stops the timers; everything is already on disk.
+    pub async fn shutdown(self) {
+        self.shutdown.send_replace(true);
+        self.server.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        tracing::info!(device_id = %self.core.identity.device_id, "monitor stopped");
+    }
+}

@@ -1,0 +1,328 @@
+//! The SQL of accounts, sessions and confirmations. Every function runs on
+//! the database thread, inside the caller's connection or transaction.
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+use time::OffsetDateTime;
+use zpair_proto::api::{Account, Role};
+
+use super::{AccountError, Caller, LOCKOUT, MAX_FAILED_LOGINS};
+use crate::clock;
+use crate::db::{DbError, parse_column};
+
+/// An account as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct UserRow {
+    pub(crate) id: i64,
+    pub(crate) account: Account,
+    pub(crate) password_hash: String,
+    pub(crate) locked_until: Option<i64>,
+}
+
+impl UserRow {
+    /// Whether sign-ins are refused right now.
+    pub(crate) fn is_locked(&self, now: OffsetDateTime) -> bool {
+        self.locked_until.is_some_and(|t| t > clock::unix(now))
+    }
+}
+
+/// Hashes of a new access/refresh pair and when each expires.
+#[derive(Debug, Clone)]
+pub(crate) struct NewSession {
+    pub(crate) access_hash: [u8; 32],
+    pub(crate) access_expires_at: OffsetDateTime,
+    pub(crate) refresh_hash: [u8; 32],
+    pub(crate) refresh_expires_at: OffsetDateTime,
+}
+
+/// Adds an account.
+pub(crate) fn insert_user(
+    conn: &Connection,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: &str,
+) -> Result<(), crate::StationError> {
+    let result = conn.execute(
+        "INSERT INTO users (username, display_name, role, password_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            username,
+            display_name,
+            role.as_str(),
+            password_hash,
+            clock::unix(clock::now())
+        ],
+    );
+    match result {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(AccountError::Exists(username.to_owned()).into())
+        }
+        Err(e) => Err(DbError::from(e).into()),
+    }
+}
+
+fn user_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(i64, String, String, String, String, Option<i64>)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+/// Looks an account up by name.
+pub(crate) fn user_by_name(conn: &Connection, username: &str) -> Result<Option<UserRow>, DbError> {
+    let row = conn
+        .query_row(
+            "SELECT id, username, display_name, role, password_hash, locked_until
+             FROM users WHERE username = ?1",
+            [username],
+            user_from_row,
+        )
+        .optional()?;
+    row.map(
+        |(id, username, display_name, role, password_hash, locked_until)| {
+            Ok(UserRow {
+                id,
+                account: Account {
+                    username,
+                    display_name,
+                    role: parse_column(&role, Role::parse, "role")?,
+                },
+                password_hash,
+                locked_until,
+            })
+        },
+    )
+    .transpose()
+}
+
+/// Looks an account up by id.
+pub(crate) fn user_by_id(conn: &Connection, id: i64) -> Result<Option<UserRow>, DbError> {
+    let username: Option<String> = conn
+        .query_row("SELECT username FROM users WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match username {
+        Some(name) => user_by_name(conn, &name),
+        None => Ok(None),
+    }
+}
+
+/// Counts a wrong password; returns whether this failure locked the account.
+pub(crate) fn record_failed_login(
+    conn: &Connection,
+    user_id: i64,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    let failures: i64 = conn.query_row(
+        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?1 RETURNING failed_logins",
+        [user_id],
+        |r| r.get(0),
+    )?;
+    if failures >= MAX_FAILED_LOGINS {
+        conn.execute(
+            "UPDATE users SET failed_logins = 0, locked_until = ?2 WHERE id = ?1",
+            params![user_id, clock::unix(now + clock::span(LOCKOUT))],
+        )?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Clears the failure count after a right password.
+pub(crate) fn record_good_login(conn: &Connection, user_id: i64) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1",
+        [user_id],
+    )?;
+    Ok(())
+}
+
+/// Stores a new session; `family` continues a refresh chain.
+pub(crate) fn open_session(
+    conn: &Connection,
+    user_id: i64,
+    family: &str,
+    session: &NewSession,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO sessions (family, user_id, access_hash, access_expires_at,
+                               refresh_hash, refresh_expires_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            family,
+            user_id,
+            &session.access_hash[..],
+            clock::unix(session.access_expires_at),
+            &session.refresh_hash[..],
+            clock::unix(session.refresh_expires_at),
+            clock::unix(now),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Who holds a live access token.
+pub(crate) fn caller_by_access(
+    conn: &Connection,
+    access_hash: &[u8; 32],
+    now: OffsetDateTime,
+) -> Result<Option<Caller>, DbError> {
+    let row: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT id, user_id FROM sessions
+             WHERE access_hash = ?1 AND revoked_at IS NULL AND access_expires_at > ?2",
+            params![&access_hash[..], clock::unix(now)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((session_id, user_id)) = row else {
+        return Ok(None);
+    };
+    Ok(user_by_id(conn, user_id)?.map(|user| Caller {
+        user_id,
+        session_id,
+        account: user.account,
+    }))
+}
+
+/// The session a refresh token belongs to.
+struct RefreshRow {
+    id: i64,
+    family: String,
+    user_id: i64,
+    expires_at: i64,
+    refreshed_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+/// Exchanges a refresh token for a new session in the same family. A token
+/// already exchanged is a stolen copy or a replay: the whole family ends.
+pub(crate) fn rotate(
+    conn: &mut Connection,
+    refresh_hash: &[u8; 32],
+    next: &NewSession,
+    now: OffsetDateTime,
+) -> Result<Option<Account>, DbError> {
+    let tx = conn.transaction()?;
+    let row = tx
+        .query_row(
+            "SELECT id, family, user_id, refresh_expires_at, refreshed_at, revoked_at
+             FROM sessions WHERE refresh_hash = ?1",
+            [&refresh_hash[..]],
+            |r| {
+                Ok(RefreshRow {
+                    id: r.get(0)?,
+                    family: r.get(1)?,
+                    user_id: r.get(2)?,
+                    expires_at: r.get(3)?,
+                    refreshed_at: r.get(4)?,
+                    revoked_at: r.get(5)?,
+                })
+            },
+        )
+        .optional()?;
+    let Some(RefreshRow {
+        id,
+        family,
+        user_id,
+        expires_at,
+        refreshed_at,
+        revoked_at,
+    }) = row
+    else {
+        return Ok(None);
+    };
+    let stamp = clock::unix(now);
+    if refreshed_at.is_some() {
+        tx.execute(
+            "UPDATE sessions SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
+            params![family, stamp],
+        )?;
+        tx.commit()?;
+        tracing::warn!(
+            user_id,
+            "a refresh token was presented twice; its session family is revoked"
+        );
+        return Ok(None);
+    }
+    if revoked_at.is_some() || expires_at <= stamp {
+        return Ok(None);
+    }
+    let Some(user) = user_by_id(&tx, user_id)? else {
+        return Ok(None);
+    };
+    tx.execute(
+        "UPDATE sessions SET refreshed_at = ?2, revoked_at = ?2 WHERE id = ?1",
+        params![id, stamp],
+    )?;
+    open_session(&tx, user_id, &family, next, now)?;
+    tx.commit()?;
+    Ok(Some(user.account))
+}
+
+/// Ends the caller's session, and the session of `refresh_hash` if it is the caller's.
+pub(crate) fn revoke(
+    conn: &Connection,
+    caller: &Caller,
+    refresh_hash: &[u8; 32],
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE sessions SET revoked_at = ?3
+         WHERE revoked_at IS NULL AND user_id = ?1 AND (id = ?2 OR refresh_hash = ?4)",
+        params![
+            caller.user_id,
+            caller.session_id,
+            clock::unix(now),
+            &refresh_hash[..]
+        ],
+    )?;
+    Ok(())
+}
+
+/// Stores a step-up confirmation.
+pub(crate) fn insert_confirmation(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+    user_id: i64,
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO confirmations (token_hash, user_id, expires_at, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            &token_hash[..],
+            user_id,
+            clock::unix(expires_at),
+            clock::unix(now)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Uses up a confirmation: true only if it is this user's, unexpired and unused.
+pub(crate) fn consume_confirmation(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+    user_id: i64,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    let changed = conn.execute(
+        "UPDATE confirmations SET used_at = ?3
+         WHERE token_hash = ?1 AND user_id = ?2 AND used_at IS NULL AND expires_at > ?3",
+        params![&token_hash[..], user_id, clock::unix(now)],
+    )?;
+    Ok(changed == 1)
+}

@@ -1,0 +1,56 @@
+//! Offline administration on a station's data directory, for the binary's
+//! subcommands, tests and demos. Safe to run while the station serves the
+//! same directory (SQLite WAL; a lock file guards first-run key creation).
+
+use std::path::Path;
+
+use zpair_proto::api::{DeviceImport, ImportReport, Role};
+
+use crate::error::StationError;
+use crate::{accounts, db, pki, registry};
+
+/// The actor recorded in the audit log for imports done here.
+const ACTOR: &str = "admin-cli";
+
+/// Creates a technician or administrator account.
+pub fn create_user(
+    data_dir: &Path,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> Result<(), StationError> {
+    let conn = db::open(data_dir)?;
+    accounts::create(&conn, username, display_name, role, password)
+}
+
+/// Adds or updates monitors in the registry from their registration records.
+pub fn import_devices(
+    data_dir: &Path,
+    records: &[DeviceImport],
+) -> Result<ImportReport, StationError> {
+    let mut conn = db::open(data_dir)?;
+    let (report, _) = registry::import(&mut conn, records, ACTOR)?;
+    Ok(report)
+}
+
+/// The hospital CA, PEM (made on first use).
+pub fn ca_certificate_pem(data_dir: &Path) -> Result<String, StationError> {
+    Ok(pki::load_or_create(data_dir, None)?.ca.pem().to_owned())
+}
+
+/// SHA-256 of the server certificate, lowercase hex (made on first use).
+pub fn server_certificate_fingerprint(data_dir: &Path) -> Result<String, StationError> {
+    Ok(pki::load_or_create(data_dir, None)?
+        .server
+        .fingerprint()
+        .to_owned())
+}
+
+/// The provisioning key's public half, base64url (made on first use).
+pub fn station_public_key(data_dir: &Path) -> Result<String, StationError> {
+    let identity = pki::load_or_create(data_dir, None)?;
+    Ok(zpair_proto::crypto::public_key_text(
+        &identity.provisioning_key.verifying_key(),
+    ))
+}

@@ -1,0 +1,37 @@
+//! `GET /api/audit?deviceId=&limit=` for administrators.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use zpair_proto::api::{AuditEvent, Role};
+
+use crate::accounts::Caller;
+use crate::http::{ApiQuery, HttpError};
+use crate::state::AppState;
+
+/// Rows returned when no limit is given, and the most one call returns.
+const DEFAULT_LIMIT: u32 = 1_000;
+const MAX_LIMIT: u32 = 10_000;
+
+/// Query of `GET /api/audit`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AuditQuery {
+    device_id: Option<String>,
+    limit: Option<u32>,
+}
+
+/// The newest audit rows, oldest first.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEvent>>, HttpError> {
+    caller.require(Role::Administrator)?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let rows = state
+        .db()
+        .call(move |c| super::recent(c, query.device_id.as_deref(), limit))
+        .await?;
+    Ok(Json(rows))
+}

@@ -1,0 +1,70 @@
+//! How a station is set up: where it keeps its data, where it listens, and
+//! the limits the design names (token lifetimes, heartbeat interval, rate limits).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything [`crate::Station::start`] needs.
+#[derive(Debug, Clone)]
+pub struct StationConfig {
+    /// SQLite file, CA, server certificate and provisioning key live here.
+    pub data_dir: PathBuf,
+    /// Where the HTTPS API listens (`127.0.0.1:8443`; port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// The `serverUrl` pushed to monitors; `None` means `https://<bound address>`.
+    pub public_url: Option<String>,
+    /// Extra names (DNS or IP) the server certificate must cover.
+    pub hostnames: Vec<String>,
+    /// The port every monitor serves its provisioning API on.
+    pub monitor_port: u16,
+    /// How often monitors send heartbeats; three missed ones mean disconnected.
+    pub heartbeat_interval: Duration,
+    /// Lifetime of an access token.
+    pub access_token_ttl: Duration,
+    /// Lifetime of a refresh token.
+    pub refresh_token_ttl: Duration,
+    /// Pair-request rate limits.
+    pub rate_limits: RateLimits,
+}
+
+impl StationConfig {
+    /// The defaults of the design: monitors on port 9443, heartbeats every
+    /// 10 s, access tokens for 15 min, refresh tokens for 12 h.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Self {
+        Self {
+            data_dir,
+            listen,
+            public_url: None,
+            hostnames: Vec::new(),
+            monitor_port: 9443,
+            heartbeat_interval: Duration::from_secs(10),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(12 * 60 * 60),
+            rate_limits: RateLimits::default(),
+        }
+    }
+
+    /// The SQLite file inside [`Self::data_dir`].
+    pub fn database_path(&self) -> PathBuf {
+        crate::db::database_path(&self.data_dir)
+    }
+}
+
+/// Sliding-window limits on `POST /api/provisioning/pair`, per minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Pair requests for one monitor.
+    pub per_device_per_minute: u32,
+    /// Pair requests from one technician.
+    pub per_technician_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            per_device_per_minute: 10,
+            per_technician_per_minute: 60,
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Schema migrations, numbered by `PRAGMA user_version`: migration `n` brings
+//! the file from version `n` to `n + 1`. Never edit a shipped migration; add one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::DbError;
+
+const MIGRATIONS: &[&str] = &[include_str!("001_initial.sql")];
+
+/// The schema version this build writes.
+pub(crate) fn latest() -> i64 {
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+/// Brings the schema up to date. The immediate transaction makes two
+/// processes opening a fresh file at once (the station and an admin command)
+/// migrate it exactly once.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = latest();
+    if found > known {
+        return Err(DbError::TooNew { found, known });
+    }
+    let done = usize::try_from(found).unwrap_or(0);
+    for sql in MIGRATIONS.iter().skip(done) {
+        tx.execute_batch(sql)?;
+    }
+    if found != known {
+        tx.pragma_update(None, "user_version", known)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        migrate(&mut conn).expect("fresh");
+        conn.pragma_update(None, "user_version", latest() + 1)
+            .expect("bump");
+        assert!(matches!(migrate(&mut conn), Err(DbError::TooNew { .. })));
+    }
+
+    #[test]
+    fn the_audit_table_has_the_seeds_columns_in_order() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        migrate(&mut conn).expect("migrate");
+        let mut stmt = conn
+            .prepare("SELECT name FROM pragma_table_info('provisioning_events') ORDER BY cid")
+            .expect("prepare");
+        let columns: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(
+            columns,
+            [
+                "id",
+                "timestamp",
+                "event_type",
+                "device_id",
+                "pairing_code",
+                "success",
+                "error_message",
+                "configuration_hash",
+                "actor",
+                "job_id"
+            ]
+        );
+    }
+}

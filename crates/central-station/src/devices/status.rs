@@ -1,0 +1,282 @@
+//! Heartbeats (`POST /api/devices/heartbeat`, mTLS) and the connected-status
+//! view (`GET /api/devices/{id}/status`).
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use rusqlite::params;
+use time::OffsetDateTime;
+use zpair_proto::api::{
+    CertificateStatus, CertificateValidity, ConnectedStatus, ConnectionCounters, ConnectionState,
+};
+use zpair_proto::device::Heartbeat;
+
+use crate::accounts::Caller;
+use crate::clock;
+use crate::db::{DbError, relaxed, to_sql_int};
+use crate::http::{ApiJson, ApiPath, HttpError};
+use crate::pairing::store::active_job;
+use crate::pki::certificates::{self, CertificateRow};
+use crate::registry::{DeviceRow, store as devices};
+use crate::state::AppState;
+use crate::tls::ClientIdentity;
+
+/// A certificate this close to its end shows as expiring soon.
+const EXPIRING_WITHIN: time::Duration = time::Duration::days(30);
+/// Missed heartbeats after which a monitor shows as disconnected.
+const MISSED_HEARTBEATS: u32 = 3;
+
+/// What a heartbeat's certificate is to the station.
+#[derive(Debug, PartialEq, Eq)]
+enum Beat {
+    /// The device's current certificate: counted.
+    Current,
+    /// A certificate issued for a running job: the monitor's connection test.
+    ConnectionTest,
+    /// Anything else.
+    Refused(&'static str),
+}
+
+fn classify(
+    conn: &rusqlite::Connection,
+    identity: &ClientIdentity,
+    now: OffsetDateTime,
+) -> Result<Beat, DbError> {
+    let Some(cert) = certificates::get(conn, &identity.serial)? else {
+        return Ok(Beat::Refused(
+            "This certificate was not issued by this Central Station.",
+        ));
+    };
+    if cert.device_id != identity.device_id || cert.revoked_at.is_some() || cert.not_after <= now {
+        return Ok(Beat::Refused(
+            "This certificate is revoked or expired. Pair the monitor again.",
+        ));
+    }
+    let Some(device) = devices::get(conn, &identity.device_id)? else {
+        return Ok(Beat::Refused("This monitor is not in the registry."));
+    };
+    if device.certificate_serial.as_deref() == Some(identity.serial.as_str()) {
+        return Ok(Beat::Current);
+    }
+    let pending = match (&cert.job_id, active_job(conn, &identity.device_id)?) {
+        (Some(issued_for), Some(running)) => *issued_for == running,
+        _ => false,
+    };
+    Ok(if pending {
+        Beat::ConnectionTest
+    } else {
+        Beat::Refused("This certificate has been replaced. Pair the monitor again.")
+    })
+}
+
+/// `POST /api/devices/heartbeat`: 204 for a monitor presenting its current
+/// certificate (or, during pairing, the new one for its connection test).
+pub(crate) async fn heartbeat(
+    State(state): State<AppState>,
+    identity: Option<Extension<ClientIdentity>>,
+    ApiJson(beat): ApiJson<Heartbeat>,
+) -> Result<StatusCode, HttpError> {
+    let Some(Extension(identity)) = identity else {
+        return Err(HttpError::ClientCertificateRequired(
+            "Heartbeats need the monitor's client certificate from the Central Station's device CA.",
+        ));
+    };
+    let now = clock::now();
+    let who = identity.clone();
+    let kind = state
+        .db()
+        .call(move |c| {
+            let kind = classify(c, &who, now)?;
+            if kind == Beat::Current {
+                relaxed(c, |c| {
+                    c.execute(
+                    "UPDATE devices SET last_heartbeat_ms = ?2, uptime_seconds = ?3, heartbeats = heartbeats + 1,
+                            bytes_sent = ?4, errors = ?5, firmware_version = ?6
+                     WHERE device_id = ?1",
+                    params![
+                        who.device_id,
+                        clock::unix_ms(now),
+                        to_sql_int(beat.uptime_seconds),
+                        to_sql_int(beat.bytes_sent),
+                        to_sql_int(beat.errors),
+                        beat.firmware_version,
+                    ],
+                    )?;
+                    Ok(())
+                })?;
+            }
+            Ok(kind)
+        })
+        .await?;
+    match kind {
+        Beat::Current => Ok(StatusCode::NO_CONTENT),
+        Beat::ConnectionTest => {
+            tracing::info!(device_id = %identity.device_id, "connection test heartbeat with a new certificate");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Beat::Refused(why) => {
+            tracing::info!(device_id = %identity.device_id, serial = %identity.serial, "heartbeat refused");
+            Err(HttpError::ClientCertificateRequired(why))
+        }
+    }
+}
+
+/// The connected-status view of a device at `now`.
+pub(crate) fn connected_status(
+    device: &DeviceRow,
+    certificate: Option<&CertificateRow>,
+    heartbeat_interval: Duration,
+    now: OffsetDateTime,
+) -> ConnectedStatus {
+    let connection_state = match device.last_heartbeat {
+        None => ConnectionState::Never,
+        Some(last) if now - last <= clock::span(heartbeat_interval * MISSED_HEARTBEATS) => {
+            ConnectionState::Connected
+        }
+        Some(_) => ConnectionState::Disconnected,
+    };
+    let certificate = certificate.map(|c| CertificateStatus {
+        serial: c.serial.clone(),
+        not_before: c.not_before,
+        not_after: c.not_after,
+        validity: if c.revoked_at.is_some() {
+            CertificateValidity::Revoked
+        } else if c.not_after <= now {
+            CertificateValidity::Expired
+        } else if c.not_after - now <= EXPIRING_WITHIN {
+            CertificateValidity::ExpiringSoon
+        } else {
+            CertificateValidity::Valid
+        },
+    });
+    ConnectedStatus {
+        device_id: device.device_id.clone(),
+        device_label: device.device_label.clone(),
+        state: device.state,
+        connection_state,
+        server_url: device.server_url.clone(),
+        certificate,
+        last_connected: device.last_heartbeat,
+        uptime_seconds: device.uptime_seconds,
+        counters: ConnectionCounters {
+            heartbeats: device.heartbeats,
+            bytes_sent: device.bytes_sent,
+            errors: device.errors,
+        },
+    }
+}
+
+/// `GET /api/devices/{id}/status`.
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiPath(device_id): ApiPath<String>,
+) -> Result<Json<ConnectedStatus>, HttpError> {
+    let (device, certificate) = state
+        .db()
+        .call(move |c| {
+            let Some(device) = devices::get(c, &device_id)? else {
+                return Ok(None);
+            };
+            let certificate = match &device.certificate_serial {
+                Some(serial) => certificates::get(c, serial)?,
+                None => None,
+            };
+            Ok(Some((device, certificate)))
+        })
+        .await?
+        .ok_or(HttpError::UnknownDevice)?;
+    Ok(Json(connected_status(
+        &device,
+        certificate.as_ref(),
+        state.config().heartbeat_interval,
+        clock::now(),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zpair_proto::api::DeviceState;
+
+    fn device(last: Option<OffsetDateTime>) -> DeviceRow {
+        DeviceRow {
+            device_id: "ZM-1".into(),
+            device_serial: "SN".into(),
+            identity_public_key: String::new(),
+            firmware_version: "1".into(),
+            ip_address: None,
+            device_label: "ICU-1".into(),
+            bed_id: String::new(),
+            state: DeviceState::Provisioned,
+            server_url: Some("https://127.0.0.1:8443".into()),
+            certificate_serial: Some("10ab".into()),
+            last_heartbeat: last,
+            uptime_seconds: 42,
+            heartbeats: 7,
+            bytes_sent: 100,
+            errors: 1,
+        }
+    }
+
+    fn cert(not_after: OffsetDateTime, revoked: bool) -> CertificateRow {
+        CertificateRow {
+            serial: "10ab".into(),
+            device_id: "ZM-1".into(),
+            job_id: None,
+            not_before: not_after - time::Duration::days(365),
+            not_after,
+            revoked_at: revoked.then_some(not_after - time::Duration::days(1)),
+        }
+    }
+
+    #[test]
+    fn connection_state_follows_three_heartbeat_intervals() {
+        let now = clock::now();
+        let interval = Duration::from_secs(10);
+        let at = |ago: i64| {
+            connected_status(
+                &device(Some(now - time::Duration::seconds(ago))),
+                None,
+                interval,
+                now,
+            )
+        };
+        assert_eq!(at(29).connection_state, ConnectionState::Connected);
+        assert_eq!(at(31).connection_state, ConnectionState::Disconnected);
+        let never = connected_status(&device(None), None, interval, now);
+        assert_eq!(never.connection_state, ConnectionState::Never);
+        assert_eq!(at(1).counters.heartbeats, 7);
+        assert_eq!(at(1).uptime_seconds, 42);
+    }
+
+    #[test]
+    fn certificate_validity_covers_revoked_expired_and_expiring() {
+        let now = clock::now();
+        let interval = Duration::from_secs(10);
+        let validity = |c: CertificateRow| {
+            connected_status(&device(None), Some(&c), interval, now)
+                .certificate
+                .map(|c| c.validity)
+        };
+        let days = time::Duration::days;
+        assert_eq!(
+            validity(cert(now + days(300), false)),
+            Some(CertificateValidity::Valid)
+        );
+        assert_eq!(
+            validity(cert(now + days(10), false)),
+            Some(CertificateValidity::ExpiringSoon)
+        );
+        assert_eq!(
+            validity(cert(now - days(1), false)),
+            Some(CertificateValidity::Expired)
+        );
+        assert_eq!(
+            validity(cert(now + days(300), true)),
+            Some(CertificateValidity::Revoked)
+        );
+    }
+}

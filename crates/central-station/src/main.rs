@@ -1,0 +1,288 @@
+//! `central-station`: serve the API, and manage a station's data directory
+//! offline (accounts, registry, CA certificate, fingerprint, station key).
+
+use std::io::{BufRead as _, IsTerminal as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use central_station::{DeviceImport, Role, Station, StationConfig, StationError, admin};
+use clap::{Parser, Subcommand, ValueEnum};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "central-station",
+    version,
+    about = "The ZPair reference Central Station"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTPS API until interrupted.
+    Serve {
+        /// The station's data directory (database, CA, keys).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// The server URL pushed to monitors (default: https://<listen>).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Extra DNS names or IPs for the server certificate (repeatable).
+        #[arg(long = "hostname")]
+        hostnames: Vec<String>,
+        /// The port monitors serve their provisioning API on.
+        #[arg(long, default_value_t = 9443)]
+        monitor_port: u16,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage the device registry.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Print the hospital CA certificate (PEM).
+    CaCert {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// Print the SHA-256 fingerprint of the server certificate.
+    Fingerprint {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// Print the provisioning public key monitors must trust (base64url).
+    StationKey {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from stdin, never from the command line.
+    Add {
+        #[arg(long)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from the first line of stdin.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Import registration records: a JSON array of records, or a single one.
+    Import {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The JSON file (`-` for stdin).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Technician,
+    Administrator,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Technician => Role::Technician,
+            RoleArg::Administrator => Role::Administrator,
+        }
+    }
+}
+
+/// Why a command failed, for its exit message.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Station(#[from] StationError),
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("{0} is not a registration record or a JSON array of them: {1}")]
+    Records(String, serde_json::Error),
+    #[error("no password on stdin")]
+    NoPassword,
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("{0} of the records were refused")]
+    Refused(usize),
+}
+
+fn init_logging() {
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Protocol libraries log connection internals at debug; keep them at info
+    // unless they are asked for by name.
+    let asked = std::env::var("RUST_LOG").unwrap_or_default();
+    for noisy in [
+        "h2",
+        "hyper",
+        "hyper_util",
+        "rustls",
+        "reqwest",
+        "tokio_rustls",
+    ] {
+        if !asked.contains(noisy)
+            && let Ok(directive) = format!("{noisy}=info").parse()
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn read_password() -> Result<zeroize::Zeroizing<String>, CliError> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Read("stdin".into(), e))?;
+    let password = zeroize::Zeroizing::new(line.trim_end_matches(['\n', '\r']).to_owned());
+    if password.is_empty() {
+        return Err(CliError::NoPassword);
+    }
+    Ok(password)
+}
+
+fn read_records(file: &Path) -> Result<Vec<DeviceImport>, CliError> {
+    let name = file.display().to_string();
+    let text = if name == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| CliError::Read(name.clone(), e))?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| CliError::Read(name.clone(), e))?
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| CliError::Records(name.clone(), e))?;
+    if value.is_array() {
+        serde_json::from_value(value).map_err(|e| CliError::Records(name, e))
+    } else {
+        serde_json::from_value(value)
+            .map(|one| vec![one])
+            .map_err(|e| CliError::Records(name, e))
+    }
+}
+
+async fn serve(config: StationConfig) -> Result<(), CliError> {
+    let station = Station::start(config).await?;
+    eprintln!("Central Station at {}", station.url());
+    eprintln!(
+        "Server certificate SHA-256: {}",
+        station.server_certificate_fingerprint()
+    );
+    wait_for_signal().await;
+    station.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(term) => { term.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve {
+            data_dir,
+            listen,
+            public_url,
+            hostnames,
+            monitor_port,
+        } => {
+            let mut config = StationConfig::new(data_dir, listen);
+            config.public_url = public_url;
+            config.hostnames = hostnames;
+            config.monitor_port = monitor_port;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(CliError::Runtime)?
+                .block_on(serve(config))
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    data_dir,
+                    username,
+                    display_name,
+                    role,
+                    password_stdin: _,
+                },
+        } => {
+            let password = read_password()?;
+            admin::create_user(&data_dir, &username, &display_name, role.into(), &password)?;
+            eprintln!("Created {} account {username}.", Role::from(role).as_str());
+            Ok(())
+        }
+        Command::Device {
+            command: DeviceCommand::Import { data_dir, file },
+        } => {
+            let records = read_records(&file)?;
+            let report = admin::import_devices(&data_dir, &records)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+            if report.rejected.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::Refused(report.rejected.len()))
+            }
+        }
+        Command::CaCert { data_dir } => {
+            print!("{}", admin::ca_certificate_pem(&data_dir)?);
+            Ok(())
+        }
+        Command::Fingerprint { data_dir } => {
+            println!("{}", admin::server_certificate_fingerprint(&data_dir)?);
+            Ok(())
+        }
+        Command::StationKey { data_dir } => {
+            println!("{}", admin::station_public_key(&data_dir)?);
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("central-station: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The station's HTTPS client towards one monitor: its address on the ward
+//! network, its certificate pinned to the registry's identity key, short
+//! timeouts so a dead monitor fails fast as `monitor_unreachable`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zpair_proto::api::{ApiError, FailureReason};
+
+use crate::tls::pinning::PinnedIdentity;
+
+/// Connecting to a monitor gives up after this.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// A whole request (the commit includes the monitor's connection test) gives up after this.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How a request to a monitor failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum MonitorError {
+    /// No connection, a timeout, or a broken exchange.
+    #[error("monitor unreachable: {0}")]
+    Unreachable(String),
+    /// The monitor's TLS key is not the registered identity key.
+    #[error("the monitor's TLS key is not its registered identity key")]
+    IdentityMismatch,
+    /// The monitor answered with an error.
+    #[error("monitor answered {status}: {}", .error.code)]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Its error body.
+        error: ApiError,
+    },
+    /// The monitor answered 2xx with a body we cannot read.
+    #[error("unreadable answer from the monitor: {0}")]
+    BadAnswer(String),
+    /// The client could not be built.
+    #[error("cannot build the monitor client: {0}")]
+    Client(String),
+}
+
+impl MonitorError {
+    /// The job failure this stands for.
+    pub(crate) fn reason(&self) -> FailureReason {
+        match self {
+            MonitorError::IdentityMismatch => FailureReason::SignatureInvalid,
+            MonitorError::Refused { error, .. } => {
+                FailureReason::from_code(&error.code).unwrap_or(FailureReason::MonitorUnreachable)
+            }
+            MonitorError::Unreachable(_) | MonitorError::BadAnswer(_) | MonitorError::Client(_) => {
+                FailureReason::MonitorUnreachable
+            }
+        }
+    }
+}
+
+/// A client bound to one monitor.
+#[derive(Debug)]
+pub(crate) struct MonitorClient {
+    http: reqwest::Client,
+    base: String,
+    mismatch: Arc<AtomicBool>,
+}
+
+impl MonitorClient {
+    /// A client for `https://{address}` that trusts only `identity_key`.
+    pub(crate) fn new(identity_key: [u8; 32], address: SocketAddr) -> Result<Self, MonitorError> {
+        let mismatch = Arc::new(AtomicBool::new(false));
+        let tls = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| MonitorError::Client(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinnedIdentity::new(
+                identity_key,
+                mismatch.clone(),
+            )))
+            .with_no_client_auth();
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .no_proxy()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| MonitorError::Client(e.to_string()))?;
+        Ok(Self {
+            http,
+            base: format!("https://{address}"),
+            mismatch,
+        })
+    }
+
+    /// POSTs `body` as JSON to `path` and reads the JSON answer.
+    pub(crate) async fn post<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Req,
+    ) -> Result<Resp, MonitorError> {
+        let url = format!("{}{path}", self.base);
+        let response = match self.http.post(&url).json(body).send().await {
+            Ok(response) => response,
+            Err(e) => return Err(self.transport_error(&e)),
+        };
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        if !status.is_success() {
+            let error = serde_json::from_slice::<ApiError>(&bytes).unwrap_or(ApiError {
+                code: format!("http_{}", status.as_u16()),
+                message: String::new(),
+            });
+            return Err(MonitorError::Refused {
+                status: status.as_u16(),
+                error,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| MonitorError::BadAnswer(e.to_string()))
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> MonitorError {
+        if self.mismatch.load(Ordering::SeqCst) {
+            return MonitorError::IdentityMismatch;
+        }
+        // The error chain says connect/timeout/reset; no secret is in it.
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        MonitorError::Unreachable(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn nothing_listening_is_unreachable() {
+        // Bind then drop, so the port is known to be closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let client =
+            MonitorClient::new([1; 32], SocketAddr::from(([127, 0, 0, 1], port))).expect("client");
+        let err = client
+            .post::<_, serde_json::Value>("/provisioning/challenge", &serde_json::json!({}))
+            .await
+            .expect_err("nothing there");
+        assert!(matches!(err, MonitorError::Unreachable(_)), "{err:?}");
+        assert_eq!(err.reason(), FailureReason::MonitorUnreachable);
+    }
+
+    #[test]
+    fn monitor_error_codes_map_to_failure_reasons() {
+        let refused = |code: &str| MonitorError::Refused {
+            status: 403,
+            error: ApiError {
+                code: code.into(),
+                message: String::new(),
+            },
+        };
+        assert_eq!(
+            refused("code_mismatch").reason(),
+            FailureReason::CodeMismatch
+        );
+        assert_eq!(refused("token_stale").reason(), FailureReason::TokenStale);
+        assert_eq!(
+            refused("teapot").reason(),
+            FailureReason::MonitorUnreachable
+        );
+        assert_eq!(
+            MonitorError::IdentityMismatch.reason(),
+            FailureReason::SignatureInvalid
+        );
+    }
+}

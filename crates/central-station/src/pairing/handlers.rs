@@ -1,0 +1,149 @@
+//! Following jobs: `GET /api/provisioning/jobs/{id}`, its event stream, and
+//! the live stream of one device's jobs. Each SSE event is `event: status`,
+//! `id: <row id>`, `data: <JobEvent JSON>`.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use zpair_proto::api::{JobEvent, JobSummary};
+
+use super::events::Subscription;
+use super::{Topic, store};
+use crate::accounts::Caller;
+use crate::db::Db;
+use crate::http::{ApiPath, HttpError};
+use crate::registry;
+use crate::state::AppState;
+
+/// A comment line this often keeps proxies and clients from timing out.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+fn sse_event(seq: i64, event: &JobEvent) -> Event {
+    Event::default()
+        .event("status")
+        .id(seq.to_string())
+        .json_data(event)
+        .unwrap_or_else(|_| Event::default().comment("unserialisable event"))
+}
+
+/// `GET /api/provisioning/jobs/{id}`.
+pub(crate) async fn job_summary(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiPath(job_id): ApiPath<String>,
+) -> Result<Json<JobSummary>, HttpError> {
+    let summary = state
+        .db()
+        .call(move |c| store::summary(c, &job_id))
+        .await?
+        .ok_or(HttpError::UnknownJob)?;
+    Ok(Json(summary))
+}
+
+/// What a job stream still has to send.
+struct JobStream {
+    pending: VecDeque<(i64, JobEvent)>,
+    subscription: Subscription,
+    last: i64,
+    done: bool,
+    db: Db,
+    job_id: String,
+    device_id: String,
+}
+
+impl JobStream {
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+        loop {
+            if self.done {
+                return None;
+            }
+            if let Some((seq, event)) = self.pending.pop_front() {
+                if seq <= self.last {
+                    continue;
+                }
+                self.last = seq;
+                self.done = event.state.is_terminal();
+                return Some((Ok(sse_event(seq, &event)), self));
+            }
+            match self.subscription.recv().await {
+                Ok(published) => self.pending.push_back((published.seq, published.event)),
+                Err(RecvError::Lagged(_)) => {
+                    // Missed some: the database has them all.
+                    let (job, device, last) =
+                        (self.job_id.clone(), self.device_id.clone(), self.last);
+                    match self
+                        .db
+                        .call(move |c| store::events_after(c, &job, &device, last))
+                        .await
+                    {
+                        Ok(events) => self.pending.extend(events),
+                        Err(_) => self.done = true,
+                    }
+                }
+                Err(RecvError::Closed) => self.done = true,
+            }
+        }
+    }
+}
+
+/// `GET /api/provisioning/jobs/{id}/events`: every past event from the
+/// database, then live ones; ends after PROVISIONED or FAILED.
+pub(crate) async fn job_events(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiPath(job_id): ApiPath<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, HttpError> {
+    // Subscribe first: whatever commits while the past is read is not missed.
+    let subscription = state.hub().subscribe(Topic::Job(job_id.clone()));
+    let id = job_id.clone();
+    let store::History { device_id, events } = state
+        .db()
+        .call(move |c| store::history(c, &id))
+        .await?
+        .ok_or(HttpError::UnknownJob)?;
+    let stream = JobStream {
+        pending: events.into(),
+        subscription,
+        last: 0,
+        done: false,
+        db: state.db().clone(),
+        job_id,
+        device_id,
+    };
+    Ok(
+        Sse::new(futures_util::stream::unfold(stream, JobStream::next))
+            .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)),
+    )
+}
+
+/// `GET /api/devices/{id}/events`: live events of the device's jobs, from now on.
+pub(crate) async fn device_events(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiPath(device_id): ApiPath<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, HttpError> {
+    let subscription = state.hub().subscribe(Topic::Device(device_id.clone()));
+    state
+        .db()
+        .call(move |c| registry::store::get(c, &device_id))
+        .await?
+        .ok_or(HttpError::UnknownDevice)?;
+    let stream = futures_util::stream::unfold(subscription, |mut subscription| async move {
+        loop {
+            match subscription.recv().await {
+                Ok(p) => return Some((Ok(sse_event(p.seq, &p.event)), subscription)),
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "a device event stream fell behind");
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}

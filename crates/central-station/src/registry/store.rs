@@ -1,0 +1,225 @@
+//! The SQL of the `devices` table.
+
+use std::net::IpAddr;
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+use time::OffsetDateTime;
+use zpair_proto::api::{ApiError, DeviceState, DeviceSummary};
+
+use super::Imported;
+use super::validate::ValidDevice;
+use crate::clock;
+use crate::db::{DbError, counter, parse_column};
+
+/// A registry row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeviceRow {
+    pub(crate) device_id: String,
+    pub(crate) device_serial: String,
+    pub(crate) identity_public_key: String,
+    pub(crate) firmware_version: String,
+    pub(crate) ip_address: Option<String>,
+    pub(crate) device_label: String,
+    pub(crate) bed_id: String,
+    pub(crate) state: DeviceState,
+    pub(crate) server_url: Option<String>,
+    pub(crate) certificate_serial: Option<String>,
+    pub(crate) last_heartbeat: Option<OffsetDateTime>,
+    pub(crate) uptime_seconds: u64,
+    pub(crate) heartbeats: u64,
+    pub(crate) bytes_sent: u64,
+    pub(crate) errors: u64,
+}
+
+impl DeviceRow {
+    /// The API view.
+    pub(crate) fn summary(&self) -> DeviceSummary {
+        DeviceSummary {
+            device_id: self.device_id.clone(),
+            device_serial: self.device_serial.clone(),
+            device_label: self.device_label.clone(),
+            bed_id: self.bed_id.clone(),
+            ip_address: self.ip_address.clone(),
+            state: self.state,
+        }
+    }
+
+    /// The last known address, when it parses.
+    pub(crate) fn address(&self) -> Option<IpAddr> {
+        self.ip_address.as_deref().and_then(|a| a.parse().ok())
+    }
+}
+
+const COLUMNS: &str = "device_id, device_serial, identity_public_key, firmware_version, ip_address,
+    device_label, bed_id, state, server_url, certificate_serial, last_heartbeat_ms,
+    uptime_seconds, heartbeats, bytes_sent, errors";
+
+type RawRow = (
+    (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+    ),
+    (
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        i64,
+        i64,
+        i64,
+        i64,
+    ),
+);
+
+fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok((
+        (
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+        ),
+        (
+            r.get(8)?,
+            r.get(9)?,
+            r.get(10)?,
+            r.get(11)?,
+            r.get(12)?,
+            r.get(13)?,
+            r.get(14)?,
+        ),
+    ))
+}
+
+fn convert(raw: RawRow) -> Result<DeviceRow, DbError> {
+    let (
+        (
+            device_id,
+            device_serial,
+            identity_public_key,
+            firmware_version,
+            ip_address,
+            device_label,
+            bed_id,
+            state,
+        ),
+        (server_url, certificate_serial, last_heartbeat_ms, uptime, heartbeats, bytes_sent, errors),
+    ) = raw;
+    Ok(DeviceRow {
+        device_id,
+        device_serial,
+        identity_public_key,
+        firmware_version,
+        ip_address,
+        device_label,
+        bed_id,
+        state: parse_column(&state, DeviceState::parse, "device state")?,
+        server_url,
+        certificate_serial,
+        last_heartbeat: last_heartbeat_ms.map(clock::from_unix_ms),
+        uptime_seconds: counter(uptime),
+        heartbeats: counter(heartbeats),
+        bytes_sent: counter(bytes_sent),
+        errors: counter(errors),
+    })
+}
+
+/// One device.
+pub(crate) fn get(conn: &Connection, device_id: &str) -> Result<Option<DeviceRow>, DbError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM devices WHERE device_id = ?1"),
+        [device_id],
+        read,
+    )
+    .optional()?
+    .map(convert)
+    .transpose()
+}
+
+/// Every device, by ID.
+pub(crate) fn list(conn: &Connection) -> Result<Vec<DeviceRow>, DbError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM devices ORDER BY device_id"))?;
+    let raws = stmt.query_map([], read)?.collect::<Result<Vec<_>, _>>()?;
+    raws.into_iter().map(convert).collect()
+}
+
+/// Adds a device or updates its record. A different identity key is refused
+/// while the device is paired or pairing: that is a swap of the monitor, and
+/// it must be de-provisioned first.
+pub(crate) fn upsert(
+    conn: &Connection,
+    device: &ValidDevice,
+    now: OffsetDateTime,
+) -> Result<Result<Imported, ApiError>, DbError> {
+    let existing = get(conn, &device.device_id)?;
+    let ip = device.ip_address.map(|a| a.to_string());
+    let Some(existing) = existing else {
+        conn.execute(
+            "INSERT INTO devices (device_id, device_serial, identity_public_key, firmware_version,
+                                  ip_address, device_label, bed_id, state, registered_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![
+                device.device_id,
+                device.device_serial,
+                device.identity_public_key,
+                device.firmware_version,
+                ip,
+                device.device_label,
+                device.bed_id,
+                DeviceState::Unprovisioned.as_str(),
+                clock::unix(now),
+            ],
+        )?;
+        return Ok(Ok(Imported::Created));
+    };
+    let paired = matches!(
+        existing.state,
+        DeviceState::Provisioned | DeviceState::Pairing | DeviceState::AwaitingReprovision
+    );
+    if paired && existing.identity_public_key != device.identity_public_key {
+        return Ok(Err(ApiError {
+            code: "identity_conflict".into(),
+            message: "This monitor is paired under a different identity key. De-provision it before registering a replacement.".into(),
+        }));
+    }
+    conn.execute(
+        "UPDATE devices SET device_serial = ?2, identity_public_key = ?3, firmware_version = ?4,
+                ip_address = COALESCE(?5, ip_address), device_label = ?6, bed_id = ?7, updated_at = ?8
+         WHERE device_id = ?1",
+        params![
+            device.device_id,
+            device.device_serial,
+            device.identity_public_key,
+            device.firmware_version,
+            ip,
+            device.device_label,
+            device.bed_id,
+            clock::unix(now),
+        ],
+    )?;
+    Ok(Ok(Imported::Updated))
+}
+
+/// Moves a device to `state`.
+pub(crate) fn set_state(
+    conn: &Connection,
+    device_id: &str,
+    state: DeviceState,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE devices SET state = ?2, updated_at = ?3 WHERE device_id = ?1",
+        params![device_id, state.as_str(), clock::unix(now)],
+    )?;
+    Ok(())
+}

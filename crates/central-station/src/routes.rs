@@ -1,0 +1,176 @@
+//! The route table, in one place: [`app`] builds the router from it and a
+//! test compares it with `openapi.json`, both ways.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{self, MethodRouter};
+
+use crate::http::HttpError;
+use crate::state::AppState;
+use crate::{accounts, audit, devices, pairing, public, registry};
+
+/// Largest request body (a bulk import of many thousands of records).
+const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// One route: its method, its path (axum and OpenAPI share the `{param}` syntax) and handler.
+pub(crate) struct Route {
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    Route {
+        method: Method::GET,
+        path,
+        handler: routing::get(handler),
+    }
+}
+
+fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    Route {
+        method: Method::POST,
+        path,
+        handler: routing::post(handler),
+    }
+}
+
+/// Every route of the API.
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        get("/healthz", public::health),
+        get("/api/openapi.json", public::openapi),
+        get("/api/ca/certificate", public::ca_certificate),
+        get("/api/ca/crl", public::crl),
+        get("/api/provisioning/station-key", public::station_key),
+        post("/api/auth/login", accounts::login),
+        post("/api/auth/refresh", accounts::refresh),
+        post("/api/auth/logout", accounts::logout),
+        get("/api/auth/me", accounts::me),
+        post("/api/auth/step-up", accounts::step_up),
+        get("/api/devices", registry::list),
+        post("/api/devices", registry::import_one),
+        post("/api/devices/import", registry::import_many),
+        post("/api/devices/heartbeat", devices::heartbeat),
+        get("/api/devices/{id}", registry::get),
+        get("/api/devices/{id}/status", devices::status),
+        get("/api/devices/{id}/events", pairing::device_events),
+        post("/api/devices/{id}/reprovision", devices::reprovision),
+        post("/api/devices/{id}/deprovision", devices::deprovision),
+        post("/api/provisioning/pair", pairing::pair),
+        get("/api/provisioning/jobs/{id}", pairing::job_summary),
+        get("/api/provisioning/jobs/{id}/events", pairing::job_events),
+        get("/api/audit", audit::list),
+    ]
+}
+
+/// The station's HTTP API.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new();
+    for route in routes() {
+        tracing::trace!(method = %route.method, path = route.path, "route");
+        router = router.route(route.path, route.handler);
+    }
+    router
+        .fallback(|| async { HttpError::NotFound })
+        .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// One debug line per request: method, path, status, time. Never headers,
+/// query values or bodies (tokens, passwords and codes travel there).
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::debug!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The OpenAPI document lists exactly the routes that exist.
+    #[test]
+    fn openapi_paths_match_the_routes_both_ways() {
+        let doc: serde_json::Value =
+            serde_json::from_str(public::OPENAPI).expect("openapi.json is JSON");
+        assert!(
+            doc["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1")),
+            "OpenAPI 3.1"
+        );
+        let mut documented = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if item.get(method).is_some() {
+                    documented.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        let served: BTreeSet<(String, String)> = routes()
+            .iter()
+            .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
+            .collect();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let phantom: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty(),
+            "routes missing from openapi.json: {undocumented:?}"
+        );
+        assert!(
+            phantom.is_empty(),
+            "openapi.json paths with no route: {phantom:?}"
+        );
+    }
+
+    /// Every `$ref` in the document points at a schema it defines.
+    #[test]
+    fn openapi_references_resolve() {
+        let doc: serde_json::Value = serde_json::from_str(public::OPENAPI).expect("JSON");
+        let mut refs = Vec::new();
+        collect_refs(&doc, &mut refs);
+        assert!(!refs.is_empty());
+        for reference in refs {
+            let pointer = reference.trim_start_matches('#');
+            assert!(doc.pointer(pointer).is_some(), "dangling {reference}");
+        }
+    }
+
+    fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    if key == "$ref" {
+                        if let Some(s) = v.as_str() {
+                            out.push(s.to_owned());
+                        }
+                    } else {
+                        collect_refs(v, out);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The state every handler shares: the database, the keys, the TLS
+//! configuration, the event hub, the limits and the running jobs.
+
+use std::sync::{Arc, RwLock};
+
+use ed25519_dalek::SigningKey;
+
+use crate::accounts::PasswordCheck;
+use crate::clock;
+use crate::config::StationConfig;
+use crate::db::Db;
+use crate::error::StationError;
+use crate::pairing::{EventHub, JobTasks, RateLimiter};
+use crate::pki::{CertificateAuthority, Crl, StationIdentity, certificates};
+use crate::tls::TlsServer;
+
+/// Argon2 verifications allowed at once (each takes ~19 MiB).
+const PARALLEL_PASSWORD_CHECKS: usize = 4;
+
+/// Shared by every request; cheap to clone. Built by [`crate::Station::start`].
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    config: StationConfig,
+    public_url: String,
+    db: Db,
+    identity: StationIdentity,
+    tls: Arc<TlsServer>,
+    crl_pem: RwLock<String>,
+    crl_update: tokio::sync::Mutex<()>,
+    hub: Arc<EventHub>,
+    limiter: RateLimiter,
+    jobs: JobTasks,
+    passwords: PasswordCheck,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("public_url", &self.0.public_url)
+            .field("db", &self.0.db)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Signs the first CRL and builds the TLS configuration around it.
+    pub(crate) async fn build(
+        config: StationConfig,
+        public_url: String,
+        db: Db,
+        identity: StationIdentity,
+    ) -> Result<Self, StationError> {
+        let crl = sign_crl(&db, &identity.ca).await?;
+        let tls = TlsServer::new(
+            identity.ca.der(),
+            identity.server.certificate(),
+            identity.server.key(),
+            crl.der,
+        )?;
+        Ok(Self(Arc::new(Inner {
+            limiter: RateLimiter::new(config.rate_limits),
+            config,
+            public_url,
+            db,
+            identity,
+            tls: Arc::new(tls),
+            crl_pem: RwLock::new(crl.pem),
+            crl_update: tokio::sync::Mutex::new(()),
+            hub: Arc::new(EventHub::default()),
+            jobs: JobTasks::default(),
+            passwords: PasswordCheck::new(PARALLEL_PASSWORD_CHECKS),
+        })))
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub(crate) fn config(&self) -> &StationConfig {
+        &self.0.config
+    }
+
+    /// The `serverUrl` monitors are configured with.
+    pub(crate) fn public_url(&self) -> &str {
+        &self.0.public_url
+    }
+
+    pub(crate) fn ca(&self) -> &CertificateAuthority {
+        &self.0.identity.ca
+    }
+
+    pub(crate) fn provisioning_key(&self) -> &SigningKey {
+        &self.0.identity.provisioning_key
+    }
+
+    /// The provisioning key's public half, base64url.
+    pub(crate) fn station_public_key(&self) -> String {
+        zpair_proto::crypto::public_key_text(&self.0.identity.provisioning_key.verifying_key())
+    }
+
+    /// SHA-256 of the server certificate, lowercase hex.
+    pub(crate) fn server_fingerprint(&self) -> &str {
+        self.0.identity.server.fingerprint()
+    }
+
+    pub(crate) fn tls(&self) -> Arc<TlsServer> {
+        self.0.tls.clone()
+    }
+
+    pub(crate) fn hub(&self) -> &Arc<EventHub> {
+        &self.0.hub
+    }
+
+    pub(crate) fn limiter(&self) -> &RateLimiter {
+        &self.0.limiter
+    }
+
+    pub(crate) fn jobs(&self) -> &JobTasks {
+        &self.0.jobs
+    }
+
+    pub(crate) fn passwords(&self) -> &PasswordCheck {
+        &self.0.passwords
+    }
+
+    /// The current CRL, PEM.
+    pub(crate) fn crl_pem(&self) -> String {
+        match self.0.crl_pem.read() {
+            Ok(pem) => pem.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-signs the CRL from the database and makes the API port enforce it.
+    pub(crate) async fn refresh_crl(&self) -> Result<(), StationError> {
+        // One at a time, so an older list never replaces a newer one.
+        let _turn = self.0.crl_update.lock().await;
+        let crl = sign_crl(&self.0.db, self.ca()).await?;
+        self.0.tls.rebuild(crl.der)?;
+        match self.0.crl_pem.write() {
+            Ok(mut pem) => *pem = crl.pem,
+            Err(poisoned) => *poisoned.into_inner() = crl.pem,
+        }
+        Ok(())
+    }
+
+    /// Called after any revocation. A failure is logged: heartbeats still
+    /// check revocation in the database, so a revoked monitor stays out.
+    pub(crate) async fn revocations_changed(&self) {
+        if let Err(e) = self.refresh_crl().await {
+            tracing::error!(error = %e, "could not re-sign the revocation list");
+        }
+    }
+}
+
+async fn sign_crl(db: &Db, ca: &CertificateAuthority) -> Result<Crl, StationError> {
+    let now = clock::now();
+    let (revoked, number) = db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let revoked = certificates::revoked(&tx, now)?;
+            let number = certificates::next_crl_number(&tx)?;
+            tx.commit()?;
+            Ok((revoked, number))
+        })
+        .await?;
+    Ok(ca.crl(&revoked, number, now)?)
+}

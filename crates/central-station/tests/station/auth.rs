@@ -1,0 +1,242 @@
+//! Sign-in, refresh, sign-out, lockout and roles.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use zpair_proto::api::{Account, Role, Session};
+
+use crate::support::{ADMIN, TECH, TestStation};
+
+#[tokio::test]
+async fn login_gives_a_session_and_me_names_the_account() {
+    let station = TestStation::start().await;
+    let session = station.login(TECH).await;
+    assert_eq!(session.account.role, Role::Technician);
+    assert_ne!(session.access_token, session.refresh_token);
+    assert!(session.refresh_expires_at > session.access_expires_at);
+    let me: Account = station
+        .get("/api/auth/me", &session.access_token)
+        .await
+        .json();
+    assert_eq!(
+        (me.username.as_str(), me.display_name.as_str()),
+        ("tech", "Test Technician")
+    );
+
+    let wrong = station.try_login((TECH.0, "wrong password")).await;
+    assert_eq!(
+        (wrong.status, wrong.code()),
+        (StatusCode::UNAUTHORIZED, "invalid_credentials".into())
+    );
+    let nobody = station.try_login(("nobody", TECH.1)).await;
+    assert_eq!(
+        (nobody.status, nobody.code()),
+        (StatusCode::UNAUTHORIZED, "invalid_credentials".into())
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_stored_only_as_hashes() {
+    let station = TestStation::start().await;
+    let session = station.login(TECH).await;
+    let db = station.sql();
+    let (access, refresh): (Vec<u8>, Vec<u8>) = db
+        .query_row("SELECT access_hash, refresh_hash FROM sessions", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("session row");
+    assert_eq!(access.len(), 32);
+    assert_ne!(access, session.access_token.as_bytes());
+    assert_ne!(refresh, session.refresh_token.as_bytes());
+}
+
+#[tokio::test]
+async fn missing_or_unknown_bearer_tokens_are_unauthorized() {
+    let station = TestStation::start().await;
+    let none = station
+        .call(Method::GET, "/api/devices", None, None::<&()>)
+        .await;
+    assert_eq!(
+        (none.status, none.code()),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    let forged = station.get("/api/devices", "not-a-token").await;
+    assert_eq!(
+        (forged.status, forged.code()),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_reused_refresh_token_ends_the_chain() {
+    let station = TestStation::start().await;
+    let first = station.login(TECH).await;
+    let body = json!({ "refreshToken": first.refresh_token });
+    let second: Session = station.post("/api/auth/refresh", None, &body).await.json();
+    assert_ne!(second.access_token, first.access_token);
+    // The old pair stopped working.
+    assert_eq!(
+        station
+            .get("/api/auth/me", &first.access_token)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        station
+            .get("/api/auth/me", &second.access_token)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Presenting the first refresh token again: refused, and the rotated session ends too.
+    let replay = station.post("/api/auth/refresh", None, &body).await;
+    assert_eq!(
+        (replay.status, replay.code()),
+        (StatusCode::UNAUTHORIZED, "session_expired".into())
+    );
+    assert_eq!(
+        station
+            .get("/api/auth/me", &second.access_token)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let after = station
+        .post(
+            "/api/auth/refresh",
+            None,
+            &json!({ "refreshToken": second.refresh_token }),
+        )
+        .await;
+    assert_eq!(after.code(), "session_expired");
+}
+
+#[tokio::test]
+async fn expired_access_tokens_are_refused() {
+    let station = TestStation::builder()
+        .with_config(|c| c.access_token_ttl = std::time::Duration::ZERO)
+        .start()
+        .await;
+    let session = station.login(TECH).await;
+    let answer = station.get("/api/auth/me", &session.access_token).await;
+    assert_eq!(
+        (answer.status, answer.code()),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+}
+
+#[tokio::test]
+async fn logout_revokes_access_and_refresh_tokens() {
+    let station = TestStation::start().await;
+    let session = station.login(TECH).await;
+    let body = json!({ "refreshToken": session.refresh_token });
+    let out = station
+        .post("/api/auth/logout", Some(&session.access_token), &body)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        station
+            .get("/api/auth/me", &session.access_token)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        station.post("/api/auth/refresh", None, &body).await.code(),
+        "session_expired"
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
+    let station = TestStation::start().await;
+    let mut codes = Vec::new();
+    for _ in 0..5 {
+        codes.push(station.try_login((TECH.0, "not the password")).await.code());
+    }
+    assert_eq!(codes[..4], ["invalid_credentials"; 4]);
+    assert_eq!(codes[4], "account_locked");
+    let right = station.try_login(TECH).await;
+    assert_eq!(
+        (right.status, right.code()),
+        (StatusCode::LOCKED, "account_locked".into())
+    );
+    // Other accounts are not affected.
+    assert_eq!(station.try_login(ADMIN).await.status, StatusCode::OK);
+    // Once the lock has passed, the right password works again.
+    station
+        .sql()
+        .execute(
+            "UPDATE users SET locked_until = 0 WHERE username = 'tech'",
+            [],
+        )
+        .expect("unlock");
+    assert_eq!(station.try_login(TECH).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn roles_limit_what_each_account_may_do() {
+    let station = TestStation::start().await;
+    let tech = station.token(TECH).await;
+    let admin = station.token(ADMIN).await;
+    let record = crate::support::record(
+        "ZM-ROLE-1",
+        &zpair_proto::crypto::generate_signing_key().expect("key"),
+        "127.0.0.2",
+    );
+
+    let import = station.post("/api/devices", Some(&tech), &record).await;
+    assert_eq!(
+        (import.status, import.code()),
+        (StatusCode::FORBIDDEN, "forbidden_role".into())
+    );
+    let bulk = station
+        .post("/api/devices/import", Some(&tech), &vec![record.clone()])
+        .await;
+    assert_eq!(bulk.code(), "forbidden_role");
+    let audit = station.get("/api/audit", &tech).await;
+    assert_eq!(audit.code(), "forbidden_role");
+    let deprovision = station
+        .post(
+            "/api/devices/ZM-ROLE-1/deprovision",
+            Some(&tech),
+            &json!({ "reason": "x" }),
+        )
+        .await;
+    assert_eq!(deprovision.code(), "forbidden_role");
+
+    assert_eq!(
+        station
+            .post("/api/devices", Some(&admin), &record)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let pair = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&admin),
+            &json!({ "deviceId": "ZM-ROLE-1", "pairingCode": "ABC-DEF-GHJ" }),
+        )
+        .await;
+    assert_eq!(
+        (pair.status, pair.code()),
+        (StatusCode::FORBIDDEN, "forbidden_role".into())
+    );
+    let step_up = station
+        .post(
+            "/api/auth/step-up",
+            Some(&admin),
+            &json!({ "password": ADMIN.1 }),
+        )
+        .await;
+    assert_eq!(
+        (step_up.status, step_up.code()),
+        (StatusCode::FORBIDDEN, "forbidden_role".into())
+    );
+    // Reading the registry is for everyone signed in.
+    assert_eq!(
+        station.get("/api/devices", &tech).await.status,
+        StatusCode::OK
+    );
+}

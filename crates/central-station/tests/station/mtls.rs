@@ -1,0 +1,157 @@
+//! The heartbeat endpoint and client certificates on the API port.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use zpair_proto::api::{
+    CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary, JobState,
+};
+use zpair_proto::device::{CommandKind, Heartbeat};
+
+use crate::support::monitor::FakeMonitor;
+use crate::support::{ADMIN, TECH, TestStation};
+
+fn beat() -> Heartbeat {
+    Heartbeat {
+        uptime_seconds: 5,
+        bytes_sent: 10,
+        errors: 0,
+        firmware_version: "1.2.3".into(),
+        connection_test: false,
+    }
+}
+
+#[tokio::test]
+async fn a_heartbeat_without_a_client_certificate_is_refused() {
+    let station = TestStation::start().await;
+    let answer = station.post("/api/devices/heartbeat", None, &beat()).await;
+    assert_eq!(
+        (answer.status, answer.code()),
+        (
+            StatusCode::UNAUTHORIZED,
+            "client_certificate_required".into()
+        )
+    );
+    // A bearer token is no substitute.
+    let tech = station.token(TECH).await;
+    let answer = station
+        .post("/api/devices/heartbeat", Some(&tech), &beat())
+        .await;
+    assert_eq!(answer.code(), "client_certificate_required");
+}
+
+#[tokio::test]
+async fn a_certificate_from_another_ca_is_refused_at_the_handshake() {
+    let station = TestStation::start().await;
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "ZM-FORGED-1");
+    let cert = params.self_signed(&key).expect("self-signed");
+    let client = station.mtls_client(&cert.pem(), &key.serialize_pem());
+    let sent = client
+        .post(station.url("/api/devices/heartbeat"))
+        .json(&beat())
+        .send()
+        .await;
+    assert!(sent.is_err() || sent.is_ok_and(|r| !r.status().is_success()));
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_is_refused_on_new_connections_after_the_crl_rebuild() {
+    let monitor = FakeMonitor::start("ZM-REVOKE-1", IpAddr::V4(Ipv4Addr::LOCALHOST), 0).await;
+    let station = TestStation::builder()
+        .monitor_port(monitor.addr.port())
+        .start()
+        .await;
+    monitor.trust(&station.station().station_public_key());
+    station.register(&monitor.record()).await;
+    let (code, token) = monitor.enter_provisioning();
+    let tech = station.token(TECH).await;
+    let accepted: zpair_proto::api::PairAccepted = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&tech),
+            &json!({ "deviceId": "ZM-REVOKE-1", "pairingCode": code, "pairingToken": token }),
+        )
+        .await
+        .json();
+    let events = station.job_events(&accepted.job_id, &tech).await;
+    assert_eq!(events.last().map(|e| e.state), Some(JobState::Provisioned));
+    let committed = monitor.committed().expect("committed");
+    let cert = &committed.configuration.client_certificate;
+
+    let before = station.mtls_client(cert, &committed.key_pem);
+    let ok = station
+        .call_with(
+            &before,
+            Method::POST,
+            "/api/devices/heartbeat",
+            None,
+            Some(&beat()),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+
+    let admin = station.token(ADMIN).await;
+    let answer = station
+        .post(
+            "/api/devices/ZM-REVOKE-1/deprovision",
+            Some(&admin),
+            &json!({ "reason": "stolen" }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let device: DeviceSummary = answer.json();
+    assert_eq!(device.state, DeviceState::Deprovisioned);
+    assert_eq!(monitor.commands(), [CommandKind::Deprovision]);
+
+    // A new connection with the revoked certificate fails the TLS handshake.
+    let after = station.mtls_client(cert, &committed.key_pem);
+    let sent = after
+        .post(station.url("/api/devices/heartbeat"))
+        .json(&beat())
+        .send()
+        .await;
+    assert!(
+        sent.is_err(),
+        "the handshake must fail: {:?}",
+        sent.map(|r| r.status())
+    );
+    // The connection opened before the revocation is refused by the handler.
+    let stale = station
+        .call_with(
+            &before,
+            Method::POST,
+            "/api/devices/heartbeat",
+            None,
+            Some(&beat()),
+        )
+        .await;
+    assert_eq!(stale.code(), "client_certificate_required");
+
+    let status: ConnectedStatus = station
+        .get("/api/devices/ZM-REVOKE-1/status", &tech)
+        .await
+        .json();
+    assert_eq!(
+        status.certificate.map(|c| c.validity),
+        Some(CertificateValidity::Revoked)
+    );
+    assert!(
+        station
+            .audit("ZM-REVOKE-1")
+            .iter()
+            .any(|(e, ok, _, actor)| e == "deprovisioned"
+                && *ok
+                && actor.as_deref() == Some("admin"))
+    );
+    assert!(
+        station
+            .audit("ZM-REVOKE-1")
+            .iter()
+            .any(|(e, ok, ..)| e == "command_delivered" && *ok)
+    );
+}

@@ -1,0 +1,228 @@
+//! `POST /api/provisioning/pair`: what it refuses, before any job runs.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use zpair_proto::api::{JobState, JobSummary, PairAccepted};
+
+use crate::support::{ADMIN, TECH, TECH2, TestStation, record};
+
+fn key() -> zpair_proto::crypto::SigningKey {
+    zpair_proto::crypto::generate_signing_key().expect("key")
+}
+
+/// A monitor address where connections are accepted and never answered, so
+/// a job stays in PAIRING until its timeout.
+fn silent_monitor() -> (std::net::TcpListener, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("silent");
+    let port = listener.local_addr().expect("addr").port();
+    (listener, port)
+}
+
+const TOKEN: &str = "AAECAwQFBgcICQoLDA0ODw";
+
+#[tokio::test]
+async fn malformed_requests_and_unknown_devices_are_refused() {
+    let station = TestStation::start().await;
+    station
+        .register(&record("ZM-PR-1", &key(), "127.0.0.9"))
+        .await;
+    let tech = station.token(TECH).await;
+    let pair = |body: serde_json::Value| {
+        let tech = tech.clone();
+        let station = &station;
+        async move {
+            station
+                .post("/api/provisioning/pair", Some(&tech), &body)
+                .await
+        }
+    };
+
+    let unknown = pair(json!({ "deviceId": "ZM-NOT-THERE", "pairingCode": "ABC-DEF-GHJ" })).await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (StatusCode::NOT_FOUND, "unknown_device".into())
+    );
+    for code in ["ABC-DEF-GH", "ABC-DEF-GH0", "ABC-DEF-GHJK", ""] {
+        let bad = pair(json!({ "deviceId": "ZM-PR-1", "pairingCode": code })).await;
+        assert_eq!(
+            (bad.status, bad.code()),
+            (StatusCode::BAD_REQUEST, "invalid_code".into()),
+            "{code}"
+        );
+    }
+    let token = pair(
+        json!({ "deviceId": "ZM-PR-1", "pairingCode": "ABC-DEF-GHJ", "pairingToken": "short" }),
+    )
+    .await;
+    assert_eq!(
+        (token.status, token.code()),
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+    let ip = pair(json!({ "deviceId": "ZM-PR-1", "pairingCode": "ABC-DEF-GHJ", "ipAddress": "monitor.local" })).await;
+    assert_eq!(ip.code(), "invalid_request");
+    let shape = pair(json!({ "deviceId": 4 })).await;
+    assert_eq!(
+        (shape.status, shape.code()),
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+
+    let audit = station.audit("ZM-NOT-THERE");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].0.as_str(), audit[0].1, audit[0].2.as_deref()),
+        ("pairing_requested", false, Some("unknown_device"))
+    );
+}
+
+#[tokio::test]
+async fn a_used_token_is_refused_and_a_running_job_blocks_another() {
+    let (_silent, port) = silent_monitor();
+    let station = TestStation::builder().monitor_port(port).start().await;
+    station
+        .register(&record("ZM-PR-2", &key(), "127.0.0.1"))
+        .await;
+    station
+        .register(&record("ZM-PR-3", &key(), "127.0.0.1"))
+        .await;
+    let tech = station.token(TECH).await;
+
+    let first = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&tech),
+            &json!({ "deviceId": "ZM-PR-2", "pairingCode": "abc def ghj", "pairingToken": TOKEN }),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    let accepted: PairAccepted = first.json();
+    assert_eq!(
+        accepted.events_url,
+        format!("/api/provisioning/jobs/{}/events", accepted.job_id)
+    );
+    let job: JobSummary = station
+        .get(
+            &format!("/api/provisioning/jobs/{}", accepted.job_id),
+            &tech,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (job.state, job.technician.as_str()),
+        (JobState::Pairing, "tech")
+    );
+
+    let busy = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&tech),
+            &json!({ "deviceId": "ZM-PR-2", "pairingCode": "ABC-DEF-GHJ" }),
+        )
+        .await;
+    assert_eq!(
+        (busy.status, busy.code()),
+        (StatusCode::CONFLICT, "pairing_in_progress".into())
+    );
+
+    // The same QR token for another device (or again later) is a replay.
+    let replay = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&tech),
+            &json!({ "deviceId": "ZM-PR-3", "pairingCode": "ABC-DEF-GHJ", "pairingToken": TOKEN }),
+        )
+        .await;
+    assert_eq!(
+        (replay.status, replay.code()),
+        (StatusCode::CONFLICT, "token_replayed".into())
+    );
+    let tokens: i64 = station
+        .sql()
+        .query_row("SELECT COUNT(*) FROM used_pairing_tokens", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(tokens, 1);
+
+    let unknown_job = station.get("/api/provisioning/jobs/nope", &tech).await;
+    assert_eq!(
+        (unknown_job.status, unknown_job.code()),
+        (StatusCode::NOT_FOUND, "unknown_job".into())
+    );
+}
+
+#[tokio::test]
+async fn pair_requests_are_rate_limited_per_device_and_per_technician() {
+    let station = TestStation::builder()
+        .with_config(|c| {
+            c.rate_limits.per_device_per_minute = 2;
+            c.rate_limits.per_technician_per_minute = 3;
+        })
+        .start()
+        .await;
+    let tech = station.token(TECH).await;
+    let tech2 = station.token(TECH2).await;
+    let pair = |token: &str, device: &str| {
+        let (token, device) = (token.to_owned(), device.to_owned());
+        let station = &station;
+        async move {
+            station
+                .post(
+                    "/api/provisioning/pair",
+                    Some(&token),
+                    &json!({ "deviceId": device, "pairingCode": "ABC-DEF-GHJ" }),
+                )
+                .await
+        }
+    };
+    // Unknown devices are refused after the limits are counted, which keeps the test free of jobs.
+    assert_eq!(pair(&tech, "ZM-RL-1").await.code(), "unknown_device");
+    assert_eq!(pair(&tech2, "ZM-RL-1").await.code(), "unknown_device");
+    let limited = pair(&tech2, "ZM-RL-1").await;
+    assert_eq!(
+        (limited.status, limited.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into()),
+        "per device"
+    );
+    assert!(limited.body.contains("Wait"));
+
+    assert_eq!(pair(&tech, "ZM-RL-2").await.code(), "unknown_device");
+    assert_eq!(pair(&tech, "ZM-RL-3").await.code(), "unknown_device");
+    assert_eq!(
+        pair(&tech, "ZM-RL-4").await.code(),
+        "rate_limited",
+        "per technician"
+    );
+    assert_eq!(
+        pair(&tech2, "ZM-RL-4").await.code(),
+        "unknown_device",
+        "another technician is not limited"
+    );
+    assert!(
+        station
+            .audit("ZM-RL-4")
+            .iter()
+            .any(|(e, ok, err, _)| e == "pairing_requested"
+                && !ok
+                && err.as_deref() == Some("rate_limited"))
+    );
+}
+
+#[tokio::test]
+async fn administrators_cannot_open_jobs_even_for_known_devices() {
+    let station = TestStation::start().await;
+    station
+        .register(&record("ZM-PR-4", &key(), "127.0.0.9"))
+        .await;
+    let admin = station.token(ADMIN).await;
+    let answer = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&admin),
+            &json!({ "deviceId": "ZM-PR-4", "pairingCode": "ABC-DEF-GHJ" }),
+        )
+        .await;
+    assert_eq!(answer.code(), "forbidden_role");
+    let jobs: i64 = station
+        .sql()
+        .query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(jobs, 0);
+}

@@ -1,0 +1,194 @@
+//! Step-up and the re-provisioning guard.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use zpair_proto::api::{
+    CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary, JobState, StepUpResponse,
+};
+use zpair_proto::device::CommandKind;
+
+use crate::support::monitor::FakeMonitor;
+use crate::support::{ADMIN, TECH, TECH2, TestStation};
+
+async fn paired(device_id: &str) -> (TestStation, FakeMonitor) {
+    let monitor = FakeMonitor::start(device_id, IpAddr::V4(Ipv4Addr::LOCALHOST), 0).await;
+    let station = TestStation::builder()
+        .monitor_port(monitor.addr.port())
+        .start()
+        .await;
+    monitor.trust(&station.station().station_public_key());
+    station.register(&monitor.record()).await;
+    let (code, token) = monitor.enter_provisioning();
+    let tech = station.token(TECH).await;
+    let accepted: zpair_proto::api::PairAccepted = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&tech),
+            &json!({ "deviceId": device_id, "pairingCode": code, "pairingToken": token }),
+        )
+        .await
+        .json();
+    let events = station.job_events(&accepted.job_id, &tech).await;
+    assert_eq!(events.last().map(|e| e.state), Some(JobState::Provisioned));
+    (station, monitor)
+}
+
+async fn step_up(station: &TestStation, bearer: &str, password: &str) -> reqwest::StatusCode {
+    station
+        .post(
+            "/api/auth/step-up",
+            Some(bearer),
+            &json!({ "password": password }),
+        )
+        .await
+        .status
+}
+
+async fn confirmation(station: &TestStation, bearer: &str, password: &str) -> String {
+    let answer = station
+        .post(
+            "/api/auth/step-up",
+            Some(bearer),
+            &json!({ "password": password }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.json::<StepUpResponse>().confirmation_token
+}
+
+#[tokio::test]
+async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
+    let (station, monitor) = paired("ZM-REPRO-1").await;
+    let tech = station.token(TECH).await;
+    let tech2 = station.token(TECH2).await;
+    let reprovision = |bearer: String, token: String| {
+        let station = &station;
+        async move {
+            station
+                .post(
+                    "/api/devices/ZM-REPRO-1/reprovision",
+                    Some(&bearer),
+                    &json!({ "confirmationToken": token, "reason": "moved to ICU-2" }),
+                )
+                .await
+        }
+    };
+
+    let none = reprovision(tech.clone(), String::new()).await;
+    assert_eq!(
+        (none.status, none.code()),
+        (StatusCode::FORBIDDEN, "confirmation_required".into())
+    );
+    assert_eq!(
+        reprovision(tech.clone(), "forged".into()).await.code(),
+        "confirmation_required"
+    );
+
+    let wrong = station
+        .post(
+            "/api/auth/step-up",
+            Some(&tech),
+            &json!({ "password": "nope nope" }),
+        )
+        .await;
+    assert_eq!(
+        (wrong.status, wrong.code()),
+        (StatusCode::UNAUTHORIZED, "invalid_credentials".into())
+    );
+    let admin = station.token(ADMIN).await;
+    assert_eq!(
+        step_up(&station, &admin, ADMIN.1).await,
+        StatusCode::FORBIDDEN
+    );
+
+    // Another technician's confirmation.
+    let theirs = confirmation(&station, &tech2, TECH2.1).await;
+    assert_eq!(
+        reprovision(tech.clone(), theirs).await.code(),
+        "confirmation_required"
+    );
+
+    // An expired one.
+    let expired = confirmation(&station, &tech, TECH.1).await;
+    station
+        .sql()
+        .execute("UPDATE confirmations SET expires_at = 0", [])
+        .expect("expire");
+    assert_eq!(
+        reprovision(tech.clone(), expired).await.code(),
+        "confirmation_required"
+    );
+    assert!(monitor.commands().is_empty(), "nothing was sent so far");
+
+    // A valid one works once.
+    let good = confirmation(&station, &tech, TECH.1).await;
+    let done = reprovision(tech.clone(), good.clone()).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(
+        done.json::<DeviceSummary>().state,
+        DeviceState::AwaitingReprovision
+    );
+    assert_eq!(
+        reprovision(tech.clone(), good).await.code(),
+        "confirmation_required"
+    );
+    assert_eq!(monitor.commands(), [CommandKind::Reprovision]);
+
+    let status: ConnectedStatus = station
+        .get("/api/devices/ZM-REPRO-1/status", &tech)
+        .await
+        .json();
+    let certificate = status.certificate.expect("old certificate still listed");
+    assert_eq!(
+        certificate.serial,
+        monitor.committed().expect("committed").serial()
+    );
+    assert_eq!(certificate.validity, CertificateValidity::Revoked);
+    assert!(
+        station
+            .audit("ZM-REPRO-1")
+            .iter()
+            .any(|(e, ok, _, actor)| e == "reprovisioning_started"
+                && *ok
+                && actor.as_deref() == Some("tech"))
+    );
+    let reason: String = station
+        .sql()
+        .query_row(
+            "SELECT reason FROM device_commands WHERE command = 'reprovision'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("command row");
+    assert_eq!(reason, "moved to ICU-2");
+}
+
+#[tokio::test]
+async fn an_unreachable_monitor_is_not_reprovisioned_and_keeps_its_certificate() {
+    let (station, monitor) = paired("ZM-REPRO-2").await;
+    monitor.stop();
+    let tech = station.token(TECH).await;
+    let token = confirmation(&station, &tech, TECH.1).await;
+    let answer = station
+        .post(
+            "/api/devices/ZM-REPRO-2/reprovision",
+            Some(&tech),
+            &json!({ "confirmationToken": token, "reason": "swap" }),
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.code()),
+        (StatusCode::BAD_GATEWAY, "monitor_unreachable".into())
+    );
+    let status: ConnectedStatus = station
+        .get("/api/devices/ZM-REPRO-2/status", &tech)
+        .await
+        .json();
+    assert_eq!(status.state, DeviceState::Provisioned);
+    assert_eq!(
+        status.certificate.map(|c| c.validity),
+        Some(CertificateValidity::Valid)
+    );
+}

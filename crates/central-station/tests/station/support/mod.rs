@@ -1,0 +1,348 @@
+//! Fixtures: a real station on 127.0.0.1:0 in a temp dir with a technician
+//! and an administrator, an HTTPS client that trusts only its CA, and a fake
+//! monitor speaking the monitor side of the protocol.
+
+pub mod monitor;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use central_station::{Station, StationConfig, admin};
+use reqwest::{Method, StatusCode};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tempfile::TempDir;
+use zpair_proto::api::{ApiError, DeviceImport, JobEvent, Role, Session};
+use zpair_proto::device::RegistrationRecord;
+
+pub const TECH: (&str, &str) = ("tech", "correct horse battery staple");
+pub const TECH2: (&str, &str) = ("tech2", "another horse battery staple");
+pub const ADMIN: (&str, &str) = ("admin", "admin staple battery horse");
+
+/// A port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port()
+}
+
+/// A change to the configuration before the station starts.
+type Configure = Box<dyn FnOnce(&mut StationConfig)>;
+
+/// How to start a [`TestStation`].
+pub struct Builder {
+    dir: TempDir,
+    configure: Vec<Configure>,
+}
+
+impl Builder {
+    /// Changes the station's configuration before it starts.
+    pub fn with_config(mut self, f: impl FnOnce(&mut StationConfig) + 'static) -> Self {
+        self.configure.push(Box::new(f));
+        self
+    }
+
+    /// Monitors are reached on this port.
+    pub fn monitor_port(self, port: u16) -> Self {
+        self.with_config(move |c| c.monitor_port = port)
+    }
+
+    pub async fn start(self) -> TestStation {
+        let path = self.dir.path().join("station");
+        for (user, name, role) in [
+            (TECH, "Test Technician", Role::Technician),
+            (TECH2, "Second Technician", Role::Technician),
+            (ADMIN, "Test Administrator", Role::Administrator),
+        ] {
+            admin::create_user(&path, user.0, name, role, user.1).expect("account");
+        }
+        let mut config = StationConfig::new(path, SocketAddr::from(([127, 0, 0, 1], 0)));
+        config.heartbeat_interval = Duration::from_millis(300);
+        config.monitor_port = closed_port();
+        for f in self.configure {
+            f(&mut config);
+        }
+        let station = Station::start(config.clone())
+            .await
+            .expect("station starts");
+        TestStation {
+            _dir: self.dir,
+            config,
+            station: Some(station),
+        }
+    }
+}
+
+/// A running station and its data directory.
+pub struct TestStation {
+    _dir: TempDir,
+    pub config: StationConfig,
+    station: Option<Station>,
+}
+
+/// An answer: status and body text.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// The error code of an error answer.
+    pub fn code(&self) -> String {
+        self.json::<ApiError>().code
+    }
+}
+
+impl TestStation {
+    pub fn builder() -> Builder {
+        Builder {
+            dir: tempfile::tempdir().expect("temp dir"),
+            configure: Vec::new(),
+        }
+    }
+
+    pub async fn start() -> Self {
+        Self::builder().start().await
+    }
+
+    pub fn station(&self) -> &Station {
+        self.station.as_ref().expect("running")
+    }
+
+    /// Stops the station and starts it again on the same data.
+    pub async fn restart(&mut self) {
+        if let Some(station) = self.station.take() {
+            station.shutdown().await;
+        }
+        self.station = Some(Station::start(self.config.clone()).await.expect("restart"));
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(station) = self.station.take() {
+            station.shutdown().await;
+        }
+    }
+
+    pub async fn start_again(&mut self) {
+        self.station = Some(
+            Station::start(self.config.clone())
+                .await
+                .expect("start again"),
+        );
+    }
+
+    fn roots(&self) -> rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore::empty();
+        let ca = CertificateDer::from_pem_slice(self.station().ca_certificate_pem().as_bytes())
+            .expect("CA");
+        roots.add(ca).expect("root");
+        roots
+    }
+
+    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::new(rustls::crypto::ring::default_provider())
+    }
+
+    /// A client that trusts only the station's CA.
+    pub fn client(&self) -> reqwest::Client {
+        let tls = rustls::ClientConfig::builder_with_provider(Self::provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(self.roots())
+            .with_no_client_auth();
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .no_proxy()
+            .build()
+            .expect("client")
+    }
+
+    /// A client presenting a client certificate.
+    pub fn mtls_client(&self, cert_pem: &str, key_pem: &str) -> reqwest::Client {
+        let chain = vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).expect("cert")];
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("key");
+        let tls = rustls::ClientConfig::builder_with_provider(Self::provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(self.roots())
+            .with_client_auth_cert(chain, key)
+            .expect("client auth");
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .no_proxy()
+            .build()
+            .expect("client")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.station().url())
+    }
+
+    /// Sends a request with an optional bearer and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&impl Serialize>,
+    ) -> Answer {
+        self.call_with(&self.client(), method, path, bearer, body)
+            .await
+    }
+
+    pub async fn call_with(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&impl Serialize>,
+    ) -> Answer {
+        let mut request = client.request(method, self.url(path));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        Answer {
+            status,
+            body: response.text().await.expect("body"),
+        }
+    }
+
+    pub async fn get(&self, path: &str, bearer: &str) -> Answer {
+        self.call(Method::GET, path, Some(bearer), None::<&()>)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, bearer: Option<&str>, body: &impl Serialize) -> Answer {
+        self.call(Method::POST, path, bearer, Some(body)).await
+    }
+
+    pub async fn try_login(&self, (username, password): (&str, &str)) -> Answer {
+        self.post(
+            "/api/auth/login",
+            None,
+            &serde_json::json!({ "username": username, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn login(&self, account: (&str, &str)) -> Session {
+        let answer = self.try_login(account).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.json()
+    }
+
+    pub async fn token(&self, account: (&str, &str)) -> String {
+        self.login(account).await.access_token
+    }
+
+    /// Registers a monitor through the API, as an administrator.
+    pub async fn register(&self, record: &RegistrationRecord) {
+        let admin = self.token(ADMIN).await;
+        let import = DeviceImport {
+            record: record.clone(),
+            device_label: Some(format!("LABEL-{}", record.device_id)),
+            bed_id: Some(format!("BED-{}", record.device_id)),
+        };
+        let answer = self.post("/api/devices", Some(&admin), &import).await;
+        assert!(answer.status.is_success(), "{}", answer.body);
+    }
+
+    /// Every event of a job's SSE stream, until it ends.
+    pub async fn job_events(&self, job_id: &str, bearer: &str) -> Vec<JobEvent> {
+        let response = self
+            .client()
+            .get(self.url(&format!("/api/provisioning/jobs/{job_id}/events")))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .expect("stream");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/event-stream"))
+        );
+        let text = tokio::time::timeout(Duration::from_secs(60), response.text())
+            .await
+            .expect("the stream ends after a terminal event")
+            .expect("stream body");
+        parse_sse(&text)
+    }
+
+    /// Audit rows of a device, straight from the database: (event_type, success, error, actor).
+    pub fn audit(&self, device_id: &str) -> Vec<(String, bool, Option<String>, Option<String>)> {
+        let db = rusqlite::Connection::open(self.station().database_path()).expect("db");
+        let mut stmt = db
+            .prepare(
+                "SELECT event_type, success, error_message, actor FROM provisioning_events
+                 WHERE device_id = ?1 ORDER BY id",
+            )
+            .expect("query");
+        stmt.query_map([device_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read")
+    }
+
+    /// The station's database, opened directly (as an auditor or a crash would see it).
+    pub fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.config.database_path()).expect("db")
+    }
+}
+
+/// The `data:` JSON of every `event: status` in an SSE body.
+pub fn parse_sse(text: &str) -> Vec<JobEvent> {
+    text.split("\n\n")
+        .filter(|block| block.lines().any(|l| l == "event: status"))
+        .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("data: ")))
+        .map(|data| serde_json::from_str(data).expect("JobEvent JSON"))
+        .collect()
+}
+
+/// A registration record for a new identity key.
+pub fn record(
+    device_id: &str,
+    identity: &ed25519_dalek::SigningKey,
+    ip: &str,
+) -> RegistrationRecord {
+    RegistrationRecord {
+        device_id: device_id.into(),
+        device_serial: format!("SN-{device_id}"),
+        identity_public_key: zpair_proto::crypto::public_key_text(&identity.verifying_key()),
+        firmware_version: "1.2.3".into(),
+        ip_address: Some(ip.into()),
+    }
+}
+
+/// Polls until `check` holds (at most ~20 s, then panics).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}

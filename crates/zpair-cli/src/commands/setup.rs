@@ -1,0 +1,103 @@
+//! `zpair setup`: which station, trusted by a CA file, a fingerprint, or a
+//! fingerprint read now and confirmed by the technician.
+
+use serde_json::json;
+use zpair_core::client::{
+    CertificateInfo, StationClient, StationTrust, TrustAnchor, format_fingerprint,
+    parse_fingerprint, probe_station,
+};
+
+use crate::config::{self, CliConfig};
+use crate::failure::{Exit, Failure, NOT_CONFIRMED};
+use crate::output::{Output, timestamp};
+use crate::prompt;
+
+/// Checks the anchor against the live station, then saves it.
+pub async fn run(out: &Output, args: crate::SetupArgs) -> Result<(), Failure> {
+    let (anchor, kind, described) = if let Some(path) = &args.ca_file {
+        let pem = std::fs::read_to_string(path).map_err(|e| {
+            Failure::input(format!(
+                "The CA file {} could not be read ({e}).",
+                path.display()
+            ))
+        })?;
+        let info = CertificateInfo::from_pem(&pem)?;
+        (TrustAnchor::CaPem(pem), "ca", info)
+    } else if let Some(fingerprint) = &args.fingerprint {
+        let hex = parse_fingerprint(fingerprint)?;
+        let info = probe_station(&args.station).await?;
+        if info.fingerprint != hex {
+            return Err(Failure::new(
+                "station_untrusted",
+                format!(
+                    "The station presents a certificate with fingerprint {}, not the one given. Check the address and the fingerprint with IT.",
+                    format_fingerprint(&info.fingerprint)
+                ),
+                Exit::TrustOrSession,
+            ));
+        }
+        (TrustAnchor::Fingerprint(hex), "fingerprint", info)
+    } else {
+        let info = probe_station(&args.station).await?;
+        if !out.is_json() || !args.yes {
+            eprintln!("The station at {} presents this certificate:", args.station);
+            eprintln!("  Subject:     {}", info.subject);
+            eprintln!("  Issuer:      {}", info.issuer);
+            eprintln!("  Valid until: {}", timestamp(info.not_after));
+            eprintln!("  SHA-256:     {}", format_fingerprint(&info.fingerprint));
+        }
+        if !args.yes {
+            let answer = prompt::read_line(
+                "Does this fingerprint match the one IT gave you? Type yes to trust it: ",
+            )?;
+            if !matches!(answer.trim().to_ascii_lowercase().as_str(), "yes" | "y") {
+                return Err(Failure::new(
+                    NOT_CONFIRMED,
+                    "Not trusted: nothing was saved. Compare the fingerprint with IT, then run setup again.",
+                    Exit::Usage,
+                ));
+            }
+        }
+        (
+            TrustAnchor::Fingerprint(info.fingerprint.clone()),
+            "fingerprint",
+            info,
+        )
+    };
+
+    let trust = StationTrust {
+        url: args.station.trim().to_owned(),
+        anchor,
+    };
+    let client = StationClient::new(trust.clone())?;
+    // Proves the anchor works before anything depends on it.
+    client.health().await?;
+    let config = CliConfig {
+        station: StationTrust {
+            url: client.station_url().to_owned(),
+            anchor: trust.anchor,
+        },
+    };
+    let path = config::save(&config)?;
+    out.result(
+        &json!({
+            "stationUrl": config.station.url,
+            "trust": {
+                "kind": kind,
+                "fingerprint": described.fingerprint,
+                "subject": described.subject,
+            },
+        }),
+        || {
+            format!(
+                "Trusting {} by its {}: {} ({}).\nSaved to {}.",
+                config.station.url,
+                if kind == "ca" { "CA" } else { "certificate" },
+                described.subject,
+                format_fingerprint(&described.fingerprint),
+                path.display()
+            )
+        },
+    );
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! One shape for every error a technician can see: a stable `code` that the
+//! app's UI and scripts switch on, and a `message` that says what happened and
+//! what to do next (GitButler's `but_api::json::Error`).
+//!
+//! Each module keeps its own `thiserror` enum; [`UserFacing`] is how all of
+//! them reduce to `{code, message}`, so the app and the CLI print them alike.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable error codes shared by the modules of this crate and the station.
+///
+/// Station codes arrive in [`zpair_proto::api::ApiError::code`]; the ones
+/// named here are those this crate acts on (refresh, sign-in, next action).
+pub mod codes {
+    /// The station could not be reached (connection refused, timeout, DNS).
+    pub const STATION_UNREACHABLE: &str = "station_unreachable";
+    /// The station's TLS certificate is not the one that was trusted.
+    pub const STATION_UNTRUSTED: &str = "station_untrusted";
+    /// A missing or expired bearer token.
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// The refresh token is spent, revoked or expired.
+    pub const SESSION_EXPIRED: &str = "session_expired";
+    /// No session was ever started (or it was signed out).
+    pub const NOT_SIGNED_IN: &str = "not_signed_in";
+    /// Wrong user name or password.
+    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    /// Too many failed sign-ins.
+    pub const ACCOUNT_LOCKED: &str = "account_locked";
+    /// The account's role may not do this.
+    pub const FORBIDDEN_ROLE: &str = "forbidden_role";
+    /// The monitor is not in the station's registry.
+    pub const UNKNOWN_DEVICE: &str = "unknown_device";
+    /// The QR's token was already used.
+    pub const TOKEN_REPLAYED: &str = "token_replayed";
+    /// Too many pair requests.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// A pairing job for the monitor is still running.
+    pub const PAIRING_IN_PROGRESS: &str = "pairing_in_progress";
+    /// Re-provisioning needs a fresh confirmation token.
+    pub const CONFIRMATION_REQUIRED: &str = "confirmation_required";
+    /// The pairing code is not `XXX-XXX-XXX`.
+    pub const INVALID_CODE: &str = "invalid_code";
+    /// The device ID typed is not a device ID.
+    pub const INVALID_DEVICE_ID: &str = "invalid_device_id";
+    /// The live status stream ended before the job did, twice.
+    pub const STATUS_STREAM_LOST: &str = "status_stream_lost";
+    /// The station's answer could not be understood.
+    pub const STATION_RESPONSE_INVALID: &str = "station_response_invalid";
+    /// The station answered with an error that carried no error body.
+    pub const STATION_ERROR: &str = "station_error";
+    /// The station address is not an `https://` URL.
+    pub const INVALID_STATION_URL: &str = "invalid_station_url";
+    /// The CA file or the fingerprint given to trust is unusable.
+    pub const INVALID_TRUST_ANCHOR: &str = "invalid_trust_anchor";
+    /// The operating system's secret store failed.
+    pub const SECRET_STORE_FAILED: &str = "secret_store_failed";
+    /// No usable secret store on this machine.
+    pub const SECRET_STORE_UNAVAILABLE: &str = "secret_store_unavailable";
+}
+
+/// An error that can be shown to a technician.
+pub trait UserFacing: std::error::Error {
+    /// The stable identifier (snake_case) the UI and scripts switch on.
+    fn code(&self) -> &str;
+
+    /// What happened and what to do next. Defaults to the error's `Display`.
+    fn message(&self) -> String {
+        self.to_string()
+    }
+
+    /// The serialisable `{code, message}` pair.
+    fn user_facing(&self) -> UserFacingError {
+        UserFacingError {
+            code: self.code().to_owned(),
+            message: self.message(),
+        }
+    }
+}
+
+/// The `{code, message}` pair as it crosses the IPC boundary or is printed
+/// by the CLI with `--json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserFacingError {
+    /// Stable identifier.
+    pub code: String,
+    /// What happened and what to do next.
+    pub message: String,
+}
+
+impl std::fmt::Display for UserFacingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}

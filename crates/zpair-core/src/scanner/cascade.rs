@@ -1,0 +1,414 @@
+//! The decoding cascade: which passes run on a frame, in what order, and
+//! within what time.
+//!
+//! Order follows cost and hit rate measured on real photos and on generated
+//! monitor frames (see `benches/scanner.rs`): rxing's hybrid binarizer on the
+//! working image reads most codes in one pass; an adaptive threshold reads
+//! most of what remains (glare, low contrast, noise); large frames then get
+//! full-detail passes (small codes); a global-histogram pass and rqrr follow;
+//! small photos finally get an upscaled rxing pass and rqrr retries at a
+//! different scale and at small rotations, which move module edges relative
+//! to rqrr's sampling grid and read some warped codes nothing else does.
+//! Every rxing pass also tries the inverted bitmap, for dark-mode screens —
+//! nearly free, since the binarization is reused.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
+use rxing::multi::MultipleBarcodeReader;
+use rxing::qrcode::cpp_port::QrReader;
+use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, RXingResult};
+
+use super::guard::contain;
+use super::preprocess::{self, Mapping, Plane, View};
+use super::{DecoderKind, Detection, GreyFrame, ScanOutcome, is_z_monitor_payload};
+
+/// Frames whose shorter side reaches this are decoded first at reduced size:
+/// a monitor's code then still has ≥ 2 px per module, and a pass costs a
+/// quarter.
+const LARGE_MIN_SIDE: usize = 600;
+/// Longest side of the reduced working image of a large frame.
+const BASE_MAX_SIDE: usize = 1600;
+/// Longest side of the full-detail image of a large frame (bounds the work
+/// on huge frames).
+const DETAIL_MAX_SIDE: usize = 2048;
+/// Small images (photos, crops) get upscaled and resampled retries.
+const SMALL_MAX_SIDE: usize = 1024;
+/// Adaptive threshold offset: a pixel must be this much darker than its
+/// neighbourhood to count as a dark module (suppresses sensor noise).
+const THRESHOLD_OFFSET: u8 = 5;
+/// rqrr retries for small images: scale factors and rotations (degrees).
+const RQRR_RESAMPLE: f32 = 1.3;
+const RQRR_ROTATIONS: [f32; 2] = [10.0, -10.0];
+
+/// Which image a pass reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Source {
+    /// The working image: the frame, or its box-downscaled version.
+    Base,
+    /// The adaptive threshold of [`Source::Base`].
+    BaseThreshold,
+    /// Full detail (large frames only).
+    Detail,
+    /// The adaptive threshold of [`Source::Detail`].
+    DetailThreshold,
+    /// Bilinear resampling of the base by a factor.
+    Resampled(f32),
+    /// The base rotated by some degrees.
+    Rotated(f32),
+}
+
+/// Which decoder a pass runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decoder {
+    /// rxing with its hybrid (block-local) binarizer.
+    RxingHybrid,
+    /// rxing with a global histogram threshold.
+    RxingGlobal,
+    /// rqrr (quirc's adaptive threshold and grid fitting).
+    Rqrr,
+}
+
+impl Decoder {
+    /// Cost per pixel relative to an rxing hybrid pass (measured in release
+    /// builds; rqrr's flood fills and grid fitting are the expensive part).
+    fn relative_cost(self) -> f64 {
+        match self {
+            Self::RxingHybrid => 1.0,
+            Self::RxingGlobal => 0.8,
+            Self::Rqrr => 10.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pass {
+    source: Source,
+    decoder: Decoder,
+}
+
+const fn pass(source: Source, decoder: Decoder) -> Pass {
+    Pass { source, decoder }
+}
+
+/// The passes for a frame of this size, in order.
+fn plan(width: usize, height: usize) -> Vec<Pass> {
+    use Decoder::{Rqrr, RxingGlobal, RxingHybrid};
+    use Source::{Base, BaseThreshold, Detail, DetailThreshold, Resampled, Rotated};
+    let mut passes = vec![pass(Base, RxingHybrid), pass(BaseThreshold, RxingHybrid)];
+    if width.min(height) >= LARGE_MIN_SIDE {
+        passes.extend([pass(Detail, RxingHybrid), pass(DetailThreshold, RxingHybrid)]);
+    }
+    passes.extend([pass(Base, RxingGlobal), pass(Base, Rqrr)]);
+    if width.max(height) <= SMALL_MAX_SIDE {
+        passes.push(pass(Resampled(2.0), RxingHybrid));
+        passes.push(pass(Resampled(RQRR_RESAMPLE), Rqrr));
+        passes.extend(RQRR_ROTATIONS.map(|d| pass(Rotated(d), Rqrr)));
+    }
+    passes
+}
+
+/// Integer box factor that brings `max_side` down to `limit`.
+fn reduction(max_side: usize, limit: usize) -> usize {
+    max_side.div_ceil(limit).max(1)
+}
+
+/// The images passes read, built on first use.
+struct Images<'a> {
+    frame: View<'a>,
+    base_factor: usize,
+    detail_factor: usize,
+    base: Option<Plane>,
+    base_threshold: Option<Plane>,
+    detail: Option<Plane>,
+    detail_threshold: Option<Plane>,
+}
+
+impl<'a> Images<'a> {
+    fn new(frame: View<'a>) -> Self {
+        let max_side = frame.width.max(frame.height);
+        let large = frame.width.min(frame.height) >= LARGE_MIN_SIDE;
+        Self {
+            frame,
+            base_factor: if large {
+                reduction(max_side, BASE_MAX_SIDE).max(2)
+            } else {
+                1
+            },
+            detail_factor: reduction(max_side, DETAIL_MAX_SIDE),
+            base: None,
+            base_threshold: None,
+            detail: None,
+            detail_threshold: None,
+        }
+    }
+
+    /// Pixel count of a source, for the cost estimate, without building it.
+    fn pixels(&self, source: Source) -> f64 {
+        let (w, h) = (self.frame.width as f64, self.frame.height as f64);
+        let base = (w * h) / (self.base_factor * self.base_factor) as f64;
+        match source {
+            Source::Base | Source::BaseThreshold | Source::Rotated(_) => base,
+            Source::Detail | Source::DetailThreshold => {
+                (w * h) / (self.detail_factor * self.detail_factor) as f64
+            }
+            Source::Resampled(s) => base * f64::from(s * s),
+        }
+    }
+
+    fn reduced<'s>(frame: View<'s>, factor: usize, slot: &'s mut Option<Plane>) -> View<'s> {
+        if factor <= 1 {
+            frame
+        } else {
+            slot.get_or_insert_with(|| preprocess::downscale(frame, factor))
+                .view()
+        }
+    }
+
+    fn base(&mut self) -> View<'_> {
+        Self::reduced(self.frame, self.base_factor, &mut self.base)
+    }
+
+    fn base_scale(&self) -> f32 {
+        1.0 / self.base_factor as f32
+    }
+
+    /// The image for `source` and how its coordinates map to the frame.
+    /// Resampled and rotated images are used once, so they are returned
+    /// owned rather than cached.
+    fn get(&mut self, source: Source) -> (Image<'_>, Mapping) {
+        let base_scale = self.base_scale();
+        match source {
+            Source::Base => (Image::View(self.base()), Mapping::scaled(base_scale)),
+            Source::BaseThreshold => {
+                if self.base_threshold.is_none() {
+                    let t = preprocess::adaptive_threshold(self.base(), THRESHOLD_OFFSET);
+                    self.base_threshold = Some(t);
+                }
+                let view = self.base_threshold.as_ref().map(Plane::view);
+                (Image::from_option(view), Mapping::scaled(base_scale))
+            }
+            Source::Detail | Source::DetailThreshold => {
+                let scale = 1.0 / self.detail_factor as f32;
+                let detail = Self::reduced(self.frame, self.detail_factor, &mut self.detail);
+                if source == Source::Detail {
+                    return (Image::View(detail), Mapping::scaled(scale));
+                }
+                let threshold = self
+                    .detail_threshold
+                    .get_or_insert_with(|| preprocess::adaptive_threshold(detail, THRESHOLD_OFFSET));
+                (Image::View(threshold.view()), Mapping::scaled(scale))
+            }
+            Source::Resampled(s) => {
+                let plane = preprocess::resample(self.base(), s);
+                (Image::Owned(plane), Mapping::scaled(base_scale * s))
+            }
+            Source::Rotated(degrees) => {
+                let (plane, rotation) = preprocess::rotate(self.base(), degrees);
+                let mapping = Mapping {
+                    rotation: Some(rotation),
+                    scale: base_scale,
+                };
+                (Image::Owned(plane), mapping)
+            }
+        }
+    }
+}
+
+/// A pass's input: borrowed from the cache or built for this pass only.
+enum Image<'a> {
+    View(View<'a>),
+    Owned(Plane),
+    Missing,
+}
+
+impl<'a> Image<'a> {
+    fn from_option(view: Option<View<'a>>) -> Self {
+        view.map_or(Self::Missing, Self::View)
+    }
+
+    fn view(&self) -> Option<View<'_>> {
+        match self {
+            Self::View(v) => Some(*v),
+            Self::Owned(p) => Some(p.view()),
+            Self::Missing => None,
+        }
+    }
+}
+
+/// Runs the cascade until a pass finds a code or the budget runs out.
+pub(super) fn run(frame: GreyFrame<'_>, deadline: Instant) -> ScanOutcome {
+    let view = frame.view();
+    let mut images = Images::new(view);
+    let mut outcome = ScanOutcome::default();
+    // Measured cost of one rxing-hybrid pixel on this machine and build,
+    // calibrated by the first pass and used to predict the others.
+    let mut nanos_per_pixel: Option<f64> = None;
+    for p in plan(view.width, view.height) {
+        let pixels = images.pixels(p.source);
+        if let Some(unit) = nanos_per_pixel {
+            let estimate = Duration::from_nanos((unit * pixels * p.decoder.relative_cost()) as u64);
+            if Instant::now() + estimate > deadline {
+                outcome.passes_skipped += 1;
+                continue;
+            }
+        }
+        let started = Instant::now();
+        let (image, mapping) = images.get(p.source);
+        let Some(input) = image.view() else {
+            continue;
+        };
+        let found = match p.decoder {
+            Decoder::RxingHybrid => decode_rxing(input, true, &mut outcome.panics_caught),
+            Decoder::RxingGlobal => decode_rxing(input, false, &mut outcome.panics_caught),
+            Decoder::Rqrr => decode_rqrr(input, &mut outcome.panics_caught),
+        };
+        outcome.passes_run += 1;
+        if nanos_per_pixel.is_none() {
+            let spent = started.elapsed().as_nanos() as f64;
+            nanos_per_pixel = Some(spent / (pixels * p.decoder.relative_cost()).max(1.0));
+        }
+        if !found.is_empty() {
+            let kind = match p.decoder {
+                Decoder::RxingHybrid | Decoder::RxingGlobal => DecoderKind::Rxing,
+                Decoder::Rqrr => DecoderKind::Rqrr,
+            };
+            outcome.detections = found
+                .into_iter()
+                .map(|(text, corners)| Detection {
+                    z_monitor: is_z_monitor_payload(&text),
+                    corners: corners.map(|c| c.map(|pt| mapping.to_frame(pt))),
+                    text,
+                    decoder: kind,
+                })
+                .collect();
+            break;
+        }
+    }
+    outcome
+}
+
+/// Text and outline of each code one decoder call found.
+type Found = Vec<(String, Option<[(f32, f32); 4]>)>;
+
+fn decode_rxing(input: View<'_>, hybrid: bool, panics: &mut u32) -> Found {
+    let result = contain(|| {
+        let (Ok(w), Ok(h)) = (u32::try_from(input.width), u32::try_from(input.height)) else {
+            return Vec::new();
+        };
+        let Ok(source) = Luma8Source::new_with_slice(input.pixels, w, h) else {
+            return Vec::new();
+        };
+        if hybrid {
+            read_rxing(BinaryBitmap::new(HybridBinarizer::new(source)))
+        } else {
+            read_rxing(BinaryBitmap::new(GlobalHistogramBinarizer::new(source)))
+        }
+    });
+    let Some(results) = result else {
+        *panics += 1;
+        return Vec::new();
+    };
+    let mut seen = HashSet::new();
+    results
+        .into_iter()
+        .filter(|r| seen.insert(r.getText().to_owned()))
+        .map(|r| {
+            let pts = r.getPoints();
+            let corners = (pts.len() >= 4).then(|| std::array::from_fn(|i| (pts[i].x, pts[i].y)));
+            (r.getText().to_owned(), corners)
+        })
+        .collect()
+}
+
+/// All codes in the bitmap, then in its inversion (dark-mode screens).
+fn read_rxing<B: Binarizer>(mut bitmap: BinaryBitmap<B>) -> Vec<RXingResult> {
+    let hints = DecodeHints {
+        PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
+        ..DecodeHints::default()
+    };
+    let mut reader = QrReader;
+    let found = reader
+        .decode_multiple_with_hints(&mut bitmap, &hints)
+        .unwrap_or_default();
+    if !found.is_empty() {
+        return found;
+    }
+    bitmap.invert();
+    reader
+        .decode_multiple_with_hints(&mut bitmap, &hints)
+        .unwrap_or_default()
+}
+
+fn decode_rqrr(input: View<'_>, panics: &mut u32) -> Found {
+    let result = contain(|| {
+        let mut prepared =
+            rqrr::PreparedImage::prepare_from_greyscale(input.width, input.height, |x, y| {
+                input
+                    .pixels
+                    .get(y * input.width + x)
+                    .copied()
+                    .unwrap_or(u8::MAX)
+            });
+        let mut found = Found::new();
+        for grid in prepared.detect_grids() {
+            let mut bytes = Vec::new();
+            if grid.decode_to(&mut bytes).is_ok() {
+                let corners = grid.bounds.map(|p| (p.x as f32, p.y as f32));
+                found.push((bytes_to_text(bytes), Some(corners)));
+            }
+        }
+        found
+    });
+    result.unwrap_or_else(|| {
+        *panics += 1;
+        Vec::new()
+    })
+}
+
+/// QR byte segments carry no encoding without an ECI; UTF-8 is what
+/// monitors send, and ISO-8859-1 (the QR default) covers the rest.
+fn bytes_to_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|e| e.into_bytes().into_iter().map(char::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_frames_start_reduced_and_small_ones_get_retries() {
+        let large = plan(1280, 720);
+        assert_eq!(large[0].source, Source::Base);
+        assert!(large.iter().any(|p| p.source == Source::Detail));
+        assert!(!large.iter().any(|p| matches!(p.source, Source::Rotated(_))));
+        let small = plan(240, 240);
+        assert!(!small.iter().any(|p| p.source == Source::Detail));
+        assert!(small.iter().any(|p| matches!(p.source, Source::Rotated(_))));
+        assert_eq!(Images::new(view_of(&[0; 1280 * 720], 1280, 720)).base_factor, 2);
+        assert_eq!(Images::new(view_of(&[0; 240 * 240], 240, 240)).base_factor, 1);
+    }
+
+    #[test]
+    fn huge_frames_are_bounded() {
+        assert_eq!(reduction(8000, BASE_MAX_SIDE), 5);
+        assert_eq!(reduction(8000, DETAIL_MAX_SIDE), 4);
+        assert_eq!(reduction(100, DETAIL_MAX_SIDE), 1);
+    }
+
+    #[test]
+    fn latin1_fallback_for_non_utf8() {
+        assert_eq!(bytes_to_text(vec![0x48, 0xE9]), "Hé");
+        assert_eq!(bytes_to_text("héllo".as_bytes().to_vec()), "héllo");
+    }
+
+    fn view_of(pixels: &[u8], width: usize, height: usize) -> View<'_> {
+        View {
+            pixels,
+            width,
+            height,
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Pixel work that gives the decoders a second chance on hard frames:
+//! box downscaling (large frames, blur, moiré), bilinear resampling and
+//! rotation (retries that move module edges off the decoder's sampling
+//! grid), and a local-mean adaptive threshold (glare and low contrast, where
+//! a block-wise binarizer sees too little contrast).
+//!
+//! Every function is total: any dimensions the scanner accepts give a valid
+//! image, and none of them index outside the buffers they are given.
+
+/// A borrowed grey image, `pixels.len() == width * height`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    pub(crate) pixels: &'a [u8],
+    pub(crate) width: usize,
+    pub(crate) height: usize,
+}
+
+/// An owned grey image, the output of a preprocessing step.
+#[derive(Debug, Clone)]
+pub(crate) struct Plane {
+    pub(crate) pixels: Vec<u8>,
+    pub(crate) width: usize,
+    pub(crate) height: usize,
+}
+
+impl Plane {
+    pub(crate) fn view(&self) -> View<'_> {
+        View {
+            pixels: &self.pixels,
+            width: self.width,
+            height: self.height,
+        }
+    }
+}
+
+/// How a point in a preprocessed image maps back to the original frame, so
+/// the corners a decoder reports outline the code in the camera frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Mapping {
+    /// The image was sampled at points rotated by this about a centre
+    /// (degrees, cx, cy); the same rotation maps a point back.
+    pub(crate) rotation: Option<(f32, f32, f32)>,
+    /// Pixels of this image per frame pixel (before rotation is undone).
+    pub(crate) scale: f32,
+}
+
+impl Mapping {
+    pub(crate) fn scaled(scale: f32) -> Self {
+        Self {
+            rotation: None,
+            scale,
+        }
+    }
+
+    pub(crate) fn to_frame(self, (x, y): (f32, f32)) -> (f32, f32) {
+        let (x, y) = match self.rotation {
+            Some((degrees, cx, cy)) => {
+                let (sin, cos) = degrees.to_radians().sin_cos();
+                let (dx, dy) = (x - cx, y - cy);
+                (cos * dx + sin * dy + cx, -sin * dx + cos * dy + cy)
+            }
+            None => (x, y),
+        };
+        (x / self.scale, y / self.scale)
+    }
+}
+
+/// Box filter by an integer `factor` (≥ 2): averaging, not sampling, so
+/// noise and moiré fall instead of aliasing. Trailing rows/columns that do
+/// not fill a whole box are dropped.
+pub(crate) fn downscale(src: View<'_>, factor: usize) -> Plane {
+    let factor = factor.max(1);
+    let (w, h) = ((src.width / factor).max(1), (src.height / factor).max(1));
+    let area = u32::try_from(factor * factor).unwrap_or(u32::MAX);
+    let mut pixels = vec![0u8; w * h];
+    let mut sums = vec![0u32; w];
+    for (y, out_row) in pixels.chunks_exact_mut(w).enumerate() {
+        sums.iter_mut().for_each(|s| *s = 0);
+        for sy in y * factor..((y + 1) * factor).min(src.height) {
+            let row = &src.pixels[sy * src.width..(sy + 1) * src.width];
+            for (x, sum) in sums.iter_mut().enumerate() {
+                let start = x * factor;
+                let end = (start + factor).min(src.width);
+                *sum += row[start..end].iter().map(|&p| u32::from(p)).sum::<u32>();
+            }
+        }
+        for (o, s) in out_row.iter_mut().zip(&sums) {
+            *o = u8::try_from(s / area).unwrap_or(u8::MAX);
+        }
+    }
+    Plane {
+        pixels,
+        width: w,
+        height: h,
+    }
+}
+
+/// Bilinear sample at `(fx, fy)`; callers clamp to the image.
+fn bilinear(src: View<'_>, fx: f32, fy: f32) -> u8 {
+    let max_x = src.width.saturating_sub(1);
+    let max_y = src.height.saturating_sub(1);
+    let fx = fx.clamp(0.0, max_x as f32);
+    let fy = fy.clamp(0.0, max_y as f32);
+    // Non-negative and clamped above, so the casts are exact floors.
+    let x0 = (fx as usize).min(max_x);
+    let y0 = (fy as usize).min(max_y);
+    let x1 = (x0 + 1).min(max_x);
+    let y1 = (y0 + 1).min(max_y);
+    let ax = fx - x0 as f32;
+    let ay = fy - y0 as f32;
+    let p = |x: usize, y: usize| f32::from(src.pixels[y * src.width + x]);
+    let top = p(x0, y0) * (1.0 - ax) + p(x1, y0) * ax;
+    let bottom = p(x0, y1) * (1.0 - ax) + p(x1, y1) * ax;
+    (top * (1.0 - ay) + bottom * ay).round().clamp(0.0, 255.0) as u8
+}
+
+/// Bilinear resampling by `scale` (> 0). Small photos upscaled by 2 give
+/// rxing's 8x8-block binarizer enough pixels per module; odd factors such as
+/// 1.3 shift module edges relative to rqrr's sampling points.
+pub(crate) fn resample(src: View<'_>, scale: f32) -> Plane {
+    let w = ((src.width as f32 * scale).round() as usize).max(1);
+    let h = ((src.height as f32 * scale).round() as usize).max(1);
+    let mut pixels = vec![0u8; w * h];
+    for (y, row) in pixels.chunks_exact_mut(w).enumerate() {
+        let fy = (y as f32 + 0.5) / scale - 0.5;
+        for (x, out) in row.iter_mut().enumerate() {
+            *out = bilinear(src, (x as f32 + 0.5) / scale - 0.5, fy);
+        }
+    }
+    Plane {
+        pixels,
+        width: w,
+        height: h,
+    }
+}
+
+/// Rotation about the centre by `degrees`, same size; uncovered corners take
+/// the image's mean so they add no edges. Returns the rotation for
+/// [`Mapping::rotation`].
+pub(crate) fn rotate(src: View<'_>, degrees: f32) -> (Plane, (f32, f32, f32)) {
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (cx, cy) = (src.width as f32 / 2.0, src.height as f32 / 2.0);
+    let total: u64 = src.pixels.iter().map(|&p| u64::from(p)).sum();
+    let mean = u8::try_from(total / (src.pixels.len().max(1) as u64)).unwrap_or(128);
+    let mut pixels = vec![mean; src.width * src.height];
+    let (max_x, max_y) = (src.width as f32 - 1.0, src.height as f32 - 1.0);
+    for (y, row) in pixels.chunks_exact_mut(src.width).enumerate() {
+        let dy = y as f32 - cy;
+        for (x, out) in row.iter_mut().enumerate() {
+            let dx = x as f32 - cx;
+            let sx = cos * dx + sin * dy + cx;
+            let sy = -sin * dx + cos * dy + cy;
+            if (0.0..=max_x).contains(&sx) && (0.0..=max_y).contains(&sy) {
+                *out = bilinear(src, sx, sy);
+            }
+        }
+    }
+    let plane = Plane {
+        pixels,
+        width: src.width,
+        height: src.height,
+    };
+    (plane, (degrees, cx, cy))
+}
+
+/// Local-mean threshold: black where a pixel is `offset` darker than the
+/// mean of the `(2r+1)²` window around it. The window is a fixed fraction of
+/// the image, so it spans several modules at any plausible code size and
+/// follows glare gradients that defeat a global or coarse block threshold.
+pub(crate) fn adaptive_threshold(src: View<'_>, offset: u8) -> Plane {
+    let (w, h) = (src.width, src.height);
+    let radius = (w.min(h) / 16).max(4);
+    // Integral image with a zero first row and column.
+    let stride = w + 1;
+    let mut integral = vec![0u64; stride * (h + 1)];
+    for y in 0..h {
+        let mut row_sum = 0u64;
+        for x in 0..w {
+            row_sum += u64::from(src.pixels[y * w + x]);
+            integral[(y + 1) * stride + x + 1] = integral[y * stride + x + 1] + row_sum;
+        }
+    }
+    let offset = u64::from(offset);
+    let mut pixels = vec![0u8; w * h];
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(radius), (y + radius + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(radius), (x + radius + 1).min(w));
+            let sum = integral[y1 * stride + x1] + integral[y0 * stride + x0]
+                - integral[y0 * stride + x1]
+                - integral[y1 * stride + x0];
+            let count = ((x1 - x0) * (y1 - y0)) as u64;
+            let value = u64::from(src.pixels[y * w + x]);
+            // value < mean - offset, without division or underflow.
+            let dark = (value + offset) * count < sum;
+            pixels[y * w + x] = if dark { 0 } else { 255 };
+        }
+    }
+    Plane {
+        pixels,
+        width: w,
+        height: h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(pixels: &[u8], width: usize, height: usize) -> View<'_> {
+        View {
+            pixels,
+            width,
+            height,
+        }
+    }
+
+    #[test]
+    fn downscale_averages_boxes() {
+        let px = [0, 255, 10, 20, 0, 255, 30, 40, 1, 2, 3, 4];
+        let out = downscale(view(&px, 4, 3), 2);
+        assert_eq!((out.width, out.height), (2, 1));
+        assert_eq!(out.pixels, vec![127, 25]);
+    }
+
+    #[test]
+    fn downscale_of_tiny_images_stays_valid() {
+        let out = downscale(view(&[9], 1, 1), 4);
+        assert_eq!((out.width, out.height, out.pixels.len()), (1, 1, 1));
+    }
+
+    #[test]
+    fn resample_doubles_and_keeps_flat_regions() {
+        let out = resample(view(&[50; 6], 3, 2), 2.0);
+        assert_eq!((out.width, out.height), (6, 4));
+        assert!(out.pixels.iter().all(|&p| p == 50));
+    }
+
+    #[test]
+    fn rotation_maps_back_to_the_frame() {
+        let px: Vec<u8> = (0..100).map(|i| (i * 2) as u8).collect();
+        let (_, rotation) = rotate(view(&px, 10, 10), 90.0);
+        let mapping = Mapping {
+            rotation: Some(rotation),
+            scale: 1.0,
+        };
+        // The centre stays put; a point right of it came from above it.
+        let (x, y) = mapping.to_frame((5.0, 5.0));
+        assert!((x - 5.0).abs() < 1e-4 && (y - 5.0).abs() < 1e-4);
+        let (x, y) = mapping.to_frame((8.0, 5.0));
+        assert!((x - 5.0).abs() < 1e-4 && (y - 2.0).abs() < 1e-4, "({x}, {y})");
+    }
+
+    #[test]
+    fn adaptive_threshold_follows_a_gradient() {
+        // A dark dot on a bright ramp that a global threshold would lose.
+        let (w, h) = (64, 64);
+        let mut px: Vec<u8> = (0..w * h).map(|i| (100 + (i % w) * 2) as u8).collect();
+        px[32 * w + 60] = 150;
+        px[32 * w + 4] = 60;
+        let out = adaptive_threshold(view(&px, w, h), 5);
+        assert_eq!(out.pixels[32 * w + 60], 0);
+        assert_eq!(out.pixels[32 * w + 4], 0);
+        assert_eq!(out.pixels[10 * w + 30], 255);
+    }
+}

@@ -1,0 +1,6 @@
+//! warm-up
+pub fn run() {
+    tauri::Builder::default()
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| eprintln!("{e}"));
+}

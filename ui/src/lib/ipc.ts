@@ -1,0 +1,105 @@
+// The only door to the Rust side: every command and event of the IPC contract,
+// typed, with every rejection turned into an AppError the screens switch on.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { Account } from '../bindings/Account';
+import type { AppError } from '../bindings/AppError';
+import type { CodeCheck } from '../bindings/CodeCheck';
+import type { ConnectedStatus } from '../bindings/ConnectedStatus';
+import type { DeviceSummary } from '../bindings/DeviceSummary';
+import type { HistoryEntry } from '../bindings/HistoryEntry';
+import type { Pairing } from '../bindings/Pairing';
+import type { SetupState } from '../bindings/SetupState';
+import type { StationProbe } from '../bindings/StationProbe';
+
+/** A rejected command: an Error (so it can be thrown) carrying the contract's `code`. */
+class CommandError extends Error implements AppError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+/** Code for failures that did not come from Rust as an AppError (a bug, or the UI opened outside the app). */
+const INTERNAL_ERROR = 'internal';
+
+function isAppError(value: unknown): value is AppError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<string, unknown>).code === 'string' &&
+    typeof (value as Record<string, unknown>).message === 'string'
+  );
+}
+
+/** Any caught value as the `{ code, message }` the screens show. */
+export function appErrorOf(error: unknown): AppError {
+  if (isAppError(error)) {
+    return { code: error.code, message: error.message };
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return {
+    code: INTERNAL_ERROR,
+    message: `Something went wrong inside ZPair (${detail}). Restart the app; if it happens again, contact IT.`,
+  };
+}
+
+type ErrorObserver = (error: AppError) => void;
+const observers = new Set<ErrorObserver>();
+
+/** Lets app-wide concerns (an expired session) react to any command's failure. */
+export function observeCommandErrors(observer: ErrorObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (rejection) {
+    // Tauri rejects with what the command serialised; a plain string comes from
+    // Tauri itself (unknown command, capability refused).
+    const error = typeof rejection === 'string' ? { code: INTERNAL_ERROR, message: rejection } : appErrorOf(rejection);
+    for (const observer of observers) observer(error);
+    throw new CommandError(error.code, error.message);
+  }
+}
+
+export const getSetup = () => call<SetupState>('get_setup');
+export const probeStation = (stationUrl: string) => call<StationProbe>('probe_station', { stationUrl });
+export const trustStationFingerprint = (stationUrl: string, fingerprint: string) =>
+  call<SetupState>('trust_station_fingerprint', { stationUrl, fingerprint });
+export const trustStationCa = (stationUrl: string, caPem: string) =>
+  call<SetupState>('trust_station_ca', { stationUrl, caPem });
+
+export const getAccount = () => call<Account | null>('get_account');
+export const signIn = (username: string, password: string) => call<Account>('sign_in', { username, password });
+export const signOut = () => call<null>('sign_out');
+
+export const checkCode = (input: string) => call<CodeCheck>('check_code', { input });
+export const startPairing = (deviceId: string, code: string) => call<Pairing>('start_pairing', { deviceId, code });
+export const retryPairing = (pairingId: string) => call<Pairing>('retry_pairing', { pairingId });
+export const dismissPairing = (pairingId: string) => call<null>('dismiss_pairing', { pairingId });
+export const listPairings = () => call<Pairing[]>('list_pairings');
+
+export const listDevices = () => call<DeviceSummary[]>('list_devices');
+export const deviceStatus = (deviceId: string) => call<ConnectedStatus>('device_status', { deviceId });
+export const reprovision = (deviceId: string, password: string, reason: string, confirmDeviceId: string) =>
+  call<DeviceSummary>('reprovision', { deviceId, password, reason, confirmDeviceId });
+
+export const history = () => call<HistoryEntry[]>('history');
+
+/** Every update of a pairing in flight: the whole pairing each time. */
+export const onPairingStatus = (handler: (pairing: Pairing) => void): Promise<UnlistenFn> =>
+  listen<Pairing>('pairing://status', (event) => {
+    handler(event.payload);
+  });
+
+/** The session ended and could not be refreshed. */
+export const onSessionExpired = (handler: () => void): Promise<UnlistenFn> =>
+  listen<null>('session://expired', () => {
+    handler();
+  });

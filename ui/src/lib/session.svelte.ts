@@ -1,0 +1,59 @@
+// Who is signed in, and whether their session ran out under the current screen.
+import type { Account } from '../bindings/Account';
+import type { AppError } from '../bindings/AppError';
+import { appErrorOf, getAccount, observeCommandErrors, onSessionExpired, signOut } from './ipc';
+
+class Session {
+  account = $state<Account | null>(null);
+  /** The session ended; `account` stays so the header still says whose it was and the screen stays put. */
+  expired = $state(false);
+  /** The sign-in dialog over the current screen; Escape hides it, the header brings it back. */
+  dialogOpen = $state(false);
+  /** Why the saved session could not be restored at start-up, shown on the sign-in screen. */
+  restoreError = $state<AppError | null>(null);
+
+  async restore(): Promise<void> {
+    this.restoreError = null;
+    try {
+      this.signedIn(await getAccount());
+    } catch (error) {
+      this.account = null;
+      this.restoreError = appErrorOf(error);
+    }
+  }
+
+  signedIn(account: Account | null): void {
+    this.account = account;
+    this.expired = false;
+    this.dialogOpen = false;
+  }
+
+  expire(): void {
+    if (this.account === null) return;
+    this.expired = true;
+    this.dialogOpen = true;
+  }
+
+  async signOut(): Promise<void> {
+    await signOut();
+    this.signedIn(null);
+  }
+
+  /** Follows the Rust side's word that the session ended, by event or by a command's error. */
+  watch(): () => void {
+    const stopObserving = observeCommandErrors((error) => {
+      if (error.code === 'session_expired') this.expire();
+    });
+    const unlisten = onSessionExpired(() => {
+      this.expire();
+    });
+    return () => {
+      stopObserving();
+      void unlisten.then((stop) => {
+        stop();
+      });
+    };
+  }
+}
+
+export const session = new Session();

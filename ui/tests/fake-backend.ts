@@ -1,0 +1,474 @@
+// A stand-in for the Rust side that keeps the IPC contract (notes/ipc.md):
+// the same commands, arguments, results, error codes and events, backed by a
+// small in-memory state machine the tests drive step by step.
+import type { Account } from '../src/bindings/Account';
+import type { AppError } from '../src/bindings/AppError';
+import type { CodeCheck } from '../src/bindings/CodeCheck';
+import type { ConnectedStatus } from '../src/bindings/ConnectedStatus';
+import type { DeviceSummary } from '../src/bindings/DeviceSummary';
+import type { HistoryEntry } from '../src/bindings/HistoryEntry';
+import type { JobState } from '../src/bindings/JobState';
+import type { NextAction } from '../src/bindings/NextAction';
+import type { Pairing } from '../src/bindings/Pairing';
+import type { SetupState } from '../src/bindings/SetupState';
+import type { StationProbe } from '../src/bindings/StationProbe';
+
+export type InvokeResult = { ok: true; value: unknown } | { ok: false; error: AppError };
+export type Emit = (event: string, payload: unknown) => Promise<void>;
+export interface Call {
+  command: string;
+  args: Record<string, unknown>;
+}
+
+export const TECHNICIAN: Account = { username: 'dana', displayName: 'Dana Whitfield', role: 'technician' };
+export const ADMINISTRATOR: Account = { username: 'sam', displayName: 'Sam Okafor', role: 'administrator' };
+export const PASSWORDS: Record<string, string> = { dana: 'correct horse', sam: 'battery staple' };
+
+export const STATION_URL = 'https://station.hospital.test:8443';
+export const STATION_FINGERPRINT = '3f9a0c1be27d4458a6b9e0f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b';
+export const CA_FINGERPRINT = '0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9';
+export const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake/hospital/root/ca\n-----END CERTIFICATE-----\n';
+
+/** The messages Rust sends with each code: what happened and what to do next. */
+export const MESSAGES: Record<string, string> = {
+  station_unreachable: 'The Central Station did not answer. Check the tablet is on the ward network, then try again.',
+  station_untrusted:
+    "The Central Station's certificate does not match the one this tablet trusts. Set up trust again with IT's fingerprint or CA.",
+  invalid_credentials: 'That username and password do not match. Check them and try again.',
+  account_locked: 'This account is locked after too many failed sign-ins. Wait 15 minutes or ask IT to unlock it.',
+  session_expired: 'Your session has ended. Sign in again to carry on.',
+  forbidden_role: 'Your role is not allowed to do this. Ask a technician.',
+  unknown_device: 'The Central Station does not know this device ID. Check the ID on the monitor screen.',
+  invalid_code: 'The Central Station did not accept this pairing code. Check the code on the monitor screen.',
+  token_replayed: 'This QR code was already used. Scan the QR code the monitor shows now.',
+  pairing_in_progress: 'This monitor is already being paired. Wait for that pairing to finish.',
+  rate_limited: 'Too many pairing attempts for this monitor. Wait a minute, then try again.',
+  confirmation_required: 'The password confirmation has expired. Enter your password again.',
+  confirmation_mismatch: 'The device ID you typed does not match this monitor. Type it exactly as shown.',
+  monitor_unreachable: 'The Central Station could not reach the monitor. Check it is switched on and on the network.',
+  invalid_ca: 'That file is not a PEM certificate. Ask IT for the hospital CA file.',
+};
+
+export const FAILURE_MESSAGES: Record<string, string> = {
+  code_mismatch: 'The monitor did not accept the pairing code. Enter the code shown on the monitor again.',
+  code_expired: 'The pairing code expired. Put the monitor in provisioning mode again and use the new code.',
+  token_stale: 'The scanned QR code was replaced by a newer one. Scan the QR code again.',
+  provisioning_closed: 'The monitor closed provisioning mode after too many wrong codes. Contact IT.',
+  not_in_provisioning_mode: 'The monitor is not in provisioning mode. Start provisioning mode on the monitor, then scan again.',
+  signature_invalid: 'The monitor refused the configuration signature. Contact IT.',
+  certificate_invalid: 'The monitor refused its new certificate. Contact IT.',
+  monitor_unreachable: 'The Central Station could not reach the monitor. Check it is on, then try again.',
+  connection_test_failed: 'The monitor could not connect with its new configuration. Try again.',
+  interrupted: 'The pairing was interrupted before it finished. Sign in again, then pair again.',
+};
+
+const STEP_MESSAGES: Record<JobState, string> = {
+  SUBMITTING: 'Request sent to the Central Station',
+  PAIRING: 'Monitor proved its identity',
+  CONFIGURING: 'Signed configuration sent to the monitor',
+  VALIDATING: 'Monitor is testing its new connection',
+  PROVISIONED: 'Monitor connected with its new certificate',
+  FAILED: 'Pairing failed',
+};
+
+export const appError = (code: string, message = MESSAGES[code] ?? `Error ${code}`): AppError => ({ code, message });
+
+// The pairing code's rules as zpair_proto::pairing_code has them.
+const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+const LOOK_ALIKES: Record<string, string> = {
+  А: 'A', а: 'A', Α: 'A', α: 'A', В: 'B', в: 'B', Β: 'B', β: 'B', Е: 'E', е: 'E', Ε: 'E', ε: 'E',
+  К: 'K', к: 'K', Κ: 'K', κ: 'K', М: 'M', м: 'M', Μ: 'M', Н: 'H', н: 'H', Η: 'H', Р: 'P', р: 'P',
+  Ρ: 'P', ρ: 'P', С: 'C', с: 'C', Ϲ: 'C', Т: 'T', т: 'T', Τ: 'T', τ: 'T', Х: 'X', х: 'X', Χ: 'X',
+  χ: 'X', У: 'Y', у: 'Y', Υ: 'Y', Ζ: 'Z', Ν: 'N', О: 'O', о: 'O', Ο: 'O', ο: 'O',
+};
+
+export function checkCode(input: string): CodeCheck {
+  const chars: string[] = [];
+  let error: AppError | null = null;
+  for (const raw of input) {
+    const code = raw.codePointAt(0) ?? 0;
+    const wide = code >= 0xff01 && code <= 0xff5e ? String.fromCodePoint(code - 0xfee0) : raw;
+    const folded = LOOK_ALIKES[wide] ?? wide;
+    if (/[\s\-_.·\u2010-\u2015\u2212]/u.test(folded)) continue;
+    const upper = folded.toUpperCase();
+    if (error === null && !ALPHABET.includes(upper)) {
+      error = appError(
+        'invalid_code',
+        `'${raw}' never appears in a pairing code (codes use no 0, O, 1, I or L). Check the code on the monitor's screen`,
+      );
+    }
+    chars.push(upper);
+  }
+  if (error === null && chars.length > 9) {
+    error = appError(
+      'invalid_code',
+      `a pairing code has 9 characters (XXX-XXX-XXX); this one has ${String(chars.length)}. Check the code on the monitor's screen`,
+    );
+  }
+  const groups = [chars.slice(0, 3), chars.slice(3, 6), chars.slice(6)].filter((g) => g.length > 0);
+  return { display: groups.map((g) => g.join('')).join('-'), complete: error === null && chars.length === 9, error };
+}
+
+interface Device {
+  summary: DeviceSummary;
+  status: ConnectedStatus;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function device(
+  deviceId: string,
+  bed: string,
+  state: DeviceSummary['state'],
+  connection: ConnectedStatus['connectionState'],
+  validity: 'valid' | 'expiring_soon' | 'expired' | 'revoked' | null,
+): Device {
+  const now = Date.now();
+  const notAfter = { valid: 300 * DAY, expiring_soon: 10 * DAY, expired: -3 * DAY, revoked: 200 * DAY };
+  const summary: DeviceSummary = {
+    deviceId,
+    deviceSerial: `ZMS-${deviceId.slice(3)}-2291`,
+    deviceLabel: `ICU 3 bed ${bed}`,
+    bedId: `ICU3-${bed}`,
+    ipAddress: `127.0.0.${String(Number(bed) + 1)}`,
+    state,
+  };
+  return {
+    summary,
+    status: {
+      deviceId,
+      deviceLabel: summary.deviceLabel,
+      state,
+      connectionState: connection,
+      serverUrl: validity === null ? null : STATION_URL,
+      certificate:
+        validity === null
+          ? null
+          : {
+              serial: `4F:2A:${bed}:9C:11`,
+              notBefore: iso(now - 65 * DAY),
+              notAfter: iso(now + notAfter[validity]),
+              validity,
+            },
+      lastConnected: connection === 'never' ? null : iso(connection === 'connected' ? now - 20_000 : now - 125 * MINUTE),
+      uptimeSeconds: connection === 'connected' ? 3 * 86400 + 4 * 3600 + 5 * 60 : 0,
+      counters: { heartbeats: 9250, bytesSent: 4_718_592, errors: connection === 'connected' ? 0 : 3 },
+    },
+  };
+}
+
+export interface Scenario {
+  /** No station set up yet: the app opens on the setup screen. */
+  firstRun?: boolean;
+  /** The session Rust restores at start-up; null opens on the sign-in screen. */
+  account?: Account | null;
+}
+
+export class FakeBackend {
+  setup: SetupState;
+  probe: StationProbe = {
+    stationUrl: STATION_URL,
+    fingerprint: STATION_FINGERPRINT,
+    subject: 'CN=station.hospital.test, O=St Example Hospital',
+    issuer: 'CN=St Example Hospital Root CA',
+    notAfter: iso(Date.now() + 400 * DAY),
+  };
+  account: Account | null;
+  devices = new Map<string, Device>();
+  pairings: Pairing[] = [];
+  history: HistoryEntry[];
+  readonly calls: Call[] = [];
+  readonly #queued = new Map<string, AppError[]>();
+  #emit: Emit = () => Promise.resolve();
+  #nextPairing = 1;
+  #clock = Date.now() - 2 * MINUTE;
+
+  constructor(scenario: Scenario = {}) {
+    this.setup = scenario.firstRun
+      ? { stationUrl: null, trust: null }
+      : {
+          stationUrl: STATION_URL,
+          trust: { kind: 'fingerprint', fingerprint: STATION_FINGERPRINT, subject: this.probe.subject },
+        };
+    this.account = scenario.account === undefined ? TECHNICIAN : scenario.account;
+    for (const d of [
+      device('ZM-001', '01', 'PROVISIONED', 'connected', 'valid'),
+      device('ZM-002', '02', 'PROVISIONED', 'disconnected', 'expiring_soon'),
+      device('ZM-003', '03', 'UNPROVISIONED', 'never', null),
+      device('ZM-004', '04', 'PROVISIONED', 'connected', 'expired'),
+      device('ZM-005', '05', 'AWAITING_REPROVISION', 'disconnected', 'revoked'),
+    ]) {
+      this.devices.set(d.summary.deviceId, d);
+    }
+    const now = Date.now();
+    this.history = [
+      { at: iso(now - 3 * DAY), deviceId: 'ZM-001', action: 'paired', outcome: 'provisioned', detail: null },
+      { at: iso(now - 2 * DAY), deviceId: 'ZM-002', action: 'paired', outcome: 'failed', detail: 'Pairing code expired' },
+      { at: iso(now - 90 * MINUTE), deviceId: 'ZM-005', action: 'reprovisioned', outcome: 'started', detail: 'Moved to ICU 4' },
+    ];
+  }
+
+  /** Where events go: the page the app runs in. */
+  connect(emit: Emit): void {
+    this.#emit = emit;
+  }
+
+  /** The next call of `command` rejects with this error (Rust's `{ code, message }`). */
+  failNext(command: string, code: string, message?: string): void {
+    const queue = this.#queued.get(command) ?? [];
+    queue.push(appError(code, message));
+    this.#queued.set(command, queue);
+  }
+
+  callsTo(command: string): Record<string, unknown>[] {
+    return this.calls.filter((call) => call.command === command).map((call) => call.args);
+  }
+
+  status(deviceId: string): ConnectedStatus {
+    const found = this.devices.get(deviceId);
+    if (!found) throw new Error(`no fake device ${deviceId}`);
+    return found.status;
+  }
+
+  invoke(command: string, args: Record<string, unknown>): Promise<InvokeResult> {
+    this.calls.push({ command, args });
+    const queued = this.#queued.get(command)?.shift();
+    if (queued) return Promise.resolve({ ok: false, error: queued });
+    try {
+      // A structured clone, as JSON over IPC would be: the page never shares objects with the backend.
+      return Promise.resolve({ ok: true, value: structuredClone(this.#handle(command, args)) });
+    } catch (error) {
+      if (error instanceof Refusal) return Promise.resolve({ ok: false, error: error.appError });
+      throw error;
+    }
+  }
+
+  // ---- what the tests do on the Rust side's behalf ----
+
+  /** Adds a pairing as if started earlier in this run (what list_pairings returns). */
+  seedPairing(deviceId: string, state: JobState = 'PAIRING'): Pairing {
+    const pairing = this.#newPairing(deviceId);
+    for (const next of ['PAIRING', 'CONFIGURING', 'VALIDATING', 'PROVISIONED'] as const) {
+      if (pairing.state === state) break;
+      this.#step(pairing, next, STEP_MESSAGES[next]);
+    }
+    return pairing;
+  }
+
+  /** The station reports the next state of the latest pairing of `deviceId`. */
+  async advance(deviceId: string, state: JobState, message = STEP_MESSAGES[state]): Promise<Pairing> {
+    const pairing = this.latestPairing(deviceId);
+    pairing.jobId ??= `job-${pairing.pairingId}`;
+    this.#step(pairing, state, message);
+    if (state === 'PROVISIONED') {
+      const found = this.devices.get(deviceId);
+      if (found) {
+        found.summary.state = 'PROVISIONED';
+        found.status.state = 'PROVISIONED';
+        found.status.connectionState = 'connected';
+      }
+      this.#finishHistory(deviceId, 'provisioned');
+    }
+    await this.#emit('pairing://status', pairing);
+    return pairing;
+  }
+
+  /** The latest pairing of `deviceId` fails with `code`, and Rust suggests `nextAction`. */
+  async failPairing(deviceId: string, code: string, nextAction: NextAction | null): Promise<Pairing> {
+    const pairing = this.latestPairing(deviceId);
+    const message = FAILURE_MESSAGES[code] ?? `Failed: ${code}`;
+    this.#step(pairing, 'FAILED', message);
+    pairing.failure = { code, message };
+    pairing.nextAction = nextAction;
+    this.#finishHistory(deviceId, 'failed', message);
+    await this.#emit('pairing://status', pairing);
+    return pairing;
+  }
+
+  /** The refresh token was refused: every command needing a session now fails until a new sign-in. */
+  async expireSession(): Promise<void> {
+    this.account = null;
+    await this.#emit('session://expired', null);
+  }
+
+  latestPairing(deviceId: string): Pairing {
+    const pairing = this.pairings.find((p) => p.deviceId === deviceId);
+    if (!pairing) throw new Error(`no fake pairing for ${deviceId}`);
+    return pairing;
+  }
+
+  // ---- the commands ----
+
+  #handle(command: string, args: Record<string, unknown>): unknown {
+    switch (command) {
+      case 'get_setup':
+        return this.setup;
+      case 'probe_station':
+        return { ...this.probe, stationUrl: text(args, 'stationUrl') };
+      case 'trust_station_fingerprint': {
+        if (text(args, 'fingerprint') !== this.probe.fingerprint) throw new Refusal('station_untrusted');
+        this.setup = {
+          stationUrl: text(args, 'stationUrl'),
+          trust: { kind: 'fingerprint', fingerprint: this.probe.fingerprint, subject: this.probe.subject },
+        };
+        return this.setup;
+      }
+      case 'trust_station_ca': {
+        if (!text(args, 'caPem').includes('-----BEGIN CERTIFICATE-----')) throw new Refusal('invalid_ca');
+        this.setup = {
+          stationUrl: text(args, 'stationUrl'),
+          trust: { kind: 'ca', fingerprint: CA_FINGERPRINT, subject: 'CN=St Example Hospital Root CA' },
+        };
+        return this.setup;
+      }
+      case 'get_account':
+        return this.account;
+      case 'sign_in': {
+        const username = text(args, 'username');
+        const account = [TECHNICIAN, ADMINISTRATOR].find((a) => a.username === username);
+        if (!account || PASSWORDS[username] !== text(args, 'password')) throw new Refusal('invalid_credentials');
+        this.account = account;
+        return account;
+      }
+      case 'sign_out':
+        this.account = null;
+        return null;
+      case 'check_code':
+        return checkCode(text(args, 'input'));
+      case 'start_pairing':
+        return this.#startPairing(text(args, 'deviceId'), text(args, 'code'));
+      case 'retry_pairing': {
+        const pairing = this.#signedInPairing(text(args, 'pairingId'));
+        pairing.failure = null;
+        pairing.nextAction = null;
+        this.#step(pairing, 'SUBMITTING', 'Trying again with the same code');
+        return pairing;
+      }
+      case 'dismiss_pairing': {
+        const pairing = this.#pairing(text(args, 'pairingId'));
+        if (pairing.state !== 'PROVISIONED' && pairing.state !== 'FAILED') throw new Refusal('pairing_in_progress');
+        this.pairings = this.pairings.filter((p) => p !== pairing);
+        return null;
+      }
+      case 'list_pairings':
+        return this.pairings;
+      case 'list_devices':
+        this.#requireSession();
+        return [...this.devices.values()].map((d) => d.summary);
+      case 'device_status':
+        this.#requireSession();
+        return this.#device(text(args, 'deviceId')).status;
+      case 'reprovision':
+        return this.#reprovision(args);
+      case 'history':
+        return this.history;
+      default:
+        throw new Error(`the fake backend has no command ${command}`);
+    }
+  }
+
+  #startPairing(deviceId: string, code: string): Pairing {
+    const account = this.#requireSession();
+    if (account.role !== 'technician') throw new Refusal('forbidden_role');
+    if (!checkCode(code).complete) throw new Refusal('invalid_code');
+    this.#device(deviceId);
+    if (this.pairings.some((p) => p.deviceId === deviceId && p.state !== 'PROVISIONED' && p.state !== 'FAILED')) {
+      throw new Refusal('pairing_in_progress');
+    }
+    this.history.push({ at: iso(Date.now()), deviceId, action: 'paired', outcome: 'started', detail: null });
+    return this.#newPairing(deviceId);
+  }
+
+  #reprovision(args: Record<string, unknown>): DeviceSummary {
+    const account = this.#requireSession();
+    if (account.role !== 'technician') throw new Refusal('forbidden_role');
+    if (PASSWORDS[account.username] !== text(args, 'password')) throw new Refusal('invalid_credentials');
+    const deviceId = text(args, 'deviceId');
+    if (text(args, 'confirmDeviceId') !== deviceId) throw new Refusal('confirmation_mismatch');
+    const found = this.#device(deviceId);
+    found.summary.state = 'AWAITING_REPROVISION';
+    found.status.state = 'AWAITING_REPROVISION';
+    if (found.status.certificate) found.status.certificate.validity = 'revoked';
+    this.history.push({
+      at: iso(Date.now()),
+      deviceId,
+      action: 'reprovisioned',
+      outcome: 'started',
+      detail: text(args, 'reason'),
+    });
+    return found.summary;
+  }
+
+  #requireSession(): Account {
+    if (this.account === null) throw new Refusal('session_expired');
+    return this.account;
+  }
+
+  #device(deviceId: string): Device {
+    const found = this.devices.get(deviceId);
+    if (!found) throw new Refusal('unknown_device');
+    return found;
+  }
+
+  #pairing(pairingId: string): Pairing {
+    const pairing = this.pairings.find((p) => p.pairingId === pairingId);
+    if (!pairing) throw new Error(`no fake pairing ${pairingId}`);
+    return pairing;
+  }
+
+  #signedInPairing(pairingId: string): Pairing {
+    this.#requireSession();
+    return this.#pairing(pairingId);
+  }
+
+  #newPairing(deviceId: string): Pairing {
+    const at = this.#tick();
+    const pairing: Pairing = {
+      pairingId: `p-${String(this.#nextPairing++)}`,
+      jobId: null,
+      deviceId,
+      state: 'SUBMITTING',
+      steps: [{ state: 'SUBMITTING', message: STEP_MESSAGES.SUBMITTING, at }],
+      failure: null,
+      nextAction: null,
+      startedAt: at,
+    };
+    this.pairings.unshift(pairing);
+    return pairing;
+  }
+
+  #step(pairing: Pairing, state: JobState, message: string): void {
+    pairing.state = state;
+    pairing.steps.push({ state, message, at: this.#tick() });
+  }
+
+  #finishHistory(deviceId: string, outcome: HistoryEntry['outcome'], detail: string | null = null): void {
+    const entry = this.history.findLast((e) => e.deviceId === deviceId && e.action === 'paired');
+    if (entry) {
+      entry.outcome = outcome;
+      entry.detail = detail;
+    }
+  }
+
+  /** Steps 1.2 s apart, so their times and offsets are distinct on screen. */
+  #tick(): string {
+    this.#clock += 1200;
+    return iso(this.#clock);
+  }
+}
+
+class Refusal extends Error {
+  readonly appError: AppError;
+  constructor(code: string) {
+    super(code);
+    this.appError = appError(code);
+  }
+}
+
+function text(args: Record<string, unknown>, name: string): string {
+  const value = args[name];
+  if (typeof value !== 'string') throw new Error(`argument ${name} is not a string: ${JSON.stringify(value)}`);
+  return value;
+}

@@ -1,0 +1,170 @@
+import type { NextAction } from '../src/bindings/NextAction';
+import { FAILURE_MESSAGES } from './fake-backend';
+import { expect, test } from './fixtures';
+import { shownTime } from './helpers';
+
+const card = (page: import('@playwright/test').Page, deviceId: string) =>
+  page.getByTestId('pairing').and(page.locator(`[data-device="${deviceId}"]`));
+
+test('progress arrives live, each step with its time, and is announced politely', async ({ app, page }) => {
+  app.backend.seedPairing('ZM-003', 'SUBMITTING');
+  await app.open('#/watch');
+  const pairing = card(page, 'ZM-003');
+  await expect(pairing).toContainText('Sending request');
+
+  const steps = pairing.getByRole('listitem');
+  for (const [state, label] of [
+    ['PAIRING', 'Pairing'],
+    ['CONFIGURING', 'Configuring'],
+    ['VALIDATING', 'Testing connection'],
+  ] as const) {
+    const updated = await app.backend.advance('ZM-003', state);
+    const step = updated.steps.at(-1);
+    if (step === undefined) throw new Error('no step');
+    await expect(steps.last()).toContainText(label);
+    await expect(steps.last()).toContainText(step.message);
+    await expect(steps.last()).toContainText(shownTime(step.at));
+    await expect(app.liveRegion()).toHaveText(`ZM-003: ${label}. ${step.message}`);
+  }
+  await expect(steps).toHaveCount(4);
+  await expect(steps.nth(1)).toContainText('+1.2 s');
+  await app.screenshot('pairing-in-progress');
+
+  await app.backend.advance('ZM-003', 'PROVISIONED');
+  await expect(pairing.getByText('Provisioned', { exact: true }).first()).toBeVisible();
+  await expect(app.liveRegion()).toContainText('ZM-003: Provisioned.');
+  await pairing.getByRole('link', { name: 'See connected status' }).click();
+  await expect(app.heading(/^ZM-003/)).toBeVisible();
+});
+
+test('progress is announced while the technician is on another screen', async ({ app }) => {
+  app.backend.seedPairing('ZM-003', 'PAIRING');
+  await app.open('#/devices');
+  await app.backend.advance('ZM-003', 'CONFIGURING');
+  await expect(app.liveRegion()).toContainText('ZM-003: Configuring.');
+});
+
+test('several monitors in flight are listed together, newest first', async ({ app, page }) => {
+  app.backend.seedPairing('ZM-003', 'CONFIGURING');
+  app.backend.seedPairing('ZM-005', 'PAIRING');
+  await app.open('#/watch');
+  expect(app.backend.callsTo('list_pairings').length).toBeGreaterThan(0);
+  await expect(page.getByTestId('pairing')).toHaveCount(2);
+  await expect(app.nav('Pairings')).toHaveAccessibleName('Pairings 2 in progress');
+  await expect(page.getByText('2 pairings in progress')).toBeVisible();
+
+  await app.backend.advance('ZM-005', 'VALIDATING');
+  await expect(card(page, 'ZM-005')).toContainText('Testing connection');
+  await expect(card(page, 'ZM-003')).not.toContainText('Testing connection');
+
+  await app.nav('Scan').click();
+  await page.getByLabel('Device ID').fill('ZM-002');
+  await page.getByLabel('Pairing code').pressSequentially('k7pm3xq9r');
+  await page.getByRole('button', { name: 'Pair monitor' }).click();
+  await expect(page.getByTestId('pairing')).toHaveCount(3);
+  await expect(page.getByTestId('pairing').first()).toHaveAttribute('data-device', 'ZM-002');
+  await expect(app.nav('Pairings')).toHaveAccessibleName('Pairings 3 in progress');
+});
+
+test('finished pairings can be dismissed; those in flight cannot', async ({ app, page }) => {
+  const done = app.backend.seedPairing('ZM-003', 'PROVISIONED');
+  app.backend.seedPairing('ZM-005', 'PAIRING');
+  await app.open('#/watch');
+  await expect(card(page, 'ZM-005').getByRole('button', { name: /Dismiss/ })).toHaveCount(0);
+  await card(page, 'ZM-003').getByRole('button', { name: 'Dismiss ZM-003' }).click();
+
+  await expect(card(page, 'ZM-003')).toHaveCount(0);
+  await expect(card(page, 'ZM-005')).toBeVisible();
+  expect(app.backend.callsTo('dismiss_pairing')).toEqual([{ pairingId: done.pairingId }]);
+});
+
+test('a failed list of pairings can be loaded again', async ({ app, page }) => {
+  app.backend.seedPairing('ZM-003', 'PAIRING');
+  app.backend.failNext('list_pairings', 'internal', 'The pairing list could not be read. Try again.');
+  await app.open('#/watch');
+  await expect(page.getByRole('alert')).toContainText('The pairing list could not be read');
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await expect(card(page, 'ZM-003')).toBeVisible();
+});
+
+const FAILURES: [string, string, NextAction][] = [
+  ['code_mismatch', 'Pairing code did not match', 'reenter_code'],
+  ['code_expired', 'Pairing code expired', 'rescan'],
+  ['token_stale', 'QR code out of date', 'rescan'],
+  ['provisioning_closed', 'Provisioning mode closed', 'call_it'],
+  ['not_in_provisioning_mode', 'Monitor not in provisioning mode', 'rescan'],
+  ['signature_invalid', 'Configuration refused by the monitor', 'call_it'],
+  ['certificate_invalid', 'Certificate refused by the monitor', 'call_it'],
+  ['monitor_unreachable', 'Cannot reach the monitor', 'retry'],
+  ['connection_test_failed', 'Connection test failed', 'retry'],
+  ['interrupted', 'Pairing interrupted', 'sign_in'],
+];
+
+for (const [code, title, action] of FAILURES) {
+  test(`a ${code} failure shows its reason`, async ({ app, page }) => {
+    app.backend.seedPairing('ZM-003', 'CONFIGURING');
+    await app.open('#/watch');
+    await app.backend.failPairing('ZM-003', code, action);
+    const alert = card(page, 'ZM-003').getByRole('alert');
+    await expect(alert).toContainText(title);
+    await expect(alert).toContainText(FAILURE_MESSAGES[code] ?? '');
+    await expect(card(page, 'ZM-003')).toContainText('Failed');
+    await expect(app.liveRegion()).toContainText(`ZM-003: Failed. ${FAILURE_MESSAGES[code] ?? ''}`);
+  });
+}
+
+test('next action retry: tries again with the same pairing', async ({ app, page }) => {
+  const pairing = app.backend.seedPairing('ZM-003', 'CONFIGURING');
+  await app.open('#/watch');
+  await app.backend.failPairing('ZM-003', 'monitor_unreachable', 'retry');
+  await app.screenshot('pairing-failed');
+  await card(page, 'ZM-003').getByRole('button', { name: 'Try again' }).click();
+
+  expect(app.backend.callsTo('retry_pairing')).toEqual([{ pairingId: pairing.pairingId }]);
+  await expect(card(page, 'ZM-003').getByRole('alert')).toHaveCount(0);
+  await expect(card(page, 'ZM-003').getByRole('listitem').last()).toContainText('Trying again with the same code');
+});
+
+test('next action reenter_code: back to the code form with the device ID filled', async ({ app, page }) => {
+  app.backend.seedPairing('ZM-003', 'CONFIGURING');
+  await app.open('#/watch');
+  await app.backend.failPairing('ZM-003', 'code_mismatch', 'reenter_code');
+  await card(page, 'ZM-003').getByRole('link', { name: 'Enter the code again' }).click();
+
+  await expect(app.heading('Scan or type a code')).toBeVisible();
+  await expect(page.getByLabel('Device ID')).toHaveValue('ZM-003');
+  await expect(page.getByLabel('Pairing code')).toHaveValue('');
+  await expect(page.getByLabel('Pairing code')).toBeFocused();
+});
+
+test('next action rescan: to the Scan screen', async ({ app, page }) => {
+  app.backend.seedPairing('ZM-003', 'PAIRING');
+  await app.open('#/watch');
+  await app.backend.failPairing('ZM-003', 'token_stale', 'rescan');
+  await card(page, 'ZM-003').getByRole('link', { name: 'Scan the QR code again' }).click();
+  await expect(app.heading('Scan or type a code')).toBeVisible();
+  await expect(page.getByTestId('camera-note')).toBeVisible();
+});
+
+test('next action call_it: says to contact IT, with no button to press', async ({ app, page }) => {
+  app.backend.seedPairing('ZM-003', 'CONFIGURING');
+  await app.open('#/watch');
+  await app.backend.failPairing('ZM-003', 'signature_invalid', 'call_it');
+  const alert = card(page, 'ZM-003').getByRole('alert');
+  await expect(alert).toContainText('Contact IT: this cannot be fixed at the bedside');
+  await expect(alert.getByRole('button')).toHaveCount(0);
+  await expect(alert.getByRole('link')).toHaveCount(0);
+});
+
+test('next action sign_in: opens the sign-in dialog', async ({ app, page }) => {
+  app.backend.seedPairing('ZM-003', 'VALIDATING');
+  await app.open('#/watch');
+  await app.backend.failPairing('ZM-003', 'interrupted', 'sign_in');
+  await card(page, 'ZM-003').getByRole('button', { name: 'Sign in again' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Sign in again' });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel('Password').fill('correct horse');
+  await dialog.getByLabel('Password').press('Enter');
+  await expect(dialog).toHaveCount(0);
+  await expect(card(page, 'ZM-003')).toBeVisible();
+});
