@@ -14,11 +14,19 @@ struct Args {
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { sequential: 100, concurrent: vec![10, 100, 1000] };
+    let mut args = Args {
+        sequential: 100,
+        concurrent: vec![10, 100, 1000],
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
-            "--sequential" => args.sequential = it.next().and_then(|v| v.parse().ok()).unwrap_or(args.sequential),
+            "--sequential" => {
+                args.sequential = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(args.sequential)
+            }
             "--concurrent" => {
                 args.concurrent = it
                     .next()
@@ -55,7 +63,10 @@ async fn world_with(n: usize, prefix: &str) -> World {
     let mut world = World::start().await;
     for i in 0..n {
         let m = world.add_monitor(&format!("ZM-{prefix}-{i:04}")).await;
-        world.monitors[m].enter_provisioning_mode().await.expect("provisioning mode");
+        world.monitors[m]
+            .enter_provisioning_mode()
+            .await
+            .expect("provisioning mode");
     }
     world
 }
@@ -75,7 +86,12 @@ async fn sequential(n: usize) -> Row {
             failed += 1;
         }
     }
-    row(format!("one at a time ×{n}"), times, failed, start.elapsed())
+    row(
+        format!("one at a time ×{n}"),
+        times,
+        failed,
+        start.elapsed(),
+    )
 }
 
 async fn concurrent(n: usize) -> Row {
@@ -104,7 +120,12 @@ async fn concurrent(n: usize) -> Row {
             Err(_) => failed += 1,
         }
     }
-    row(format!("{n} monitors at once"), times, failed, start.elapsed())
+    row(
+        format!("{n} monitors at once"),
+        times,
+        failed,
+        start.elapsed(),
+    )
 }
 
 fn row(scenario: String, mut times: Vec<Duration>, failed: usize, wall: Duration) -> Row {
@@ -126,7 +147,10 @@ fn ms(d: Duration) -> String {
 
 fn main() {
     let args = parse_args();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut rows = Vec::new();
     runtime.block_on(async {
         if args.sequential > 0 {
@@ -137,7 +161,10 @@ fn main() {
         }
     });
     println!("pair request → PROVISIONED on loopback (real station, monitors, TLS, SQLite)");
-    println!("{:<24} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}", "scenario", "pairings", "failed", "p50 ms", "p99 ms", "max ms", "wall s");
+    println!(
+        "{:<24} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}",
+        "scenario", "pairings", "failed", "p50 ms", "p99 ms", "max ms", "wall s"
+    );
     for r in &rows {
         println!(
             "{:<24} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9.2}",

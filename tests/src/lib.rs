@@ -30,7 +30,12 @@ pub fn unique_ip() -> IpAddr {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     // Spread test binaries (separate processes) over the second octet.
     let second = 100 + (std::process::id() % 100) as u8;
-    IpAddr::V4(Ipv4Addr::new(127, second, (n / 250) as u8, (n % 250) as u8 + 2))
+    IpAddr::V4(Ipv4Addr::new(
+        127,
+        second,
+        (n / 250) as u8,
+        (n % 250) as u8 + 2,
+    ))
 }
 
 /// How a pairing attempt ended, as the technician would see it.
@@ -55,7 +60,10 @@ pub struct WorldOptions {
 
 impl Default for WorldOptions {
     fn default() -> Self {
-        Self { code_lifetime: Duration::from_secs(600), public_url: None }
+        Self {
+            code_lifetime: Duration::from_secs(600),
+            public_url: None,
+        }
     }
 }
 
@@ -82,8 +90,15 @@ impl World {
         let root = tempfile::tempdir().expect("temp dir");
         let station_dir = root.path().join("station");
         create_accounts(&station_dir);
-        let station = Station::start(station_config(&station_dir, &options)).await.expect("station starts");
-        Self { root, station, monitors: Vec::new(), options }
+        let station = Station::start(station_config(&station_dir, &options))
+            .await
+            .expect("station starts");
+        Self {
+            root,
+            station,
+            monitors: Vec::new(),
+            options,
+        }
     }
 
     /// The station's data directory.
@@ -97,7 +112,9 @@ impl World {
         let dir = self.station_dir();
         let old = std::mem::replace(
             &mut self.station,
-            Station::start(station_config(&dir, &options)).await.expect("second station binds"),
+            Station::start(station_config(&dir, &options))
+                .await
+                .expect("second station binds"),
         );
         old.shutdown().await;
         self.options = options;
@@ -108,7 +125,8 @@ impl World {
     /// Returns its index in [`Self::monitors`].
     pub async fn add_monitor(&mut self, device_id: &str) -> usize {
         let monitor = self.start_monitor(device_id, unique_ip()).await;
-        self.register(&monitor.registration_record(), device_id).await;
+        self.register(&monitor.registration_record(), device_id)
+            .await;
         self.monitors.push(monitor);
         self.monitors.len() - 1
     }
@@ -120,19 +138,27 @@ impl World {
         config.code_lifetime = self.options.code_lifetime;
         config.heartbeat_interval = Duration::from_millis(300);
         let monitor = Monitor::start(config).await.expect("monitor starts");
-        monitor.trust_station(&self.station.station_public_key()).expect("trust station key");
+        monitor
+            .trust_station(&self.station.station_public_key())
+            .expect("trust station key");
         monitor
     }
 
     /// Adds a registration record to the station's registry over its API.
-    pub async fn register(&self, record: &zpair_proto::device::RegistrationRecord, device_id: &str) {
+    pub async fn register(
+        &self,
+        record: &zpair_proto::device::RegistrationRecord,
+        device_id: &str,
+    ) {
         let admin = self.session(ADMINISTRATOR).await;
         let import = DeviceImport {
             record: record.clone(),
             device_label: Some(format!("LABEL-{device_id}")),
             bed_id: Some(format!("BED-{device_id}")),
         };
-        let report = admin.client().import_devices(&admin.access_token().await.expect("token"), &[import])
+        let report = admin
+            .client()
+            .import_devices(&admin.access_token().await.expect("token"), &[import])
             .await
             .expect("import");
         assert!(report.rejected.is_empty(), "{report:?}");
@@ -156,22 +182,44 @@ impl World {
 
     /// What monitor `index` shows on its screen now.
     pub fn screen(&self, index: usize) -> QrPayload {
-        self.monitors[index].screen().expect("monitor is in provisioning mode").payload
+        self.monitors[index]
+            .screen()
+            .expect("monitor is in provisioning mode")
+            .payload
     }
 
     /// Pairs from a scanned QR, as the app does after its camera found one.
-    pub async fn pair_scanned(&self, session: &TechnicianSession, payload: &QrPayload) -> PairResult {
-        let scanned = match zpair_core::qr::validate(&payload.to_json(), time::OffsetDateTime::now_utc()) {
-            Ok(scanned) => scanned,
-            Err(e) => return PairResult::Refused(zpair_core::error::UserFacing::code(&e).to_owned()),
-        };
+    pub async fn pair_scanned(
+        &self,
+        session: &TechnicianSession,
+        payload: &QrPayload,
+    ) -> PairResult {
+        let scanned =
+            match zpair_core::qr::validate(&payload.to_json(), time::OffsetDateTime::now_utc()) {
+                Ok(scanned) => scanned,
+                Err(e) => {
+                    return PairResult::Refused(zpair_core::error::UserFacing::code(&e).to_owned());
+                }
+            };
         run_pairing(session, PairTarget::Scanned(scanned)).await
     }
 
     /// Pairs from a typed device ID and code.
-    pub async fn pair_typed(&self, session: &TechnicianSession, device_id: &str, code: &str) -> PairResult {
+    pub async fn pair_typed(
+        &self,
+        session: &TechnicianSession,
+        device_id: &str,
+        code: &str,
+    ) -> PairResult {
         let code = PairingCode::parse(code).expect("test codes are well-formed");
-        run_pairing(session, PairTarget::Typed { device_id: device_id.to_owned(), code }).await
+        run_pairing(
+            session,
+            PairTarget::Typed {
+                device_id: device_id.to_owned(),
+                code,
+            },
+        )
+        .await
     }
 
     /// The audit rows for one device, oldest first: (event_type, success).
@@ -198,8 +246,14 @@ async fn run_pairing(session: &TechnicianSession, target: PairTarget) -> PairRes
 
 /// Creates the two accounts on a station's data directory before it starts.
 pub fn create_accounts(station_dir: &Path) {
-    central_station::admin::create_user(station_dir, TECHNICIAN.0, "Test Technician", Role::Technician, TECHNICIAN.1)
-        .expect("technician account");
+    central_station::admin::create_user(
+        station_dir,
+        TECHNICIAN.0,
+        "Test Technician",
+        Role::Technician,
+        TECHNICIAN.1,
+    )
+    .expect("technician account");
     central_station::admin::create_user(
         station_dir,
         ADMINISTRATOR.0,
@@ -224,7 +278,9 @@ fn station_config(dir: &Path, options: &WorldOptions) -> StationConfig {
 pub fn audit_rows(database: &Path, device_id: &str) -> Vec<(String, bool)> {
     let db = rusqlite::Connection::open(database).expect("open station database");
     let mut stmt = db
-        .prepare("SELECT event_type, success FROM provisioning_events WHERE device_id = ?1 ORDER BY id")
+        .prepare(
+            "SELECT event_type, success FROM provisioning_events WHERE device_id = ?1 ORDER BY id",
+        )
         .expect("audit query");
     stmt.query_map([device_id], |row| Ok((row.get(0)?, row.get(1)?)))
         .expect("audit rows")

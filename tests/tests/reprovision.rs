@@ -8,9 +8,15 @@ use zpair_tests::{ADMINISTRATOR, PairResult, TECHNICIAN, World, eventually};
 async fn paired_world(device_id: &str) -> World {
     let mut world = World::start().await;
     let m = world.add_monitor(device_id).await;
-    world.monitors[m].enter_provisioning_mode().await.expect("provisioning mode");
+    world.monitors[m]
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode");
     let tech = world.session(TECHNICIAN).await;
-    assert!(matches!(world.pair_scanned(&tech, &world.screen(m)).await, PairResult::Provisioned(_)));
+    assert!(matches!(
+        world.pair_scanned(&tech, &world.screen(m)).await,
+        PairResult::Provisioned(_)
+    ));
     world
 }
 
@@ -20,30 +26,65 @@ async fn reprovisioning_without_a_valid_confirmation_is_refused() {
     let tech = world.session(TECHNICIAN).await;
     let token = tech.access_token().await.expect("token");
 
-    let forged = world.client().reprovision(&token, "ZM-REPRO-01", "not-a-confirmation", "swap ward").await;
-    assert_eq!(forged.map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()), Err("confirmation_required".into()));
+    let forged = world
+        .client()
+        .reprovision(&token, "ZM-REPRO-01", "not-a-confirmation", "swap ward")
+        .await;
+    assert_eq!(
+        forged.map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()),
+        Err("confirmation_required".into())
+    );
 
     let wrong_password = world.client().step_up(&token, "not the password").await;
     assert_eq!(
-        wrong_password.map(|_| ()).map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()),
+        wrong_password
+            .map(|_| ())
+            .map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()),
         Err("invalid_credentials".into())
     );
 
     // A confirmation is good once.
-    let confirmation = world.client().step_up(&token, TECHNICIAN.1).await.expect("step-up");
+    let confirmation = world
+        .client()
+        .step_up(&token, TECHNICIAN.1)
+        .await
+        .expect("step-up");
     world
         .client()
-        .reprovision(&token, "ZM-REPRO-01", &confirmation.confirmation_token, "swap ward")
+        .reprovision(
+            &token,
+            "ZM-REPRO-01",
+            &confirmation.confirmation_token,
+            "swap ward",
+        )
         .await
         .expect("first use");
-    let again = world.client().reprovision(&token, "ZM-REPRO-01", &confirmation.confirmation_token, "again").await;
-    assert_eq!(again.map(|_| ()).map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()), Err("confirmation_required".into()));
+    let again = world
+        .client()
+        .reprovision(
+            &token,
+            "ZM-REPRO-01",
+            &confirmation.confirmation_token,
+            "again",
+        )
+        .await;
+    assert_eq!(
+        again
+            .map(|_| ())
+            .map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()),
+        Err("confirmation_required".into())
+    );
 
     // Administrators cannot step up: re-provisioning is the technician's.
     let admin = world.session(ADMINISTRATOR).await;
     let admin_token = admin.access_token().await.expect("token");
     let refused = world.client().step_up(&admin_token, ADMINISTRATOR.1).await;
-    assert_eq!(refused.map(|_| ()).map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()), Err("forbidden_role".into()));
+    assert_eq!(
+        refused
+            .map(|_| ())
+            .map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()),
+        Err("forbidden_role".into())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -51,32 +92,70 @@ async fn confirmed_reprovisioning_revokes_the_old_certificate_and_pairs_again() 
     let world = paired_world("ZM-REPRO-02").await;
     let tech = world.session(TECHNICIAN).await;
     let token = tech.access_token().await.expect("token");
-    let old_serial = world.monitors[0].configuration().expect("configured").certificate_serial;
+    let old_serial = world.monitors[0]
+        .configuration()
+        .expect("configured")
+        .certificate_serial;
 
-    let confirmation = world.client().step_up(&token, TECHNICIAN.1).await.expect("step-up");
+    let confirmation = world
+        .client()
+        .step_up(&token, TECHNICIAN.1)
+        .await
+        .expect("step-up");
     let device = world
         .client()
-        .reprovision(&token, "ZM-REPRO-02", &confirmation.confirmation_token, "moved to ICU-2")
+        .reprovision(
+            &token,
+            "ZM-REPRO-02",
+            &confirmation.confirmation_token,
+            "moved to ICU-2",
+        )
         .await
         .expect("reprovision");
     assert_eq!(device.state, DeviceState::AwaitingReprovision);
 
-    let status = world.client().device_status(&token, "ZM-REPRO-02").await.expect("status");
+    let status = world
+        .client()
+        .device_status(&token, "ZM-REPRO-02")
+        .await
+        .expect("status");
     let certificate = status.certificate.expect("old certificate still listed");
-    assert_eq!((certificate.serial.as_str(), certificate.validity), (old_serial.as_str(), CertificateValidity::Revoked));
-    let crl = world.client().certificate_revocation_list().await.expect("CRL");
+    assert_eq!(
+        (certificate.serial.as_str(), certificate.validity),
+        (old_serial.as_str(), CertificateValidity::Revoked)
+    );
+    let crl = world
+        .client()
+        .certificate_revocation_list()
+        .await
+        .expect("CRL");
     assert!(crl.contains("BEGIN X509 CRL"), "{crl}");
 
     eventually("the monitor back in provisioning mode", || async {
         world.monitors[0].state() == MonitorState::ReadyToPair
     })
     .await;
-    assert!(world.audit("ZM-REPRO-02").iter().any(|(e, ok)| e == "reprovisioning_started" && *ok));
+    assert!(
+        world
+            .audit("ZM-REPRO-02")
+            .iter()
+            .any(|(e, ok)| e == "reprovisioning_started" && *ok)
+    );
 
     let result = world.pair_scanned(&tech, &world.screen(0)).await;
     assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
-    let new_serial = world.monitors[0].configuration().expect("configured").certificate_serial;
+    let new_serial = world.monitors[0]
+        .configuration()
+        .expect("configured")
+        .certificate_serial;
     assert_ne!(new_serial, old_serial);
-    let status = world.client().device_status(&token, "ZM-REPRO-02").await.expect("status");
-    assert_eq!(status.certificate.map(|c| c.validity), Some(CertificateValidity::Valid));
+    let status = world
+        .client()
+        .device_status(&token, "ZM-REPRO-02")
+        .await
+        .expect("status");
+    assert_eq!(
+        status.certificate.map(|c| c.validity),
+        Some(CertificateValidity::Valid)
+    );
 }

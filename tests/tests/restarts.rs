@@ -14,9 +14,16 @@ use zpair_tests::{PairResult, TECHNICIAN, World, create_accounts, eventually, un
 /// A binary of the workspace, built by `cargo build --bins` next to this test.
 fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
     let path = dir.join(name);
-    assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` first", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first",
+        path.display()
+    );
     path
 }
 
@@ -33,14 +40,19 @@ fn start_station(dir: &std::path::Path, addr: SocketAddr) -> Child {
 }
 
 fn station_ca(dir: &std::path::Path) -> String {
-    let out = Command::new(binary("central-station")).args(["ca-cert", "--data-dir"]).arg(dir).output().expect("ca-cert");
+    let out = Command::new(binary("central-station"))
+        .args(["ca-cert", "--data-dir"])
+        .arg(dir)
+        .output()
+        .expect("ca-cert");
     assert!(out.status.success());
     String::from_utf8(out.stdout).expect("PEM")
 }
 
 fn row_count(db: &std::path::Path, table: &str) -> i64 {
     let db = rusqlite::Connection::open(db).expect("open");
-    db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).expect("count")
+    db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .expect("count")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -48,7 +60,9 @@ async fn a_station_killed_mid_job_restarts_with_no_job_stuck_and_no_row_lost() {
     let root = tempfile::tempdir().expect("temp");
     let dir = root.path().join("station");
     create_accounts(&dir);
-    let addr = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port");
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port");
     let mut station = start_station(&dir, addr);
 
     // A "monitor" that accepts connections and never answers: the job hangs in PAIRING.
@@ -64,13 +78,21 @@ async fn a_station_killed_mid_job_restarts_with_no_job_stuck_and_no_row_lost() {
     };
     central_station::admin::import_devices(
         &dir,
-        &[zpair_proto::api::DeviceImport { record, device_label: None, bed_id: None }],
+        &[zpair_proto::api::DeviceImport {
+            record,
+            device_label: None,
+            bed_id: None,
+        }],
     )
     .expect("registry");
 
     let url = format!("https://{addr}");
     let client = || {
-        StationClient::new(StationTrust { url: url.clone(), anchor: TrustAnchor::CaPem(station_ca(&dir)) }).expect("client")
+        StationClient::new(StationTrust {
+            url: url.clone(),
+            anchor: TrustAnchor::CaPem(station_ca(&dir)),
+        })
+        .expect("client")
     };
     let mut session = None;
     for _ in 0..100 {
@@ -89,8 +111,14 @@ async fn a_station_killed_mid_job_restarts_with_no_job_stuck_and_no_row_lost() {
         pairing_token: None,
         ip_address: None,
     };
-    let accepted = client().pair(&session.access_token, &request).await.expect("202");
-    let job = client().job(&session.access_token, &accepted.job_id).await.expect("job");
+    let accepted = client()
+        .pair(&session.access_token, &request)
+        .await
+        .expect("202");
+    let job = client()
+        .job(&session.access_token, &accepted.job_id)
+        .await
+        .expect("job");
     assert_eq!(job.state, JobState::Pairing);
 
     let db = dir.join("station.sqlite3");
@@ -109,7 +137,10 @@ async fn a_station_killed_mid_job_restarts_with_no_job_stuck_and_no_row_lost() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let job = job.expect("station back");
-    assert_eq!((job.state, job.reason), (JobState::Failed, Some(FailureReason::Interrupted)));
+    assert_eq!(
+        (job.state, job.reason),
+        (JobState::Failed, Some(FailureReason::Interrupted))
+    );
     let after = ["users", "devices", "provisioning_events", "jobs"].map(|t| row_count(&db, t));
     for (b, a) in before.iter().zip(after) {
         assert!(a >= *b, "rows lost: {before:?} → {after:?}");
@@ -122,9 +153,15 @@ async fn a_station_killed_mid_job_restarts_with_no_job_stuck_and_no_row_lost() {
 async fn a_restarted_monitor_keeps_its_configuration_and_keeps_heartbeating() {
     let mut world = World::start().await;
     let m = world.add_monitor("ZM-RESTART-01").await;
-    world.monitors[m].enter_provisioning_mode().await.expect("provisioning mode");
+    world.monitors[m]
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode");
     let tech = world.session(TECHNICIAN).await;
-    assert!(matches!(world.pair_scanned(&tech, &world.screen(m)).await, PairResult::Provisioned(_)));
+    assert!(matches!(
+        world.pair_scanned(&tech, &world.screen(m)).await,
+        PairResult::Provisioned(_)
+    ));
     let configuration = world.monitors[m].configuration();
     let record = world.monitors[m].registration_record();
 
@@ -134,12 +171,26 @@ async fn a_restarted_monitor_keeps_its_configuration_and_keeps_heartbeating() {
     let again = world.start_monitor("ZM-RESTART-01", ip).await;
     assert_eq!(again.state(), MonitorState::Provisioned);
     assert_eq!(again.configuration(), configuration);
-    assert_eq!(again.registration_record(), record, "same identity and serial");
+    assert_eq!(
+        again.registration_record(),
+        record,
+        "same identity and serial"
+    );
 
     let token = tech.access_token().await.expect("token");
-    let beats = world.client().device_status(&token, "ZM-RESTART-01").await.expect("status").counters.heartbeats;
+    let beats = world
+        .client()
+        .device_status(&token, "ZM-RESTART-01")
+        .await
+        .expect("status")
+        .counters
+        .heartbeats;
     eventually("heartbeats resume after the restart", || async {
-        let status = world.client().device_status(&token, "ZM-RESTART-01").await.expect("status");
+        let status = world
+            .client()
+            .device_status(&token, "ZM-RESTART-01")
+            .await
+            .expect("status");
         status.counters.heartbeats > beats + 1
     })
     .await;
@@ -150,7 +201,10 @@ async fn a_monitor_restarted_in_provisioning_mode_shows_the_same_code() {
     let world = World::start().await;
     let ip = unique_ip();
     let monitor = world.start_monitor("ZM-RESTART-02", ip).await;
-    let screen = monitor.enter_provisioning_mode().await.expect("provisioning mode");
+    let screen = monitor
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode");
     monitor.shutdown().await;
     let again = world.start_monitor("ZM-RESTART-02", ip).await;
     assert_eq!(again.state(), MonitorState::ReadyToPair);

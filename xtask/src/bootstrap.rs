@@ -7,9 +7,15 @@ use crate::process::{self, Failure};
 
 /// Debian packages the build, the demo and the tests use, with why.
 const SYSTEM_PACKAGES: &[(&str, &str)] = &[
-    ("keyutils", "the Linux kernel keyring the CLI keeps session tokens in (`keyctl`)"),
+    (
+        "keyutils",
+        "the Linux kernel keyring the CLI keeps session tokens in (`keyctl`)",
+    ),
     ("pkg-config", "locating system libraries for -sys crates"),
-    ("chromium", "the real browser the UI tests drive (Playwright uses Debian's, never a download)"),
+    (
+        "chromium",
+        "the real browser the UI tests drive (Playwright uses Debian's, never a download)",
+    ),
 ];
 
 /// Cargo subcommands the test command uses.
@@ -34,9 +40,13 @@ pub fn ensure_node() -> Result<(), Failure> {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    let major = version
-        .as_deref()
-        .and_then(|v| v.trim_start_matches('v').split('.').next()?.parse::<u32>().ok());
+    let major = version.as_deref().and_then(|v| {
+        v.trim_start_matches('v')
+            .split('.')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
     match major {
         Some(m) if m >= NODE_MAJOR && has_program("npm") => Ok(()),
         _ => Err(Failure::Step(format!(
@@ -72,7 +82,11 @@ pub fn ensure_system_packages() -> Result<(), Failure> {
         )));
     }
     let apt = |args: &[&str]| {
-        let mut cmd = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+        let mut cmd = if sudo {
+            Command::new("sudo")
+        } else {
+            Command::new("apt-get")
+        };
         if sudo {
             cmd.arg("apt-get");
         }
@@ -106,7 +120,10 @@ pub fn ensure_cargo_tools() -> Result<(), Failure> {
 /// every process of the run shares one.
 pub fn in_session_keyring(cmd: &Command) -> Command {
     let mut wrapped = Command::new("keyctl");
-    wrapped.args(["session", "-"]).arg(cmd.get_program()).args(cmd.get_args());
+    wrapped
+        .args(["session", "-"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
     for (key, value) in cmd.get_envs() {
         match value {
             Some(v) => wrapped.env(key, v),

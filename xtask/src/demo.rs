@@ -28,7 +28,9 @@ const IN_KEYRING: &str = "ZPAIR_DEMO_IN_SESSION_KEYRING";
 pub fn run(args: &[String]) -> Result<(), Failure> {
     let stay = !args.iter().any(|a| a == "--exit") && std::io::stdin().is_terminal();
     if let Some(unknown) = args.iter().find(|a| *a != "--exit") {
-        return Err(Failure::Usage(format!("unknown option `{unknown}` for demo")));
+        return Err(Failure::Usage(format!(
+            "unknown option `{unknown}` for demo"
+        )));
     }
     bootstrap::ensure_system_packages()?;
     if std::env::var_os(IN_KEYRING).is_none() {
@@ -44,14 +46,25 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
 
     process::say("building the station, the monitor simulator and the technician CLI");
     process::run(process::cargo().args([
-        "build", "--quiet", "-p", "central-station", "-p", "bedside-monitor", "-p", "zpair-cli",
+        "build",
+        "--quiet",
+        "-p",
+        "central-station",
+        "-p",
+        "bedside-monitor",
+        "-p",
+        "zpair-cli",
     ]))?;
     let bin = process::target_dir().join("debug");
     let dir = process::target_dir().join("demo");
     let _ = std::fs::remove_dir_all(&dir);
     create_dir(&dir)?;
 
-    let mut demo = Demo { bin, dir, children: Vec::new() };
+    let mut demo = Demo {
+        bin,
+        dir,
+        children: Vec::new(),
+    };
     let outcome = demo.run(stay);
     demo.stop();
     outcome
@@ -67,50 +80,84 @@ impl Demo {
     fn run(&mut self, stay: bool) -> Result<(), Failure> {
         let station_dir = self.dir.join("station");
         process::say("setting up the Central Station: accounts and device registry");
-        for ((user, password), (name, role)) in [TECHNICIAN, ADMINISTRATOR]
-            .into_iter()
-            .zip([("Demo Technician", "technician"), ("Demo Administrator", "administrator")])
-        {
+        for ((user, password), (name, role)) in [TECHNICIAN, ADMINISTRATOR].into_iter().zip([
+            ("Demo Technician", "technician"),
+            ("Demo Administrator", "administrator"),
+        ]) {
             let mut add = self.tool("central-station");
-            add.args(["user", "add", "--data-dir"]).arg(&station_dir).args([
-                "--username", user, "--display-name", name, "--role", role, "--password-stdin",
-            ]);
+            add.args(["user", "add", "--data-dir"])
+                .arg(&station_dir)
+                .args([
+                    "--username",
+                    user,
+                    "--display-name",
+                    name,
+                    "--role",
+                    role,
+                    "--password-stdin",
+                ]);
             run_with_stdin(&mut add, password)?;
         }
 
         let mut records = Vec::new();
         for (id, ip, label, bed) in MONITORS {
             let mut init = self.tool("bedside-monitor");
-            init.args(["init", "--data-dir"]).arg(self.monitor_dir(id)).args(["--device-id", id, "--ip", ip]);
+            init.args(["init", "--data-dir"])
+                .arg(self.monitor_dir(id))
+                .args(["--device-id", id, "--ip", ip]);
             let record = process::output(&mut init)?;
             records.push(with_registry_fields(record.trim(), label, bed)?);
         }
         let registry = self.dir.join("registry.json");
         write(&registry, &format!("[{}]", records.join(",")))?;
         let mut import = self.tool("central-station");
-        import.args(["device", "import", "--data-dir"]).arg(&station_dir).arg(&registry);
+        import
+            .args(["device", "import", "--data-dir"])
+            .arg(&station_dir)
+            .arg(&registry);
         process::run(&mut import)?;
 
-        let key = process::output(self.tool("central-station").args(["station-key", "--data-dir"]).arg(&station_dir))?;
+        let key = process::output(
+            self.tool("central-station")
+                .args(["station-key", "--data-dir"])
+                .arg(&station_dir),
+        )?;
         for (id, ..) in MONITORS {
             let mut trust = self.tool("bedside-monitor");
-            trust.args(["trust-station", "--data-dir"]).arg(self.monitor_dir(id)).args(["--key", key.trim()]);
+            trust
+                .args(["trust-station", "--data-dir"])
+                .arg(self.monitor_dir(id))
+                .args(["--key", key.trim()]);
             process::output(&mut trust)?;
         }
-        let ca = process::output(self.tool("central-station").args(["ca-cert", "--data-dir"]).arg(&station_dir))?;
+        let ca = process::output(
+            self.tool("central-station")
+                .args(["ca-cert", "--data-dir"])
+                .arg(&station_dir),
+        )?;
         let ca_file = self.dir.join("station-ca.pem");
         write(&ca_file, &ca)?;
 
-        process::say(&format!("starting the Central Station on https://{STATION_ADDR}"));
+        process::say(&format!(
+            "starting the Central Station on https://{STATION_ADDR}"
+        ));
         let mut serve = self.tool("central-station");
-        serve.args(["serve", "--data-dir"]).arg(&station_dir).args(["--listen", STATION_ADDR]);
+        serve
+            .args(["serve", "--data-dir"])
+            .arg(&station_dir)
+            .args(["--listen", STATION_ADDR]);
         self.spawn_logged(serve, "station")?;
         wait_for_port(STATION_ADDR)?;
 
         for (id, ip, ..) in MONITORS {
-            process::say(&format!("starting monitor {id} on {ip} in provisioning mode"));
+            process::say(&format!(
+                "starting monitor {id} on {ip} in provisioning mode"
+            ));
             let mut monitor = self.tool("bedside-monitor");
-            monitor.args(["run", "--data-dir"]).arg(self.monitor_dir(id)).args(["--ip", ip, "--provision"]);
+            monitor
+                .args(["run", "--data-dir"])
+                .arg(self.monitor_dir(id))
+                .args(["--ip", ip, "--provision"]);
             self.spawn_logged(monitor, &format!("monitor-{id}"))?;
         }
         let screens: Vec<String> = MONITORS
@@ -120,7 +167,14 @@ impl Demo {
 
         process::say("signing the technician CLI in");
         let mut setup = self.zpair();
-        setup.args(["setup", "--station", &format!("https://{STATION_ADDR}"), "--ca-file"]).arg(&ca_file);
+        setup
+            .args([
+                "setup",
+                "--station",
+                &format!("https://{STATION_ADDR}"),
+                "--ca-file",
+            ])
+            .arg(&ca_file);
         process::run(&mut setup)?;
         let mut login = self.zpair();
         login.args(["login", "--username", TECHNICIAN.0, "--password-stdin"]);
@@ -131,7 +185,8 @@ impl Demo {
         let first = MONITORS[0].0;
         process::say(&format!("pairing {first} from the QR code on its screen"));
         let mut pair = self.zpair();
-        pair.args(["pair", "--qr-json"]).arg(self.monitor_dir(first).join("screen").join("qr.json"));
+        pair.args(["pair", "--qr-json"])
+            .arg(self.monitor_dir(first).join("screen").join("qr.json"));
         process::run(&mut pair)?;
         process::say(&format!("{first}'s connected-status details"));
         process::run(self.zpair().args(["status", first]))?;
@@ -146,7 +201,9 @@ impl Demo {
     /// this process's session keyring where the CLI is signed in.
     fn pair_interactively(&self) -> Result<(), Failure> {
         loop {
-            eprint!("\nPair another monitor: type `DEVICE-ID CODE` (e.g. ZM-DEMO-02 ABC-DEF-GHJ), or press Enter to stop: ");
+            eprint!(
+                "\nPair another monitor: type `DEVICE-ID CODE` (e.g. ZM-DEMO-02 ABC-DEF-GHJ), or press Enter to stop: "
+            );
             let _ = std::io::stderr().flush();
             let mut line = String::new();
             if std::io::stdin().read_line(&mut line).unwrap_or(0) == 0 {
@@ -157,17 +214,26 @@ impl Demo {
                 return Ok(());
             };
             // A refused pairing is shown by the CLI itself; the demo goes on.
-            let _ = process::run(self.zpair().args(["pair", "--device", device, "--code", code]));
+            let _ = process::run(
+                self.zpair()
+                    .args(["pair", "--device", device, "--code", code]),
+            );
         }
     }
 
     fn print_banner(&self, screens: &[String]) {
         eprintln!();
-        eprintln!("  Central Station   https://{STATION_ADDR}   (logs: {})", self.dir.join("station.log").display());
+        eprintln!(
+            "  Central Station   https://{STATION_ADDR}   (logs: {})",
+            self.dir.join("station.log").display()
+        );
         eprintln!("  Technician        {} / {}", TECHNICIAN.0, TECHNICIAN.1);
-        eprintln!("  Administrator     {} / {}", ADMINISTRATOR.0, ADMINISTRATOR.1);
+        eprintln!(
+            "  Administrator     {} / {}",
+            ADMINISTRATOR.0, ADMINISTRATOR.1
+        );
         eprintln!();
-        eprintln!("  {:<12} {:<11} {:<13} {}", "monitor", "address", "pairing code", "expires");
+        eprintln!("  monitor      address     pairing code  expires");
         for ((id, ip, ..), screen) in MONITORS.iter().zip(screens) {
             let code = json_field(screen, "pairingCode").unwrap_or("?");
             let expires = json_field(screen, "expiresAt").unwrap_or("?");
@@ -218,7 +284,9 @@ fn with_registry_fields(record: &str, label: &str, bed: &str) -> Result<String, 
     let body = record
         .strip_prefix('{')
         .ok_or_else(|| Failure::Step(format!("unexpected registration record: {record}")))?;
-    Ok(format!(r#"{{"deviceLabel":"{label}","bedId":"{bed}",{body}"#))
+    Ok(format!(
+        r#"{{"deviceLabel":"{label}","bedId":"{bed}",{body}"#
+    ))
 }
 
 /// Reads a string field from the flat JSON a monitor shows; enough for a banner.
@@ -243,7 +311,10 @@ fn run_with_stdin(cmd: &mut Command, input: &str) -> Result<(), Failure> {
     if status.success() {
         Ok(())
     } else {
-        Err(Failure::Step(format!("`{}` failed ({status})", process::describe(cmd))))
+        Err(Failure::Step(format!(
+            "`{}` failed ({status})",
+            process::describe(cmd)
+        )))
     }
 }
 
@@ -266,20 +337,25 @@ fn wait_for_port(addr: &str) -> Result<(), Failure> {
 fn wait_for_file(path: &Path) -> Result<String, Failure> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if !text.trim().is_empty() {
-                return Ok(text);
-            }
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.trim().is_empty()
+        {
+            return Ok(text);
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Err(Failure::Step(format!("{} did not appear: see the monitor's log", path.display())))
+    Err(Failure::Step(format!(
+        "{} did not appear: see the monitor's log",
+        path.display()
+    )))
 }
 
 fn create_dir(dir: &Path) -> Result<(), Failure> {
-    std::fs::create_dir_all(dir).map_err(|e| Failure::Step(format!("cannot create {}: {e}", dir.display())))
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::Step(format!("cannot create {}: {e}", dir.display())))
 }
 
 fn write(path: &Path, text: &str) -> Result<(), Failure> {
-    std::fs::write(path, text).map_err(|e| Failure::Step(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, text)
+        .map_err(|e| Failure::Step(format!("cannot write {}: {e}", path.display())))
 }

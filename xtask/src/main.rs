@@ -28,7 +28,9 @@ fn main() -> ExitCode {
             print!("{HELP}");
             Ok(())
         }
-        other => Err(process::Failure::Usage(format!("unknown command `{other}`\n\n{HELP}"))),
+        other => Err(process::Failure::Usage(format!(
+            "unknown command `{other}`\n\n{HELP}"
+        ))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -62,6 +64,7 @@ fn bench(args: &[String]) -> Result<(), process::Failure> {
     };
     bootstrap::ensure_system_packages()?;
     let mut cmd = process::cargo();
-    cmd.args(["bench", "--quiet", "-p", package, "--bench", bench, "--"]).args(rest);
+    cmd.args(["bench", "--quiet", "-p", package, "--bench", bench, "--"])
+        .args(rest);
     process::run(&mut cmd)
 }

@@ -43,7 +43,10 @@ pub fn run(cmd: &mut Command) -> Result<(), Failure> {
     if status.success() {
         Ok(())
     } else {
-        Err(Failure::Step(format!("`{}` failed ({status})", describe(cmd))))
+        Err(Failure::Step(format!(
+            "`{}` failed ({status})",
+            describe(cmd)
+        )))
     }
 }
 
@@ -87,5 +90,8 @@ pub fn target_dir() -> std::path::PathBuf {
 /// The workspace root (xtask's manifest is one level below it).
 pub fn workspace_root() -> std::path::PathBuf {
     let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(std::path::Path::to_path_buf).unwrap_or(manifest)
+    manifest
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or(manifest)
 }

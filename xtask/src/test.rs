@@ -13,9 +13,12 @@ const FUZZ_RUNS: &str = "20000";
 
 /// `cargo xtask test [--no-fuzz]`.
 pub fn run(args: &[String]) -> Result<(), Failure> {
-    let fuzz = !args.iter().any(|a| a == "--no-fuzz");
+    let fuzz_dir = process::workspace_root().join("fuzz");
+    let fuzz = !args.iter().any(|a| a == "--no-fuzz") && fuzz_dir.join("fuzz_targets").is_dir();
     if let Some(unknown) = args.iter().find(|a| *a != "--no-fuzz") {
-        return Err(Failure::Usage(format!("unknown option `{unknown}` for test")));
+        return Err(Failure::Usage(format!(
+            "unknown option `{unknown}` for test"
+        )));
     }
     bootstrap::ensure_system_packages()?;
     if fuzz {
@@ -26,11 +29,20 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     process::say("format");
     process::run(process::cargo().args(["fmt", "--all", "--check"]))?;
     process::say("lints");
-    process::run(process::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    process::run(process::cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     process::say("build the binaries the cross-process tests start");
     process::run(process::cargo().args(["build", "--workspace", "--bins"]))?;
 
-    process::say("unit and cross-component tests (in a fresh session keyring, with a throwaway home)");
+    process::say(
+        "unit and cross-component tests (in a fresh session keyring, with a throwaway home)",
+    );
     let home = process::target_dir().join("test-home");
     // A fresh home each run: tests never see a previous run's files.
     let _ = std::fs::remove_dir_all(&home);
@@ -50,7 +62,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
 
     run_ui_checks()?;
     if fuzz {
-        run_fuzzers()?;
+        run_fuzzers(&fuzz_dir)?;
     }
     process::say("all checks passed");
     Ok(())
@@ -75,14 +87,18 @@ fn run_ui_checks() -> Result<(), Failure> {
 /// Runs every target in `fuzz/fuzz_targets` for [`FUZZ_RUNS`] iterations.
 /// cargo-fuzz needs nightly-only flags; `RUSTC_BOOTSTRAP=1` lets the stable
 /// toolchain accept them, so the machine needs no second toolchain.
-fn run_fuzzers() -> Result<(), Failure> {
-    let fuzz_dir = process::workspace_root().join("fuzz");
+fn run_fuzzers(fuzz_dir: &Path) -> Result<(), Failure> {
     for target in fuzz_targets(&fuzz_dir.join("fuzz_targets"))? {
         process::say(&format!("fuzz {target} for {FUZZ_RUNS} runs"));
         let mut cmd = process::cargo();
-        cmd.current_dir(&fuzz_dir)
-            .env("RUSTC_BOOTSTRAP", "1")
-            .args(["fuzz", "run", &target, "--", &format!("-runs={FUZZ_RUNS}"), "-max_total_time=300"]);
+        cmd.current_dir(fuzz_dir).env("RUSTC_BOOTSTRAP", "1").args([
+            "fuzz",
+            "run",
+            &target,
+            "--",
+            &format!("-runs={FUZZ_RUNS}"),
+            "-max_total_time=300",
+        ]);
         process::run(&mut cmd)?;
     }
     Ok(())

@@ -16,6 +16,10 @@ use crate::tls::TlsServer;
 
 /// Argon2 verifications allowed at once (each takes ~19 MiB).
 const PARALLEL_PASSWORD_CHECKS: usize = 4;
+/// Pairing jobs talking to monitors at once. A burst of requests (a ward of
+/// monitors paired together) queues here, in PAIRING, rather than starving
+/// every exchange of CPU until their connect timeouts fire.
+const PARALLEL_EXCHANGES: usize = 64;
 
 /// Shared by every request; cheap to clone. Built by [`crate::Station::start`].
 #[derive(Clone)]
@@ -33,6 +37,7 @@ struct Inner {
     limiter: RateLimiter,
     jobs: JobTasks,
     passwords: PasswordCheck,
+    exchanges: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for AppState {
@@ -71,6 +76,7 @@ impl AppState {
             hub: Arc::new(EventHub::default()),
             jobs: JobTasks::default(),
             passwords: PasswordCheck::new(PARALLEL_PASSWORD_CHECKS),
+            exchanges: tokio::sync::Semaphore::new(PARALLEL_EXCHANGES),
         })))
     }
 
@@ -123,6 +129,11 @@ impl AppState {
 
     pub(crate) fn passwords(&self) -> &PasswordCheck {
         &self.0.passwords
+    }
+
+    /// Slots for jobs exchanging with monitors.
+    pub(crate) fn exchanges(&self) -> &tokio::sync::Semaphore {
+        &self.0.exchanges
     }
 
     /// The current CRL, PEM.

@@ -55,7 +55,9 @@ pub fn render_frame(
     let params = Params::draw(distortion, &mut rng);
     let scene = Scene::layout(codes, params.inverted, &mut rng);
     let camera = Camera::aim(&scene, &params, width, height, &mut rng);
-    Ok(photograph(&scene, &camera, &params, width, height, &mut rng))
+    Ok(photograph(
+        &scene, &camera, &params, width, height, &mut rng,
+    ))
 }
 
 /// One QR code's module grid.
@@ -69,7 +71,11 @@ impl Code {
         let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::H)?;
         Ok(Self {
             side: code.width(),
-            dark: code.to_colors().into_iter().map(|c| c == Color::Dark).collect(),
+            dark: code
+                .to_colors()
+                .into_iter()
+                .map(|c| c == Color::Dark)
+                .collect(),
         })
     }
 
@@ -242,7 +248,8 @@ impl Scene {
                     y1: y0 + h,
                 };
                 let clear = row.grow(2.0, 2.0);
-                let overlaps = r.x0 < clear.x1 && r.x1 > clear.x0 && r.y0 < clear.y1 && r.y1 > clear.y0;
+                let overlaps =
+                    r.x0 < clear.x1 && r.x1 > clear.x0 && r.y0 < clear.y1 && r.y1 > clear.y0;
                 (!overlaps).then(|| (r, rng.range(0.35, 0.8)))
             })
             .collect();
@@ -332,10 +339,7 @@ impl Homography {
         let (g, h) = if den.abs() < 1e-12 {
             (0.0, 0.0)
         } else {
-            (
-                (dx3 * dy2 - dx2 * dy3) / den,
-                (dx1 * dy3 - dx3 * dy1) / den,
-            )
+            ((dx3 * dy2 - dx2 * dy3) / den, (dx1 * dy3 - dx3 * dy1) / den)
         };
         Self([
             x1 - x0 + g * x1,
@@ -371,7 +375,10 @@ impl Homography {
         let m = &self.0;
         let w = m[6] * x + m[7] * y + m[8];
         let w = if w.abs() < 1e-12 { 1e-12 } else { w };
-        ((m[0] * x + m[1] * y + m[2]) / w, (m[3] * x + m[4] * y + m[5]) / w)
+        (
+            (m[0] * x + m[1] * y + m[2]) / w,
+            (m[3] * x + m[4] * y + m[5]) / w,
+        )
     }
 }
 
@@ -405,9 +412,15 @@ impl Camera {
             (x * cos - y * sin + jx, x * sin + y * cos + jy)
         });
         let min_x = corners.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
-        let max_x = corners.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
+        let max_x = corners
+            .iter()
+            .map(|c| c.0)
+            .fold(f64::NEG_INFINITY, f64::max);
         let min_y = corners.iter().map(|c| c.1).fold(f64::INFINITY, f64::min);
-        let max_y = corners.iter().map(|c| c.1).fold(f64::NEG_INFINITY, f64::max);
+        let max_y = corners
+            .iter()
+            .map(|c| c.1)
+            .fold(f64::NEG_INFINITY, f64::max);
         // Anywhere in the frame where the whole code stays in view; centred
         // when it cannot.
         let place = |lo: f64, hi: f64, room: f64, rng: &mut SplitMix| {
@@ -626,7 +639,10 @@ mod tests {
     fn homography_maps_the_square_to_the_quad_and_back() {
         let q = [(10.0, 20.0), (110.0, 25.0), (120.0, 130.0), (5.0, 115.0)];
         let m = Homography::square_to_quad(q);
-        for ((u, v), (x, y)) in [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)].into_iter().zip(q) {
+        for ((u, v), (x, y)) in [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
+            .into_iter()
+            .zip(q)
+        {
             let (px, py) = m.apply(u, v);
             assert!((px - x).abs() < 1e-9 && (py - y).abs() < 1e-9);
             let (bu, bv) = m.inverse().apply(x, y);

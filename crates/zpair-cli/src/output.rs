@@ -1,6 +1,8 @@
 //! Printing: human text, or JSON with `--json`. Results go to stdout;
 //! prompts and (human) errors to stderr.
 
+use std::io::Write as _;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -30,19 +32,19 @@ impl Output {
         if self.json {
             self.json_line(&serde_json::to_value(value).unwrap_or(Value::Null));
         } else {
-            println!("{}", human());
+            say(&human());
         }
     }
 
     /// One JSON document on its own line.
     pub fn json_line(&self, value: &Value) {
-        println!("{value}");
+        say(&format!("{value}"));
     }
 
     /// A line of human text (nothing with `--json`).
     pub fn text(&self, line: &str) {
         if !self.json {
-            println!("{line}");
+            say(line);
         }
     }
 
@@ -50,7 +52,7 @@ impl Output {
     /// must not mix with results piped elsewhere.
     pub fn note(&self, line: &str) {
         if !self.json {
-            eprintln!("{line}");
+            tell(line);
         }
     }
 
@@ -66,7 +68,10 @@ impl Output {
                 }
             }));
         } else {
-            eprintln!("error [{}]: {}", failure.error.code, failure.error.message);
+            tell(&format!(
+                "error [{}]: {}",
+                failure.error.code, failure.error.message
+            ));
         }
     }
 
@@ -86,11 +91,22 @@ impl Output {
                 .collect();
             padded.join("  ").trim_end().to_owned()
         };
-        println!("{}", line(header.to_vec()));
+        say(&line(header.to_vec()));
         for row in rows {
-            println!("{}", line(row.iter().map(String::as_str).collect()));
+            say(&line(row.iter().map(String::as_str).collect()));
         }
     }
+}
+
+/// Writes a line to stdout. A closed pipe (`zpair devices | head`) ends
+/// the output quietly instead of panicking as `println!` would.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// Writes a line to stderr, quietly if it is closed.
+pub fn tell(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// `HH:MM:SS.mmm` (UTC) for live step lines.

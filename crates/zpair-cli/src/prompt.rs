@@ -13,7 +13,7 @@ use crate::failure::Failure;
 /// `prompt` first (on stderr) when a person is typing.
 pub fn read_line(prompt: &str) -> Result<String, Failure> {
     if std::io::stdin().is_terminal() {
-        eprint!("{prompt}");
+        let _ = write!(std::io::stderr(), "{prompt}");
         let _ = std::io::stderr().flush();
     }
     let mut line = String::new();
@@ -71,7 +71,7 @@ fn read_hidden(prompt: &str) -> Result<Secret<String>, Failure> {
     let mut hidden = original.clone();
     hidden.local_modes.remove(LocalModes::ECHO);
     hidden.local_modes.insert(LocalModes::ECHONL);
-    eprint!("{prompt}");
+    let _ = write!(std::io::stderr(), "{prompt}");
     let _ = std::io::stderr().flush();
     tcsetattr(&stdin, OptionalActions::Flush, &hidden).map_err(|e| fail(e.into()))?;
     let mut line = String::new();

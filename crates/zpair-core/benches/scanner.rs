@@ -189,11 +189,14 @@ fn generate(frames: u64, (w, h): (u32, u32)) -> Result<Vec<Set>, String> {
 }
 
 /// Runs `decode` once on `sample`; returns (decoded?, ms, panics).
-fn time_one(sample: &Sample, decode: impl FnOnce(&[u8], u32, u32) -> (Vec<String>, u64)) -> (bool, f64, u64) {
+fn time_one(
+    sample: &Sample,
+    decode: impl FnOnce(&[u8], u32, u32) -> (Vec<String>, u64),
+) -> (bool, f64, u64) {
     let start = Instant::now();
     let (texts, panics) = decode(&sample.pixels, sample.width, sample.height);
     let ms = start.elapsed().as_secs_f64() * 1000.0;
-    (texts.iter().any(|t| *t == sample.expected), ms, panics)
+    (texts.contains(&sample.expected), ms, panics)
 }
 
 fn scanner_decode(scanner: &Scanner, px: &[u8], w: u32, h: u32) -> (Vec<String>, u64) {
@@ -218,9 +221,10 @@ fn rqrr_alone(px: &[u8], w: u32, h: u32) -> (Vec<String>, u64) {
             .filter_map(|g| {
                 let mut bytes = Vec::new();
                 g.decode_to(&mut bytes).ok()?;
-                Some(String::from_utf8(bytes).unwrap_or_else(|e| {
-                    e.into_bytes().into_iter().map(char::from).collect()
-                }))
+                Some(
+                    String::from_utf8(bytes)
+                        .unwrap_or_else(|e| e.into_bytes().into_iter().map(char::from).collect()),
+                )
             })
             .collect()
     }));
@@ -304,7 +308,11 @@ fn zxing_peer(sets: &[Set]) -> Result<Vec<Vec<(bool, f64)>>, String> {
         let ms = v["ms"].as_f64().unwrap_or(f64::NAN);
         let texts: Vec<String> = v["texts"]
             .as_array()
-            .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         by_path.insert(path, (texts, ms));
     }
@@ -313,7 +321,10 @@ fn zxing_peer(sets: &[Set]) -> Result<Vec<Vec<(bool, f64)>>, String> {
     if !status.success() {
         return Err(format!("zxing_peer.py failed: {status}"));
     }
-    let mut out: Vec<Vec<(bool, f64)>> = sets.iter().map(|s| Vec::with_capacity(s.samples.len())).collect();
+    let mut out: Vec<Vec<(bool, f64)>> = sets
+        .iter()
+        .map(|s| Vec::with_capacity(s.samples.len()))
+        .collect();
     for (si, i, p) in paths {
         let (texts, ms) = by_path
             .get(&p.display().to_string())
@@ -423,7 +434,10 @@ fn main() -> ExitCode {
             .filter(|(_, t)| t.total > 0)
             .map(|(n, t)| (*n, t))
             .collect();
-        print_table(&format!("{} ({} images)", set.name, set.samples.len()), &rows);
+        print_table(
+            &format!("{} ({} images)", set.name, set.samples.len()),
+            &rows,
+        );
         for (total, t) in totals.iter_mut().zip(&tallies) {
             total.merge(t);
         }

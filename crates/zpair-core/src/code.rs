@@ -3,6 +3,7 @@
 //! `zpair-proto` so the station reads codes the same way); this module adds
 //! the as-you-type view a form needs.
 
+use serde::Serialize;
 use zpair_proto::pairing_code::{CODE_LENGTH, GROUP_LENGTH, TypedChar, classify};
 pub use zpair_proto::pairing_code::{PairingCode, PairingCodeError};
 
@@ -14,8 +15,10 @@ impl UserFacing for PairingCodeError {
     }
 }
 
-/// What a code field shows while the technician types.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a code field shows while the technician types (serialises as the
+/// app's `CodeCheck`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CodeCheck {
     /// The input re-formatted: capitals, dashes between groups (`k7pm` → `K7P-M`).
     pub display: String,

@@ -217,7 +217,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp");
         let mut conn = open(dir.path()).expect("open");
         let sync = |c: &Connection| -> i64 {
-            c.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("pragma")
+            c.query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .expect("pragma")
         };
         assert_eq!(sync(&conn), 2, "FULL");
         let inside = relaxed(&mut conn, |c| Ok(sync(c))).expect("relaxed");

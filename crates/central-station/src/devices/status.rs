@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -16,7 +17,7 @@ use zpair_proto::device::Heartbeat;
 use crate::accounts::Caller;
 use crate::clock;
 use crate::db::{DbError, relaxed, to_sql_int};
-use crate::http::{ApiJson, ApiPath, HttpError};
+use crate::http::{ApiPath, HttpError};
 use crate::pairing::store::active_job;
 use crate::pki::certificates::{self, CertificateRow};
 use crate::registry::{DeviceRow, store as devices};
@@ -76,13 +77,17 @@ fn classify(
 pub(crate) async fn heartbeat(
     State(state): State<AppState>,
     identity: Option<Extension<ClientIdentity>>,
-    ApiJson(beat): ApiJson<Heartbeat>,
+    body: Bytes,
 ) -> Result<StatusCode, HttpError> {
+    // Who is asking comes before what they sent.
     let Some(Extension(identity)) = identity else {
         return Err(HttpError::ClientCertificateRequired(
             "Heartbeats need the monitor's client certificate from the Central Station's device CA.",
         ));
     };
+    let beat: Heartbeat = serde_json::from_slice(&body).map_err(|_| {
+        HttpError::InvalidRequest("The heartbeat is not what the station expects.".into())
+    })?;
     let now = clock::now();
     let who = identity.clone();
     let kind = state

@@ -84,6 +84,8 @@ impl Failure {
 
 /// Runs a job to its end.
 pub(crate) async fn run(state: AppState, ticket: Ticket) {
+    // The monitor timeouts start once the job has a slot (the semaphore is never closed).
+    let _slot = state.exchanges().acquire().await.ok();
     let mut issued = None;
     let outcome = drive(&state, &ticket, &mut issued).await;
     let recorded = match outcome {

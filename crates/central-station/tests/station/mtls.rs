@@ -33,6 +33,11 @@ async fn a_heartbeat_without_a_client_certificate_is_refused() {
             "client_certificate_required".into()
         )
     );
+    // Not even a malformed body is looked at first.
+    let garbage = station
+        .post("/api/devices/heartbeat", None, &"not a heartbeat")
+        .await;
+    assert_eq!(garbage.code(), "client_certificate_required");
     // A bearer token is no substitute.
     let tech = station.token(TECH).await;
     let answer = station

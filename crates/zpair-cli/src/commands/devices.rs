@@ -8,7 +8,7 @@ use zpair_proto::api::{ConnectedStatus, JobEvent};
 
 use super::signed_in;
 use crate::failure::Failure;
-use crate::output::{Output, clock, timestamp};
+use crate::output::{Output, clock, say, timestamp};
 
 /// How often `status --follow` re-reads the status between events.
 const FOLLOW_INTERVAL: Duration = Duration::from_secs(5);
@@ -25,7 +25,7 @@ pub async fn list(out: &Output) -> Result<(), Failure> {
         return Ok(());
     }
     if devices.is_empty() {
-        println!("The station's registry has no monitors.");
+        say("The station's registry has no monitors.");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = devices
@@ -112,12 +112,12 @@ fn print_event(out: &Output, event: &JobEvent) {
     if out.is_json() {
         out.json_line(&serde_json::json!({ "type": "event", "event": event }));
     } else {
-        println!(
+        say(&format!(
             "{}  {:<12}  {}",
             clock(time::OffsetDateTime::now_utc()),
             event.state.as_str(),
             event.message
-        );
+        ));
     }
 }
 

@@ -9,7 +9,7 @@ use zpair_core::session::TechnicianSession;
 use super::pair_inputs::{self, Item};
 use super::signed_in;
 use crate::failure::{Exit, Failure};
-use crate::output::{Output, clock, timestamp};
+use crate::output::{Output, clock, say, timestamp};
 
 /// How one attempt ended.
 enum Attempt {
@@ -88,7 +88,7 @@ async fn batch(out: &Output, session: &TechnicianSession, items: &[Item]) -> Res
             "notPaired": not_paired,
         }));
     } else {
-        println!();
+        say("");
         out.table(&["DEVICE", "RESULT", "DETAIL"], &rows);
     }
     if let Some(failure) = aborted {
@@ -165,12 +165,12 @@ fn step(out: &Output, device_id: &str, progress: &PairingProgress) {
         }));
     } else {
         // The local clock when the step arrived: station times are whole seconds.
-        println!(
+        say(&format!(
             "{}  {:<12}  {}",
             clock(OffsetDateTime::now_utc()),
             progress.phase.label(),
             progress.message
-        );
+        ));
     }
 }
 
@@ -194,17 +194,17 @@ fn report(
         return;
     }
     match failure {
-        None => println!(
+        None => say(&format!(
             "{}: PROVISIONED (job {})",
             item.label(),
             job_id.unwrap_or_default()
-        ),
-        Some(f) => println!(
+        )),
+        Some(f) => say(&format!(
             "{}: {} [{}] {}",
             item.label(),
             outcome.to_ascii_uppercase(),
             f.error.code,
             f.error.message
-        ),
+        )),
     }
 }

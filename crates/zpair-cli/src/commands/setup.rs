@@ -9,7 +9,7 @@ use zpair_core::client::{
 
 use crate::config::{self, CliConfig};
 use crate::failure::{Exit, Failure, NOT_CONFIRMED};
-use crate::output::{Output, timestamp};
+use crate::output::{Output, tell, timestamp};
 use crate::prompt;
 
 /// Checks the anchor against the live station, then saves it.
@@ -40,11 +40,17 @@ pub async fn run(out: &Output, args: crate::SetupArgs) -> Result<(), Failure> {
     } else {
         let info = probe_station(&args.station).await?;
         if !out.is_json() || !args.yes {
-            eprintln!("The station at {} presents this certificate:", args.station);
-            eprintln!("  Subject:     {}", info.subject);
-            eprintln!("  Issuer:      {}", info.issuer);
-            eprintln!("  Valid until: {}", timestamp(info.not_after));
-            eprintln!("  SHA-256:     {}", format_fingerprint(&info.fingerprint));
+            tell(&format!(
+                "The station at {} presents this certificate:",
+                args.station
+            ));
+            tell(&format!("  Subject:     {}", info.subject));
+            tell(&format!("  Issuer:      {}", info.issuer));
+            tell(&format!("  Valid until: {}", timestamp(info.not_after)));
+            tell(&format!(
+                "  SHA-256:     {}",
+                format_fingerprint(&info.fingerprint)
+            ));
         }
         if !args.yes {
             let answer = prompt::read_line(

@@ -98,7 +98,10 @@ fn plan(width: usize, height: usize) -> Vec<Pass> {
     use Source::{Base, BaseThreshold, Detail, DetailThreshold, Resampled, Rotated};
     let mut passes = vec![pass(Base, RxingHybrid), pass(BaseThreshold, RxingHybrid)];
     if width.min(height) >= LARGE_MIN_SIDE {
-        passes.extend([pass(Detail, RxingHybrid), pass(DetailThreshold, RxingHybrid)]);
+        passes.extend([
+            pass(Detail, RxingHybrid),
+            pass(DetailThreshold, RxingHybrid),
+        ]);
     }
     passes.extend([pass(Base, RxingGlobal), pass(Base, Rqrr)]);
     if width.max(height) <= SMALL_MAX_SIDE {
@@ -195,9 +198,9 @@ impl<'a> Images<'a> {
                 if source == Source::Detail {
                     return (Image::View(detail), Mapping::scaled(scale));
                 }
-                let threshold = self
-                    .detail_threshold
-                    .get_or_insert_with(|| preprocess::adaptive_threshold(detail, THRESHOLD_OFFSET));
+                let threshold = self.detail_threshold.get_or_insert_with(|| {
+                    preprocess::adaptive_threshold(detail, THRESHOLD_OFFSET)
+                });
                 (Image::View(threshold.view()), Mapping::scaled(scale))
             }
             Source::Resampled(s) => {
@@ -387,8 +390,14 @@ mod tests {
         let small = plan(240, 240);
         assert!(!small.iter().any(|p| p.source == Source::Detail));
         assert!(small.iter().any(|p| matches!(p.source, Source::Rotated(_))));
-        assert_eq!(Images::new(view_of(&[0; 1280 * 720], 1280, 720)).base_factor, 2);
-        assert_eq!(Images::new(view_of(&[0; 240 * 240], 240, 240)).base_factor, 1);
+        assert_eq!(
+            Images::new(view_of(&[0; 1280 * 720], 1280, 720)).base_factor,
+            2
+        );
+        assert_eq!(
+            Images::new(view_of(&[0; 240 * 240], 240, 240)).base_factor,
+            1
+        );
     }
 
     #[test]

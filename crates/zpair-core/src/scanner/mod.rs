@@ -224,8 +224,7 @@ impl Scanner {
 /// check happens when the payload is used.
 #[must_use]
 pub fn is_z_monitor_payload(text: &str) -> bool {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text)
-    else {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else {
         return false;
     };
     ["deviceId", "pairingCode"]
@@ -263,7 +262,9 @@ mod tests {
             r#"{"deviceId":"ZM-ICU-04","pairingCode":"K7P-M3X-Q9R","ipAddress":"127.0.0.2"}"#
         ));
         assert!(!is_z_monitor_payload(r#"{"deviceId":"ZM-ICU-04"}"#));
-        assert!(!is_z_monitor_payload(r#"{"deviceId":4,"pairingCode":"K7P-M3X-Q9R"}"#));
+        assert!(!is_z_monitor_payload(
+            r#"{"deviceId":4,"pairingCode":"K7P-M3X-Q9R"}"#
+        ));
         assert!(!is_z_monitor_payload("https://example.org"));
         assert!(!is_z_monitor_payload(r#"["deviceId","pairingCode"]"#));
     }

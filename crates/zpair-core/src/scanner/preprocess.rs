@@ -248,7 +248,10 @@ mod tests {
         let (x, y) = mapping.to_frame((5.0, 5.0));
         assert!((x - 5.0).abs() < 1e-4 && (y - 5.0).abs() < 1e-4);
         let (x, y) = mapping.to_frame((8.0, 5.0));
-        assert!((x - 5.0).abs() < 1e-4 && (y - 2.0).abs() < 1e-4, "({x}, {y})");
+        assert!(
+            (x - 5.0).abs() < 1e-4 && (y - 2.0).abs() < 1e-4,
+            "({x}, {y})"
+        );
     }
 
     #[test]
