@@ -26,6 +26,10 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     }
     bootstrap::ensure_node()?;
 
+    // The app embeds the built UI at compile time, so it is built first.
+    let ui = UiProject::new();
+    ui.install_and_build()?;
+
     process::say("format");
     process::run(process::cargo().args(["fmt", "--all", "--check"]))?;
     process::say("lints");
@@ -60,7 +64,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     }
     process::run(&mut bootstrap::in_session_keyring(&tests))?;
 
-    run_ui_checks()?;
+    ui.check_and_test()?;
     if fuzz {
         run_fuzzers(&fuzz_dir)?;
     }
@@ -68,20 +72,38 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The web UI: exact dependencies from the lock file, type check, lint, and
-/// the Playwright suite in Debian's Chromium (which builds and serves the UI).
-fn run_ui_checks() -> Result<(), Failure> {
-    let ui = process::workspace_root().join("ui");
-    let npm = |args: &[&str]| {
+/// The web UI in `ui/`, driven through npm.
+struct UiProject {
+    dir: std::path::PathBuf,
+}
+
+impl UiProject {
+    fn new() -> Self {
+        Self {
+            dir: process::workspace_root().join("ui"),
+        }
+    }
+
+    fn npm(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new("npm");
-        cmd.current_dir(&ui).args(args);
+        cmd.current_dir(&self.dir).args(args);
         cmd
-    };
-    process::say("UI: install, type check, lint, browser tests");
-    process::run(&mut npm(&["ci", "--no-audit", "--no-fund"]))?;
-    process::run(&mut npm(&["run", "check"]))?;
-    process::run(&mut npm(&["run", "lint"]))?;
-    process::run(&mut npm(&["test"]))
+    }
+
+    /// Exact dependencies from the lock file, then the production build.
+    fn install_and_build(&self) -> Result<(), Failure> {
+        process::say("UI: install and build (the app embeds it)");
+        process::run(&mut self.npm(&["ci", "--no-audit", "--no-fund"]))?;
+        process::run(&mut self.npm(&["run", "build"]))
+    }
+
+    /// Type check, lint, and the Playwright suite in Debian's Chromium.
+    fn check_and_test(&self) -> Result<(), Failure> {
+        process::say("UI: type check, lint, browser tests");
+        process::run(&mut self.npm(&["run", "check"]))?;
+        process::run(&mut self.npm(&["run", "lint"]))?;
+        process::run(&mut self.npm(&["test"]))
+    }
 }
 
 /// Runs every target in `fuzz/fuzz_targets` for [`FUZZ_RUNS`] iterations.

@@ -1,0 +1,118 @@
+//! ZPair, the technician's app: a thin Tauri shell over `zpair-core`.
+//!
+//! - [`commands`]: the IPC contract's commands, a few lines each.
+//! - [`ipc`]: the types they exchange, and the UI's TypeScript bindings.
+//! - [`state`]: the one managed [`state::AppState`]: station setup, session,
+//!   pairings, history.
+//! - [`pairings`]: pairings followed in the background, announced as events.
+//! - [`events`]: `pairing://status` and `session://expired`.
+//! - [`history`]: the local log of what the technician did.
+
+pub mod commands;
+pub mod events;
+pub mod history;
+pub mod ipc;
+pub mod pairings;
+pub mod state;
+
+use tauri::{Builder, Context, Manager, Runtime};
+use tracing_subscriber::EnvFilter;
+
+use crate::state::AppState;
+
+/// The app's context: tauri.conf.json, the capabilities and the built UI.
+/// Generic so tests can run the same context on the mock runtime.
+pub fn context<R: Runtime>() -> Context<R> {
+    tauri::generate_context!()
+}
+
+/// Plugins and commands, shared by [`run`] and the tests (which manage their
+/// own [`AppState`] over a temporary folder and an in-memory secret store).
+pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    builder
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .invoke_handler(tauri::generate_handler![
+            commands::setup::get_setup,
+            commands::setup::probe_station,
+            commands::setup::trust_station_fingerprint,
+            commands::setup::trust_station_ca,
+            commands::account::get_account,
+            commands::account::sign_in,
+            commands::account::sign_out,
+            commands::pairing::check_code,
+            commands::pairing::start_pairing,
+            commands::pairing::retry_pairing,
+            commands::pairing::dismiss_pairing,
+            commands::pairing::list_pairings,
+            commands::devices::list_devices,
+            commands::devices::device_status,
+            commands::devices::reprovision,
+            commands::history::history,
+        ])
+}
+
+/// Starts the app: logs to stderr, opens the state, shows the main window.
+pub fn run() {
+    init_logging();
+    let result = configure(tauri::Builder::default())
+        .setup(|app| {
+            let state = AppState::open(app.handle())?;
+            app.manage(state);
+            Ok(())
+        })
+        .run(context());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "ZPair stopped");
+        std::process::exit(1);
+    }
+}
+
+/// `RUST_LOG` chooses what is logged (default `info`). Nothing logged
+/// carries a pairing code, token or password: those stay in `Secret`s or
+/// redacting `Debug` impls and are never passed to a log macro.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Only fails when a subscriber is already set, which then keeps logging.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    /// The policy ui/index.html declares for itself.
+    fn index_html_csp() -> String {
+        let html = include_str!("../../ui/index.html");
+        let meta = html
+            .split("<meta")
+            .find(|tag| tag.contains("http-equiv=\"Content-Security-Policy\""))
+            .expect("ui/index.html declares a CSP");
+        let content = meta
+            .split("content=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the CSP meta tag has a content attribute");
+        content.to_owned()
+    }
+
+    fn security() -> serde_json::Value {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).expect("tauri.conf.json");
+        conf["app"]["security"].clone()
+    }
+
+    #[test]
+    fn the_app_enforces_the_policy_the_ui_declares() {
+        assert_eq!(security()["csp"], index_html_csp());
+    }
+
+    #[test]
+    fn the_dev_policy_only_adds_what_vite_dev_needs() {
+        // ui/vite.config.ts: inline <style> tags and the hot-reload socket.
+        let dev = index_html_csp()
+            .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+            .replace("connect-src ", "connect-src ws://localhost:5173 ");
+        assert_eq!(security()["devCsp"], dev);
+    }
+}

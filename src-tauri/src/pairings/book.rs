@@ -1,0 +1,271 @@
+//! The pairings of this run, in flight and finished: what `list_pairings`
+//! shows and what every `pairing://status` event carries.
+//!
+//! A plain mutex: it is never held across an await, only while one pairing
+//! is read or changed.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use time::OffsetDateTime;
+use zpair_core::UserFacing;
+use zpair_core::error::codes;
+use zpair_core::pairing::PairTarget;
+
+use crate::ipc::{JobState, Pairing, PairingStep, timestamp};
+
+/// The first step of every attempt, before the station has answered.
+const SUBMITTING_MESSAGE: &str = "Sending the pair request to the Central Station…";
+/// The first step of a retry.
+const RETRY_MESSAGE: &str = "Trying again with the same device ID and code…";
+
+/// Why a pairing could not be started, retried or dismissed.
+#[derive(Debug, thiserror::Error)]
+pub enum BookError {
+    /// No pairing with that ID in this run.
+    #[error("This pairing is no longer listed. Start a new pairing from the monitor's code.")]
+    Unknown,
+    /// A pairing of that monitor is still running.
+    #[error(
+        "Monitor {device_id} is already being paired. Wait for that pairing to finish, then try again if it failed."
+    )]
+    InProgress {
+        /// The monitor.
+        device_id: String,
+    },
+    /// Only a failed pairing can be retried.
+    #[error(
+        "Monitor {device_id} is already provisioned by this pairing; there is nothing to retry."
+    )]
+    AlreadyProvisioned {
+        /// The monitor.
+        device_id: String,
+    },
+}
+
+impl UserFacing for BookError {
+    fn code(&self) -> &str {
+        match self {
+            BookError::Unknown => "unknown_pairing",
+            BookError::InProgress { .. } => codes::PAIRING_IN_PROGRESS,
+            BookError::AlreadyProvisioned { .. } => "already_provisioned",
+        }
+    }
+}
+
+/// One pairing and what retrying it needs (the code stays in memory only,
+/// inside a target whose `Debug` redacts it).
+#[derive(Debug)]
+struct Tracked {
+    pairing: Pairing,
+    target: PairTarget,
+    /// Order of creation, for newest-first listing when start times tie.
+    sequence: u64,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_id: HashMap<String, Tracked>,
+    created: u64,
+}
+
+/// Every pairing of this run, by the app's pairing ID.
+#[derive(Debug, Default)]
+pub struct PairingBook {
+    entries: Mutex<Entries>,
+}
+
+impl PairingBook {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // Each change below is complete before the lock is released, so a
+        // panic elsewhere never leaves a half-changed pairing behind.
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds a pairing in SUBMITTING, unless the same monitor is being paired.
+    pub fn begin(&self, target: PairTarget) -> Result<Pairing, BookError> {
+        let mut entries = self.entries();
+        refuse_if_running(&entries, target.device_id())?;
+        entries.created += 1;
+        let sequence = entries.created;
+        let now = timestamp(OffsetDateTime::now_utc());
+        let pairing = Pairing {
+            pairing_id: format!("pairing-{sequence}"),
+            job_id: None,
+            device_id: target.device_id().to_owned(),
+            state: JobState::Submitting,
+            steps: vec![PairingStep {
+                state: JobState::Submitting,
+                message: SUBMITTING_MESSAGE.to_owned(),
+                at: now.clone(),
+            }],
+            failure: None,
+            next_action: None,
+            started_at: now,
+        };
+        entries.by_id.insert(
+            pairing.pairing_id.clone(),
+            Tracked {
+                pairing: pairing.clone(),
+                target,
+                sequence,
+            },
+        );
+        Ok(pairing)
+    }
+
+    /// Puts a failed pairing back in SUBMITTING, keeping its steps so far,
+    /// and returns it with the target to send again.
+    pub fn restart(&self, pairing_id: &str) -> Result<(Pairing, PairTarget), BookError> {
+        let mut entries = self.entries();
+        let tracked = entries.by_id.get(pairing_id).ok_or(BookError::Unknown)?;
+        let device_id = tracked.pairing.device_id.clone();
+        match tracked.pairing.state {
+            JobState::Failed => {}
+            JobState::Provisioned => return Err(BookError::AlreadyProvisioned { device_id }),
+            _ => return Err(BookError::InProgress { device_id }),
+        }
+        refuse_if_running(&entries, &device_id)?;
+        let tracked = entries
+            .by_id
+            .get_mut(pairing_id)
+            .ok_or(BookError::Unknown)?;
+        let pairing = &mut tracked.pairing;
+        pairing.state = JobState::Submitting;
+        pairing.job_id = None;
+        pairing.failure = None;
+        pairing.next_action = None;
+        pairing.steps.push(PairingStep {
+            state: JobState::Submitting,
+            message: RETRY_MESSAGE.to_owned(),
+            at: timestamp(OffsetDateTime::now_utc()),
+        });
+        Ok((pairing.clone(), tracked.target.clone()))
+    }
+
+    /// Applies `change` to a pairing; returns the pairing when it changed,
+    /// so only real changes are announced.
+    pub fn update(&self, pairing_id: &str, change: impl FnOnce(&mut Pairing)) -> Option<Pairing> {
+        let mut entries = self.entries();
+        let pairing = &mut entries.by_id.get_mut(pairing_id)?.pairing;
+        let before = pairing.clone();
+        change(pairing);
+        (*pairing != before).then(|| pairing.clone())
+    }
+
+    /// Removes a finished pairing from the list.
+    pub fn dismiss(&self, pairing_id: &str) -> Result<(), BookError> {
+        let mut entries = self.entries();
+        let tracked = entries.by_id.get(pairing_id).ok_or(BookError::Unknown)?;
+        if !tracked.pairing.state.is_finished() {
+            return Err(BookError::InProgress {
+                device_id: tracked.pairing.device_id.clone(),
+            });
+        }
+        entries.by_id.remove(pairing_id);
+        Ok(())
+    }
+
+    /// Every pairing of this run, newest first.
+    pub fn list(&self) -> Vec<Pairing> {
+        let entries = self.entries();
+        let mut tracked: Vec<&Tracked> = entries.by_id.values().collect();
+        tracked.sort_by_key(|t| std::cmp::Reverse(t.sequence));
+        tracked.into_iter().map(|t| t.pairing.clone()).collect()
+    }
+}
+
+fn refuse_if_running(entries: &Entries, device_id: &str) -> Result<(), BookError> {
+    let running = entries
+        .by_id
+        .values()
+        .any(|t| t.pairing.device_id == device_id && !t.pairing.state.is_finished());
+    if running {
+        return Err(BookError::InProgress {
+            device_id: device_id.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zpair_core::PairingCode;
+
+    fn target(device_id: &str) -> PairTarget {
+        PairTarget::Typed {
+            device_id: device_id.to_owned(),
+            code: PairingCode::parse("K7P-M3X-Q9R").expect("valid code"),
+        }
+    }
+
+    fn finish(book: &PairingBook, pairing_id: &str, state: JobState) {
+        book.update(pairing_id, |p| p.state = state)
+            .expect("changed");
+    }
+
+    #[test]
+    fn one_running_pairing_per_monitor() {
+        let book = PairingBook::default();
+        let first = book.begin(target("ZM-1")).expect("first");
+        assert_eq!(first.state, JobState::Submitting);
+        assert_eq!(first.steps.len(), 1);
+        let again = book.begin(target("ZM-1")).expect_err("still running");
+        assert_eq!(again.code(), "pairing_in_progress");
+        book.begin(target("ZM-2")).expect("another monitor");
+        finish(&book, &first.pairing_id, JobState::Failed);
+        book.begin(target("ZM-1")).expect("after the first failed");
+    }
+
+    #[test]
+    fn only_failed_pairings_are_retried_and_only_finished_ones_dismissed() {
+        let book = PairingBook::default();
+        let pairing = book.begin(target("ZM-1")).expect("begin");
+        let id = pairing.pairing_id.as_str();
+        assert_eq!(
+            book.restart(id).expect_err("running").code(),
+            "pairing_in_progress"
+        );
+        assert_eq!(
+            book.dismiss(id).expect_err("running").code(),
+            "pairing_in_progress"
+        );
+
+        book.update(id, |p| {
+            p.state = JobState::Failed;
+            p.job_id = Some("job-1".into());
+        });
+        let (retried, target) = book.restart(id).expect("retry a failed one");
+        assert_eq!(retried.state, JobState::Submitting);
+        assert_eq!(retried.job_id, None);
+        assert_eq!(retried.steps.len(), 2, "earlier steps are kept");
+        assert_eq!(target.device_id(), "ZM-1");
+
+        finish(&book, id, JobState::Provisioned);
+        assert_eq!(
+            book.restart(id).expect_err("done").code(),
+            "already_provisioned"
+        );
+        book.dismiss(id).expect("dismiss a finished one");
+        assert!(book.list().is_empty());
+        assert_eq!(
+            book.dismiss(id).expect_err("gone").code(),
+            "unknown_pairing"
+        );
+    }
+
+    #[test]
+    fn lists_newest_first_and_reports_only_real_changes() {
+        let book = PairingBook::default();
+        let older = book.begin(target("ZM-1")).expect("older");
+        let newer = book.begin(target("ZM-2")).expect("newer");
+        let ids: Vec<String> = book.list().into_iter().map(|p| p.pairing_id).collect();
+        assert_eq!(ids, [newer.pairing_id.clone(), older.pairing_id.clone()]);
+        assert!(book.update(&older.pairing_id, |_| {}).is_none());
+        assert!(
+            book.update("no-such-pairing", |p| p.state = JobState::Failed)
+                .is_none()
+        );
+    }
+}

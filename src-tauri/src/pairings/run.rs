@@ -1,0 +1,134 @@
+//! One pairing in the background: zpair-core's workflow reports each step,
+//! and each step becomes the pairing's new state, step list and event; the
+//! outcome adds the failure, the next action and the history line.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use zpair_core::UserFacing;
+use zpair_core::pairing::{
+    Entry, PairTarget, PairingError, PairingOutcome, PairingPhase, PairingProgress,
+    next_action_for_failure,
+};
+use zpair_core::session::TechnicianSession;
+use zpair_proto::api::FailureReason;
+
+use super::Pairings;
+use crate::events;
+use crate::ipc::{
+    AppError, HistoryAction, HistoryOutcome, JobState, Pairing, PairingStep, timestamp,
+};
+
+/// The app only pairs from typed codes (the contract has no scanned entry).
+const ENTRY: Entry = Entry::Typed;
+
+/// Runs the pairing to its end and records how it ended.
+pub(super) async fn follow(
+    pairings: Pairings,
+    pairing_id: String,
+    session: Arc<TechnicianSession>,
+    target: PairTarget,
+) {
+    let device_id = target.device_id().to_owned();
+    let outcome = zpair_core::pairing::pair(&session, target, |progress| {
+        step(&pairings, &pairing_id, progress);
+    })
+    .await;
+    finish(&pairings, &pairing_id, &device_id, outcome);
+}
+
+/// A job step from the station; the local steps before it are already shown
+/// as SUBMITTING.
+fn step(pairings: &Pairings, pairing_id: &str, progress: &PairingProgress) {
+    let Some(state) = progress.job_state() else {
+        return;
+    };
+    let reason = match progress.phase {
+        PairingPhase::Failed(reason) => Some(reason),
+        _ => None,
+    };
+    let updated = pairings.book.update(pairing_id, |pairing| {
+        pairing.state = state.into();
+        if let Some(job_id) = &progress.job_id {
+            pairing.job_id = Some(job_id.clone());
+        }
+        // The app's clock, like `startedAt`, so offsets between steps are
+        // measured on one clock (the station's times are whole seconds).
+        pairing.steps.push(PairingStep {
+            state: state.into(),
+            message: progress.message.clone(),
+            at: timestamp(OffsetDateTime::now_utc()),
+        });
+        if let Some(reason) = reason {
+            fail_with_reason(pairing, reason);
+        }
+    });
+    announce(pairings, updated);
+}
+
+fn fail_with_reason(pairing: &mut Pairing, reason: FailureReason) {
+    pairing.state = JobState::Failed;
+    pairing.failure = Some(AppError {
+        code: reason.code().to_owned(),
+        message: reason.message().to_owned(),
+    });
+    pairing.next_action = Some(next_action_for_failure(reason, ENTRY).into());
+}
+
+fn finish(
+    pairings: &Pairings,
+    pairing_id: &str,
+    device_id: &str,
+    outcome: Result<PairingOutcome, PairingError>,
+) {
+    let (updated, outcome, failure_code) = match outcome {
+        Ok(PairingOutcome::Provisioned { job_id, .. }) => {
+            tracing::info!(pairing_id, device_id, job_id = %job_id, "pairing provisioned");
+            let updated = pairings.book.update(pairing_id, |pairing| {
+                pairing.state = JobState::Provisioned;
+            });
+            (updated, HistoryOutcome::Provisioned, None)
+        }
+        Ok(PairingOutcome::Failed { job_id, reason, .. }) => {
+            tracing::info!(pairing_id, device_id, job_id = %job_id, reason = reason.code(), "pairing failed");
+            let updated = pairings.book.update(pairing_id, |pairing| {
+                fail_with_reason(pairing, reason);
+            });
+            (
+                updated,
+                HistoryOutcome::Failed,
+                Some(reason.code().to_owned()),
+            )
+        }
+        Err(error) => {
+            let code = error.code().to_owned();
+            tracing::info!(pairing_id, device_id, code = %code, "pairing refused");
+            let next_action = error.next_action(ENTRY);
+            let failure = events::reject(pairings.notifier.as_ref(), error);
+            let updated = pairings.book.update(pairing_id, |pairing| {
+                pairing.state = JobState::Failed;
+                pairing.steps.push(PairingStep {
+                    state: JobState::Failed,
+                    message: failure.message.clone(),
+                    at: timestamp(OffsetDateTime::now_utc()),
+                });
+                pairing.failure = Some(failure);
+                pairing.next_action = next_action.map(Into::into);
+            });
+            (updated, HistoryOutcome::Failed, Some(code))
+        }
+    };
+    pairings.history.record_or_warn(
+        device_id,
+        HistoryAction::Paired,
+        outcome,
+        failure_code.as_deref(),
+    );
+    announce(pairings, updated);
+}
+
+fn announce(pairings: &Pairings, updated: Option<Pairing>) {
+    if let Some(pairing) = updated {
+        pairings.notifier.pairing_status(&pairing);
+    }
+}

@@ -1,0 +1,616 @@
+//! The app's commands through Tauri's mock runtime, with the app's real
+//! context (capabilities included), against a real Central Station and real
+//! simulated monitors on loopback (the `zpair-tests` world).
+//!
+//! Tests are plain `#[test]`s: a command call blocks until Tauri answers,
+//! while the station, the monitors and the commands all run on Tauri's own
+//! multi-threaded runtime.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+use tauri::{Listener, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+use zpair_app::commands::COMMANDS;
+use zpair_app::events::{PAIRING_STATUS, SESSION_EXPIRED};
+use zpair_app::ipc::{
+    Account, AppError, CertificateValidity, CodeCheck, ConnectedStatus, DeviceState, DeviceSummary,
+    HistoryAction, HistoryEntry, HistoryOutcome, JobState, NextAction, Pairing, Role, SetupState,
+    StationProbe, TrustKind,
+};
+use zpair_app::state::AppState;
+use zpair_core::secret_store::{MemorySecretStore, SecretStore};
+use zpair_proto::device::MonitorState;
+use zpair_tests::{TECHNICIAN, World, eventually};
+
+/// Test builds run under their own identifier, so nothing they do could
+/// reach a real installation's keyring entries or folders.
+const TEST_IDENTIFIER: &str = "com.zpair.app.test";
+
+/// One running app: its main window, its data folder and its secret store.
+struct App {
+    /// Owns the window and the managed state; dropped with the test.
+    _app: tauri::App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    secrets: Arc<MemorySecretStore>,
+    events: Arc<Mutex<Vec<(&'static str, Value)>>>,
+}
+
+impl App {
+    /// An app over `data_dir` with `secrets` standing in for the keyring.
+    fn start_in(data_dir: &Path, secrets: Arc<MemorySecretStore>) -> Self {
+        let mut context = zpair_app::context::<MockRuntime>();
+        context.config_mut().identifier = TEST_IDENTIFIER.into();
+        let app = zpair_app::configure(mock_builder())
+            .build(context)
+            .expect("the app builds");
+        let store: Arc<dyn SecretStore> = secrets.clone();
+        let state =
+            AppState::open_with(app.handle(), data_dir.to_owned(), store).expect("state opens");
+        app.manage(state);
+        let events = Arc::new(Mutex::new(Vec::new()));
+        for name in [PAIRING_STATUS, SESSION_EXPIRED] {
+            let events = events.clone();
+            app.listen_any(name, move |event| {
+                let payload = serde_json::from_str(event.payload()).expect("event payload is JSON");
+                events.lock().expect("events").push((name, payload));
+            });
+        }
+        let window = WebviewWindowBuilder::new(&app, "main", WebviewUrl::default())
+            .build()
+            .expect("the main window opens");
+        Self {
+            _app: app,
+            window,
+            secrets,
+            events,
+        }
+    }
+
+    /// Invokes `command` as the UI does; the rejection as Tauri sends it.
+    fn call(&self, command: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: command.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("app URL"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, request).map(|body| body.deserialize().expect("JSON answer"))
+    }
+
+    fn ok<T: DeserializeOwned>(&self, command: &str, args: Value) -> T {
+        match self.call(command, args) {
+            Ok(value) => serde_json::from_value(value.clone())
+                .unwrap_or_else(|e| panic!("{command} answered {value}: {e}")),
+            Err(error) => panic!("{command} failed: {error}"),
+        }
+    }
+
+    fn err(&self, command: &str, args: Value) -> AppError {
+        match self.call(command, args) {
+            Ok(value) => panic!("{command} succeeded with {value}"),
+            Err(error) => serde_json::from_value(error.clone())
+                .unwrap_or_else(|_| panic!("{command} rejected with a non-AppError: {error}")),
+        }
+    }
+
+    /// Polls `list_pairings` until the pairing is PROVISIONED or FAILED.
+    fn finished(&self, pairing_id: &str) -> Pairing {
+        for _ in 0..400 {
+            let pairings: Vec<Pairing> = self.ok("list_pairings", json!({}));
+            let pairing = pairings
+                .into_iter()
+                .find(|p| p.pairing_id == pairing_id)
+                .expect("the pairing is listed");
+            if pairing.state.is_finished() {
+                return pairing;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("pairing {pairing_id} did not finish");
+    }
+
+    /// The `pairing://status` payloads of one pairing, in order.
+    fn status_events(&self, pairing_id: &str) -> Vec<Pairing> {
+        self.events
+            .lock()
+            .expect("events")
+            .iter()
+            .filter(|(name, _)| *name == PAIRING_STATUS)
+            .map(|(_, payload)| {
+                serde_json::from_value::<Pairing>(payload.clone()).expect("a Pairing")
+            })
+            .filter(|p| p.pairing_id == pairing_id)
+            .collect()
+    }
+
+    fn expiry_events(&self) -> Vec<Value> {
+        self.events
+            .lock()
+            .expect("events")
+            .iter()
+            .filter(|(name, _)| *name == SESSION_EXPIRED)
+            .map(|(_, payload)| payload.clone())
+            .collect()
+    }
+
+    fn trust_ca(&self, world: &World) -> SetupState {
+        self.ok(
+            "trust_station_ca",
+            json!({"stationUrl": world.station.url(), "caPem": world.station.ca_certificate_pem()}),
+        )
+    }
+
+    fn sign_in(&self) -> Account {
+        self.ok(
+            "sign_in",
+            json!({"username": TECHNICIAN.0, "password": TECHNICIAN.1}),
+        )
+    }
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tauri::async_runtime::block_on(future)
+}
+
+/// A station with one registered monitor in provisioning mode.
+fn world_with_monitor(device_id: &str) -> World {
+    block_on(async {
+        let mut world = World::start().await;
+        let m = world.add_monitor(device_id).await;
+        world.monitors[m]
+            .enter_provisioning_mode()
+            .await
+            .expect("provisioning mode");
+        world
+    })
+}
+
+/// The code monitor 0 shows now.
+fn shown_code(world: &World) -> String {
+    world.screen(0).pairing_code
+}
+
+/// A well-formed code that is not the one shown.
+fn wrong_code(shown: &str) -> String {
+    let replacement = if shown.starts_with('2') { "3" } else { "2" };
+    format!("{replacement}{}", &shown[1..])
+}
+
+/// The session the app keeps in the (stand-in) keyring, as the station issued it.
+fn stored_session(app: &App, world: &World) -> zpair_proto::api::Session {
+    let key = world.client().station_url().to_owned();
+    let stored = app
+        .secrets
+        .get(&key)
+        .expect("secret store")
+        .expect("a stored session");
+    serde_json::from_str(stored.expose()).expect("a stored Session")
+}
+
+#[test]
+fn pairs_reviews_and_reprovisions_a_monitor_through_the_commands() {
+    let world = world_with_monitor("ZM-APP-01");
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = App::start_in(data.path(), Arc::default());
+
+    // Set up trust in the station's CA, then sign in.
+    let empty: SetupState = app.ok("get_setup", json!({}));
+    assert_eq!((empty.station_url, empty.trust), (None, None));
+    let setup = app.trust_ca(&world);
+    let trust = setup.trust.clone().expect("trusted");
+    assert_eq!(trust.kind, TrustKind::Ca);
+    assert_eq!(trust.fingerprint.len(), 64);
+    assert_eq!(app.ok::<SetupState>("get_setup", json!({})), setup);
+    assert_eq!(app.ok::<Option<Account>>("get_account", json!({})), None);
+    let account = app.sign_in();
+    assert_eq!(
+        (account.username.as_str(), account.role),
+        (TECHNICIAN.0, Role::Technician)
+    );
+    assert_eq!(
+        app.ok::<Option<Account>>("get_account", json!({})),
+        Some(account)
+    );
+
+    // The code field as the technician types it.
+    let code = shown_code(&world);
+    let typed = code.replace('-', "").to_lowercase();
+    let partial: CodeCheck = app.ok("check_code", json!({"input": &typed[..4]}));
+    assert_eq!(
+        (partial.display.as_str(), partial.complete),
+        (&code[..5], false)
+    );
+    let whole: CodeCheck = app.ok("check_code", json!({"input": typed}));
+    assert_eq!(
+        (whole.display.as_str(), whole.complete, whole.error),
+        (code.as_str(), true, None)
+    );
+    let bad: CodeCheck = app.ok("check_code", json!({"input": "K7P-0"}));
+    assert_eq!(
+        bad.error.expect("0 is never in a code").code,
+        "invalid_code"
+    );
+
+    // Pair: the command answers at once, the steps follow as events.
+    let started: Pairing = app.ok(
+        "start_pairing",
+        json!({"deviceId": "ZM-APP-01", "code": typed}),
+    );
+    assert_eq!(
+        (started.state, started.job_id.as_deref()),
+        (JobState::Submitting, None)
+    );
+    let done = app.finished(&started.pairing_id);
+    assert_eq!(done.state, JobState::Provisioned, "{done:?}");
+    assert!(done.job_id.is_some() && done.failure.is_none());
+    let states: Vec<JobState> = done.steps.iter().map(|s| s.state).collect();
+    assert_eq!(
+        states,
+        [
+            JobState::Submitting,
+            JobState::Pairing,
+            JobState::Configuring,
+            JobState::Validating,
+            JobState::Provisioned
+        ]
+    );
+    let events = app.status_events(&started.pairing_id);
+    assert_eq!(
+        events.last(),
+        Some(&done),
+        "the last event is the finished pairing"
+    );
+    assert!(events.iter().any(|p| p.state == JobState::Configuring));
+
+    // Review: the registry and the connected status.
+    let devices: Vec<DeviceSummary> = app.ok("list_devices", json!({}));
+    let device = devices
+        .iter()
+        .find(|d| d.device_id == "ZM-APP-01")
+        .expect("listed");
+    assert_eq!(device.state, DeviceState::Provisioned);
+    let status: ConnectedStatus = app.ok("device_status", json!({"deviceId": "ZM-APP-01"}));
+    assert_eq!(status.state, DeviceState::Provisioned);
+    assert_eq!(
+        status.certificate.expect("certificate").validity,
+        CertificateValidity::Valid
+    );
+    assert!(status.server_url.is_some());
+    let unknown = app.err("device_status", json!({"deviceId": "ZM-NOT-THERE"}));
+    assert_eq!(unknown.code, "unknown_device");
+
+    // Re-provision: the typed confirmation must match, the password must be right.
+    let args = |password: &str, confirm: &str| json!({"deviceId": "ZM-APP-01", "password": password, "reason": "moved to ICU 2", "confirmDeviceId": confirm});
+    let mismatch = app.err("reprovision", args(TECHNICIAN.1, "ZM-APP-02"));
+    assert_eq!(mismatch.code, "confirmation_mismatch");
+    let wrong_password = app.err("reprovision", args("not the password", "ZM-APP-01"));
+    assert_eq!(wrong_password.code, "invalid_credentials");
+    let device: DeviceSummary = app.ok("reprovision", args(TECHNICIAN.1, "ZM-APP-01"));
+    assert_eq!(device.state, DeviceState::AwaitingReprovision);
+    block_on(eventually(
+        "the monitor back in provisioning mode",
+        || async { world.monitors[0].state() == MonitorState::ReadyToPair },
+    ));
+
+    // A wrong code: the job runs and fails; the app says to re-enter the code.
+    let new_code = shown_code(&world);
+    let wrong = wrong_code(&new_code);
+    let attempt: Pairing = app.ok(
+        "start_pairing",
+        json!({"deviceId": "ZM-APP-01", "code": wrong}),
+    );
+    let failed = app.finished(&attempt.pairing_id);
+    assert_eq!(failed.state, JobState::Failed);
+    assert_eq!(
+        failed.failure.as_ref().map(|f| f.code.as_str()),
+        Some("code_mismatch")
+    );
+    assert_eq!(failed.next_action, Some(NextAction::ReenterCode));
+    assert_eq!(app.status_events(&attempt.pairing_id).last(), Some(&failed));
+
+    // Retry runs the same pairing again (same wrong code: same failure).
+    let retried: Pairing = app.ok("retry_pairing", json!({"pairingId": attempt.pairing_id}));
+    assert_eq!(
+        (retried.state, retried.failure.as_ref()),
+        (JobState::Submitting, None)
+    );
+    let failed_again = app.finished(&attempt.pairing_id);
+    assert_eq!(failed_again.next_action, Some(NextAction::ReenterCode));
+    assert!(
+        failed_again.steps.len() > failed.steps.len(),
+        "the retry's steps are added"
+    );
+
+    // Finished pairings can be dismissed; the list is newest first.
+    let listed: Vec<Pairing> = app.ok("list_pairings", json!({}));
+    let ids: Vec<&str> = listed.iter().map(|p| p.pairing_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [attempt.pairing_id.as_str(), started.pairing_id.as_str()]
+    );
+    app.ok::<Value>("dismiss_pairing", json!({"pairingId": started.pairing_id}));
+    assert_eq!(app.ok::<Vec<Pairing>>("list_pairings", json!({})).len(), 1);
+
+    // The history says what happened, and nothing secret.
+    let history: Vec<HistoryEntry> = app.ok("history", json!({}));
+    let seen: Vec<(HistoryAction, HistoryOutcome, Option<&str>)> = history
+        .iter()
+        .map(|e| (e.action, e.outcome, e.detail.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (HistoryAction::Paired, HistoryOutcome::Started, None),
+            (HistoryAction::Paired, HistoryOutcome::Provisioned, None),
+            (HistoryAction::Reprovisioned, HistoryOutcome::Started, None),
+            (HistoryAction::Paired, HistoryOutcome::Started, None),
+            (
+                HistoryAction::Paired,
+                HistoryOutcome::Failed,
+                Some("code_mismatch")
+            ),
+            (HistoryAction::Paired, HistoryOutcome::Started, None),
+            (
+                HistoryAction::Paired,
+                HistoryOutcome::Failed,
+                Some("code_mismatch")
+            ),
+        ]
+    );
+    assert!(history.iter().all(|e| e.device_id == "ZM-APP-01"));
+    let session = stored_session(&app, &world);
+    let on_disk = [
+        std::fs::read_to_string(data.path().join("history.jsonl")).expect("history file"),
+        std::fs::read_to_string(data.path().join("settings.json")).expect("settings file"),
+    ];
+    let canonical = |c: &str| c.replace('-', "");
+    for text in &on_disk {
+        for secret in [
+            code.as_str(),
+            &canonical(&code),
+            &new_code,
+            &canonical(&new_code),
+            &wrong,
+            &canonical(&wrong),
+            TECHNICIAN.1,
+            &session.access_token,
+            &session.refresh_token,
+        ] {
+            assert!(!text.contains(secret), "a secret reached the disk: {text}");
+        }
+    }
+
+    // Sign out: the session is gone here and at the station.
+    app.ok::<Value>("sign_out", json!({}));
+    assert_eq!(app.ok::<Option<Account>>("get_account", json!({})), None);
+    assert_eq!(app.err("list_devices", json!({})).code, "not_signed_in");
+    let revoked = block_on(world.client().me(&session.access_token));
+    assert!(revoked.is_err(), "the station revoked the session");
+}
+
+#[test]
+fn trusts_a_fingerprint_only_when_the_station_presents_it_and_keeps_the_setup() {
+    let world = block_on(World::start());
+    let data = tempfile::tempdir().expect("temp dir");
+    let secrets = Arc::new(MemorySecretStore::default());
+    let app = App::start_in(data.path(), secrets.clone());
+    let url = world.station.url();
+
+    let probe: StationProbe = app.ok("probe_station", json!({"stationUrl": url}));
+    assert_eq!(probe.station_url, url);
+    assert_eq!(probe.fingerprint.len(), 64);
+    assert!(zpair_proto::timestamp::parse(&probe.not_after).is_ok());
+    assert!(!probe.subject.is_empty() && !probe.issuer.is_empty());
+
+    // Another certificate's fingerprint: refused, nothing saved.
+    let mut other = probe.fingerprint.clone().into_bytes();
+    other[0] = if other[0] == b'0' { b'1' } else { b'0' };
+    let other = String::from_utf8(other).expect("hex");
+    let refused = app.err(
+        "trust_station_fingerprint",
+        json!({"stationUrl": url, "fingerprint": other}),
+    );
+    assert_eq!(refused.code, "station_untrusted");
+    let malformed = app.err(
+        "trust_station_fingerprint",
+        json!({"stationUrl": url, "fingerprint": "AB:CD"}),
+    );
+    assert_eq!(malformed.code, "invalid_trust_anchor");
+    let not_https = app.err(
+        "trust_station_fingerprint",
+        json!({"stationUrl": url.replace("https://", "http://"), "fingerprint": probe.fingerprint}),
+    );
+    assert_eq!(not_https.code, "invalid_station_url");
+    let not_a_ca = app.err(
+        "trust_station_ca",
+        json!({"stationUrl": url, "caPem": "not a certificate"}),
+    );
+    assert_eq!(not_a_ca.code, "invalid_trust_anchor");
+    let nothing: SetupState = app.ok("get_setup", json!({}));
+    assert_eq!(nothing.station_url, None);
+    assert_eq!(
+        app.err("sign_in", json!({"username": "tech", "password": "x"}))
+            .code,
+        "station_not_set_up"
+    );
+
+    // The fingerprint as IT writes it (grouped, upper case) is the same one.
+    let grouped = zpair_core::client::format_fingerprint(&probe.fingerprint);
+    let setup: SetupState = app.ok(
+        "trust_station_fingerprint",
+        json!({"stationUrl": url, "fingerprint": grouped}),
+    );
+    let trust = setup.trust.clone().expect("trusted");
+    assert_eq!(trust.kind, TrustKind::Fingerprint);
+    assert_eq!(
+        (trust.fingerprint.as_str(), trust.subject.as_str()),
+        (probe.fingerprint.as_str(), probe.subject.as_str())
+    );
+    assert_eq!(
+        app.err(
+            "sign_in",
+            json!({"username": TECHNICIAN.0, "password": "wrong"})
+        )
+        .code,
+        "invalid_credentials"
+    );
+    let account = app.sign_in();
+
+    // Input is checked before anything is sent.
+    let bad_code = app.err(
+        "start_pairing",
+        json!({"deviceId": "ZM-1", "code": "K7P-M3X"}),
+    );
+    assert_eq!(bad_code.code, "invalid_code");
+    let no_device = app.err(
+        "start_pairing",
+        json!({"deviceId": "  ", "code": "K7P-M3X-Q9R"}),
+    );
+    assert_eq!(no_device.code, "invalid_device_id");
+    assert!(
+        app.ok::<Vec<Pairing>>("list_pairings", json!({}))
+            .is_empty()
+    );
+
+    // The next run (same data folder, same keyring) has the station and the session.
+    let next_run = App::start_in(data.path(), secrets.clone());
+    assert_eq!(next_run.ok::<SetupState>("get_setup", json!({})), setup);
+    assert_eq!(
+        next_run.ok::<Option<Account>>("get_account", json!({})),
+        Some(account)
+    );
+    assert!(
+        next_run
+            .ok::<Vec<DeviceSummary>>("list_devices", json!({}))
+            .is_empty()
+    );
+    let settings = std::fs::read_to_string(data.path().join("settings.json")).expect("settings");
+    let session = stored_session(&app, &world);
+    assert!(
+        !settings.contains(&session.access_token) && !settings.contains(&session.refresh_token)
+    );
+
+    // Another keyring (another user) has the station but no session.
+    let other_user = App::start_in(data.path(), Arc::default());
+    assert_eq!(
+        other_user.ok::<Option<Account>>("get_account", json!({})),
+        None
+    );
+    let not_signed_in = other_user.err(
+        "start_pairing",
+        json!({"deviceId": "ZM-1", "code": "K7P-M3X-Q9R"}),
+    );
+    assert_eq!(not_signed_in.code, "not_signed_in");
+}
+
+#[test]
+fn a_session_the_station_will_not_refresh_sends_the_technician_to_sign_in() {
+    let world = block_on(World::start());
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = App::start_in(data.path(), Arc::default());
+    app.trust_ca(&world);
+    app.sign_in();
+    assert!(
+        app.ok::<Vec<DeviceSummary>>("list_devices", json!({}))
+            .is_empty()
+    );
+    assert!(app.expiry_events().is_empty());
+
+    // Elsewhere, the session is revoked (as an administrator or a logout would).
+    let session = stored_session(&app, &world);
+    block_on(
+        world
+            .client()
+            .logout(&session.access_token, &session.refresh_token),
+    )
+    .expect("revoked at the station");
+
+    let expired = app.err("list_devices", json!({}));
+    assert_eq!(expired.code, "session_expired");
+    assert_eq!(app.expiry_events(), [Value::Null]);
+    assert_eq!(app.ok::<Option<Account>>("get_account", json!({})), None);
+    assert!(
+        app.secrets
+            .get(world.client().station_url())
+            .expect("store")
+            .is_none()
+    );
+}
+
+#[test]
+fn the_main_window_reaches_every_contract_command_and_no_plugin() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = App::start_in(data.path(), Arc::default());
+    for command in COMMANDS {
+        // Empty arguments: commands without any run, the others are refused
+        // for their arguments — never as unknown or not allowed.
+        if let Err(Value::String(refusal)) = app.call(command, json!({})) {
+            assert!(
+                !refusal.contains("not found") && !refusal.contains("not allowed"),
+                "{command}: {refusal}"
+            );
+        }
+    }
+    let store = app.call("plugin:store|load", json!({"path": "settings.json"}));
+    match store {
+        Err(Value::String(refusal)) => assert!(refusal.contains("not allowed"), "{refusal}"),
+        other => panic!("the UI must not reach the settings store: {other:?}"),
+    }
+    let unknown = app.call("no_such_command", json!({}));
+    assert!(unknown.is_err());
+}
+
+#[test]
+fn a_damaged_settings_file_opens_the_app_without_a_station() {
+    let data = tempfile::tempdir().expect("temp dir");
+    std::fs::write(data.path().join("settings.json"), "{ not json").expect("damage");
+    let app = App::start_in(data.path(), Arc::default());
+    let setup: SetupState = app.ok("get_setup", json!({}));
+    assert_eq!((setup.station_url, setup.trust), (None, None));
+    assert_eq!(app.ok::<Option<Account>>("get_account", json!({})), None);
+    assert_eq!(
+        app.err("list_devices", json!({})).code,
+        "station_not_set_up"
+    );
+}
+
+#[test]
+fn trusting_another_station_ends_the_session_with_the_previous_one() {
+    let first = block_on(World::start());
+    let second = block_on(World::start());
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = App::start_in(data.path(), Arc::default());
+    app.trust_ca(&first);
+    app.sign_in();
+    let old = stored_session(&app, &first);
+
+    // Trusting the same station again (a renewed CA) keeps the session.
+    app.trust_ca(&first);
+    assert!(
+        app.ok::<Option<Account>>("get_account", json!({}))
+            .is_some()
+    );
+
+    let setup = app.trust_ca(&second);
+    assert_eq!(
+        setup.station_url.as_deref(),
+        Some(second.client().station_url())
+    );
+    assert_eq!(app.ok::<Option<Account>>("get_account", json!({})), None);
+    let first_key = first.client().station_url().to_owned();
+    block_on(eventually("the previous session deleted here", || async {
+        app.secrets.get(&first_key).expect("store").is_none()
+    }));
+    block_on(eventually("the previous session revoked there", || async {
+        first.client().me(&old.access_token).await.is_err()
+    }));
+}
