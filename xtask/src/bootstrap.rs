@@ -16,6 +16,17 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
         "chromium",
         "the real browser the UI tests drive (Playwright uses Debian's, never a download)",
     ),
+    (
+        "libwebkit2gtk-4.1-dev",
+        "the web view the Tauri app renders its UI in",
+    ),
+    ("libxdo-dev", "Tauri's keyboard and window helpers on Linux"),
+    ("libssl-dev", "TLS for Tauri's build tooling"),
+    (
+        "libayatana-appindicator3-dev",
+        "Tauri's tray support on Linux",
+    ),
+    ("librsvg2-dev", "SVG rendering for the app's icons"),
 ];
 
 /// Cargo subcommands the test command uses.
