@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { chromium } from './tests/chromium';
 
 const PORT = 4173;
 
@@ -15,18 +16,7 @@ export default defineConfig({
     timezoneId: 'UTC',
     // A 10-inch tablet held in landscape; portrait tests turn it.
     viewport: { width: 1280, height: 800 },
-    // Debian's Chromium: Playwright downloads no browser here.
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    },
+    launchOptions: chromium(),
   },
   // The built UI, as Tauri ships it, not the dev server.
   webServer: {

@@ -7,12 +7,16 @@
 //! - [`pairings`]: pairings followed in the background, announced as events.
 //! - [`events`]: `pairing://status` and `session://expired`.
 //! - [`history`]: the local log of what the technician did.
+//! - [`media`]: the web view's camera, for the app's own pages only.
+//! - [`scan`]: QR codes read from frames, and the monitors found in them.
 
 pub mod commands;
 pub mod events;
 pub mod history;
 pub mod ipc;
+pub mod media;
 pub mod pairings;
+pub mod scan;
 pub mod state;
 
 use tauri::{Builder, Context, Manager, Runtime};
@@ -48,6 +52,9 @@ pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::devices::device_status,
             commands::devices::reprovision,
             commands::history::history,
+            commands::scan::scan_frame,
+            commands::scan::pair_scanned,
+            commands::scan::dismiss_scanned,
         ])
 }
 
@@ -55,9 +62,13 @@ pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 pub fn run() {
     init_logging();
     let result = configure(tauri::Builder::default())
+        .on_permission_request(|webview, kind| media::answer(&webview, kind))
         .setup(|app| {
             let state = AppState::open(app.handle())?;
             app.manage(state);
+            if let Some(window) = app.get_webview_window("main") {
+                media::enable_camera(&window)?;
+            }
             Ok(())
         })
         .run(context());

@@ -20,8 +20,8 @@ use zpair_app::commands::COMMANDS;
 use zpair_app::events::{PAIRING_STATUS, SESSION_EXPIRED};
 use zpair_app::ipc::{
     Account, AppError, CertificateValidity, CodeCheck, ConnectedStatus, DeviceState, DeviceSummary,
-    HistoryAction, HistoryEntry, HistoryOutcome, JobState, NextAction, Pairing, Role, SetupState,
-    StationProbe, TrustKind,
+    HistoryAction, HistoryEntry, HistoryOutcome, JobState, NextAction, Pairing, Role, ScanReport,
+    SetupState, Sighting, StationProbe, TrustKind,
 };
 use zpair_app::state::AppState;
 use zpair_core::secret_store::{MemorySecretStore, SecretStore};
@@ -81,6 +81,24 @@ impl App {
             url: "tauri://localhost".parse().expect("app URL"),
             body: InvokeBody::Json(args),
             headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, request).map(|body| body.deserialize().expect("JSON answer"))
+    }
+
+    /// Sends a grey frame to `scan_frame` as the UI does: raw bytes, size in headers.
+    fn scan(&self, pixels: &[u8], width: u32, height: u32) -> Result<Value, Value> {
+        let mut headers = tauri::http::HeaderMap::new();
+        for (name, value) in [("x-frame-width", width), ("x-frame-height", height)] {
+            headers.insert(name, value.to_string().parse().expect("header value"));
+        }
+        let request = InvokeRequest {
+            cmd: "scan_frame".into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("app URL"),
+            body: InvokeBody::Raw(pixels.to_vec()),
+            headers,
             invoke_key: INVOKE_KEY.to_string(),
         };
         get_ipc_response(&self.window, request).map(|body| body.deserialize().expect("JSON answer"))
@@ -613,4 +631,67 @@ fn trusting_another_station_ends_the_session_with_the_previous_one() {
     block_on(eventually("the previous session revoked there", || async {
         first.client().me(&old.access_token).await.is_err()
     }));
+}
+
+/// The QR the monitor draws on its screen, as grey pixels.
+fn monitor_screen(world: &World) -> image::GrayImage {
+    let screen = world.monitors[0].screen().expect("in provisioning mode");
+    image::open(&screen.qr_png_path)
+        .expect("the monitor's QR image")
+        .to_luma8()
+}
+
+#[test]
+fn pairs_a_monitor_from_the_qr_on_its_screen_and_never_sends_that_qr_twice() {
+    let world = world_with_monitor("ZM-APP-SCAN");
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = App::start_in(data.path(), Arc::default());
+    app.trust_ca(&world);
+    app.sign_in();
+
+    let screen = monitor_screen(&world);
+    let (width, height) = screen.dimensions();
+    let answer = app.scan(screen.as_raw(), width, height).expect("scanned");
+    // The one-time token stays in Rust: the UI pairs by scan ID.
+    let token = world.screen(0).pairing_token;
+    assert!(!answer.to_string().contains(&token), "{answer}");
+    let report: ScanReport = serde_json::from_value(answer).expect("a ScanReport");
+    let Sighting::Found(found) = report.sighting else {
+        panic!("expected the monitor, got {report:?}");
+    };
+    assert_eq!(found.device_id, "ZM-APP-SCAN");
+    assert_eq!(report.outline.map(|points| points.len()), Some(4));
+    let again: ScanReport =
+        serde_json::from_value(app.scan(screen.as_raw(), width, height).expect("scanned"))
+            .expect("a ScanReport");
+    assert_eq!(
+        again.sighting,
+        Sighting::Found(found.clone()),
+        "one scan ID per QR"
+    );
+
+    let pairing: Pairing = app.ok("pair_scanned", json!({"scanId": found.scan_id}));
+    let done = app.finished(&pairing.pairing_id);
+    assert_eq!(done.state, JobState::Provisioned, "{done:?}");
+
+    // The same QR in a later frame, or a second tap, sends nothing.
+    let after: ScanReport =
+        serde_json::from_value(app.scan(screen.as_raw(), width, height).expect("scanned"))
+            .expect("a ScanReport");
+    assert!(
+        matches!(after.sighting, Sighting::Sent(ref sent) if sent.device_id == "ZM-APP-SCAN"),
+        "{after:?}"
+    );
+    let twice = app.err("pair_scanned", json!({"scanId": found.scan_id}));
+    assert_eq!(twice.code, "scan_unknown");
+    let pairings: Vec<Pairing> = app.ok("list_pairings", json!({}));
+    assert_eq!(pairings.len(), 1);
+
+    // Frames the scanner cannot take are refused with their reason.
+    let short = app
+        .scan(&screen.as_raw()[1..], width, height)
+        .expect_err("wrong size");
+    assert_eq!(short["code"], "frame_invalid");
+    let json_body = app.err("scan_frame", json!({"pixels": [0, 0, 0, 0]}));
+    assert_eq!(json_body.code, "frame_invalid");
 }

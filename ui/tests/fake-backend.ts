@@ -12,6 +12,7 @@ import type { NextAction } from '../src/bindings/NextAction';
 import type { Pairing } from '../src/bindings/Pairing';
 import type { SetupState } from '../src/bindings/SetupState';
 import type { StationProbe } from '../src/bindings/StationProbe';
+import { FakeScanner, ScanRefusal } from './fake-scanner';
 
 export type InvokeResult = { ok: true; value: unknown } | { ok: false; error: AppError };
 export type Emit = (event: string, payload: unknown) => Promise<void>;
@@ -47,6 +48,13 @@ export const MESSAGES: Record<string, string> = {
   confirmation_mismatch: 'The device ID you typed does not match this monitor. Type it exactly as shown.',
   monitor_unreachable: 'The Central Station could not reach the monitor. Check it is switched on and on the network.',
   invalid_ca: 'That file is not a PEM certificate. Ask IT for the hospital CA file.',
+  qr_expired: "This QR code expired. On the monitor, choose Regenerate QR Code, then scan the new code.",
+  qr_not_json: "This QR code is not a Z Monitor pairing code. Scan the QR code on the monitor's provisioning screen.",
+  qr_not_zmonitor:
+    "This QR code is not from a Z Monitor in provisioning mode. Scan the QR code on the monitor's provisioning screen.",
+  qr_already_sent: 'This QR code was already sent for pairing. Follow that pairing in the list.',
+  scan_unknown: 'This monitor is no longer in the found list. Point the camera at its QR code again.',
+  frame_invalid: 'The camera frame arrived in the wrong form. Close the Scan screen and open it again.',
 };
 
 export const FAILURE_MESSAGES: Record<string, string> = {
@@ -180,6 +188,7 @@ export class FakeBackend {
   pairings: Pairing[] = [];
   history: HistoryEntry[];
   readonly calls: Call[] = [];
+  readonly scanner = new FakeScanner();
   readonly #queued = new Map<string, AppError[]>();
   #emit: Emit = () => Promise.resolve();
   #nextPairing = 1;
@@ -233,7 +242,8 @@ export class FakeBackend {
   }
 
   invoke(command: string, args: Record<string, unknown>): Promise<InvokeResult> {
-    this.calls.push({ command, args });
+    // Frames are recorded by the scanner, by size: a call list of megabyte bodies would help no test.
+    if (command !== 'scan_frame') this.calls.push({ command, args });
     const queued = this.#queued.get(command)?.shift();
     if (queued) return Promise.resolve({ ok: false, error: queued });
     try {
@@ -241,6 +251,7 @@ export class FakeBackend {
       return Promise.resolve({ ok: true, value: structuredClone(this.#handle(command, args)) });
     } catch (error) {
       if (error instanceof Refusal) return Promise.resolve({ ok: false, error: error.appError });
+      if (error instanceof ScanRefusal) return Promise.resolve({ ok: false, error: appError(error.message) });
       throw error;
     }
   }
@@ -362,6 +373,23 @@ export class FakeBackend {
         return this.#device(text(args, 'deviceId')).status;
       case 'reprovision':
         return this.#reprovision(args);
+      case 'scan_frame': {
+        const report = this.scanner.scan(text(args, 'body'), args.headers as Record<string, string>, (deviceId) =>
+          this.#running(deviceId),
+        );
+        if (report.sighting.kind === 'refused') Object.assign(report.sighting, appError(report.sighting.code));
+        return report;
+      }
+      case 'pair_scanned': {
+        const account = this.#requireSession();
+        if (account.role !== 'technician') throw new Refusal('forbidden_role');
+        const { deviceId } = this.scanner.take(text(args, 'scanId'));
+        this.history.push({ at: iso(Date.now()), deviceId, action: 'paired', outcome: 'started', detail: null });
+        return this.#newPairing(deviceId);
+      }
+      case 'dismiss_scanned':
+        this.scanner.found.delete(text(args, 'scanId'));
+        return null;
       case 'history':
         return this.history;
       default:
@@ -374,9 +402,7 @@ export class FakeBackend {
     if (account.role !== 'technician') throw new Refusal('forbidden_role');
     if (!checkCode(code).complete) throw new Refusal('invalid_code');
     this.#device(deviceId);
-    if (this.pairings.some((p) => p.deviceId === deviceId && p.state !== 'PROVISIONED' && p.state !== 'FAILED')) {
-      throw new Refusal('pairing_in_progress');
-    }
+    if (this.#running(deviceId)) throw new Refusal('pairing_in_progress');
     this.history.push({ at: iso(Date.now()), deviceId, action: 'paired', outcome: 'started', detail: null });
     return this.#newPairing(deviceId);
   }
@@ -399,6 +425,10 @@ export class FakeBackend {
       detail: text(args, 'reason'),
     });
     return found.summary;
+  }
+
+  #running(deviceId: string): boolean {
+    return this.pairings.some((p) => p.deviceId === deviceId && p.state !== 'PROVISIONED' && p.state !== 'FAILED');
   }
 
   #requireSession(): Account {

@@ -1,12 +1,12 @@
 import { MESSAGES } from './fake-backend';
 import { expect, test } from './fixtures';
 
-test('Scan is the primary entry and says camera scanning is not in this version', async ({ app, page }) => {
+test('Scan is the primary entry: the camera, image files and the typed code side by side', async ({ app, page }) => {
   await app.open();
   await expect(app.heading('Scan or type a code')).toBeVisible();
   await expect(app.nav('Scan')).toHaveAttribute('aria-current', 'page');
-  await expect(page.getByTestId('camera-note')).toContainText('Camera scanning is not available in this version');
-  await expect(page.locator('video, canvas')).toHaveCount(0);
+  await expect(page.getByRole('heading', { name: "Scan the monitor's QR code" })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Scan an image file' })).toBeVisible();
   await expect(page.getByLabel('Device ID')).toBeVisible();
   await expect(page.getByLabel('Pairing code')).toBeVisible();
 });
@@ -111,7 +111,7 @@ test('a code the station refuses is marked on the code field', async ({ app, pag
 test('a monitor already being paired links to its progress', async ({ app, page }) => {
   app.backend.failNext('start_pairing', 'pairing_in_progress');
   await pairWith(app, page);
-  const alert = page.getByRole('alert');
+  const alert = page.getByRole('region', { name: 'Or type the code' }).getByRole('alert');
   await expect(alert).toContainText('Already pairing this monitor');
   await alert.getByRole('link', { name: 'See pairings in progress' }).click();
   await expect(app.heading('Pairings')).toBeVisible();
@@ -126,7 +126,7 @@ for (const [code, title] of [
   test(`start_pairing refused with ${code} is explained and the form kept`, async ({ app, page }) => {
     app.backend.failNext('start_pairing', code);
     await pairWith(app, page);
-    const alert = page.getByRole('alert');
+    const alert = page.getByRole('region', { name: 'Or type the code' }).getByRole('alert');
     await expect(alert).toContainText(title);
     await expect(alert).toContainText(MESSAGES[code] ?? '');
     await expect(page.getByLabel('Device ID')).toHaveValue('ZM-003');

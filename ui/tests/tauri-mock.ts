@@ -30,7 +30,19 @@ export function installTauriMock(): void {
     return id;
   }
 
-  async function invoke(command: string, args: Record<string, unknown> = {}): Promise<unknown> {
+  /** A raw IPC body (a camera frame) as base64: the backend binding takes JSON. */
+  function base64(bytes: Uint8Array): string {
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(binary);
+  }
+
+  async function invoke(
+    command: string,
+    args: Record<string, unknown> | Uint8Array = {},
+    options?: { headers?: Record<string, string> },
+  ): Promise<unknown> {
+    if (args instanceof Uint8Array) args = { body: base64(args), headers: options?.headers ?? {} };
     if (command === 'plugin:event|listen') {
       const event = args.event as string;
       const handler = args.handler as number;

@@ -143,7 +143,7 @@ test('next action rescan: to the Scan screen', async ({ app, page }) => {
   await app.backend.failPairing('ZM-003', 'token_stale', 'rescan');
   await card(page, 'ZM-003').getByRole('link', { name: 'Scan the QR code again' }).click();
   await expect(app.heading('Scan or type a code')).toBeVisible();
-  await expect(page.getByTestId('camera-note')).toBeVisible();
+  await expect(page.getByRole('heading', { name: "Scan the monitor's QR code" })).toBeVisible();
 });
 
 test('next action call_it: says to contact IT, with no button to press', async ({ app, page }) => {

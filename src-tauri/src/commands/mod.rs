@@ -6,6 +6,7 @@ pub mod account;
 pub mod devices;
 pub mod history;
 pub mod pairing;
+pub mod scan;
 pub mod setup;
 
 /// Every command's IPC name, as registered in `crate::configure` and

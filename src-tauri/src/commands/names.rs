@@ -18,4 +18,7 @@
     "device_status",
     "reprovision",
     "history",
+    "scan_frame",
+    "pair_scanned",
+    "dismiss_scanned",
 ]

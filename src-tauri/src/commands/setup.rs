@@ -5,9 +5,12 @@ use tauri::State;
 use crate::ipc::{AppError, SetupState, StationProbe};
 use crate::state::{AppState, trust};
 
-/// The station and its trust, or nulls before setup.
+/// The station and its trust, or nulls before setup. The UI's first call at
+/// start: its first screen renders on the answer, so the debug line marks
+/// "interactive" for the cold-start benchmark (`cargo xtask bench app`).
 #[tauri::command]
 pub fn get_setup(state: State<'_, AppState>) -> Result<SetupState, AppError> {
+    tracing::debug!("the window asked for its setup");
     Ok(state.setup_state())
 }
 

@@ -35,6 +35,7 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     DeviceSummary::export_all(&cfg)?;
     ConnectedStatus::export_all(&cfg)?;
     HistoryEntry::export_all(&cfg)?;
+    ScanReport::export_all(&cfg)?;
     Ok(())
 }
 

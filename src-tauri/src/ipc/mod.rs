@@ -16,6 +16,7 @@ mod device;
 mod error;
 mod history;
 mod pairing;
+mod scan;
 mod setup;
 
 pub use account::{Account, Role};
@@ -26,6 +27,7 @@ pub use device::{
 pub use error::AppError;
 pub use history::{HistoryAction, HistoryEntry, HistoryOutcome};
 pub use pairing::{CodeCheck, JobState, NextAction, Pairing, PairingStep};
+pub use scan::{FoundMonitor, Point, ScanReport, SentMonitor, Sighting};
 pub use setup::{SetupState, StationProbe, TrustInfo, TrustKind};
 
 use time::OffsetDateTime;

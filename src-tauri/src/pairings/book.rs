@@ -173,14 +173,23 @@ impl PairingBook {
         tracked.sort_by_key(|t| std::cmp::Reverse(t.sequence));
         tracked.into_iter().map(|t| t.pairing.clone()).collect()
     }
+
+    /// Whether a pairing of `device_id` is still running.
+    pub fn is_running(&self, device_id: &str) -> bool {
+        self.entries().is_running(device_id)
+    }
+}
+
+impl Entries {
+    fn is_running(&self, device_id: &str) -> bool {
+        self.by_id
+            .values()
+            .any(|t| t.pairing.device_id == device_id && !t.pairing.state.is_finished())
+    }
 }
 
 fn refuse_if_running(entries: &Entries, device_id: &str) -> Result<(), BookError> {
-    let running = entries
-        .by_id
-        .values()
-        .any(|t| t.pairing.device_id == device_id && !t.pairing.state.is_finished());
-    if running {
+    if entries.is_running(device_id) {
         return Err(BookError::InProgress {
             device_id: device_id.to_owned(),
         });

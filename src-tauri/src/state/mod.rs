@@ -16,6 +16,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_store::StoreExt;
 use zpair_core::UserFacing;
 use zpair_core::client::StationClient;
+use zpair_core::scanner::Scanner;
 use zpair_core::secret_store::SecretStore;
 use zpair_core::session::{SessionError, TechnicianSession};
 
@@ -23,6 +24,7 @@ use crate::events::{self, Notifier};
 use crate::history::History;
 use crate::ipc::{AppError, SetupState};
 use crate::pairings::Pairings;
+use crate::scan::Sightings;
 
 /// Why a command cannot go on with the state as it is.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +92,8 @@ pub struct AppState {
     station: RwLock<Option<Arc<Station>>>,
     pairings: Pairings,
     history: Arc<History>,
+    scanner: Scanner,
+    sightings: Sightings,
 }
 
 impl std::fmt::Debug for AppState {
@@ -156,6 +160,8 @@ impl AppState {
             notifier,
             station: RwLock::new(station),
             history,
+            scanner: Scanner::default(),
+            sightings: Sightings::default(),
         }
     }
 
@@ -242,6 +248,17 @@ impl AppState {
     /// The local history.
     pub fn history(&self) -> &History {
         &self.history
+    }
+
+    /// The QR scanner frames are decoded with (cheap to clone onto a
+    /// blocking thread).
+    pub fn scanner(&self) -> &Scanner {
+        &self.scanner
+    }
+
+    /// Monitors found by scanning and QR codes already sent.
+    pub fn sightings(&self) -> &Sightings {
+        &self.sightings
     }
 
     /// Turns any domain error into the command's rejection; a session the

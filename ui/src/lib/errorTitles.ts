@@ -25,6 +25,21 @@ const TITLES: Record<string, string> = {
   monitor_unreachable: 'Cannot reach the monitor',
   connection_test_failed: 'Connection test failed',
   interrupted: 'Pairing interrupted',
+  qr_expired: 'QR code expired',
+  qr_not_json: 'Not a Z Monitor QR code',
+  qr_not_zmonitor: 'Not a Z Monitor QR code',
+  qr_invalid_field: 'QR code not valid',
+  qr_too_large: 'Not a Z Monitor QR code',
+  qr_already_sent: 'QR code already sent',
+  scan_unknown: 'Monitor no longer listed',
+  frame_invalid: 'Camera frame not readable',
+  image_unreadable: 'Image not readable',
+  no_qr_in_image: 'No QR code in the image',
+  camera_not_found: 'No camera',
+  camera_denied: 'Camera not allowed',
+  camera_busy: 'Camera in use',
+  camera_unsupported: 'No camera on this device',
+  camera_failed: 'Camera stopped',
 };
 
 export const errorTitle = (code: string): string => TITLES[code] ?? 'Something went wrong';

@@ -1,6 +1,6 @@
 // The only door to the Rust side: every command and event of the IPC contract,
 // typed, with every rejection turned into an AppError the screens switch on.
-import { invoke } from '@tauri-apps/api/core';
+import { invoke, type InvokeArgs, type InvokeOptions } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Account } from '../bindings/Account';
 import type { AppError } from '../bindings/AppError';
@@ -9,6 +9,7 @@ import type { ConnectedStatus } from '../bindings/ConnectedStatus';
 import type { DeviceSummary } from '../bindings/DeviceSummary';
 import type { HistoryEntry } from '../bindings/HistoryEntry';
 import type { Pairing } from '../bindings/Pairing';
+import type { ScanReport } from '../bindings/ScanReport';
 import type { SetupState } from '../bindings/SetupState';
 import type { StationProbe } from '../bindings/StationProbe';
 
@@ -56,9 +57,9 @@ export function observeCommandErrors(observer: ErrorObserver): () => void {
   return () => observers.delete(observer);
 }
 
-async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+async function call<T>(command: string, args: InvokeArgs = {}, options?: InvokeOptions): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<T>(command, args, options);
   } catch (rejection) {
     // Tauri rejects with what the command serialised; a plain string comes from
     // Tauri itself (unknown command, capability refused).
@@ -91,6 +92,14 @@ export const reprovision = (deviceId: string, password: string, reason: string, 
   call<DeviceSummary>('reprovision', { deviceId, password, reason, confirmDeviceId });
 
 export const history = () => call<HistoryEntry[]>('history');
+
+/** A grey frame (one byte a pixel, row-major) as the raw body, its size in headers: no JSON for a megabyte of pixels. */
+export const scanFrame = (pixels: Uint8Array, width: number, height: number) =>
+  call<ScanReport>('scan_frame', pixels, {
+    headers: { 'x-frame-width': String(width), 'x-frame-height': String(height) },
+  });
+export const pairScanned = (scanId: string) => call<Pairing>('pair_scanned', { scanId });
+export const dismissScanned = (scanId: string) => call<null>('dismiss_scanned', { scanId });
 
 /** Every update of a pairing in flight: the whole pairing each time. */
 export const onPairingStatus = (handler: (pairing: Pairing) => void): Promise<UnlistenFn> =>

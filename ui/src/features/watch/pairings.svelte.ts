@@ -2,7 +2,15 @@
 import type { AppError } from '../../bindings/AppError';
 import type { Pairing } from '../../bindings/Pairing';
 import { announcer } from '../../lib/announcer.svelte';
-import { appErrorOf, dismissPairing, listPairings, onPairingStatus, retryPairing, startPairing } from '../../lib/ipc';
+import {
+  appErrorOf,
+  dismissPairing,
+  listPairings,
+  onPairingStatus,
+  pairScanned,
+  retryPairing,
+  startPairing,
+} from '../../lib/ipc';
 import { isFinished, jobLook } from './jobStates';
 
 function describe(pairing: Pairing): string {
@@ -58,6 +66,13 @@ class Pairings {
 
   async start(deviceId: string, code: string): Promise<Pairing> {
     const pairing = await startPairing(deviceId, code);
+    this.apply(pairing);
+    return pairing;
+  }
+
+  /** Pairs a monitor the scanner found; its QR token never leaves Rust. */
+  async startScanned(scanId: string): Promise<Pairing> {
+    const pairing = await pairScanned(scanId);
     this.apply(pairing);
     return pairing;
   }
