@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::time::Instant;
 
 use qr_frames::Distortion;
@@ -28,6 +28,46 @@ use zpair_core::scanner::{GreyFrame, Scanner, ScannerConfig};
 
 /// Frames per generated distortion set.
 const DEFAULT_FRAMES: u64 = 20;
+
+/// Why the benchmark could not run (or could not run the peer).
+#[derive(Debug, thiserror::Error)]
+enum BenchError {
+    #[error("{0}")]
+    Usage(&'static str),
+    #[error("unknown option {0}")]
+    UnknownOption(String),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Image {
+        path: PathBuf,
+        source: image::ImageError,
+    },
+    #[error("{}: expected text is not UTF-8", path.display())]
+    NotUtf8 { path: PathBuf },
+    #[error("cannot render a frame: {0}")]
+    Render(#[from] qr_frames::FrameError),
+    #[error("cannot start {cmd}: {source}")]
+    Spawn { cmd: String, source: std::io::Error },
+    #[error("{cmd} failed: {status}")]
+    Failed { cmd: String, status: ExitStatus },
+    #[error("talking to zxing_peer.py: {0}")]
+    PeerPipe(std::io::Error),
+    #[error("zxing_peer.py printed a line that is not JSON: {0}")]
+    PeerOutput(#[from] serde_json::Error),
+    #[error("zxing_peer.py gave no result for {}", .0.display())]
+    MissingPeerResult(PathBuf),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BenchError + '_ {
+    move |source| BenchError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
 
 struct Sample {
     width: u32,
@@ -83,7 +123,7 @@ struct Options {
     size: (u32, u32),
 }
 
-fn parse_args() -> Result<Options, String> {
+fn parse_args() -> Result<Options, BenchError> {
     let mut opts = Options {
         dir: None,
         peers: false,
@@ -100,34 +140,36 @@ fn parse_args() -> Result<Options, String> {
                 opts.frames = args
                     .next()
                     .and_then(|n| n.parse().ok())
-                    .ok_or("--frames needs a number")?;
+                    .ok_or(BenchError::Usage("--frames needs a number"))?;
             }
             "--size" => {
-                let s = args.next().ok_or("--size needs WxH")?;
-                let (w, h) = s.split_once('x').ok_or("--size needs WxH")?;
-                opts.size = (
-                    w.parse().map_err(|_| "bad width")?,
-                    h.parse().map_err(|_| "bad height")?,
-                );
+                let size = BenchError::Usage("--size needs WxH");
+                let s = args.next().ok_or(size)?;
+                opts.size = s
+                    .split_once('x')
+                    .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                    .ok_or(BenchError::Usage("--size needs WxH"))?;
             }
-            other if other.starts_with("--") => return Err(format!("unknown option {other}")),
+            other if other.starts_with("--") => {
+                return Err(BenchError::UnknownOption(other.to_owned()));
+            }
             other => opts.dir = Some(PathBuf::from(other)),
         }
     }
     Ok(opts)
 }
 
-fn load_dir(dir: &Path) -> Result<Vec<Set>, String> {
+fn load_dir(dir: &Path) -> Result<Vec<Set>, BenchError> {
     let mut sets = Vec::new();
     let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(io_error(dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir())
         .collect();
     subdirs.sort();
     for sub in subdirs {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&sub)
-            .map_err(|e| format!("{}: {e}", sub.display()))?
+            .map_err(io_error(&sub))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 p.extension()
@@ -139,12 +181,16 @@ fn load_dir(dir: &Path) -> Result<Vec<Set>, String> {
         let mut samples = Vec::new();
         for f in files {
             let expected = match std::fs::read(f.with_extension("txt")) {
-                Ok(bytes) => String::from_utf8(bytes)
-                    .map_err(|_| format!("{}: expected text is not UTF-8", f.display()))?,
+                Ok(bytes) => {
+                    String::from_utf8(bytes).map_err(|_| BenchError::NotUtf8 { path: f.clone() })?
+                }
                 Err(_) => continue,
             };
             let grey = image::open(&f)
-                .map_err(|e| format!("{}: {e}", f.display()))?
+                .map_err(|source| BenchError::Image {
+                    path: f.clone(),
+                    source,
+                })?
                 .to_luma8();
             let (width, height) = grey.dimensions();
             samples.push(Sample {
@@ -164,14 +210,13 @@ fn load_dir(dir: &Path) -> Result<Vec<Set>, String> {
     Ok(sets)
 }
 
-fn generate(frames: u64, (w, h): (u32, u32)) -> Result<Vec<Set>, String> {
+fn generate(frames: u64, (w, h): (u32, u32)) -> Result<Vec<Set>, BenchError> {
     Distortion::ALL
         .iter()
         .map(|&d| {
             let samples = (0..frames)
                 .map(|seed| {
-                    let (expected, img) =
-                        qr_frames::monitor_frame(w, h, d, seed).map_err(|e| e.to_string())?;
+                    let (expected, img) = qr_frames::monitor_frame(w, h, d, seed)?;
                     Ok(Sample {
                         width: img.width,
                         height: img.height,
@@ -179,7 +224,7 @@ fn generate(frames: u64, (w, h): (u32, u32)) -> Result<Vec<Set>, String> {
                         expected,
                     })
                 })
-                .collect::<Result<Vec<_>, String>>()?;
+                .collect::<Result<Vec<_>, BenchError>>()?;
             Ok(Set {
                 name: d.name().to_owned(),
                 samples,
@@ -252,7 +297,7 @@ fn rxing_alone(px: &[u8], w: u32, h: u32) -> (Vec<String>, u64) {
 /// ZXing-C++ through its PyPI wheel in a throwaway venv: per sample,
 /// (decoded?, ms). Samples are written as grey PNGs so both sides decode the
 /// very same pixels.
-fn zxing_peer(sets: &[Set]) -> Result<Vec<Vec<(bool, f64)>>, String> {
+fn zxing_peer(sets: &[Set]) -> Result<Vec<Vec<(bool, f64)>>, BenchError> {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
@@ -274,36 +319,41 @@ fn zxing_peer(sets: &[Set]) -> Result<Vec<Vec<(bool, f64)>>, String> {
         "pillow",
     ]))?;
     let images = cache.join(format!("frames-{}", std::process::id()));
-    std::fs::create_dir_all(&images).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&images).map_err(io_error(&images))?;
     let mut paths = Vec::new();
     for (si, set) in sets.iter().enumerate() {
         for (i, s) in set.samples.iter().enumerate() {
             let path = images.join(format!("{si}-{i}.png"));
-            image::GrayImage::from_raw(s.width, s.height, s.pixels.clone())
-                .ok_or("bad sample size")?
-                .save(&path)
-                .map_err(|e| e.to_string())?;
+            // Samples are built with width * height pixels, so this is Some.
+            if let Some(grey) = image::GrayImage::from_raw(s.width, s.height, s.pixels.clone()) {
+                grey.save(&path).map_err(|source| BenchError::Image {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
             paths.push((si, i, path));
         }
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/zxing_peer.py");
-    let mut child = Command::new(&python)
-        .arg(script)
+    let mut peer = Command::new(&python);
+    peer.arg(script)
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    {
-        let mut stdin = child.stdin.take().ok_or("no stdin")?;
+        .stdout(Stdio::piped());
+    let mut child = peer.spawn().map_err(|source| BenchError::Spawn {
+        cmd: format!("{peer:?}"),
+        source,
+    })?;
+    // Both pipes were requested above, so both are there.
+    if let Some(mut stdin) = child.stdin.take() {
         for (_, _, p) in &paths {
-            writeln!(stdin, "{}", p.display()).map_err(|e| e.to_string())?;
+            writeln!(stdin, "{}", p.display()).map_err(BenchError::PeerPipe)?;
         }
     }
-    let stdout = child.stdout.take().ok_or("no stdout")?;
     let mut by_path = BTreeMap::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| e.to_string())?;
+    let lines = child.stdout.take().map(|out| BufReader::new(out).lines());
+    for line in lines.into_iter().flatten() {
+        let line = line.map_err(BenchError::PeerPipe)?;
+        let v: serde_json::Value = serde_json::from_str(&line)?;
         let path = v["path"].as_str().unwrap_or_default().to_owned();
         let ms = v["ms"].as_f64().unwrap_or(f64::NAN);
         let texts: Vec<String> = v["texts"]
@@ -316,10 +366,13 @@ fn zxing_peer(sets: &[Set]) -> Result<Vec<Vec<(bool, f64)>>, String> {
             .unwrap_or_default();
         by_path.insert(path, (texts, ms));
     }
-    let status = child.wait().map_err(|e| e.to_string())?;
+    let status = child.wait().map_err(BenchError::PeerPipe)?;
     let _ = std::fs::remove_dir_all(&images);
     if !status.success() {
-        return Err(format!("zxing_peer.py failed: {status}"));
+        return Err(BenchError::Failed {
+            cmd: format!("{peer:?}"),
+            status,
+        });
     }
     let mut out: Vec<Vec<(bool, f64)>> = sets
         .iter()
@@ -329,19 +382,25 @@ fn zxing_peer(sets: &[Set]) -> Result<Vec<Vec<(bool, f64)>>, String> {
         let (texts, ms) = by_path
             .get(&p.display().to_string())
             .cloned()
-            .ok_or_else(|| format!("no peer result for {}", p.display()))?;
+            .ok_or_else(|| BenchError::MissingPeerResult(p.clone()))?;
         let expected = &sets[si].samples[i].expected;
         out[si].push((texts.iter().any(|t| t == expected), ms));
     }
     Ok(out)
 }
 
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+fn run(cmd: &mut Command) -> Result<(), BenchError> {
+    let status = cmd.status().map_err(|source| BenchError::Spawn {
+        cmd: format!("{cmd:?}"),
+        source,
+    })?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{cmd:?} failed: {status}"))
+        Err(BenchError::Failed {
+            cmd: format!("{cmd:?}"),
+            status,
+        })
     }
 }
 
