@@ -1,0 +1,484 @@
+//! Real cameras through nokhwa (V4L2 on Linux, AVFoundation on macOS,
+//! Media Foundation on Windows).
+//!
+//! Kept thin on purpose: what can be tested without a camera — the format
+//! choice, the grey conversion and the error mapping — is plain functions
+//! over plain types; the nokhwa calls only list, open, read and close.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use nokhwa::pixel_format::LumaFormat;
+use nokhwa::utils::{
+    ApiBackend, CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType,
+    Resolution,
+};
+use nokhwa::{Camera, NokhwaError};
+
+use crate::clock::StopSignal;
+use crate::error::CameraError;
+use crate::grey::{self, PixelFormat};
+use crate::source::{FrameRate, FrameSource, FrameStream, GreyBuffer, Next, StreamInfo};
+
+/// Below this rate aiming a camera at a screen feels sluggish; a format that
+/// reaches it wins over a sharper one that does not.
+const MIN_SMOOTH_FPS: u32 = 15;
+
+/// A camera the system lists, for the picker.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeviceInfo {
+    /// Its number, what `--camera N` and [`CameraSpec::Index`] take.
+    ///
+    /// [`CameraSpec::Index`]: crate::CameraSpec::Index
+    pub index: u32,
+    /// The name the camera gives itself.
+    pub name: String,
+}
+
+/// The cameras connected now, in the system's order. An empty list is no
+/// error: the Scan screen shows "no camera" with what to do.
+///
+/// # Errors
+/// [`CameraError::PermissionDenied`] and the like when the system refuses
+/// to list cameras.
+pub fn list_devices() -> Result<Vec<DeviceInfo>, CameraError> {
+    let infos = nokhwa::query(ApiBackend::Auto).map_err(|e| map_error(&e, "list"))?;
+    Ok(infos
+        .into_iter()
+        .zip(0u32..)
+        .map(|(info, position)| DeviceInfo {
+            index: match info.index() {
+                CameraIndex::Index(i) => *i,
+                CameraIndex::String(_) => position,
+            },
+            name: info.human_name(),
+        })
+        .collect())
+}
+
+/// A picture format a camera offers: size, rate and pixel layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CameraMode {
+    /// Columns.
+    pub width: u32,
+    /// Rows.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// Pixel layout.
+    pub format: PixelFormat,
+}
+
+/// What to ask a camera for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatChoice {
+    /// Wanted columns.
+    pub width: u32,
+    /// Wanted rows.
+    pub height: u32,
+    /// Wanted frames per second.
+    pub fps: u32,
+}
+
+impl Default for FormatChoice {
+    /// 1280x720 at 30 fps: what phone scanners use. Enough pixels per module
+    /// for a version-16 code across a third of the frame, and cheap to scan.
+    fn default() -> Self {
+        Self {
+            width: 1280,
+            height: 720,
+            fps: 30,
+        }
+    }
+}
+
+/// The mode to open among those `offered`, or `None` if none is usable.
+///
+/// In order: a smooth rate (at least 15 fps, or the wanted rate if lower)
+/// over sharpness; then the smallest size that covers the wanted one (more
+/// only costs scan time), or the largest if none does; then the format
+/// cheapest to turn into grey (YUYV before MJPEG); then the rate nearest the
+/// wanted one.
+#[must_use]
+pub fn choose_format(offered: &[CameraMode], want: FormatChoice) -> Option<CameraMode> {
+    let smooth = MIN_SMOOTH_FPS.min(want.fps);
+    offered
+        .iter()
+        .filter(|m| m.fps > 0 && m.width > 0 && m.height > 0)
+        .min_by_key(|m| {
+            let area = u64::from(m.width) * u64::from(m.height);
+            let covers = m.width >= want.width && m.height >= want.height;
+            (
+                m.fps < smooth,
+                !covers,
+                if covers { area } else { u64::MAX - area },
+                m.format.grey_cost(),
+                m.fps.abs_diff(want.fps),
+            )
+        })
+        .copied()
+}
+
+fn pixel_format(format: FrameFormat) -> PixelFormat {
+    match format {
+        FrameFormat::MJPEG => PixelFormat::Mjpeg,
+        FrameFormat::YUYV => PixelFormat::Yuyv,
+        FrameFormat::NV12 => PixelFormat::Nv12,
+        FrameFormat::GRAY => PixelFormat::Grey,
+        FrameFormat::RAWRGB => PixelFormat::Rgb,
+        FrameFormat::RAWBGR => PixelFormat::Bgr,
+    }
+}
+
+fn frame_format(format: PixelFormat) -> FrameFormat {
+    match format {
+        PixelFormat::Mjpeg => FrameFormat::MJPEG,
+        PixelFormat::Yuyv => FrameFormat::YUYV,
+        PixelFormat::Nv12 => FrameFormat::NV12,
+        PixelFormat::Grey => FrameFormat::GRAY,
+        PixelFormat::Rgb => FrameFormat::RAWRGB,
+        PixelFormat::Bgr => FrameFormat::RAWBGR,
+    }
+}
+
+fn mode_of(format: &CameraFormat) -> CameraMode {
+    CameraMode {
+        width: format.width(),
+        height: format.height(),
+        fps: format.frame_rate(),
+        format: pixel_format(format.format()),
+    }
+}
+
+/// How a camera failure reads, from the OS error nokhwa wraps in text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Denied,
+    Busy,
+    Gone,
+    Other,
+}
+
+fn classify(text: &str) -> Failure {
+    let text = text.to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+    if has(&[
+        "os error 13",
+        "os error 1)",
+        "permission denied",
+        "not authorized",
+    ]) {
+        Failure::Denied
+    } else if has(&["os error 16", "resource busy", "in use"]) {
+        Failure::Busy
+    } else if has(&[
+        "os error 19",
+        "os error 2)",
+        "os error 5)",
+        "no such device",
+        "no such file",
+        "input/output error",
+    ]) {
+        Failure::Gone
+    } else {
+        Failure::Other
+    }
+}
+
+/// Maps a nokhwa error on `device` to what the technician should do. Nokhwa
+/// keeps the OS error only as text, so the mapping reads the errno in it
+/// (EACCES, EBUSY, ENODEV/ENOENT/EIO from V4L2).
+#[must_use]
+fn map_error(error: &NokhwaError, device: &str) -> CameraError {
+    let detail = error.to_string();
+    let device = device.to_owned();
+    match classify(&detail) {
+        Failure::Denied => CameraError::PermissionDenied { device },
+        Failure::Busy => CameraError::Busy { device },
+        Failure::Gone => CameraError::Disconnected { device },
+        Failure::Other => CameraError::Backend { device, detail },
+    }
+}
+
+/// A real camera, to be opened at the best mode for decoding (see
+/// [`choose_format`]) and converted to grey frame by frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCamera {
+    device: DeviceInfo,
+    want: FormatChoice,
+}
+
+impl DeviceCamera {
+    /// The camera `device`, to be opened asking for `want`.
+    #[must_use]
+    pub fn new(device: DeviceInfo, want: FormatChoice) -> Self {
+        Self { device, want }
+    }
+}
+
+impl FrameSource for DeviceCamera {
+    fn open(&mut self) -> Result<(StreamInfo, Box<dyn FrameStream>), CameraError> {
+        let label = format!("\"{}\" ({})", self.device.name, self.device.index);
+        let nokhwa_error = |e: NokhwaError| map_error(&e, &label);
+        // Any format first, to read what the camera offers; then the best.
+        let mut camera = Camera::new(
+            CameraIndex::Index(self.device.index),
+            RequestedFormat::new::<LumaFormat>(RequestedFormatType::None),
+        )
+        .map_err(nokhwa_error)?;
+        let offered: Vec<CameraMode> = camera
+            .compatible_camera_formats()
+            .map_err(nokhwa_error)?
+            .iter()
+            .map(mode_of)
+            .collect();
+        let chosen =
+            choose_format(&offered, self.want).ok_or_else(|| CameraError::NoUsableFormat {
+                device: label.clone(),
+                offered: describe(&offered),
+            })?;
+        let fourcc = [frame_format(chosen.format)];
+        let exact = CameraFormat::new(
+            Resolution::new(chosen.width, chosen.height),
+            fourcc[0],
+            chosen.fps,
+        );
+        let set = camera
+            .set_camera_requset(RequestedFormat::with_formats(
+                RequestedFormatType::Exact(exact),
+                &fourcc,
+            ))
+            .map_err(nokhwa_error)?;
+        camera.open_stream().map_err(nokhwa_error)?;
+        let mode = mode_of(&set);
+        let info = StreamInfo {
+            name: self.device.name.clone(),
+            width: mode.width,
+            height: mode.height,
+            rate: FrameRate::per_second(mode.fps).unwrap_or_default(),
+        };
+        Ok((
+            info,
+            Box::new(DeviceStream {
+                camera,
+                mode,
+                label,
+            }),
+        ))
+    }
+}
+
+/// An open camera; lives on the capture thread.
+struct DeviceStream {
+    camera: Camera,
+    mode: CameraMode,
+    label: String,
+}
+
+impl FrameStream for DeviceStream {
+    fn next_frame(
+        &mut self,
+        frame: &mut GreyBuffer,
+        stop: &StopSignal,
+    ) -> Result<Next, CameraError> {
+        if stop.is_raised() {
+            return Ok(Next::Stopped);
+        }
+        // Blocks until the camera delivers, at most a frame interval.
+        let mode = self.mode;
+        let raw = self
+            .camera
+            .frame_raw()
+            .map_err(|e| map_error(&e, &self.label))?;
+        grey::to_grey(mode.format, &raw, mode.width, mode.height, frame)?;
+        Ok(Next::Frame)
+    }
+
+    fn close(self: Box<Self>) {
+        let Self {
+            mut camera, label, ..
+        } = *self;
+        if let Err(e) = camera.stop_stream() {
+            tracing::warn!(device = %label, error = %e, "stopping the camera stream failed");
+        }
+        // nokhwa's Drop unwraps a second stop_stream; a backend that fails
+        // there must not take the capture thread down with it.
+        if panic::catch_unwind(AssertUnwindSafe(move || drop(camera))).is_err() {
+            tracing::warn!(device = %label, "the camera backend panicked while closing");
+        }
+    }
+}
+
+fn describe(modes: &[CameraMode]) -> String {
+    if modes.is_empty() {
+        return "nothing".to_owned();
+    }
+    modes
+        .iter()
+        .map(|m| format!("{:?} {}x{}@{}", m.format, m.width, m.height, m.fps))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(width: u32, height: u32, fps: u32, format: PixelFormat) -> CameraMode {
+        CameraMode {
+            width,
+            height,
+            fps,
+            format,
+        }
+    }
+
+    fn choose(offered: &[CameraMode]) -> Option<CameraMode> {
+        choose_format(offered, FormatChoice::default())
+    }
+
+    #[test]
+    fn prefers_720p_in_the_cheapest_format() {
+        let offered = [
+            mode(640, 480, 30, PixelFormat::Yuyv),
+            mode(1280, 720, 30, PixelFormat::Mjpeg),
+            mode(1280, 720, 30, PixelFormat::Yuyv),
+            mode(1920, 1080, 30, PixelFormat::Mjpeg),
+        ];
+        assert_eq!(
+            choose(&offered),
+            Some(mode(1280, 720, 30, PixelFormat::Yuyv))
+        );
+    }
+
+    #[test]
+    fn a_smooth_rate_beats_a_cheap_format() {
+        // USB 2 webcams: YUYV at 720p only at 10 fps, MJPEG at 30.
+        let offered = [
+            mode(1280, 720, 10, PixelFormat::Yuyv),
+            mode(1280, 720, 30, PixelFormat::Mjpeg),
+        ];
+        assert_eq!(
+            choose(&offered),
+            Some(mode(1280, 720, 30, PixelFormat::Mjpeg))
+        );
+        // And a smaller smooth mode beats a sharp jerky one.
+        let offered = [
+            mode(1280, 720, 5, PixelFormat::Yuyv),
+            mode(640, 480, 30, PixelFormat::Yuyv),
+        ];
+        assert_eq!(
+            choose(&offered),
+            Some(mode(640, 480, 30, PixelFormat::Yuyv))
+        );
+    }
+
+    #[test]
+    fn smallest_cover_or_else_largest() {
+        let offered = [
+            mode(3840, 2160, 30, PixelFormat::Mjpeg),
+            mode(1920, 1080, 30, PixelFormat::Mjpeg),
+            mode(640, 480, 30, PixelFormat::Mjpeg),
+        ];
+        assert_eq!(
+            choose(&offered),
+            Some(mode(1920, 1080, 30, PixelFormat::Mjpeg))
+        );
+        let offered = [
+            mode(320, 240, 30, PixelFormat::Yuyv),
+            mode(800, 600, 30, PixelFormat::Yuyv),
+        ];
+        assert_eq!(
+            choose(&offered),
+            Some(mode(800, 600, 30, PixelFormat::Yuyv))
+        );
+    }
+
+    #[test]
+    fn the_rate_nearest_the_wanted_one() {
+        let offered = [
+            mode(1280, 720, 60, PixelFormat::Yuyv),
+            mode(1280, 720, 24, PixelFormat::Yuyv),
+            mode(1280, 720, 30, PixelFormat::Yuyv),
+        ];
+        assert_eq!(
+            choose(&offered),
+            Some(mode(1280, 720, 30, PixelFormat::Yuyv))
+        );
+    }
+
+    #[test]
+    fn nothing_usable_is_none() {
+        assert_eq!(choose(&[]), None);
+        assert_eq!(choose(&[mode(0, 0, 30, PixelFormat::Yuyv)]), None);
+        assert_eq!(choose(&[mode(1280, 720, 0, PixelFormat::Yuyv)]), None);
+    }
+
+    #[test]
+    fn nokhwa_errors_map_to_what_to_do() {
+        let denied = NokhwaError::OpenDeviceError(
+            "0".into(),
+            "V4L2 Error: Permission denied (os error 13)".into(),
+        );
+        assert!(matches!(
+            map_error(&denied, "cam"),
+            CameraError::PermissionDenied { device } if device == "cam"
+        ));
+        let busy = NokhwaError::OpenStreamError("Device or resource busy (os error 16)".into());
+        assert!(matches!(map_error(&busy, "cam"), CameraError::Busy { .. }));
+        let gone = NokhwaError::ReadFrameError("No such device (os error 19)".into());
+        assert!(matches!(
+            map_error(&gone, "cam"),
+            CameraError::Disconnected { .. }
+        ));
+        let other = NokhwaError::GetPropertyError {
+            property: "FrameFormat".into(),
+            error: "unsupported".into(),
+        };
+        let mapped = map_error(&other, "cam");
+        assert!(matches!(mapped, CameraError::Backend { .. }));
+        assert!(mapped.to_string().contains("unsupported"), "{mapped}");
+    }
+
+    #[test]
+    fn messages_say_what_to_do() {
+        use zpair_core::UserFacing;
+        let denied = CameraError::PermissionDenied {
+            device: "cam".into(),
+        };
+        assert_eq!(denied.code(), "camera_denied");
+        assert!(denied.to_string().contains("video\" group"), "{denied}");
+        let busy = CameraError::Busy {
+            device: "cam".into(),
+        };
+        assert!(busy.to_string().contains("Close the other app"), "{busy}");
+        assert!(
+            CameraError::NoCamera
+                .to_string()
+                .contains("Connect a camera"),
+        );
+    }
+
+    #[test]
+    fn nokhwa_formats_round_trip() {
+        for format in [
+            PixelFormat::Grey,
+            PixelFormat::Yuyv,
+            PixelFormat::Nv12,
+            PixelFormat::Mjpeg,
+            PixelFormat::Rgb,
+            PixelFormat::Bgr,
+        ] {
+            assert_eq!(pixel_format(frame_format(format)), format);
+        }
+    }
+
+    #[test]
+    fn listing_cameras_here_gives_a_list_not_a_panic() {
+        // This machine has no camera; a developer's may. Either way the
+        // listing answers, and every entry is named.
+        match list_devices() {
+            Ok(devices) => assert!(devices.iter().all(|d| !d.name.is_empty())),
+            Err(e) => assert!(!e.to_string().is_empty()),
+        }
+    }
+}
