@@ -1,6 +1,7 @@
 //! ZPair, the technician's app: a thin Tauri shell over `zpair-core`.
 //!
 //! - [`commands`]: the IPC contract's commands, a few lines each.
+//! - [`camera`]: the app's own camera on the Scan screen.
 //! - [`ipc`]: the types they exchange, and the UI's TypeScript bindings.
 //! - [`state`]: the one managed [`state::AppState`]: station setup, session,
 //!   pairings, history.
@@ -10,6 +11,7 @@
 //! - [`media`]: the web view's camera, for the app's own pages only.
 //! - [`scan`]: QR codes read from frames, and the monitors found in them.
 
+pub mod camera;
 pub mod commands;
 pub mod events;
 pub mod history;
@@ -55,16 +57,27 @@ pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::scan::scan_frame,
             commands::scan::pair_scanned,
             commands::scan::dismiss_scanned,
+            commands::camera::list_cameras,
+            commands::camera::start_camera,
+            commands::camera::stop_camera,
         ])
 }
 
 /// Starts the app: logs to stderr, opens the state, shows the main window.
+/// `--camera SPEC` chooses the camera (a number, a name, or `file:PATH`).
 pub fn run() {
     init_logging();
+    let camera = match camera::spec_from_args(std::env::args().skip(1)) {
+        Ok(spec) => spec,
+        Err(e) => {
+            eprintln!("zpair-app: {e}");
+            std::process::exit(2);
+        }
+    };
     let result = configure(tauri::Builder::default())
         .on_permission_request(|webview, kind| media::answer(&webview, kind))
-        .setup(|app| {
-            let state = AppState::open(app.handle())?;
+        .setup(move |app| {
+            let state = AppState::open(app.handle())?.with_camera(camera);
             app.manage(state);
             if let Some(window) = app.get_webview_window("main") {
                 media::enable_camera(&window)?;

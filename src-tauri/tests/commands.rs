@@ -695,3 +695,79 @@ fn pairs_a_monitor_from_the_qr_on_its_screen_and_never_sends_that_qr_twice() {
     let json_body = app.err("scan_frame", json!({"pixels": [0, 0, 0, 0]}));
     assert_eq!(json_body.code, "frame_invalid");
 }
+
+#[test]
+fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop() {
+    use tauri::ipc::{Channel, InvokeResponseBody};
+    use zpair_app::camera::CameraDesk;
+    use zpair_app::ipc::CameraEvent;
+
+    let world = world_with_monitor("ZM-APP-CAM");
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = App::start_in(data.path(), Arc::default());
+    let screen = world.monitors[0].screen().expect("in provisioning mode");
+    let desk = CameraDesk::new(Some(zpair_camera::CameraSpec::File(screen.qr_png_path)));
+
+    let jpegs = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
+    let events = Arc::new(Mutex::new(Vec::<CameraEvent>::new()));
+    let frames = {
+        let jpegs = jpegs.clone();
+        Channel::new(move |body| {
+            if let InvokeResponseBody::Raw(bytes) = body {
+                jpegs.lock().expect("jpegs").push(bytes);
+            }
+            Ok(())
+        })
+    };
+    let event_channel = {
+        let events = events.clone();
+        Channel::new(move |body| {
+            let event = body.deserialize().expect("a CameraEvent");
+            events.lock().expect("events").push(event);
+            Ok(())
+        })
+    };
+    let handlers = zpair_app::commands::camera::session_handlers(
+        app.window.app_handle().clone(),
+        frames,
+        event_channel,
+    );
+    let info = desk
+        .start(None, handlers)
+        .expect("the virtual camera opens");
+    assert!(info.width >= 300 && info.height >= 300, "{info:?}");
+
+    block_on(eventually("the monitor found on the camera", || async {
+        events.lock().expect("events").iter().any(|e| {
+            matches!(e, CameraEvent::Seen(seen)
+                if matches!(&seen.report.sighting, Sighting::Found(found) if found.device_id == "ZM-APP-CAM"))
+        })
+    }));
+    block_on(eventually("a preview JPEG", || async {
+        jpegs
+            .lock()
+            .expect("jpegs")
+            .iter()
+            .any(|jpeg| jpeg.starts_with(&[0xFF, 0xD8]))
+    }));
+    // The QR stays in view: it is reported once, not once per frame.
+    std::thread::sleep(Duration::from_millis(300));
+    let seen = |events: &[CameraEvent]| {
+        events
+            .iter()
+            .filter(|e| matches!(e, CameraEvent::Seen(_)))
+            .count()
+    };
+    assert_eq!(seen(&events.lock().expect("events")), 1);
+
+    let stats = desk.stop().expect("a session was running");
+    assert!(stats.captured > 0 && !desk.is_running());
+    let after = jpegs.lock().expect("jpegs").len();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        jpegs.lock().expect("jpegs").len(),
+        after,
+        "nothing after the camera closed"
+    );
+    assert!(desk.stop().is_none(), "stopping twice is harmless");
+}

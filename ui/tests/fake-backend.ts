@@ -387,6 +387,9 @@ export class FakeBackend {
         this.history.push({ at: iso(Date.now()), deviceId, action: 'paired', outcome: 'started', detail: null });
         return this.#newPairing(deviceId);
       }
+      case 'list_cameras':
+        // The web view's camera is the one these tests drive.
+        return [];
       case 'dismiss_scanned':
         this.scanner.found.delete(text(args, 'scanId'));
         return null;

@@ -21,4 +21,7 @@
     "scan_frame",
     "pair_scanned",
     "dismiss_scanned",
+    "list_cameras",
+    "start_camera",
+    "stop_camera",
 ]

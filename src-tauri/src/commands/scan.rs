@@ -38,7 +38,7 @@ pub async fn scan_frame(
     .map_err(|_| FrameError::Stopped)??;
     let book = state.pairings().book();
     Ok(scan::report(
-        &outcome,
+        &outcome.detections,
         state.sightings(),
         OffsetDateTime::now_utc(),
         |device_id| book.is_running(device_id),

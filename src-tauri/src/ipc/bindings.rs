@@ -36,6 +36,9 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     ConnectedStatus::export_all(&cfg)?;
     HistoryEntry::export_all(&cfg)?;
     ScanReport::export_all(&cfg)?;
+    CameraChoice::export_all(&cfg)?;
+    CameraStarted::export_all(&cfg)?;
+    CameraEvent::export_all(&cfg)?;
     Ok(())
 }
 

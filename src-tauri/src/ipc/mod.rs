@@ -12,6 +12,7 @@
 mod account;
 #[cfg(test)]
 mod bindings;
+mod camera;
 mod device;
 mod error;
 mod history;
@@ -20,6 +21,7 @@ mod scan;
 mod setup;
 
 pub use account::{Account, Role};
+pub use camera::{CameraChoice, CameraEnded, CameraEvent, CameraSeen, CameraStarted, PreviewShown};
 pub use device::{
     CertificateStatus, CertificateValidity, ConnectedStatus, ConnectionCounters, ConnectionState,
     DeviceState, DeviceSummary,

@@ -14,7 +14,7 @@ pub use sightings::{ScanDeskError, Sightings};
 
 use time::OffsetDateTime;
 use zpair_core::UserFacing;
-use zpair_core::scanner::{GreyFrame, ScanError, ScanOutcome, Scanner};
+use zpair_core::scanner::{Detection, GreyFrame, ScanError, ScanOutcome, Scanner};
 
 use crate::ipc::{Point, ScanReport, Sighting};
 
@@ -52,15 +52,16 @@ pub fn scan_pixels(
     Ok(scanner.scan(GreyFrame::new(pixels, width, height)?))
 }
 
-/// What the Scan screen shows for a scan's outcome. The scanner orders Z
-/// Monitor payloads first, so a monitor's QR wins over an asset tag beside it.
+/// What the Scan screen shows for the codes read from one frame. The
+/// scanner orders Z Monitor payloads first, so a monitor's QR wins over an
+/// asset tag beside it.
 pub fn report(
-    outcome: &ScanOutcome,
+    detections: &[Detection],
     sightings: &Sightings,
     now: OffsetDateTime,
     pairing_running: impl Fn(&str) -> bool,
 ) -> ScanReport {
-    let Some(best) = outcome.detections.first() else {
+    let Some(best) = detections.first() else {
         return ScanReport {
             sighting: Sighting::Nothing,
             outline: None,
@@ -68,8 +69,11 @@ pub fn report(
     };
     ScanReport {
         sighting: sightings.consider(&best.text, now, pairing_running),
-        outline: best
-            .corners
-            .map(|corners| corners.iter().map(|&(x, y)| Point { x, y }).collect()),
+        outline: best.corners.map(|corners| outline(&corners)),
     }
+}
+
+/// Four corners as the UI draws them.
+pub fn outline(corners: &[(f32, f32); 4]) -> Vec<Point> {
+    corners.iter().map(|&(x, y)| Point { x, y }).collect()
 }

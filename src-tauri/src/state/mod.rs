@@ -20,6 +20,7 @@ use zpair_core::scanner::Scanner;
 use zpair_core::secret_store::SecretStore;
 use zpair_core::session::{SessionError, TechnicianSession};
 
+use crate::camera::CameraDesk;
 use crate::events::{self, Notifier};
 use crate::history::History;
 use crate::ipc::{AppError, SetupState};
@@ -94,6 +95,7 @@ pub struct AppState {
     history: Arc<History>,
     scanner: Scanner,
     sightings: Sightings,
+    camera: Arc<CameraDesk>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -162,6 +164,7 @@ impl AppState {
             history,
             scanner: Scanner::default(),
             sightings: Sightings::default(),
+            camera: CameraDesk::new(None),
         }
     }
 
@@ -254,6 +257,18 @@ impl AppState {
     /// blocking thread).
     pub fn scanner(&self) -> &Scanner {
         &self.scanner
+    }
+
+    /// The same state using the camera `--camera` chose.
+    #[must_use]
+    pub fn with_camera(mut self, spec: Option<zpair_camera::CameraSpec>) -> Self {
+        self.camera = CameraDesk::new(spec);
+        self
+    }
+
+    /// The app's own camera and its session.
+    pub fn camera(&self) -> &Arc<CameraDesk> {
+        &self.camera
     }
 
     /// Monitors found by scanning and QR codes already sent.

@@ -1,8 +1,11 @@
 // The only door to the Rust side: every command and event of the IPC contract,
 // typed, with every rejection turned into an AppError the screens switch on.
-import { invoke, type InvokeArgs, type InvokeOptions } from '@tauri-apps/api/core';
+import { Channel, invoke, type InvokeArgs, type InvokeOptions } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Account } from '../bindings/Account';
+import type { CameraChoice } from '../bindings/CameraChoice';
+import type { CameraEvent } from '../bindings/CameraEvent';
+import type { CameraStarted } from '../bindings/CameraStarted';
 import type { AppError } from '../bindings/AppError';
 import type { CodeCheck } from '../bindings/CodeCheck';
 import type { ConnectedStatus } from '../bindings/ConnectedStatus';
@@ -100,6 +103,16 @@ export const scanFrame = (pixels: Uint8Array, width: number, height: number) =>
   });
 export const pairScanned = (scanId: string) => call<Pairing>('pair_scanned', { scanId });
 export const dismissScanned = (scanId: string) => call<null>('dismiss_scanned', { scanId });
+
+/** A stream of messages from one command (the camera's previews and events). */
+export { Channel };
+
+/** The app's own cameras (empty: none, or none this platform's Rust side can open). */
+export const listCameras = () => call<CameraChoice[]>('list_cameras');
+/** Opens a camera: raw JPEG previews on `frames`, detections and the end on `events`. */
+export const startCamera = (cameraId: string | null, frames: Channel<ArrayBuffer>, events: Channel<CameraEvent>) =>
+  call<CameraStarted>('start_camera', { cameraId, frames, events });
+export const stopCamera = () => call<null>('stop_camera');
 
 /** Every update of a pairing in flight: the whole pairing each time. */
 export const onPairingStatus = (handler: (pairing: Pairing) => void): Promise<UnlistenFn> =>

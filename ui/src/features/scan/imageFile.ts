@@ -5,7 +5,7 @@ import type { ScanReport } from '../../bindings/ScanReport';
 import { scanFrame } from '../../lib/ipc';
 import { greyFrom } from './grey';
 
-export type ImageScan = { ok: true; report: ScanReport; width: number; height: number } | { ok: false; error: AppError };
+export type ImageScan = { ok: true; report: ScanReport } | { ok: false; error: AppError };
 
 export async function scanImageFile(file: File): Promise<ImageScan> {
   let bitmap: ImageBitmap;
@@ -35,5 +35,5 @@ export async function scanImageFile(file: File): Promise<ImageScan> {
       },
     };
   }
-  return { ok: true, report, width: frame.width, height: frame.height };
+  return { ok: true, report };
 }

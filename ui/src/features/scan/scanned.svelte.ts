@@ -2,7 +2,6 @@
 // file): monitors ready to pair, and the last QR that could not be used.
 import type { AppError } from '../../bindings/AppError';
 import type { FoundMonitor } from '../../bindings/FoundMonitor';
-import type { Point } from '../../bindings/Point';
 import type { ScanReport } from '../../bindings/ScanReport';
 import { announcer } from '../../lib/announcer.svelte';
 import { appErrorOf, dismissScanned } from '../../lib/ipc';
@@ -11,13 +10,6 @@ import { signalFound } from './feedback';
 
 const AUTO_PAIR_KEY = 'zpair.scan.autoPair';
 
-/** A code's outline in a frame of this size. */
-export interface Outline {
-  points: Point[];
-  width: number;
-  height: number;
-}
-
 class Scanned {
   /** Monitors found and not yet paired, newest first. */
   found = $state<FoundMonitor[]>([]);
@@ -25,7 +17,6 @@ class Scanned {
   notice = $state<AppError | null>(null);
   /** A QR already sent for pairing, by device ID. */
   sent = $state<string | null>(null);
-  outline = $state<Outline | null>(null);
   /** Pair as soon as a monitor is found, without the tap. */
   autoPair = $state(localStorage.getItem(AUTO_PAIR_KEY) === 'true');
   /** Scan IDs being paired right now (their button is busy). */
@@ -36,9 +27,8 @@ class Scanned {
     localStorage.setItem(AUTO_PAIR_KEY, String(on));
   }
 
-  /** Applies one frame's report. */
-  report(report: ScanReport, width: number, height: number): void {
-    this.outline = report.outline === null ? null : { points: report.outline, width, height };
+  /** Applies what one frame (or image) showed. */
+  report(report: ScanReport): void {
     const sighting = report.sighting;
     switch (sighting.kind) {
       case 'nothing':

@@ -3,24 +3,18 @@
 // while one is being scanned, newer frames are skipped, never queued, so the
 // scanner always sees what the camera sees now.
 import type { AppError } from '../../bindings/AppError';
-import type { ScanReport } from '../../bindings/ScanReport';
 import { appErrorOf, scanFrame } from '../../lib/ipc';
+import type { Camera, CameraChoice, CameraState, Outline } from './camera';
 import { greyFrom } from './grey';
+import { scanned } from './scanned.svelte';
 
 /** Frames offered to the scanner per second: quick to find a code, light on a tablet's battery. */
 export const SCAN_FPS = 10;
 
-export type CameraState = 'idle' | 'starting' | 'scanning' | 'no-camera' | 'denied' | 'busy' | 'unsupported' | 'failed';
-
-export interface CameraChoice {
-  deviceId: string;
-  label: string;
-}
-
-/** What each state that stops scanning tells the technician, with the way out. */
-export const CAMERA_PROBLEMS: Record<Exclude<CameraState, 'idle' | 'starting' | 'scanning'>, AppError> = {
-  'no-camera': {
-    code: 'camera_not_found',
+/** What each way getUserMedia can fail tells the technician, with the way out (codes as Rust's camera uses them). */
+export const CAMERA_PROBLEMS = {
+  none: {
+    code: 'camera_none',
     message:
       'No camera was found. Connect a camera and tap Try again, scan a photo of the QR code, or type the code shown on the monitor.',
   },
@@ -41,63 +35,68 @@ export const CAMERA_PROBLEMS: Record<Exclude<CameraState, 'idle' | 'starting' | 
     code: 'camera_failed',
     message: 'The camera stopped. Tap Try again; if it keeps stopping, restart the tablet or type the code shown on the monitor.',
   },
-};
+} satisfies Record<string, AppError>;
 
-function stateOf(error: unknown): CameraState {
+function problemOf(error: unknown): AppError {
   const name = error instanceof DOMException ? error.name : '';
-  if (name === 'NotAllowedError' || name === 'SecurityError') return 'denied';
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'no-camera';
-  if (name === 'NotReadableError' || name === 'AbortError') return 'busy';
-  return 'failed';
+  if (name === 'NotAllowedError' || name === 'SecurityError') return CAMERA_PROBLEMS.denied;
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return CAMERA_PROBLEMS.none;
+  if (name === 'NotReadableError' || name === 'AbortError') return CAMERA_PROBLEMS.busy;
+  return CAMERA_PROBLEMS.failed;
 }
 
-export class WebCamera {
+export class WebCamera implements Camera {
   state = $state<CameraState>('idle');
+  problem = $state<AppError | null>(null);
   cameras = $state<CameraChoice[]>([]);
   cameraId = $state<string | null>(null);
+  outline = $state<Outline | null>(null);
   torchAvailable = $state(false);
   torchOn = $state(false);
-  /** The last scan's error that was not about the QR code (the scanner refused a frame). */
-  scanError = $state<AppError | null>(null);
   /** Frames skipped because the previous one was still being scanned. */
   dropped = 0;
 
   #stream: MediaStream | null = null;
-  #video: HTMLVideoElement | null = null;
+  #video: HTMLVideoElement;
   #canvas = document.createElement('canvas');
   #timer: ReturnType<typeof setTimeout> | null = null;
   #scanning = false;
-  #onReport: (report: ScanReport, width: number, height: number) => void;
+  /** Counts starts, so a camera that opens after a newer start or a stop is closed at once. */
+  #session = 0;
 
-  constructor(onReport: (report: ScanReport, width: number, height: number) => void) {
-    this.#onReport = onReport;
+  constructor(video: HTMLVideoElement) {
+    this.#video = video;
   }
 
-  /** Opens the chosen (or the back) camera into `video` and starts scanning. */
-  async start(video: HTMLVideoElement, cameraId: string | null = this.cameraId): Promise<void> {
+  /** Opens the chosen (or the back) camera and starts scanning. */
+  async start(cameraId: string | null = this.cameraId): Promise<void> {
     this.stop();
-    this.#video = video;
+    const session = this.#session;
+    this.problem = null;
     // Absent outside secure contexts and where the web view has media streams turned off.
     if (!('mediaDevices' in navigator)) {
-      this.state = 'unsupported';
+      this.#fail(CAMERA_PROBLEMS.unsupported);
       return;
     }
     this.state = 'starting';
     const size = { width: { ideal: 1280 }, height: { ideal: 720 } };
     const constraints: MediaStreamConstraints = {
       audio: false,
-      video: cameraId === null ? { ...size, facingMode: { ideal: 'environment' } } : { ...size, deviceId: { exact: cameraId } },
+      video:
+        cameraId === null
+          ? { ...size, facingMode: { ideal: 'environment' } }
+          : { ...size, deviceId: { exact: cameraId } },
     };
     try {
       const stream = await navigator.mediaDevices.getUserMedia(constraints);
-      if (this.#video !== video) {
+      if (session !== this.#session) {
         // Stopped (screen left) while the camera was opening.
         for (const track of stream.getTracks()) track.stop();
         return;
       }
       this.#stream = stream;
-      video.srcObject = stream;
-      await video.play();
+      this.#video.srcObject = stream;
+      await this.#video.play();
       const track = stream.getVideoTracks().at(0);
       this.cameraId = track?.getSettings().deviceId ?? null;
       this.torchAvailable = track !== undefined && 'torch' in (track.getCapabilities() as Record<string, unknown>);
@@ -106,29 +105,26 @@ export class WebCamera {
       await this.#listCameras();
       this.#schedule();
     } catch (error) {
+      if (session !== this.#session) return;
       this.stop();
-      this.state = stateOf(error);
+      this.#fail(problemOf(error));
     }
   }
 
   /** Releases the camera: every track stopped, no frame scanned after this. */
   stop(): void {
+    this.#session += 1;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     for (const track of this.#stream?.getTracks() ?? []) track.stop();
     this.#stream = null;
-    if (this.#video !== null) this.#video.srcObject = null;
-    this.#video = null;
-    if (this.state === 'scanning' || this.state === 'starting') this.state = 'idle';
-  }
-
-  /** Whether the camera is open right now (for tests and the screen's own state). */
-  get live(): boolean {
-    return this.#stream?.getVideoTracks().some((track) => track.readyState === 'live') ?? false;
+    this.#video.srcObject = null;
+    this.outline = null;
+    if (this.state !== 'stopped') this.state = 'idle';
   }
 
   async setTorch(on: boolean): Promise<void> {
-    const track = this.#stream?.getVideoTracks()[0];
+    const track = this.#stream?.getVideoTracks().at(0);
     if (track === undefined) return;
     try {
       await track.applyConstraints({ advanced: [{ torch: on } as MediaTrackConstraintSet] });
@@ -138,11 +134,16 @@ export class WebCamera {
     }
   }
 
+  #fail(problem: AppError): void {
+    this.state = 'stopped';
+    this.problem = problem;
+  }
+
   async #listCameras(): Promise<void> {
     const devices = await navigator.mediaDevices.enumerateDevices();
     this.cameras = devices
       .filter((device) => device.kind === 'videoinput')
-      .map((device, index) => ({ deviceId: device.deviceId, label: device.label || `Camera ${String(index + 1)}` }));
+      .map((device, index) => ({ id: device.deviceId, label: device.label || `Camera ${String(index + 1)}` }));
   }
 
   #schedule(): void {
@@ -153,7 +154,7 @@ export class WebCamera {
 
   #tick(): void {
     const video = this.#video;
-    if (video === null || this.#stream === null) return;
+    if (this.#stream === null) return;
     this.#schedule();
     if (this.#scanning) {
       this.dropped += 1;
@@ -165,12 +166,14 @@ export class WebCamera {
     this.#scanning = true;
     scanFrame(frame.pixels, frame.width, frame.height)
       .then((report) => {
-        this.scanError = null;
         // A frame answered after the camera closed belongs to no screen.
-        if (this.#stream !== null) this.#onReport(report, frame.width, frame.height);
+        if (this.#stream === null) return;
+        if (this.problem?.code === 'frame_invalid') this.problem = null;
+        this.outline = report.outline === null ? null : { points: report.outline, width: frame.width, height: frame.height };
+        scanned.report(report);
       })
       .catch((error: unknown) => {
-        this.scanError = appErrorOf(error);
+        this.problem = appErrorOf(error);
       })
       .finally(() => {
         this.#scanning = false;
