@@ -4,7 +4,7 @@ use std::time::Instant;
 use super::*;
 use crate::clock::SystemClock;
 use crate::source::FrameRate;
-use crate::test_support::{ManualClock, png, qr_frame, write_atomically};
+use crate::test_support::{ManualClock, blank_frame, png, qr_frame, write_atomically, y4m};
 use crate::virtual_camera::{VirtualCamera, VirtualConfig};
 
 /// How long a test waits for the threads before it gives up: generous, as
@@ -402,4 +402,25 @@ fn previews_are_small_jpegs_outlining_the_found_code() {
             "{x},{y}"
         );
     }
+}
+
+#[test]
+fn a_y4m_video_goes_the_camera_path_to_a_detection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("monitor.y4m");
+    let (payload, frame) = qr_frame(51);
+    let blank = blank_frame(frame.width, frame.height, 20);
+    // The code is in one frame of three, as if it flickered into view.
+    std::fs::write(&path, y4m(&[blank.clone(), frame, blank], 30)).expect("write");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    let camera = VirtualCamera::new(&path, VirtualConfig::default(), Arc::clone(&clock));
+    let (found, handlers) = detections();
+    let session = CaptureSession::start(camera, clock, no_preview(), handlers).expect("start");
+    assert_eq!(
+        session.info().rate,
+        FrameRate::per_second(30).expect("rate")
+    );
+    wait_until("the code", || !texts(&found).is_empty());
+    drop(session);
+    assert_eq!(texts(&found)[0], payload);
 }
