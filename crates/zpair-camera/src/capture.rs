@@ -266,8 +266,8 @@ impl CaptureSession {
                 Err(e)
             }
             Err(mpsc::RecvError) => {
-                // The thread ended without a word: only a panic in a
-                // caller's callback does that.
+                // The thread ended without a word: a camera backend that
+                // panicked while opening (nokhwa asserts in places).
                 let _ = thread.join();
                 Err(CameraError::Thread(std::io::Error::other(
                     "the camera thread ended while opening",
