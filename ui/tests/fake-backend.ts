@@ -391,7 +391,7 @@ export class FakeBackend {
         // The web view's camera is the one these tests drive.
         return [];
       case 'dismiss_scanned':
-        this.scanner.found.delete(text(args, 'scanId'));
+        this.scanner.dismiss(text(args, 'scanId'));
         return null;
       case 'history':
         return this.history;

@@ -38,6 +38,7 @@ export class FakeScanner {
   readonly frames: { width: number; height: number }[] = [];
   found = new Map<string, { monitor: FoundMonitor; token: string }>();
   sent = new Map<string, string>();
+  dismissed = new Set<string>();
   #issued = 0;
 
   scan(body: string, headers: Record<string, string>, running: (deviceId: string) => boolean): ScanReport {
@@ -74,6 +75,13 @@ export class FakeScanner {
     return { deviceId: entry.monitor.deviceId };
   }
 
+  dismiss(scanId: string): void {
+    const entry = this.found.get(scanId);
+    if (entry === undefined) return;
+    this.found.delete(scanId);
+    this.dismissed.add(entry.token);
+  }
+
   #consider(text: string, running: (deviceId: string) => boolean): Sighting {
     let payload: unknown;
     try {
@@ -88,6 +96,7 @@ export class FakeScanner {
     if (typeof qr.expiresAt !== 'string' || new Date(qr.expiresAt).getTime() < Date.now()) return refused('qr_expired');
     const sentTo = this.sent.get(qr.pairingToken);
     if (sentTo !== undefined) return { kind: 'sent', deviceId: sentTo };
+    if (this.dismissed.has(qr.pairingToken)) return { kind: 'nothing' };
     if (running(qr.deviceId)) return refused('pairing_in_progress');
     for (const entry of this.found.values()) {
       if (entry.token === qr.pairingToken) return { kind: 'found', ...entry.monitor };

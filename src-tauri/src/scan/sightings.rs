@@ -56,6 +56,9 @@ struct Inner {
     /// Token → (device ID, when the token stops working): remembered until
     /// then, since an expired QR is refused anyway.
     sent: HashMap<Token, (String, OffsetDateTime)>,
+    /// QRs the technician said are not the monitor to pair (token → expiry):
+    /// ignored while they stay in view.
+    dismissed: HashMap<Token, OffsetDateTime>,
 }
 
 impl Sightings {
@@ -84,6 +87,9 @@ impl Sightings {
             return Sighting::Sent(SentMonitor {
                 device_id: device_id.clone(),
             });
+        }
+        if inner.dismissed.contains_key(&token) {
+            return Sighting::Nothing;
         }
         if pairing_running(&monitor.device_id) {
             return Sighting::Refused(AppError::from(crate::pairings::BookError::InProgress {
@@ -137,9 +143,15 @@ impl Sightings {
         Ok(monitor)
     }
 
-    /// Drops a found monitor the technician dismissed.
+    /// Drops a found monitor the technician dismissed; its QR is ignored
+    /// from now on (a newer QR of the same monitor is found again).
     pub fn dismiss(&self, scan_id: &str) {
-        self.lock().found.remove(scan_id);
+        let mut inner = self.lock();
+        if let Some(monitor) = inner.found.remove(scan_id) {
+            inner
+                .dismissed
+                .insert(*monitor.token.expose(), monitor.expires_at);
+        }
     }
 }
 
@@ -148,6 +160,8 @@ impl Inner {
         self.found.retain(|_, monitor| !monitor.is_expired(now));
         self.sent
             .retain(|_, (_, expires_at)| now <= *expires_at + qr::CLOCK_SKEW);
+        self.dismissed
+            .retain(|_, expires_at| now <= *expires_at + qr::CLOCK_SKEW);
     }
 }
 
@@ -222,6 +236,17 @@ mod tests {
                 device_id: "ZM-1".into()
             })
         );
+    }
+
+    #[test]
+    fn a_dismissed_qr_is_ignored_while_in_view_and_a_newer_one_found_again() {
+        let sightings = Sightings::default();
+        let expires = NOW + Duration::minutes(5);
+        let old = qr_text("ZM-1", TOKEN_A, expires);
+        sightings.dismiss(&scan_id(&sightings.consider(&old, NOW, idle)));
+        assert_eq!(sightings.consider(&old, NOW, idle), Sighting::Nothing);
+        let newer = qr_text("ZM-1", TOKEN_B, expires);
+        scan_id(&sightings.consider(&newer, NOW, idle));
     }
 
     #[test]

@@ -41,6 +41,27 @@ test('the same QR is never sent twice: back on Scan it shows as pairing', async 
   expect(app.backend.callsTo('pair_scanned')).toHaveLength(1);
 });
 
+test('a pairing that cannot start keeps the card for another tap; an expired one takes it away', async ({ app, page }) => {
+  await app.open('#/scan');
+  app.backend.failNext('pair_scanned', 'station_unreachable');
+  await card(page).getByRole('button', { name: `Pair ${MONITOR}` }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Cannot reach the Central Station' })).toBeVisible();
+  await expect(card(page)).toHaveCount(1);
+  app.backend.failNext('pair_scanned', 'qr_expired');
+  await card(page).getByRole('button', { name: `Pair ${MONITOR}` }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'QR code expired' })).toBeVisible();
+  await expect(card(page)).toHaveCount(0);
+});
+
+test('"Not this one" puts the monitor away while its QR stays in view', async ({ app, page }) => {
+  await app.open('#/scan');
+  await card(page).getByRole('button', { name: 'Not this one' }).click();
+  await expect(card(page)).toHaveCount(0);
+  await framesPass(app, 5);
+  await expect(card(page)).toHaveCount(0);
+  expect(app.backend.callsTo('dismiss_scanned')).toEqual([{ scanId: 'scan-1' }]);
+});
+
 test('with "pair as soon as found" on, the monitor pairs without a tap', async ({ app, page }) => {
   await page.addInitScript(() => {
     localStorage.setItem('zpair.scan.autoPair', 'true');

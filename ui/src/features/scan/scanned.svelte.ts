@@ -9,6 +9,8 @@ import { pairings } from '../watch/pairings.svelte';
 import { signalFound } from './feedback';
 
 const AUTO_PAIR_KEY = 'zpair.scan.autoPair';
+/** Refusals after which a found monitor's QR cannot be paired any more. */
+const SPENT = new Set(['qr_expired', 'scan_unknown', 'qr_already_sent', 'token_replayed']);
 
 class Scanned {
   /** Monitors found and not yet paired, newest first. */
@@ -21,6 +23,8 @@ class Scanned {
   autoPair = $state(localStorage.getItem(AUTO_PAIR_KEY) === 'true');
   /** Scan IDs being paired right now (their button is busy). */
   pairing = $state<string[]>([]);
+  /** Scan IDs paired or put away: a frame scanned before that, answered after, must not bring them back. */
+  #done = new Set<string>();
 
   setAutoPair(on: boolean): void {
     this.autoPair = on;
@@ -35,7 +39,7 @@ class Scanned {
         return;
       case 'found': {
         this.sent = null;
-        if (this.found.some((monitor) => monitor.scanId === sighting.scanId)) return;
+        if (this.#done.has(sighting.scanId) || this.found.some((monitor) => monitor.scanId === sighting.scanId)) return;
         this.notice = null;
         // A newer QR of the same monitor replaces the older one, as in Rust.
         this.found = [sighting, ...this.found.filter((monitor) => monitor.deviceId !== sighting.deviceId)];
@@ -59,14 +63,21 @@ class Scanned {
   async pair(scanId: string): Promise<boolean> {
     if (this.pairing.includes(scanId)) return false;
     this.pairing = [...this.pairing, scanId];
+    this.#done.add(scanId);
     try {
       await pairings.startScanned(scanId);
       this.found = this.found.filter((monitor) => monitor.scanId !== scanId);
       return true;
     } catch (error) {
-      this.notice = appErrorOf(error);
-      // A QR that can no longer be paired (expired, already sent) leaves the list.
-      this.found = this.found.filter((monitor) => monitor.scanId !== scanId);
+      const refused = appErrorOf(error);
+      this.notice = refused;
+      if (SPENT.has(refused.code)) {
+        // This QR can no longer be paired: off the list.
+        this.found = this.found.filter((monitor) => monitor.scanId !== scanId);
+      } else {
+        // Signed out, station away…: the card stays for another tap.
+        this.#done.delete(scanId);
+      }
       return false;
     } finally {
       this.pairing = this.pairing.filter((id) => id !== scanId);
@@ -74,6 +85,7 @@ class Scanned {
   }
 
   async dismiss(scanId: string): Promise<void> {
+    this.#done.add(scanId);
     this.found = this.found.filter((monitor) => monitor.scanId !== scanId);
     await dismissScanned(scanId);
   }
