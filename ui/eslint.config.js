@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
 import ts from 'typescript-eslint';
 
 export default defineConfig(
@@ -50,6 +51,11 @@ export default defineConfig(
         { patterns: [{ group: ['@tauri-apps/api', '@tauri-apps/api/*'], message: 'Use src/lib/ipc.ts.' }] },
       ],
     },
+  },
+  {
+    // The WebDriver suite of the real app runs in Node (JSDoc-typed JavaScript, checked by e2e/tsconfig.json).
+    files: ['e2e/**/*.mjs'],
+    languageOptions: { globals: globals.node },
   },
   {
     files: ['eslint.config.js'],

@@ -1,6 +1,7 @@
 //! Installs what the other commands need on a fresh Debian or Ubuntu machine,
 //! and only what is missing, saying so as it goes.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::process::{self, Failure};
@@ -27,10 +28,36 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
         "Tauri's tray support on Linux",
     ),
     ("librsvg2-dev", "SVG rendering for the app's icons"),
+    (
+        "webkit2gtk-driver",
+        "WebKitWebDriver, which tauri-driver drives the real app through",
+    ),
+    ("xvfb", "a virtual display for the app's WebDriver tests"),
+    ("xauth", "display authorisation for xvfb-run"),
+    (
+        "libclang-dev",
+        "bindgen for the camera crate's V4L2 bindings (nokhwa)",
+    ),
 ];
 
-/// Cargo subcommands the test command uses.
-const CARGO_TOOLS: &[(&str, &str)] = &[("cargo-fuzz", "fuzzing the scanner and the QR parser")];
+/// Fuzzing the scanner and the QR parser.
+pub const CARGO_FUZZ: CargoTool = CargoTool {
+    name: "cargo-fuzz",
+    why: "fuzzing the scanner and the QR parser",
+};
+/// The WebDriver server for Tauri apps, in front of WebKitWebDriver.
+pub const TAURI_DRIVER: CargoTool = CargoTool {
+    name: "tauri-driver",
+    why: "driving the real app through WebDriver (it runs WebKitWebDriver)",
+};
+
+/// A tool `cargo install --locked` installs, by crate name (which is also
+/// the binary's name), with why it is needed.
+#[derive(Debug, Clone, Copy)]
+pub struct CargoTool {
+    pub name: &'static str,
+    pub why: &'static str,
+}
 
 /// The Node.js the UI's toolchain (Vite 8) needs at least.
 const NODE_MAJOR: u32 = 20;
@@ -38,7 +65,7 @@ const NODE_MAJOR: u32 = 20;
 /// `cargo xtask bootstrap`.
 pub fn run() -> Result<(), Failure> {
     ensure_system_packages()?;
-    ensure_cargo_tools()?;
+    ensure_cargo_tools(&[CARGO_FUZZ, TAURI_DRIVER])?;
     ensure_node()
 }
 
@@ -110,17 +137,19 @@ pub fn ensure_system_packages() -> Result<(), Failure> {
     process::run(&mut install)
 }
 
-/// Installs the missing [`CARGO_TOOLS`] with `cargo install --locked`.
-pub fn ensure_cargo_tools() -> Result<(), Failure> {
-    for (tool, why) in CARGO_TOOLS {
-        let subcommand = tool.trim_start_matches("cargo-");
-        let present = process::cargo()
-            .args([subcommand, "--version"])
-            .output()
-            .is_ok_and(|o| o.status.success());
+/// Installs the missing `tools` with `cargo install --locked`.
+pub fn ensure_cargo_tools(tools: &[CargoTool]) -> Result<(), Failure> {
+    for tool in tools {
+        let present = match tool.name.strip_prefix("cargo-") {
+            Some(subcommand) => process::cargo()
+                .args([subcommand, "--version"])
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            None => has_program(tool.name),
+        };
         if !present {
-            process::say(&format!("installing {tool}: {why}"));
-            process::run(process::cargo().args(["install", "--locked", tool]))?;
+            process::say(&format!("installing {}: {}", tool.name, tool.why));
+            process::run(process::cargo().args(["install", "--locked", tool.name]))?;
         }
     }
     Ok(())
@@ -130,21 +159,7 @@ pub fn ensure_cargo_tools() -> Result<(), Failure> {
 /// tokens tests and the demo store never touch the user's own keyring and
 /// every process of the run shares one.
 pub fn in_session_keyring(cmd: &Command) -> Command {
-    let mut wrapped = Command::new("keyctl");
-    wrapped
-        .args(["session", "-"])
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (key, value) in cmd.get_envs() {
-        match value {
-            Some(v) => wrapped.env(key, v),
-            None => wrapped.env_remove(key),
-        };
-    }
-    if let Some(dir) = cmd.get_current_dir() {
-        wrapped.current_dir(dir);
-    }
-    wrapped
+    process::wrapped("keyctl", &["session", "-"], cmd)
 }
 
 fn is_installed(package: &str) -> bool {
@@ -155,8 +170,22 @@ fn is_installed(package: &str) -> bool {
 }
 
 fn has_program(name: &str) -> bool {
+    find_program(name).is_some()
+}
+
+/// Where `name` is: on `PATH`, or in cargo's own `bin` folder, where `cargo
+/// install` puts tools even when that folder is not on `PATH`.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .map(|home| home.join("bin"));
     std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .iter()
+        .flat_map(std::env::split_paths)
+        .chain(cargo_bin)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
 }
 
 fn is_root() -> bool {

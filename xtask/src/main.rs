@@ -3,13 +3,17 @@
 //!
 //! - `cargo xtask demo`  — the main job on the embedded defaults.
 //! - `cargo xtask test`  — every test (what `.ci/run` runs).
+//! - `cargo xtask e2e`   — the real app through WebDriver, on its own.
 //! - `cargo xtask bench pairing|scanner [ARGS]` — the benchmarks.
 //! - `cargo xtask bootstrap` — install what the others need, and nothing else.
 
 mod bootstrap;
 mod demo;
+mod e2e;
 mod process;
 mod test;
+mod ui;
+mod world;
 
 use std::process::ExitCode;
 
@@ -23,6 +27,7 @@ fn main() -> ExitCode {
         "bootstrap" => bootstrap::run(),
         "demo" => demo::run(rest),
         "test" => test::run(rest),
+        "e2e" => e2e::run(rest),
         "bench" => bench(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
@@ -44,8 +49,10 @@ fn main() -> ExitCode {
 const HELP: &str = "\
 usage: cargo xtask <command>
 
-  demo [--exit]              station + three simulated monitors, one paired live
-  test [--no-fuzz]           every test: format, lints, unit, cross-component, fuzz
+  demo [--exit]              station + three simulated monitors, and the app open on them
+                             (no display or --exit: the CLI pairs one live)
+  test [--no-fuzz]           every test: format, lints, unit, cross-component, UI, app, fuzz
+  e2e [--no-build]           the real app through WebDriver against a real station
   bench pairing [ARGS]       pair request -> PROVISIONED latency and N at once
   bench scanner [DIR] [--peers]  QR scanner on a photo folder or generated frames
   bootstrap                  install system packages and tools the others need

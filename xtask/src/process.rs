@@ -80,6 +80,42 @@ pub fn describe(cmd: &Command) -> String {
         .join(" ")
 }
 
+/// `program ARGS… cmd…`: runs `cmd` under a wrapper such as `keyctl
+/// session -` or `xvfb-run`, with `cmd`'s environment and folder.
+pub fn wrapped(program: &str, args: &[&str], cmd: &Command) -> Command {
+    let mut wrapped = Command::new(program);
+    wrapped
+        .args(args)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => wrapped.env(key, v),
+            None => wrapped.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    wrapped
+}
+
+/// Points `cmd`'s settings, data and cache (`XDG_*`) at folders under
+/// `home`, creating them, so it never reads or writes a real profile.
+pub fn with_home(cmd: &mut Command, home: &std::path::Path) -> Result<(), Failure> {
+    for (var, sub) in [
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+    ] {
+        let dir = home.join(sub);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::Step(format!("cannot create {}: {e}", dir.display())))?;
+        cmd.env(var, dir);
+    }
+    Ok(())
+}
+
 /// Where cargo puts build output: `CARGO_TARGET_DIR` or `<workspace>/target`.
 pub fn target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

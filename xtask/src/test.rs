@@ -1,11 +1,14 @@
 //! `cargo xtask test`: every check the project has, in the order that fails
-//! fastest — format, lints, the whole test suite, then the fuzzers for a fixed
-//! number of runs. `.ci/run` runs exactly this.
+//! fastest — format, lints, the whole test suite, the UI in a browser, the
+//! real app through WebDriver, then the fuzzers for a fixed number of runs.
+//! `.ci/run` runs exactly this.
 
 use std::path::Path;
 
 use crate::bootstrap;
+use crate::e2e;
 use crate::process::{self, Failure};
+use crate::ui::NpmProject;
 
 /// Fuzz iterations per target: enough to reach the decoders' deep paths,
 /// short enough for every CI run.
@@ -21,14 +24,17 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         )));
     }
     bootstrap::ensure_system_packages()?;
+    bootstrap::ensure_cargo_tools(&[bootstrap::TAURI_DRIVER])?;
     if fuzz {
-        bootstrap::ensure_cargo_tools()?;
+        bootstrap::ensure_cargo_tools(&[bootstrap::CARGO_FUZZ])?;
     }
     bootstrap::ensure_node()?;
 
     // The app embeds the built UI at compile time, so it is built first.
-    let ui = UiProject::new();
-    ui.install_and_build()?;
+    let ui = NpmProject::ui();
+    ui.build_ui(true)?;
+    // The UI's type check and lint cover the WebDriver suite, which needs its own packages.
+    NpmProject::e2e().install(false)?;
 
     process::say("format");
     process::run(process::cargo().args(["fmt", "--all", "--check"]))?;
@@ -52,58 +58,16 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     let _ = std::fs::remove_dir_all(&home);
     let mut tests = process::cargo();
     tests.args(["test", "--workspace", "--no-fail-fast"]);
-    for (var, sub) in [
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_CACHE_HOME", "cache"),
-    ] {
-        let dir = home.join(sub);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Failure::Step(format!("cannot create {}: {e}", dir.display())))?;
-        tests.env(var, dir);
-    }
+    process::with_home(&mut tests, &home)?;
     process::run(&mut bootstrap::in_session_keyring(&tests))?;
 
     ui.check_and_test()?;
+    e2e::run_suite()?;
     if fuzz {
         run_fuzzers(&fuzz_dir)?;
     }
     process::say("all checks passed");
     Ok(())
-}
-
-/// The web UI in `ui/`, driven through npm.
-struct UiProject {
-    dir: std::path::PathBuf,
-}
-
-impl UiProject {
-    fn new() -> Self {
-        Self {
-            dir: process::workspace_root().join("ui"),
-        }
-    }
-
-    fn npm(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new("npm");
-        cmd.current_dir(&self.dir).args(args);
-        cmd
-    }
-
-    /// Exact dependencies from the lock file, then the production build.
-    fn install_and_build(&self) -> Result<(), Failure> {
-        process::say("UI: install and build (the app embeds it)");
-        process::run(&mut self.npm(&["ci", "--no-audit", "--no-fund"]))?;
-        process::run(&mut self.npm(&["run", "build"]))
-    }
-
-    /// Type check, lint, and the Playwright suite in Debian's Chromium.
-    fn check_and_test(&self) -> Result<(), Failure> {
-        process::say("UI: type check, lint, browser tests");
-        process::run(&mut self.npm(&["run", "check"]))?;
-        process::run(&mut self.npm(&["run", "lint"]))?;
-        process::run(&mut self.npm(&["test"]))
-    }
 }
 
 /// Runs every target in `fuzz/fuzz_targets` for [`FUZZ_RUNS`] iterations.

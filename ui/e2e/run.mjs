@@ -1,0 +1,234 @@
+// @ts-check
+// The real ZPair app, end to end, as a technician uses it: trust the station,
+// sign in, pair a monitor by its typed code, read its connected status,
+// re-provision it and pair it again, see a wrong code refused, sign out.
+// `cargo xtask e2e` starts the station and the monitors and sets the
+// variables read here; the app runs in a session keyring of its own.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { control, env, eventually, field, onScreen, runSuite, shownCode } from './harness.mjs';
+
+const stationUrl = env('ZPAIR_STATION_URL');
+const fingerprint = env('ZPAIR_STATION_FINGERPRINT').toLowerCase();
+const username = env('ZPAIR_USERNAME');
+const password = env('ZPAIR_PASSWORD');
+const shots = env('ZPAIR_SCREENSHOTS');
+/** Each monitor's screen folder, by device ID. */
+const screens = new Map(
+  env('ZPAIR_MONITORS')
+    .split(',')
+    .map((pair) => /** @type {[string, string]} */ (pair.split('=', 2))),
+);
+const [first, second] = [...screens.keys()];
+if (first === undefined || second === undefined) throw new Error('ZPAIR_MONITORS names fewer than two monitors');
+
+/** @param {string} deviceId */
+const screenOf = (deviceId) => {
+  const dir = screens.get(deviceId);
+  if (dir === undefined) throw new Error(`no screen folder for ${deviceId}`);
+  return dir;
+};
+
+/** A code in the right format that is not the one the monitor shows. */
+const wrongCode = (/** @type {string} */ shown) => (shown.startsWith('2') ? '3' : '2') + shown.slice(1);
+
+/** Text without any white space or colons, for the grouped fingerprint. */
+const squeezed = (/** @type {string} */ text) => text.replace(/[\s:]+/g, '').toLowerCase();
+
+/**
+ * The ID of the kernel key the app keeps this station's session in, or null.
+ * The keyring store links the user's persistent keyring into the session, so
+ * a key a previous run left can be there before this run stores its own.
+ */
+const sessionKey = () =>
+  execFileSync('keyctl', ['show', '@s'], { encoding: 'utf8' })
+    .split('\n')
+    .find((line) => line.includes(`user: keyring:${stationUrl}`))
+    ?.trim()
+    .split(/\s+/)[0] ?? null;
+
+/** The session key found before this run signed in. */
+let staleKey = /** @type {string | null} */ (null);
+
+/**
+ * @param {WebdriverIO.Browser} browser
+ * @param {string} name
+ */
+const screenshot = async (browser, name) => {
+  // Two animation frames: the screen as last rendered, not a frame from before the last change.
+  await browser.execute('return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
+  await browser.saveScreenshot(join(shots, `${name}.png`));
+};
+
+/** The codes each monitor was paired with, so a re-provisioned one is seen to show a new code. */
+const usedCodes = new Map();
+
+/**
+ * The newest pairing card of a monitor on the Pairings screen.
+ * @param {WebdriverIO.Browser} browser
+ * @param {string} deviceId
+ */
+const newestCard = (browser, deviceId) => browser.$(`li[data-testid="pairing"][data-device="${deviceId}"]`);
+
+/**
+ * Types the device ID and the code the monitor shows now, and sends them.
+ * @param {WebdriverIO.Browser} browser
+ * @param {string} deviceId
+ * @param {string} code
+ */
+async function pairByCode(browser, deviceId, code) {
+  await onScreen(browser, 'Scan or type a code');
+  const device = await field(browser, 'Device ID');
+  await device.setValue(deviceId);
+  await (await field(browser, 'Pairing code')).setValue(code.replaceAll('-', '').toLowerCase());
+  await browser.$('//p[normalize-space()="Code complete"]').waitForDisplayed();
+  await control(browser, 'button', 'Pair monitor').click();
+  await onScreen(browser, 'Pairings');
+}
+
+/**
+ * Waits until the monitor's newest pairing shows `badge`, having passed through every step.
+ * @param {WebdriverIO.Browser} browser
+ * @param {string} deviceId
+ * @param {string} badge
+ */
+async function pairingEnds(browser, deviceId, badge) {
+  const card = newestCard(browser, deviceId);
+  await eventually(
+    `${deviceId}'s pairing to show ${badge}`,
+    async () => (await card.$('.badge').getText()).trim(),
+    (text) => text === badge,
+  );
+  return card;
+}
+
+/** @type {Array<[string, (browser: WebdriverIO.Browser) => Promise<void>]>} */
+const steps = [
+  [
+    'the first start asks for the station and shows its real certificate to compare',
+    async (browser) => {
+      await onScreen(browser, 'Set up the Central Station');
+      await (await field(browser, 'Central Station URL')).setValue(stationUrl);
+      await control(browser, 'button', "Read the station's certificate").click();
+      const shown = browser.$('[data-testid="probe-fingerprint"]');
+      await shown.waitForDisplayed();
+      if (squeezed(await shown.getText()) !== fingerprint) {
+        throw new Error(`the fingerprint shown is not the station's: ${await shown.getText()}`);
+      }
+      const trust = control(browser, 'button', 'Yes, it matches: trust this station');
+      await browser.execute('arguments[0].scrollIntoView({ block: "end" })', await trust.getElement());
+      await screenshot(browser, 'setup');
+      await trust.click();
+      await onScreen(browser, 'Sign in to ZPair');
+    },
+  ],
+  [
+    'a wrong password is refused; the right one signs in and the session goes to the kernel keyring',
+    async (browser) => {
+      staleKey = sessionKey();
+      await (await field(browser, 'Username')).setValue(username);
+      await (await field(browser, 'Password')).setValue(`${password}-wrong`);
+      await control(browser, 'button', 'Sign in').click();
+      const refused = browser.$('[role="alert"][data-code="invalid_credentials"]');
+      await refused.waitForDisplayed();
+      await screenshot(browser, 'sign-in');
+      if (sessionKey() !== staleKey) throw new Error('a refused sign-in stored a session in the keyring');
+      await (await field(browser, 'Password')).setValue(password);
+      await control(browser, 'button', 'Sign in').click();
+      await browser.$('[data-testid="account"]').waitForDisplayed();
+      await eventually('the session in the session keyring', sessionKey, (key) => key !== null && key !== staleKey);
+    },
+  ],
+  [
+    `pairing ${first} by its typed code goes through every step to PROVISIONED`,
+    async (browser) => {
+      const code = shownCode(screenOf(first));
+      usedCodes.set(first, code);
+      await pairByCode(browser, first, code);
+      const card = await pairingEnds(browser, first, 'Provisioned');
+      const steps = await card.$$('.step .label').map((label) => label.getText());
+      for (const state of ['Pairing', 'Configuring', 'Testing connection', 'Provisioned']) {
+        if (!steps.includes(state)) throw new Error(`no ${state} step among ${steps.join(', ')}`);
+      }
+      await screenshot(browser, 'pairing-provisioned');
+    },
+  ],
+  [
+    `${first}'s connected status: connected over mTLS to the station, certificate valid`,
+    async (browser) => {
+      await newestCard(browser, first).$('a=See connected status').click();
+      await browser.$(`//h1[starts-with(normalize-space(), "${first} · ")]`).waitForDisplayed();
+      await eventually(
+        'the monitor to report its connection',
+        async () => (await browser.$('[data-testid="connection-state"]').getText()).trim(),
+        (text) => text === 'Connected',
+      );
+      const validity = (await browser.$('[data-testid="validity"]').getText()).trim();
+      if (validity !== 'Valid') throw new Error(`certificate shown as ${validity}`);
+      const serverUrl = await browser.$('//dt[normalize-space()="Server URL"]/following-sibling::dd[1]').getText();
+      if (!serverUrl.startsWith(stationUrl)) throw new Error(`server URL shown as ${serverUrl}`);
+      await screenshot(browser, 'device-details');
+    },
+  ],
+  [
+    `re-provisioning ${first} takes the password, a reason and its typed ID, then it pairs again`,
+    async (browser) => {
+      await control(browser, 'a', `Re-provision ${first}…`).click();
+      await onScreen(browser, `Re-provision ${first}`);
+      const confirm = control(browser, 'button', `Re-provision ${first}`);
+      await (await field(browser, 'Your password')).setValue(password);
+      await (await field(browser, 'Reason')).setValue('Moved to ICU bed 4');
+      await (await field(browser, `Type ${first} to confirm`)).setValue(first.slice(0, -1));
+      await browser.$(`//p[normalize-space()="Does not match ${first} yet."]`).waitForDisplayed();
+      if (await confirm.isEnabled()) throw new Error('re-provisioning was offered before the ID was typed in full');
+      await (await field(browser, `Type ${first} to confirm`)).setValue(first);
+      await screenshot(browser, 'reprovision');
+      await confirm.click();
+      await onScreen(browser, 'Scan or type a code');
+      await browser.$(`//p[contains(normalize-space(), "is back in provisioning mode")]`).waitForDisplayed();
+      const after = await eventually(
+        `${first} to show a new code`,
+        () => shownCode(screenOf(first)),
+        (code) => code !== usedCodes.get(first),
+      );
+      const deviceId = await (await field(browser, 'Device ID')).getValue();
+      if (deviceId !== first) throw new Error(`the form starts with device ID "${deviceId}"`);
+      await pairByCode(browser, first, after);
+      await pairingEnds(browser, first, 'Provisioned');
+      const cards = await browser.$$(`li[data-testid="pairing"][data-device="${first}"]`).length;
+      if (cards !== 2) throw new Error(`${String(cards)} pairings of ${first} listed, not 2`);
+    },
+  ],
+  [
+    `a wrong code for ${second} is refused by the monitor, with what to do next`,
+    async (browser) => {
+      await control(browser, 'a', 'Pair another monitor').click();
+      await pairByCode(browser, second, wrongCode(shownCode(screenOf(second))));
+      const card = await pairingEnds(browser, second, 'Failed');
+      const failure = card.$('[role="alert"][data-code="code_mismatch"]');
+      await failure.waitForDisplayed();
+      const message = await failure.getText();
+      if (!message.includes("The pairing code does not match the monitor's.")) {
+        throw new Error(`the failure says: ${message}`);
+      }
+      await card.$('a=Enter the code again').waitForDisplayed();
+      await screenshot(browser, 'wrong-code');
+    },
+  ],
+  [
+    'signing out returns to the sign-in screen and clears the keyring',
+    async (browser) => {
+      await control(browser, 'button', 'Sign out').click();
+      await onScreen(browser, 'Sign in to ZPair');
+      await eventually('the session gone from the keyring', sessionKey, (key) => key === null);
+    },
+  ],
+];
+
+process.exitCode = await runSuite({
+  application: env('ZPAIR_APP'),
+  tauriDriver: env('ZPAIR_TAURI_DRIVER'),
+  screenshots: shots,
+  log: env('ZPAIR_APP_LOG'),
+  steps,
+});

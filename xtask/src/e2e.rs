@@ -1,0 +1,113 @@
+//! `cargo xtask e2e`: the real app (the debug build of `zpair-app`, UI
+//! embedded) driven through WebDriver — tauri-driver in front of
+//! WebKitWebDriver, under Xvfb — against the demo's world: a real station
+//! and three simulated monitors, on their own folder and ports.
+//!
+//! The app runs in a fresh session keyring (the kernel keyring, as in use)
+//! with `XDG_*` pointed at a throwaway home; the suite (`ui/e2e/run.mjs`)
+//! ends with `N passed, N failed` and saves screenshots of the main screens.
+
+use std::process::Command;
+
+use crate::bootstrap;
+use crate::process::{self, Failure};
+use crate::ui::NpmProject;
+use crate::world::{MONITORS, Site, TECHNICIAN, World};
+
+/// The world's ports: clear of the demo's 8443/9443, so both can run at once.
+const STATION_PORT: u16 = 18443;
+const MONITOR_PORT: u16 = 19443;
+
+/// `cargo xtask e2e [--no-build]`: installs and builds what the suite
+/// needs (unless told to use what is built already), then runs it.
+pub fn run(args: &[String]) -> Result<(), Failure> {
+    let build = !args.iter().any(|a| a == "--no-build");
+    if let Some(unknown) = args.iter().find(|a| *a != "--no-build") {
+        return Err(Failure::Usage(format!(
+            "unknown option `{unknown}` for e2e"
+        )));
+    }
+    bootstrap::ensure_system_packages()?;
+    bootstrap::ensure_cargo_tools(&[bootstrap::TAURI_DRIVER])?;
+    bootstrap::ensure_node()?;
+    if build {
+        NpmProject::ui().build_ui(true)?;
+        process::say("building the app, the station and the monitor simulator");
+        process::run(process::cargo().args([
+            "build",
+            "--quiet",
+            "-p",
+            "zpair-app",
+            "-p",
+            "central-station",
+            "-p",
+            "bedside-monitor",
+        ]))?;
+    }
+    NpmProject::e2e().install(false)?;
+    run_suite()
+}
+
+/// The suite on binaries already built and its npm packages installed (as
+/// `cargo xtask test` has them).
+pub fn run_suite() -> Result<(), Failure> {
+    process::say("the real app through WebDriver (tauri-driver, WebKitWebDriver, Xvfb)");
+    let suite = NpmProject::e2e();
+    let tauri_driver = bootstrap::find_program("tauri-driver").ok_or_else(|| {
+        Failure::Step("tauri-driver is not installed: run `cargo xtask bootstrap`".into())
+    })?;
+
+    let root = process::target_dir().join("e2e");
+    let bin = process::target_dir().join("debug");
+    let world = World::start(
+        bin.clone(),
+        Site {
+            dir: root.join("world"),
+            station_port: STATION_PORT,
+            monitor_port: MONITOR_PORT,
+        },
+    )?;
+    let home = root.join("home");
+    let shots = root.join("screenshots");
+    for dir in [&home, &shots] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    let mut node = Command::new("node");
+    node.arg("run.mjs")
+        .current_dir(&suite.dir)
+        .env("ZPAIR_APP", bin.join("zpair-app"))
+        .env("ZPAIR_TAURI_DRIVER", tauri_driver)
+        .env("ZPAIR_STATION_URL", world.station_url())
+        .env("ZPAIR_STATION_FINGERPRINT", &world.fingerprint)
+        .env("ZPAIR_CA_FILE", &world.ca_file)
+        .env("ZPAIR_USERNAME", TECHNICIAN.0)
+        .env("ZPAIR_PASSWORD", TECHNICIAN.1)
+        .env("ZPAIR_MONITORS", monitor_screens(&world))
+        .env("ZPAIR_SCREENSHOTS", &shots)
+        .env("ZPAIR_APP_LOG", root.join("app.log"))
+        // Xvfb's X display only: never a Wayland session the caller may have.
+        .env_remove("WAYLAND_DISPLAY")
+        .env("GDK_BACKEND", "x11");
+    process::with_home(&mut node, &home)?;
+    let keyring = bootstrap::in_session_keyring(&node);
+    let mut display = process::wrapped(
+        "xvfb-run",
+        &["--auto-servernum", "--server-args=-screen 0 1280x900x24"],
+        &keyring,
+    );
+    let outcome = process::run(&mut display);
+    drop(world);
+    outcome?;
+    process::say(&format!("screenshots in {}", shots.display()));
+    Ok(())
+}
+
+/// `ID=SCREEN_DIR,…`: where the suite reads each monitor's current code.
+fn monitor_screens(world: &World) -> String {
+    MONITORS
+        .iter()
+        .map(|(id, ..)| format!("{id}={}", world.monitor_dir(id).join("screen").display()))
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -1,0 +1,343 @@
+//! The demo's world, shared by `cargo xtask demo` and the WebDriver suite:
+//! a Central Station (SQLite, its own CA) with a technician and an
+//! administrator, and three simulated monitors on 127.0.0.2–4 registered
+//! with it, trusting its provisioning key and in provisioning mode.
+//!
+//! Each user of the world gives it its own folder and ports, so the demo and
+//! a test run can be up at the same time.
+
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::process::{self, Failure};
+
+/// The technician account: username, password.
+pub const TECHNICIAN: (&str, &str) = ("tech", "zpair-demo");
+/// The administrator account: username, password.
+pub const ADMINISTRATOR: (&str, &str) = ("admin", "zpair-admin-demo");
+/// The monitors: device ID, address, label, bed.
+pub const MONITORS: [(&str, &str, &str, &str); 3] = [
+    ("ZM-DEMO-01", "127.0.0.2", "ICU-MON-01", "ICU-BED-01"),
+    ("ZM-DEMO-02", "127.0.0.3", "ICU-MON-02", "ICU-BED-02"),
+    ("ZM-DEMO-03", "127.0.0.4", "ICU-MON-03", "ICU-BED-03"),
+];
+
+/// Where a world lives: its folder, the station's port on 127.0.0.1 and the
+/// port every monitor listens on at its own address.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub dir: PathBuf,
+    pub station_port: u16,
+    pub monitor_port: u16,
+}
+
+/// A running world; its processes stop when it is dropped.
+#[derive(Debug)]
+pub struct World {
+    bin: PathBuf,
+    site: Site,
+    children: Vec<Child>,
+    /// The station's CA certificate (PEM), as IT would hand it out.
+    pub ca_file: PathBuf,
+    /// SHA-256 of the station's server certificate, lowercase hex.
+    pub fingerprint: String,
+}
+
+impl World {
+    /// Builds the world from scratch in `site.dir` (emptied first) with the
+    /// debug binaries in `bin`, and starts it: returns once the station
+    /// listens and every monitor shows its QR.
+    pub fn start(bin: PathBuf, site: Site) -> Result<Self, Failure> {
+        let _ = std::fs::remove_dir_all(&site.dir);
+        create_dir(&site.dir)?;
+        let ca_file = site.dir.join("station-ca.pem");
+        let mut world = World {
+            bin,
+            site,
+            children: Vec::new(),
+            ca_file,
+            fingerprint: String::new(),
+        };
+        world.set_up()?;
+        world.serve()?;
+        Ok(world)
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn station_url(&self) -> String {
+        format!("https://{}", self.station_addr())
+    }
+
+    /// A monitor's data folder; its screen is `screen/qr.json` and `qr.png` in it.
+    pub fn monitor_dir(&self, id: &str) -> PathBuf {
+        self.site.dir.join(id)
+    }
+
+    /// What a monitor's screen shows now (the QR payload's JSON).
+    pub fn screen(&self, id: &str) -> Result<String, Failure> {
+        wait_for_file(&self.monitor_dir(id).join("screen").join("qr.json"))
+    }
+
+    /// A binary of the workspace, by name.
+    pub fn tool(&self, name: &str) -> Command {
+        Command::new(self.bin.join(name))
+    }
+
+    /// Prints where the station is, the accounts, how to trust the station,
+    /// and each monitor's device ID and current pairing code.
+    pub fn print_banner(&self) -> Result<(), Failure> {
+        let grouped = self
+            .fingerprint
+            .to_uppercase()
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| String::from_utf8_lossy(pair).into_owned())
+            .collect::<Vec<_>>()
+            .join(":");
+        eprintln!();
+        eprintln!(
+            "  Central Station   {}   (logs: {})",
+            self.station_url(),
+            self.site.dir.join("station.log").display()
+        );
+        eprintln!("  CA certificate    {}", self.ca_file.display());
+        eprintln!("  Fingerprint       {grouped}  (SHA-256 of its certificate)");
+        eprintln!("  Technician        {} / {}", TECHNICIAN.0, TECHNICIAN.1);
+        eprintln!(
+            "  Administrator     {} / {}",
+            ADMINISTRATOR.0, ADMINISTRATOR.1
+        );
+        eprintln!();
+        eprintln!("  monitor      address     pairing code  expires");
+        for (id, ip, ..) in MONITORS {
+            let screen = self.screen(id)?;
+            let code = json_field(&screen, "pairingCode").unwrap_or("?");
+            let expires = json_field(&screen, "expiresAt").unwrap_or("?");
+            eprintln!("  {id:<12} {ip:<11} {code:<13} {expires}");
+        }
+        eprintln!();
+        Ok(())
+    }
+
+    /// Starts a long-running process of the world with its output in
+    /// `NAME.log`; it is stopped with the world.
+    pub fn spawn_logged(&mut self, mut cmd: Command, name: &str) -> Result<(), Failure> {
+        let log = std::fs::File::create(self.site.dir.join(format!("{name}.log")))
+            .map_err(|e| Failure::Step(format!("cannot create {name}.log: {e}")))?;
+        let err = log
+            .try_clone()
+            .map_err(|e| Failure::Step(format!("cannot share {name}.log: {e}")))?;
+        cmd.stdin(Stdio::null()).stdout(log).stderr(err);
+        let child = cmd
+            .spawn()
+            .map_err(|e| Failure::Step(format!("cannot start {}: {e}", process::describe(&cmd))))?;
+        self.children.push(child);
+        Ok(())
+    }
+
+    fn station_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.site.station_port)
+    }
+
+    fn station_dir(&self) -> PathBuf {
+        self.site.dir.join("station")
+    }
+
+    /// Accounts, monitor identities, the registry, mutual trust, the CA file.
+    fn set_up(&mut self) -> Result<(), Failure> {
+        let station_dir = self.station_dir();
+        process::say("setting up the Central Station: accounts and device registry");
+        for ((user, password), (name, role)) in [TECHNICIAN, ADMINISTRATOR].into_iter().zip([
+            ("Demo Technician", "technician"),
+            ("Demo Administrator", "administrator"),
+        ]) {
+            let mut add = self.tool("central-station");
+            add.args(["user", "add", "--data-dir"])
+                .arg(&station_dir)
+                .args([
+                    "--username",
+                    user,
+                    "--display-name",
+                    name,
+                    "--role",
+                    role,
+                    "--password-stdin",
+                ]);
+            run_with_stdin(&mut add, password)?;
+        }
+
+        let mut records = Vec::new();
+        for (id, ip, label, bed) in MONITORS {
+            let mut init = self.tool("bedside-monitor");
+            init.args(["init", "--data-dir"])
+                .arg(self.monitor_dir(id))
+                .args(["--device-id", id, "--ip", ip]);
+            let record = process::output(&mut init)?;
+            records.push(with_registry_fields(record.trim(), label, bed)?);
+        }
+        let registry = self.site.dir.join("registry.json");
+        write(&registry, &format!("[{}]", records.join(",")))?;
+        let mut import = self.tool("central-station");
+        import
+            .args(["device", "import", "--data-dir"])
+            .arg(&station_dir)
+            .arg(&registry);
+        process::run(&mut import)?;
+
+        let key = process::output(
+            self.tool("central-station")
+                .args(["station-key", "--data-dir"])
+                .arg(&station_dir),
+        )?;
+        for (id, ..) in MONITORS {
+            let mut trust = self.tool("bedside-monitor");
+            trust
+                .args(["trust-station", "--data-dir"])
+                .arg(self.monitor_dir(id))
+                .args(["--key", key.trim()]);
+            process::output(&mut trust)?;
+        }
+        let ca = process::output(
+            self.tool("central-station")
+                .args(["ca-cert", "--data-dir"])
+                .arg(&station_dir),
+        )?;
+        write(&self.ca_file, &ca)
+    }
+
+    /// Starts the station and the monitors in provisioning mode.
+    fn serve(&mut self) -> Result<(), Failure> {
+        let station_dir = self.station_dir();
+        let addr = self.station_addr();
+        process::say(&format!("starting the Central Station on https://{addr}"));
+        let mut serve = self.tool("central-station");
+        serve
+            .args(["serve", "--data-dir"])
+            .arg(&station_dir)
+            .args(["--listen", &addr])
+            .args(["--monitor-port", &self.site.monitor_port.to_string()]);
+        self.spawn_logged(serve, "station")?;
+        wait_for_port(&addr, &self.site.dir.join("station.log"))?;
+        self.fingerprint = process::output(
+            self.tool("central-station")
+                .args(["fingerprint", "--data-dir"])
+                .arg(&station_dir),
+        )?
+        .trim()
+        .to_owned();
+
+        for (id, ip, ..) in MONITORS {
+            process::say(&format!(
+                "starting monitor {id} on {ip}:{} in provisioning mode",
+                self.site.monitor_port
+            ));
+            let mut monitor = self.tool("bedside-monitor");
+            monitor
+                .args(["run", "--data-dir"])
+                .arg(self.monitor_dir(id))
+                .args(["--ip", ip, "--provision"])
+                .args(["--port", &self.site.monitor_port.to_string()]);
+            self.spawn_logged(monitor, &format!("monitor-{id}"))?;
+        }
+        for (id, ..) in MONITORS {
+            self.screen(id)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Adds the station-side fields (label, bed) to a monitor's exported record.
+fn with_registry_fields(record: &str, label: &str, bed: &str) -> Result<String, Failure> {
+    let body = record
+        .strip_prefix('{')
+        .ok_or_else(|| Failure::Step(format!("unexpected registration record: {record}")))?;
+    Ok(format!(
+        r#"{{"deviceLabel":"{label}","bedId":"{bed}",{body}"#
+    ))
+}
+
+/// Reads a string field from the flat JSON a monitor shows; enough for a banner.
+pub fn json_field<'a>(json: &'a str, field: &str) -> Option<&'a str> {
+    let start = json.find(&format!("\"{field}\":\""))? + field.len() + 4;
+    let len = json[start..].find('"')?;
+    Some(&json[start..start + len])
+}
+
+/// Runs `cmd` with `input` as the first line of its standard input.
+pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Result<(), Failure> {
+    process::say(&format!("$ {}", process::describe(cmd)));
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| Failure::Step(format!("cannot start {}: {e}", process::describe(cmd))))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = writeln!(stdin, "{input}");
+    }
+    let status = child
+        .wait()
+        .map_err(|e| Failure::Step(format!("{} did not finish: {e}", process::describe(cmd))))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::Step(format!(
+            "`{}` failed ({status})",
+            process::describe(cmd)
+        )))
+    }
+}
+
+fn wait_for_port(addr: &str, log: &Path) -> Result<(), Failure> {
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|e| Failure::Step(format!("bad address {addr}: {e}")))?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(Failure::Step(format!(
+        "the station did not start listening on {addr}: see {} (is another program using the port?)",
+        log.display()
+    )))
+}
+
+fn wait_for_file(path: &Path) -> Result<String, Failure> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.trim().is_empty()
+        {
+            return Ok(text);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(Failure::Step(format!(
+        "{} did not appear: see the monitor's log",
+        path.display()
+    )))
+}
+
+/// Creates a folder and its parents.
+fn create_dir(dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::Step(format!("cannot create {}: {e}", dir.display())))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text)
+        .map_err(|e| Failure::Step(format!("cannot write {}: {e}", path.display())))
+}
