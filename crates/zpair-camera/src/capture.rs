@@ -40,6 +40,12 @@ pub struct CaptureConfig {
     /// A code is announced again only after this many scanned frames
     /// without it (see [`LiveConfig::forget_after`]).
     pub forget_after: u32,
+    /// How long [`CaptureSession::stop`] waits for the capture thread. A
+    /// camera normally answers within a frame; one whose driver hangs in a
+    /// read (nokhwa sets no V4L2 timeout) must not hang the app with it, so
+    /// after this the thread is left to close the camera when the read
+    /// returns.
+    pub stop_grace: Duration,
 }
 
 impl Default for CaptureConfig {
@@ -47,6 +53,7 @@ impl Default for CaptureConfig {
         Self {
             preview: PreviewConfig::default(),
             forget_after: LiveConfig::default().forget_after,
+            stop_grace: Duration::from_secs(3),
         }
     }
 }
@@ -212,6 +219,9 @@ impl Shared {
 pub struct CaptureSession {
     info: StreamInfo,
     stop: StopSignal,
+    /// Raised by the capture thread as its last act.
+    ended: StopSignal,
+    stop_grace: Duration,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
@@ -242,15 +252,16 @@ impl CaptureSession {
     where
         S: FrameSource + 'static,
     {
-        let stop = StopSignal::new();
+        let (stop, ended) = (StopSignal::new(), StopSignal::new());
         let shared = Arc::new(Shared::default());
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let thread = {
-            let (stop, shared) = (stop.clone(), Arc::clone(&shared));
+            let (stop, ended, shared) = (stop.clone(), ended.clone(), Arc::clone(&shared));
             std::thread::Builder::new()
                 .name("zpair-camera".into())
                 .spawn(move || {
                     run(source, &clock, config, handlers, &shared, &stop, &ready_tx);
+                    ended.raise();
                 })
                 .map_err(CameraError::Thread)?
         };
@@ -258,6 +269,8 @@ impl CaptureSession {
             Ok(Ok(info)) => Ok(Self {
                 info,
                 stop,
+                ended,
+                stop_grace: config.stop_grace,
                 shared,
                 thread: Some(thread),
             }),
@@ -295,7 +308,10 @@ impl CaptureSession {
     }
 
     /// Stops capturing, closes the camera and joins every thread of the
-    /// session before returning the final counters.
+    /// session before returning the final counters — unless the camera is
+    /// stuck in a read for longer than [`CaptureConfig::stop_grace`]; then
+    /// it returns, and the capture thread closes the camera (and reports
+    /// the end) once the read comes back.
     #[must_use]
     pub fn stop(mut self) -> CaptureStats {
         self.shutdown();
@@ -304,10 +320,19 @@ impl CaptureSession {
 
     fn shutdown(&mut self) {
         self.stop.raise();
-        if let Some(thread) = self.thread.take() {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        if self.ended.wait(self.stop_grace) {
             // The capture loop cannot panic; a caller's status callback can,
             // and the camera was closed before it ran.
             let _ = thread.join();
+        } else {
+            tracing::warn!(
+                camera = %self.info.name,
+                "the camera did not answer within {:?}; it is released when it does",
+                self.stop_grace
+            );
         }
     }
 }
