@@ -16,7 +16,7 @@ use nokhwa::{Camera, NokhwaError};
 
 use crate::clock::StopSignal;
 use crate::error::CameraError;
-use crate::grey::{self, PixelFormat};
+use crate::grey::{self, ConvertError, PixelFormat};
 use crate::source::{FrameRate, FrameSource, FrameStream, GreyBuffer, Next, StreamInfo};
 
 /// Below this rate aiming a camera at a screen feels sluggish; a format that
@@ -297,8 +297,40 @@ impl FrameSource for DeviceCamera {
                 camera,
                 mode,
                 label,
+                bad: BadFrames::default(),
             }),
         ))
+    }
+}
+
+/// Undecodable frames in a row tolerated before the camera counts as
+/// failed: USB webcams now and then send a corrupt MJPEG frame, which a
+/// camera app skips; a second of nothing but corrupt frames is a fault.
+const MAX_BAD_FRAMES: u32 = 30;
+
+/// Counts undecodable frames in a row.
+#[derive(Debug, Default)]
+struct BadFrames(u32);
+
+impl BadFrames {
+    /// `Ok(true)` for a good frame, `Ok(false)` for a bad one to skip, the
+    /// error once too many came in a row.
+    fn check(&mut self, converted: Result<(), ConvertError>) -> Result<bool, CameraError> {
+        match converted {
+            Ok(()) => {
+                self.0 = 0;
+                Ok(true)
+            }
+            Err(e) => {
+                self.0 += 1;
+                if self.0 >= MAX_BAD_FRAMES {
+                    Err(e.into())
+                } else {
+                    tracing::debug!(error = %e, "skipping a corrupt camera frame");
+                    Ok(false)
+                }
+            }
+        }
     }
 }
 
@@ -307,6 +339,7 @@ struct DeviceStream {
     camera: Camera,
     mode: CameraMode,
     label: String,
+    bad: BadFrames,
 }
 
 impl FrameStream for DeviceStream {
@@ -315,17 +348,21 @@ impl FrameStream for DeviceStream {
         frame: &mut GreyBuffer,
         stop: &StopSignal,
     ) -> Result<Next, CameraError> {
-        if stop.is_raised() {
-            return Ok(Next::Stopped);
-        }
-        // Blocks until the camera delivers, at most a frame interval.
         let mode = self.mode;
-        let raw = self
-            .camera
-            .frame_raw()
-            .map_err(|e| map_error(&e, &self.label))?;
-        grey::to_grey(mode.format, &raw, mode.width, mode.height, frame)?;
-        Ok(Next::Frame)
+        loop {
+            if stop.is_raised() {
+                return Ok(Next::Stopped);
+            }
+            // Blocks until the camera delivers, at most a frame interval.
+            let raw = self
+                .camera
+                .frame_raw()
+                .map_err(|e| map_error(&e, &self.label))?;
+            let converted = grey::to_grey(mode.format, &raw, mode.width, mode.height, frame);
+            if self.bad.check(converted)? {
+                return Ok(Next::Frame);
+            }
+        }
     }
 
     fn close(self: Box<Self>) {
@@ -491,6 +528,25 @@ mod tests {
                 .to_string()
                 .contains("Connect a camera"),
         );
+    }
+
+    #[test]
+    fn a_corrupt_frame_now_and_then_is_skipped_a_stream_of_them_fails() {
+        let corrupt = || Err(ConvertError::Jpeg("bad Huffman code".into()));
+        let mut bad = BadFrames::default();
+        for _ in 0..3 {
+            for _ in 1..MAX_BAD_FRAMES {
+                assert!(matches!(bad.check(corrupt()), Ok(false)));
+            }
+            assert!(matches!(bad.check(Ok(())), Ok(true)));
+        }
+        for _ in 1..MAX_BAD_FRAMES {
+            assert!(matches!(bad.check(corrupt()), Ok(false)));
+        }
+        assert!(matches!(
+            bad.check(corrupt()),
+            Err(CameraError::BadFrame { .. })
+        ));
     }
 
     #[test]
