@@ -7,7 +7,7 @@ use zpair_core::UserFacing;
 
 use crate::grey::ConvertError;
 use crate::source::FrameRateError;
-use crate::virtual_camera::Y4mError;
+use crate::virtual_camera::{MjpegError, Y4mError};
 
 /// Why a camera could not be opened or stopped delivering frames.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +114,7 @@ pub enum CameraError {
     },
     /// A file of a kind the virtual camera does not play.
     #[error(
-        "ZPair cannot play {} as a camera. Use a PNG, JPEG or WebP image, a folder of them, or a .y4m video.", .path.display()
+        "ZPair cannot play {} as a camera. Use a PNG, JPEG or WebP image, a folder of them, or a .y4m or .mjpeg video.", .path.display()
     )]
     UnsupportedFile {
         /// The file.
@@ -150,6 +150,15 @@ pub enum CameraError {
         /// What is wrong with it.
         #[source]
         source: Y4mError,
+    },
+    /// An MJPEG video that cannot be played.
+    #[error("The video {} cannot be played: {source}.", .path.display())]
+    Mjpeg {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: MjpegError,
     },
     /// A frame rate out of range in the settings.
     #[error("{0}")]
@@ -190,6 +199,7 @@ impl UserFacing for CameraError {
             | Self::FolderTooLarge { .. }
             | Self::FileGone { .. }
             | Self::Video { .. }
+            | Self::Mjpeg { .. }
             | Self::Rate(_) => "camera_file",
         }
     }

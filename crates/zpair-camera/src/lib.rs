@@ -8,8 +8,8 @@
 //! - [`DeviceCamera`], a real camera through nokhwa (V4L2 on Linux), asking
 //!   for about 1280x720 at 30 fps in the format cheapest to turn into grey;
 //! - [`VirtualCamera`], `--camera file:PATH`: an image (re-read when a
-//!   monitor rewrites it), a folder of images, or a Y4M video, paced at its
-//!   frame rate on the capture thread exactly like a camera.
+//!   monitor rewrites it), a folder of images, or a Y4M or MJPEG video,
+//!   paced at its frame rate on the capture thread exactly like a camera.
 //!
 //! [`CaptureSession::start`] runs the source on a thread of its own. Each
 //! frame is offered to [`zpair_core::scanner::LiveScanner`], which copies it
@@ -49,4 +49,4 @@ pub use source::{
     FrameRate, FrameRateError, FrameSource, FrameStream, GreyBuffer, Next, StreamInfo,
 };
 pub use spec::{CameraSpec, SpecError};
-pub use virtual_camera::{VirtualCamera, VirtualConfig, Y4mError};
+pub use virtual_camera::{MjpegError, VirtualCamera, VirtualConfig, Y4mError};

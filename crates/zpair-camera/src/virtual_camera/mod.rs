@@ -1,10 +1,12 @@
 //! `--camera file:PATH`: a file played as a camera, through exactly the
 //! path a real camera's frames take, paced at a camera's rate on the
 //! capture thread. PATH is an image (re-read when it changes), a folder of
-//! images (name order, looping) or a Y4M video (looping, at its own rate).
+//! images (name order, looping), a Y4M video (looping, at its own rate) or
+//! an MJPEG video (looping, at the configured rate: the format has none).
 
 mod folder;
 mod image;
+mod mjpeg;
 mod y4m;
 
 use std::fs::{self, File};
@@ -12,10 +14,12 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use mjpeg::MjpegError;
 pub use y4m::Y4mError;
 
 use self::folder::Folder;
 use self::image::{ImageFile, read_error};
+use self::mjpeg::Mjpeg;
 use crate::clock::{Clock, StopSignal};
 use crate::error::CameraError;
 use crate::pace::Pacer;
@@ -30,7 +34,7 @@ const MAX_SKIP: u64 = 240;
 /// Settings of a virtual camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct VirtualConfig {
-    /// Rate for images and folders (a video plays at its own rate).
+    /// Rate for images, folders and MJPEG (a Y4M video plays at its own rate).
     pub rate: FrameRate,
 }
 
@@ -47,6 +51,7 @@ enum Kind {
     Image(ImageFile),
     Folder(Folder),
     Video(Video),
+    Mjpeg(Mjpeg),
 }
 
 impl VirtualCamera {
@@ -87,6 +92,10 @@ impl FrameSource for VirtualCamera {
                 (header.width, header.height),
                 header.rate,
             )
+        } else if matches!(extension(path).as_deref(), Some("mjpeg" | "mjpg")) {
+            let video = Mjpeg::open(path)?;
+            let size = video.size();
+            (Kind::Mjpeg(video), size, self.config.rate)
         } else if is_image(path) {
             let image = ImageFile::open(path, self.clock.now())?;
             let size = image.size();
@@ -131,6 +140,7 @@ impl FrameStream for VirtualStream {
         match &mut self.kind {
             Kind::Image(image) => image.frame(self.clock.now(), frame)?,
             Kind::Folder(folder) => folder.frame(tick.index, frame),
+            Kind::Mjpeg(video) => video.frame(tick.index, frame),
             Kind::Video(video) => {
                 video
                     .frame(tick.skipped, frame)

@@ -208,3 +208,42 @@ fn a_raised_stop_ends_the_wait_for_a_frame() {
         Some(Next::Stopped)
     );
 }
+
+#[test]
+fn an_mjpeg_video_plays_at_the_configured_rate_and_loops() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("monitor.mjpeg");
+    let levels = [20u8, 120, 220];
+    let mut file = Vec::new();
+    for level in levels {
+        let frame = blank_frame(16, 8, level);
+        ::image::codecs::jpeg::JpegEncoder::new_with_quality(&mut file, 90)
+            .encode(&frame.pixels, 16, 8, ::image::ExtendedColorType::L8)
+            .expect("encode");
+    }
+    std::fs::write(&path, file).expect("write");
+    let (mut camera, clock) = camera(&path, 10);
+    let (info, mut stream) = camera.open().expect("open");
+    assert_eq!((info.width, info.height), (16, 8));
+    for n in 0..5 {
+        let frame = next(&mut stream);
+        let level = levels[n % 3];
+        assert!(
+            frame.pixels.iter().all(|&p| p.abs_diff(level) <= 3),
+            "frame {n}"
+        );
+        assert_eq!(clock.now(), Duration::from_millis(100 * n as u64));
+    }
+    std::fs::write(&path, b"\xff\xd8\xff\xe0\x00").expect("write");
+    let error = camera.open().err().expect("cut short");
+    assert!(
+        matches!(
+            error,
+            CameraError::Mjpeg {
+                source: MjpegError::Broken { frame: 0 },
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
