@@ -61,10 +61,10 @@ async function listening(port) {
 /**
  * Runs `steps` against the app at `application`; returns the process exit code.
  * The drivers' and the app's own output goes to `log`.
- * @param {{ application: string, tauriDriver: string, screenshots: string, log: string,
+ * @param {{ application: string, args: string[], tauriDriver: string, screenshots: string, log: string,
  *   steps: Array<[string, (browser: WebdriverIO.Browser) => Promise<void>]> }} options
  */
-export async function runSuite({ application, tauriDriver, screenshots, log, steps }) {
+export async function runSuite({ application, args, tauriDriver, screenshots, log, steps }) {
   mkdirSync(screenshots, { recursive: true });
   const port = await freePort();
   const nativePort = await freePort();
@@ -86,7 +86,7 @@ export async function runSuite({ application, tauriDriver, screenshots, log, ste
       waitforTimeout: WAIT_MS,
       capabilities: {
         // @ts-expect-error tauri-driver's own capability, unknown to WebdriverIO's types.
-        'tauri:options': { application },
+        'tauri:options': { application, args },
         // WebKitWebDriver speaks classic WebDriver, not BiDi.
         'wdio:enforceWebDriverClassic': true,
       },

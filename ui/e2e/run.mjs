@@ -1,7 +1,9 @@
 // @ts-check
 // The real ZPair app, end to end, as a technician uses it: trust the station,
 // sign in, pair a monitor by its typed code, read its connected status,
-// re-provision it and pair it again, see a wrong code refused, sign out.
+// re-provision it and pair it again, see a wrong code refused, pair a third
+// from its QR through the app's camera (a virtual one showing that monitor's
+// screen), sign out.
 // `cargo xtask e2e` starts the station and the monitors and sets the
 // variables read here; the app runs in a session keyring of its own.
 import { execFileSync } from 'node:child_process';
@@ -19,8 +21,10 @@ const screens = new Map(
     .split(',')
     .map((pair) => /** @type {[string, string]} */ (pair.split('=', 2))),
 );
-const [first, second] = [...screens.keys()];
-if (first === undefined || second === undefined) throw new Error('ZPAIR_MONITORS names fewer than two monitors');
+const [first, second, third] = [...screens.keys()];
+if (first === undefined || second === undefined || third === undefined) {
+  throw new Error('ZPAIR_MONITORS names fewer than three monitors');
+}
 
 /** @param {string} deviceId */
 const screenOf = (deviceId) => {
@@ -100,6 +104,21 @@ async function pairingEnds(browser, deviceId, badge) {
     (text) => text === badge,
   );
   return card;
+}
+
+/**
+ * Whether a polygon's corners ("x,y x,y …") go round it without crossing.
+ * @param {string} points
+ */
+function convex(points) {
+  const corners = points.trim().split(/\s+/).map((pair) => pair.split(',').map(Number));
+  const turns = corners.map((a, i) => {
+    const b = corners[(i + 1) % corners.length] ?? [];
+    const c = corners[(i + 2) % corners.length] ?? [];
+    const [ax = 0, ay = 0, bx = 0, by = 0, cx = 0, cy = 0] = [...a, ...b, ...c];
+    return Math.sign((bx - ax) * (cy - by) - (by - ay) * (cx - bx));
+  });
+  return corners.length >= 3 && (turns.every((t) => t > 0) || turns.every((t) => t < 0));
 }
 
 /** @type {Array<[string, (browser: WebdriverIO.Browser) => Promise<void>]>} */
@@ -216,6 +235,29 @@ const steps = [
     },
   ],
   [
+    `${third} is found through the app's camera, pointed at its screen, and paired from its QR`,
+    async (browser) => {
+      await control(browser, 'a', 'Scan').click();
+      await onScreen(browser, 'Scan or type a code');
+      const found = browser.$(`//article[@data-testid="found-monitor"][.//h3[normalize-space()="Found ${third}"]]`);
+      await found.waitForDisplayed();
+      await eventually(
+        "the camera's preview on screen",
+        async () => Number(await browser.$('[data-testid="viewfinder"] img').getProperty('naturalWidth')),
+        (width) => width > 0,
+      );
+      await eventually(
+        "the found code's outline drawn around it",
+        () => browser.$('[data-testid="viewfinder"] polygon').getAttribute('points'),
+        (points) => points !== null && convex(points),
+      );
+      await screenshot(browser, 'scan-found');
+      await control(browser, 'button', `Pair ${third}`).click();
+      await onScreen(browser, 'Pairings');
+      await pairingEnds(browser, third, 'Provisioned');
+    },
+  ],
+  [
     'signing out returns to the sign-in screen and clears the keyring',
     async (browser) => {
       await control(browser, 'button', 'Sign out').click();
@@ -227,6 +269,8 @@ const steps = [
 
 process.exitCode = await runSuite({
   application: env('ZPAIR_APP'),
+  // The virtual camera: the QR image the third monitor shows, re-read whenever it changes.
+  args: ['--camera', `file:${join(screenOf(third), 'qr.png')}`],
   tauriDriver: env('ZPAIR_TAURI_DRIVER'),
   screenshots: shots,
   log: env('ZPAIR_APP_LOG'),

@@ -16,6 +16,17 @@ export interface Outline {
   height: number;
 }
 
+/**
+ * The corners in order around their centre, so the outline never crosses
+ * itself whatever order the decoder reports them in.
+ */
+export function aroundCentre(points: Point[]): Point[] {
+  const cx = points.reduce((sum, p) => sum + p.x, 0) / points.length;
+  const cy = points.reduce((sum, p) => sum + p.y, 0) / points.length;
+  const angle = (p: Point) => Math.atan2(p.y - cy, p.x - cx);
+  return [...points].sort((a, b) => angle(a) - angle(b));
+}
+
 export interface Camera {
   readonly state: CameraState;
   /** Why the camera is not scanning, and what to do. */
