@@ -12,6 +12,8 @@ import { remote } from 'webdriverio';
 
 /** How long any one wait may take: generous for a loaded 2-core CI machine. */
 export const WAIT_MS = 30_000;
+/** How long the whole suite may take before it is stopped as hung (it takes about 15 s). */
+const SUITE_MS = 10 * 60_000;
 
 /** @param {string} name */
 export function env(name) {
@@ -74,6 +76,13 @@ export async function runSuite({ application, args, tauriDriver, screenshots, lo
   });
   let passed = 0;
   let failed = 0;
+  // A driver that stops answering must not hold CI up: report what ran, count the rest as failed.
+  const watchdog = setTimeout(() => {
+    console.log(`✗ the suite did not finish within ${String(SUITE_MS / 60_000)} minutes`);
+    driver.kill();
+    console.log(`${String(passed)} passed, ${String(steps.length - passed)} failed`);
+    process.exit(1);
+  }, SUITE_MS);
   /** @type {WebdriverIO.Browser | undefined} */
   let browser;
   try {
@@ -115,6 +124,7 @@ export async function runSuite({ application, args, tauriDriver, screenshots, lo
   }
   await browser?.deleteSession().catch(() => undefined);
   driver.kill();
+  clearTimeout(watchdog);
   if (failed > 0) console.log(`The app's and the drivers' output: ${log}; the screen at the failure: ${join(screenshots, 'failure.png')}`);
   console.log(`${String(passed)} passed, ${String(failed)} failed`);
   return failed === 0 ? 0 : 1;

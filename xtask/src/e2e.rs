@@ -80,7 +80,6 @@ pub fn run_suite() -> Result<(), Failure> {
         .env("ZPAIR_TAURI_DRIVER", tauri_driver)
         .env("ZPAIR_STATION_URL", world.station_url())
         .env("ZPAIR_STATION_FINGERPRINT", &world.fingerprint)
-        .env("ZPAIR_CA_FILE", &world.ca_file)
         .env("ZPAIR_USERNAME", TECHNICIAN.0)
         .env("ZPAIR_PASSWORD", TECHNICIAN.1)
         .env("ZPAIR_MONITORS", monitor_screens(&world))
