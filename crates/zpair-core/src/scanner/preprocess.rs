@@ -1,8 +1,10 @@
 //! Pixel work that gives the decoders a second chance on hard frames:
 //! box downscaling (large frames, blur, moiré), bilinear resampling and
 //! rotation (retries that move module edges off the decoder's sampling
-//! grid), and a local-mean adaptive threshold (glare and low contrast, where
-//! a block-wise binarizer sees too little contrast).
+//! grid), transposition (rxing looks for finder patterns along rows, so a
+//! strongly tilted code can read in columns when it does not in rows), and
+//! a local-mean adaptive threshold (glare and low contrast, where a
+//! block-wise binarizer sees too little contrast).
 //!
 //! Every function is total: any dimensions the scanner accepts give a valid
 //! image, and none of them index outside the buffers they are given.
@@ -42,6 +44,8 @@ pub(crate) struct Mapping {
     pub(crate) rotation: Option<(f32, f32, f32)>,
     /// Pixels of this image per frame pixel (before rotation is undone).
     pub(crate) scale: f32,
+    /// The image is the transpose of the scaled frame (x and y swapped).
+    pub(crate) transposed: bool,
 }
 
 impl Mapping {
@@ -49,10 +53,12 @@ impl Mapping {
         Self {
             rotation: None,
             scale,
+            transposed: false,
         }
     }
 
     pub(crate) fn to_frame(self, (x, y): (f32, f32)) -> (f32, f32) {
+        let (x, y) = if self.transposed { (y, x) } else { (x, y) };
         let (x, y) = match self.rotation {
             Some((degrees, cx, cy)) => {
                 let (sin, cos) = degrees.to_radians().sin_cos();
@@ -131,6 +137,21 @@ pub(crate) fn resample(src: View<'_>, scale: f32) -> Plane {
         pixels,
         width: w,
         height: h,
+    }
+}
+
+/// The image with rows and columns swapped.
+pub(crate) fn transpose(src: View<'_>) -> Plane {
+    let mut pixels = vec![0u8; src.width * src.height];
+    for (y, row) in src.pixels.chunks_exact(src.width).enumerate() {
+        for (x, &p) in row.iter().enumerate() {
+            pixels[x * src.height + y] = p;
+        }
+    }
+    Plane {
+        pixels,
+        width: src.height,
+        height: src.width,
     }
 }
 
@@ -243,6 +264,7 @@ mod tests {
         let mapping = Mapping {
             rotation: Some(rotation),
             scale: 1.0,
+            transposed: false,
         };
         // The centre stays put; a point right of it came from above it.
         let (x, y) = mapping.to_frame((5.0, 5.0));
@@ -252,6 +274,18 @@ mod tests {
             (x - 5.0).abs() < 1e-4 && (y - 2.0).abs() < 1e-4,
             "({x}, {y})"
         );
+    }
+
+    #[test]
+    fn transpose_swaps_rows_and_columns_and_maps_back() {
+        let out = transpose(view(&[1, 2, 3, 4, 5, 6], 3, 2));
+        assert_eq!((out.width, out.height), (2, 3));
+        assert_eq!(out.pixels, vec![1, 4, 2, 5, 3, 6]);
+        let mapping = Mapping {
+            transposed: true,
+            ..Mapping::scaled(0.5)
+        };
+        assert_eq!(mapping.to_frame((1.0, 2.0)), (4.0, 2.0));
     }
 
     #[test]
