@@ -90,9 +90,18 @@ pub fn run_suite() -> Result<(), Failure> {
         .env("GDK_BACKEND", "x11");
     process::with_home(&mut node, &home)?;
     let keyring = bootstrap::in_session_keyring(&node);
+    // An auth file of the run's own, not xvfb-run's temporary folder in /tmp:
+    // when that folder cannot be removed xvfb-run exits 5 and leaves Xvfb running.
+    let auth = format!("--auth-file={}", root.join("Xauthority").display());
+    let errors = format!("--error-file={}", root.join("xvfb.log").display());
     let mut display = process::wrapped(
         "xvfb-run",
-        &["--auto-servernum", "--server-args=-screen 0 1280x900x24"],
+        &[
+            "--auto-servernum",
+            &auth,
+            &errors,
+            "--server-args=-screen 0 1280x900x24",
+        ],
         &keyring,
     );
     let outcome = process::run(&mut display);
