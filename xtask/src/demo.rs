@@ -94,8 +94,8 @@ struct Demo {
 }
 
 impl Demo {
-    /// Opens the app (settings and keyring entries in the demo's folder) and
-    /// waits until its window is closed; Enter at the terminal shows the
+    /// Opens the app (its settings in the demo's folder, its session in the
+    /// demo's session keyring) and waits until its window is closed; Enter at the terminal shows the
     /// monitors' current codes again.
     fn open_app(&self) -> Result<(), Failure> {
         self.world.print_banner()?;
