@@ -4,9 +4,10 @@
 //! - `cargo xtask demo`  — the main job on the embedded defaults.
 //! - `cargo xtask test`  — every test (what `.ci/run` runs).
 //! - `cargo xtask e2e`   — the real app through WebDriver, on its own.
-//! - `cargo xtask bench pairing|scanner [ARGS]` — the benchmarks.
+//! - `cargo xtask bench pairing|scanner|app [ARGS]` — the benchmarks.
 //! - `cargo xtask bootstrap` — install what the others need, and nothing else.
 
+mod bench_app;
 mod bootstrap;
 mod demo;
 mod e2e;
@@ -55,16 +56,18 @@ usage: cargo xtask <command>
   e2e [--no-build]           the real app through WebDriver against a real station
   bench pairing [ARGS]       pair request -> PROVISIONED latency and N at once
   bench scanner [DIR] [--peers]  QR scanner on a photo folder or generated frames
+  bench app [--runs N] [--no-deb]  cold start, idle memory and .deb size of the app
   bootstrap                  install system packages and tools the others need
 ";
 
 /// `cargo xtask bench NAME ARGS`: benches are release builds of their own
 /// targets, so xtask stays small and never links the product.
 fn bench(args: &[String]) -> Result<(), process::Failure> {
-    let (name, rest) = args
-        .split_first()
-        .ok_or_else(|| process::Failure::Usage("bench needs a name: pairing or scanner".into()))?;
+    let (name, rest) = args.split_first().ok_or_else(|| {
+        process::Failure::Usage("bench needs a name: pairing, scanner or app".into())
+    })?;
     let (package, bench) = match name.as_str() {
+        "app" => return bench_app::run(rest),
         "pairing" => ("zpair-tests", "pairing"),
         "scanner" => ("zpair-core", "scanner"),
         other => return Err(process::Failure::Usage(format!("unknown bench `{other}`"))),
