@@ -2,12 +2,14 @@
 // The real ZPair app, end to end, as a technician uses it: trust the station,
 // sign in, pair a monitor by its typed code, read its connected status,
 // re-provision it and pair it again, see a wrong code refused, pair a third
-// from its QR through the app's camera (a virtual one showing that monitor's
-// screen), sign out.
+// from its QR through the app's camera (a virtual one the suite points at
+// that monitor's screen), see an expired and a foreign QR refused while
+// scanning goes on, sign out.
 // `cargo xtask e2e` starts the station and the monitors and sets the
 // variables read here; the app runs in a session keyring of its own.
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { shownPayload, VirtualCamera } from './camera.mjs';
 import { control, env, eventually, field, onScreen, runSuite, shownCode } from './harness.mjs';
 
 const stationUrl = env('ZPAIR_STATION_URL');
@@ -15,6 +17,8 @@ const fingerprint = env('ZPAIR_STATION_FINGERPRINT').toLowerCase();
 const username = env('ZPAIR_USERNAME');
 const password = env('ZPAIR_PASSWORD');
 const shots = env('ZPAIR_SCREENSHOTS');
+/** The app's virtual camera: what it sees is what this suite puts in the file. */
+const camera = new VirtualCamera(join(dirname(shots), 'camera', 'view.png'));
 /** Each monitor's screen folder, by device ID. */
 const screens = new Map(
   env('ZPAIR_MONITORS')
@@ -50,6 +54,9 @@ const sessionKey = () =>
     .find((line) => line.includes(`user: keyring:${stationUrl}`))
     ?.trim()
     .split(/\s+/)[0] ?? null;
+
+/** The QR payload the third monitor showed when it was scanned: the model of the refused ones. */
+let thirdShown = /** @type {Record<string, unknown>} */ ({});
 
 /** The session key found before this run signed in. */
 let staleKey = /** @type {string | null} */ (null);
@@ -239,6 +246,9 @@ const steps = [
     async (browser) => {
       await control(browser, 'a', 'Scan').click();
       await onScreen(browser, 'Scan or type a code');
+      await browser.$('[data-testid="viewfinder"][data-camera-kind="app"][data-camera-state="scanning"]').waitForExist();
+      thirdShown = shownPayload(screenOf(third));
+      camera.showFile(join(screenOf(third), 'qr.png'));
       const found = browser.$(`//article[@data-testid="found-monitor"][.//h3[normalize-space()="Found ${third}"]]`);
       await found.waitForDisplayed();
       await eventually(
@@ -258,6 +268,23 @@ const steps = [
     },
   ],
   [
+    "an expired QR and a QR that is not a Z Monitor's are each refused with their message while scanning goes on",
+    async (browser) => {
+      await control(browser, 'a', 'Scan').click();
+      await onScreen(browser, 'Scan or type a code');
+      const expiredAt = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      await camera.showQr(JSON.stringify({ ...thirdShown, expiresAt: expiredAt }));
+      await browser.$('[role="alert"][data-code="qr_expired"]').waitForDisplayed();
+      await screenshot(browser, 'scan-expired');
+      await camera.showQr('https://example.org/asset/17');
+      await browser.$('[role="alert"][data-code="qr_not_json"]').waitForDisplayed();
+      await browser.$('[data-testid="viewfinder"][data-camera-state="scanning"]').waitForExist();
+      if ((await browser.$$('[data-testid="found-monitor"]').length) !== 0) {
+        throw new Error('a refused QR was offered for pairing');
+      }
+    },
+  ],
+  [
     'signing out returns to the sign-in screen and clears the keyring',
     async (browser) => {
       await control(browser, 'button', 'Sign out').click();
@@ -269,8 +296,8 @@ const steps = [
 
 process.exitCode = await runSuite({
   application: env('ZPAIR_APP'),
-  // The virtual camera: the QR image the third monitor shows, re-read whenever it changes.
-  args: ['--camera', `file:${join(screenOf(third), 'qr.png')}`],
+  // The virtual camera, re-read whenever the suite changes what it shows.
+  args: ['--camera', `file:${camera.file}`],
   tauriDriver: env('ZPAIR_TAURI_DRIVER'),
   screenshots: shots,
   log: env('ZPAIR_APP_LOG'),
