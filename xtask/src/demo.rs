@@ -16,6 +16,8 @@ use crate::world::{self, MONITORS, Site, TECHNICIAN, World};
 /// The embedded defaults: the station on 127.0.0.1:8443, monitors on 9443.
 const STATION_PORT: u16 = 8443;
 const MONITOR_PORT: u16 = 9443;
+/// The monitor whose screen the app's virtual camera shows.
+const CAMERA_MONITOR: &str = "ZM-DEMO-01";
 /// Marks the re-executed demo that already runs in its own session keyring.
 const IN_KEYRING: &str = "ZPAIR_DEMO_IN_SESSION_KEYRING";
 
@@ -104,9 +106,10 @@ impl Demo {
             self.world.station_url()
         );
         eprintln!(
-            "  sign in as {} / {}, then type a monitor's device ID and its pairing code.",
+            "  sign in as {} / {}: the Scan screen's camera shows {CAMERA_MONITOR}'s screen, so it is found at once;",
             TECHNICIAN.0, TECHNICIAN.1
         );
+        eprintln!("  pair the others by typing a monitor's device ID and its pairing code.");
         eprintln!(
             "  Each monitor's screen: {}/ZM-DEMO-0N/screen/qr.png. Close the window to stop the demo.",
             self.dir.display()
@@ -114,6 +117,15 @@ impl Demo {
         eprintln!();
 
         let mut app = self.world.tool("zpair-app");
+        // The virtual camera shows the monitor's own screen file, which it
+        // rewrites with a fresh QR every 30 s: the camera follows it.
+        let screen = self
+            .world
+            .monitor_dir(CAMERA_MONITOR)
+            .join("screen")
+            .join("qr.png");
+        app.arg("--camera")
+            .arg(format!("file:{}", screen.display()));
         process::with_home(&mut app, &self.dir.join("app"))?;
         let log = std::fs::File::create(self.dir.join("app.log"))
             .map_err(|e| Failure::Step(format!("cannot create app.log: {e}")))?;
