@@ -39,6 +39,29 @@ const HIDDEN: Duration = Duration::from_millis(300);
 /// Scans timed per frame kind.
 const SCANS: usize = 50;
 
+/// Why the bench could not run.
+#[derive(Debug, thiserror::Error)]
+enum BenchError {
+    /// The command line was wrong.
+    #[error("{0}; see the doc comment for the arguments")]
+    Usage(String),
+    /// A monitor screen could not be rendered.
+    #[error("rendering a monitor screen: {0}")]
+    Render(#[from] qr_frames::FrameError),
+    /// A screen could not be encoded as PNG.
+    #[error("encoding a screen as PNG: {0}")]
+    Png(#[from] image::ImageError),
+    /// A rendered frame does not hold width × height pixels.
+    #[error("a rendered frame does not match its size")]
+    FrameSize,
+    /// The screen file could not be written.
+    #[error("writing the screen file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The virtual camera did not start.
+    #[error("starting the camera: {0}")]
+    Camera(#[from] zpair_camera::CameraError),
+}
+
 fn main() -> ExitCode {
     let appearances = match parse_args() {
         Ok(n) => n,
@@ -56,7 +79,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse_args() -> Result<usize, String> {
+fn parse_args() -> Result<usize, BenchError> {
     let mut appearances = DEFAULT_APPEARANCES;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -66,11 +89,13 @@ fn parse_args() -> Result<usize, String> {
                     .next()
                     .and_then(|v| v.parse().ok())
                     .filter(|&n: &usize| n > 0)
-                    .ok_or("--appearances needs a positive number")?;
+                    .ok_or_else(|| {
+                        BenchError::Usage("--appearances needs a positive number".into())
+                    })?;
             }
             // cargo bench passes --bench to every bench binary.
             "--bench" => {}
-            other => return Err(format!("unknown argument {other}; see the doc comment")),
+            other => return Err(BenchError::Usage(format!("unknown argument {other}"))),
         }
     }
     Ok(appearances)
@@ -84,13 +109,12 @@ struct Frames {
     blank_png: Vec<u8>,
 }
 
-fn render(appearances: usize) -> Result<Frames, String> {
+fn render(appearances: usize) -> Result<Frames, BenchError> {
     let mut payloads = Vec::new();
     let mut qr = Vec::new();
     let mut qr_png = Vec::new();
     for seed in 0..appearances as u64 {
-        let (payload, image) = qr_frames::monitor_frame(WIDTH, HEIGHT, Distortion::Clean, seed)
-            .map_err(|e| e.to_string())?;
+        let (payload, image) = qr_frames::monitor_frame(WIDTH, HEIGHT, Distortion::Clean, seed)?;
         let frame = GreyBuffer {
             pixels: image.pixels,
             width: image.width,
@@ -116,20 +140,18 @@ fn render(appearances: usize) -> Result<Frames, String> {
     })
 }
 
-fn png(frame: &GreyBuffer) -> Result<Vec<u8>, String> {
+fn png(frame: &GreyBuffer) -> Result<Vec<u8>, BenchError> {
     let image = image::GrayImage::from_raw(frame.width, frame.height, frame.pixels.clone())
-        .ok_or("frame size")?;
+        .ok_or(BenchError::FrameSize)?;
     let mut out = Cursor::new(Vec::new());
-    image
-        .write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| e.to_string())?;
+    image.write_to(&mut out, image::ImageFormat::Png)?;
     Ok(out.into_inner())
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BenchError> {
     let temp = path.with_extension("tmp");
-    std::fs::write(&temp, bytes).map_err(|e| e.to_string())?;
-    std::fs::rename(&temp, path).map_err(|e| e.to_string())
+    std::fs::write(&temp, bytes)?;
+    Ok(std::fs::rename(&temp, path)?)
 }
 
 /// CPU seconds (user + system) of this process so far.
@@ -194,10 +216,10 @@ struct Row {
 }
 
 #[allow(clippy::too_many_lines)]
-fn run(appearances: usize) -> Result<(), String> {
+fn run(appearances: usize) -> Result<(), BenchError> {
     eprintln!("rendering {appearances} monitor screens at {WIDTH}x{HEIGHT}…");
     let frames = render(appearances)?;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir()?;
     let path = dir.path().join("qr.png");
     write_atomically(&path, &frames.blank_png)?;
 
@@ -210,8 +232,7 @@ fn run(appearances: usize) -> Result<(), String> {
             let _ = found_tx.send((d.text, at, event.latency));
         }
     });
-    let session = CaptureSession::start(camera, clock, CaptureConfig::default(), handlers)
-        .map_err(|e| e.to_string())?;
+    let session = CaptureSession::start(camera, clock, CaptureConfig::default(), handlers)?;
 
     eprintln!("showing the QR {appearances} times…");
     let cpu_start = cpu_seconds();
