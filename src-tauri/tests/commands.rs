@@ -6,178 +6,24 @@
 //! while the station, the monitors and the commands all run on Tauri's own
 //! multi-threaded runtime.
 
-use std::path::Path;
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
-use tauri::{Listener, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+use tauri::Manager;
 use zpair_app::commands::COMMANDS;
-use zpair_app::events::{PAIRING_STATUS, SESSION_EXPIRED};
 use zpair_app::ipc::{
-    Account, AppError, CertificateValidity, CodeCheck, ConnectedStatus, DeviceState, DeviceSummary,
+    Account, CertificateValidity, CodeCheck, ConnectedStatus, DeviceState, DeviceSummary,
     HistoryAction, HistoryEntry, HistoryOutcome, JobState, NextAction, Pairing, Role, ScanReport,
     SetupState, Sighting, StationProbe, TrustKind,
 };
-use zpair_app::state::AppState;
 use zpair_core::secret_store::{MemorySecretStore, SecretStore};
 use zpair_proto::device::MonitorState;
 use zpair_tests::{TECHNICIAN, World, eventually};
 
-/// Test builds run under their own identifier, so nothing they do could
-/// reach a real installation's keyring entries or folders.
-const TEST_IDENTIFIER: &str = "com.zpair.app.test";
-
-/// One running app: its main window, its data folder and its secret store.
-struct App {
-    /// Owns the window and the managed state; dropped with the test.
-    _app: tauri::App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-    secrets: Arc<MemorySecretStore>,
-    events: Arc<Mutex<Vec<(&'static str, Value)>>>,
-}
-
-impl App {
-    /// An app over `data_dir` with `secrets` standing in for the keyring.
-    fn start_in(data_dir: &Path, secrets: Arc<MemorySecretStore>) -> Self {
-        let mut context = zpair_app::context::<MockRuntime>();
-        context.config_mut().identifier = TEST_IDENTIFIER.into();
-        let app = zpair_app::configure(mock_builder())
-            .build(context)
-            .expect("the app builds");
-        let store: Arc<dyn SecretStore> = secrets.clone();
-        let state =
-            AppState::open_with(app.handle(), data_dir.to_owned(), store).expect("state opens");
-        app.manage(state);
-        let events = Arc::new(Mutex::new(Vec::new()));
-        for name in [PAIRING_STATUS, SESSION_EXPIRED] {
-            let events = events.clone();
-            app.listen_any(name, move |event| {
-                let payload = serde_json::from_str(event.payload()).expect("event payload is JSON");
-                events.lock().expect("events").push((name, payload));
-            });
-        }
-        let window = WebviewWindowBuilder::new(&app, "main", WebviewUrl::default())
-            .build()
-            .expect("the main window opens");
-        Self {
-            _app: app,
-            window,
-            secrets,
-            events,
-        }
-    }
-
-    /// Invokes `command` as the UI does; the rejection as Tauri sends it.
-    fn call(&self, command: &str, args: Value) -> Result<Value, Value> {
-        let request = InvokeRequest {
-            cmd: command.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().expect("app URL"),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.window, request).map(|body| body.deserialize().expect("JSON answer"))
-    }
-
-    /// Sends a grey frame to `scan_frame` as the UI does: raw bytes, size in headers.
-    fn scan(&self, pixels: &[u8], width: u32, height: u32) -> Result<Value, Value> {
-        let mut headers = tauri::http::HeaderMap::new();
-        for (name, value) in [("x-frame-width", width), ("x-frame-height", height)] {
-            headers.insert(name, value.to_string().parse().expect("header value"));
-        }
-        let request = InvokeRequest {
-            cmd: "scan_frame".into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().expect("app URL"),
-            body: InvokeBody::Raw(pixels.to_vec()),
-            headers,
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.window, request).map(|body| body.deserialize().expect("JSON answer"))
-    }
-
-    fn ok<T: DeserializeOwned>(&self, command: &str, args: Value) -> T {
-        match self.call(command, args) {
-            Ok(value) => serde_json::from_value(value.clone())
-                .unwrap_or_else(|e| panic!("{command} answered {value}: {e}")),
-            Err(error) => panic!("{command} failed: {error}"),
-        }
-    }
-
-    fn err(&self, command: &str, args: Value) -> AppError {
-        match self.call(command, args) {
-            Ok(value) => panic!("{command} succeeded with {value}"),
-            Err(error) => serde_json::from_value(error.clone())
-                .unwrap_or_else(|_| panic!("{command} rejected with a non-AppError: {error}")),
-        }
-    }
-
-    /// Polls `list_pairings` until the pairing is PROVISIONED or FAILED.
-    fn finished(&self, pairing_id: &str) -> Pairing {
-        for _ in 0..400 {
-            let pairings: Vec<Pairing> = self.ok("list_pairings", json!({}));
-            let pairing = pairings
-                .into_iter()
-                .find(|p| p.pairing_id == pairing_id)
-                .expect("the pairing is listed");
-            if pairing.state.is_finished() {
-                return pairing;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("pairing {pairing_id} did not finish");
-    }
-
-    /// The `pairing://status` payloads of one pairing, in order.
-    fn status_events(&self, pairing_id: &str) -> Vec<Pairing> {
-        self.events
-            .lock()
-            .expect("events")
-            .iter()
-            .filter(|(name, _)| *name == PAIRING_STATUS)
-            .map(|(_, payload)| {
-                serde_json::from_value::<Pairing>(payload.clone()).expect("a Pairing")
-            })
-            .filter(|p| p.pairing_id == pairing_id)
-            .collect()
-    }
-
-    fn expiry_events(&self) -> Vec<Value> {
-        self.events
-            .lock()
-            .expect("events")
-            .iter()
-            .filter(|(name, _)| *name == SESSION_EXPIRED)
-            .map(|(_, payload)| payload.clone())
-            .collect()
-    }
-
-    fn trust_ca(&self, world: &World) -> SetupState {
-        self.ok(
-            "trust_station_ca",
-            json!({"stationUrl": world.station.url(), "caPem": world.station.ca_certificate_pem()}),
-        )
-    }
-
-    fn sign_in(&self) -> Account {
-        self.ok(
-            "sign_in",
-            json!({"username": TECHNICIAN.0, "password": TECHNICIAN.1}),
-        )
-    }
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tauri::async_runtime::block_on(future)
-}
+use support::{App, block_on};
 
 /// A station with one registered monitor in provisioning mode.
 fn world_with_monitor(device_id: &str) -> World {
