@@ -16,7 +16,6 @@ export class NativeCamera implements Camera {
   outline = $state<Outline | null>(null);
   /** An object URL of the latest preview JPEG. */
   preview = $state<string | null>(null);
-  label = $state('');
   readonly torchAvailable = false;
   readonly torchOn = false;
   /** Counts sessions, so messages of a stopped one are ignored. */
@@ -48,9 +47,8 @@ export class NativeCamera implements Camera {
       if (session === this.#session) this.#apply(event);
     });
     try {
-      const started = await startCamera(cameraId, frames, events);
+      await startCamera(cameraId, frames, events);
       if (session !== this.#session) return;
-      this.label = started.label;
       this.cameraId = cameraId ?? this.cameras.at(0)?.id ?? null;
       this.state = 'scanning';
     } catch (error) {

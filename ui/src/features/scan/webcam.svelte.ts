@@ -53,8 +53,6 @@ export class WebCamera implements Camera {
   outline = $state<Outline | null>(null);
   torchAvailable = $state(false);
   torchOn = $state(false);
-  /** Frames skipped because the previous one was still being scanned. */
-  dropped = 0;
 
   #stream: MediaStream | null = null;
   #video: HTMLVideoElement;
@@ -156,10 +154,8 @@ export class WebCamera implements Camera {
     const video = this.#video;
     if (this.#stream === null) return;
     this.#schedule();
-    if (this.#scanning) {
-      this.dropped += 1;
-      return;
-    }
+    // The previous frame is still being scanned: skip this one.
+    if (this.#scanning) return;
     if (video.videoWidth === 0 || video.videoHeight === 0) return;
     const frame = greyFrom(video, video.videoWidth, video.videoHeight, this.#canvas);
     if (frame === null) return;
