@@ -1,7 +1,7 @@
 // @ts-check
 // What the running app costs: CPU time and memory of the app's process and
-// the WebKit processes it started, read from /proc (Linux). Printed by the
-// suite, never asserted: timing goals belong to benchmarks.
+// each WebKit process it started, read from /proc (Linux). Used by the
+// screens benchmark (`bench.mjs`); measured, never asserted.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -16,6 +16,12 @@ const read = (path) => {
   }
 };
 
+/** The fields of /proc/PID/stat after the program name (which may hold spaces). */
+const statFields = (/** @type {number} */ pid) => {
+  const stat = read(`/proc/${String(pid)}/stat`);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+};
+
 /** Every process: pid → [parent pid, program file name]. */
 function processes() {
   /** @type {Map<number, [number, string]>} */
@@ -23,15 +29,14 @@ function processes() {
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
-    const stat = read(`/proc/${entry}/stat`);
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const parent = Number(statFields(pid)[1]);
     const program = read(`/proc/${entry}/cmdline`).split('\0')[0]?.split('/').pop() ?? '';
     all.set(pid, [parent, program]);
   }
   return all;
 }
 
-/** The app's process and its descendants (the WebKit web and network processes). */
+/** The app's process and its descendants (the WebKit web and network processes), by program name. */
 function appTree() {
   const all = processes();
   const root = [...all].find(([, [, program]]) => program === 'zpair-app')?.[0];
@@ -41,35 +46,36 @@ function appTree() {
   for (const node of tree) {
     for (const [pid, [parent]] of all) if (parent === node) tree.push(pid);
   }
-  return tree;
+  return tree.map((pid) => /** @type {[number, string]} */ ([pid, all.get(pid)?.[1] ?? '?']));
 }
 
-/** @param {number[]} pids user + system CPU ticks so far */
-const ticks = (pids) =>
-  pids.reduce((sum, pid) => {
-    const stat = read(`/proc/${String(pid)}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return sum + Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  }, 0);
+/** User + system CPU ticks of `pid` so far. */
+const ticks = (/** @type {number} */ pid) => {
+  const fields = statFields(pid);
+  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+};
 
-/** @param {number[]} pids proportional set size in KiB */
-const pss = (pids) =>
-  pids.reduce((sum, pid) => {
-    const match = /^Pss:\s+(\d+) kB/m.exec(read(`/proc/${String(pid)}/smaps_rollup`));
-    return sum + Number(match?.[1] ?? 0);
-  }, 0);
+/** Proportional set size of `pid` in KiB. */
+const pss = (/** @type {number} */ pid) =>
+  Number(/^Pss:\s+(\d+) kB/m.exec(read(`/proc/${String(pid)}/smaps_rollup`))?.[1] ?? 0);
 
 /**
- * CPU (percent of one core) and memory of the app over `ms`, as a table row.
- * @param {string} what
- * @param {number} ms
+ * @typedef {{ program: string, cpu: number, pssMiB: number }} ProcessCost
+ *   cpu in percent of one core
  */
-export async function measure(what, ms) {
-  const pids = appTree();
-  const before = ticks(pids);
+
+/**
+ * CPU and memory of each process of the app over `ms`.
+ * @param {number} ms
+ * @returns {Promise<ProcessCost[]>}
+ */
+export async function measure(ms) {
+  const tree = appTree();
+  const before = tree.map(([pid]) => ticks(pid));
   await new Promise((resolve) => setTimeout(resolve, ms));
-  const cpu = ((ticks(pids) - before) / TICKS_PER_SECOND / (ms / 1000)) * 100;
-  const row = `| ${what} | ${cpu.toFixed(0)} % of one core | PSS ${(pss(pids) / 1024).toFixed(0)} MiB |`;
-  console.log(`  ${row}`);
-  return row;
+  return tree.map(([pid, program], i) => ({
+    program,
+    cpu: ((ticks(pid) - (before[i] ?? 0)) / TICKS_PER_SECOND / (ms / 1000)) * 100,
+    pssMiB: pss(pid) / 1024,
+  }));
 }

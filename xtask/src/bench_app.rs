@@ -1,6 +1,9 @@
-//! `cargo xtask bench app [--runs N] [--no-deb]`: what a technician feels of
+//! `cargo xtask bench app [--runs N] [--no-deb] [--no-build]`: what a technician feels of
 //! the app itself — cold start to the first interactive screen, resident
-//! memory when idle, and the size of the release `.deb`.
+//! memory when idle, the size of the release `.deb`, and what each screen
+//! costs in CPU and memory while it sits open, the Scan screen with its
+//! camera on among them (`ui/e2e/bench.mjs`, through WebDriver, against the
+//! demo's world).
 //!
 //! The release app is built with `tauri build --bundles deb` (the npm
 //! package's prebuilt CLI), so the binary measured is the one the `.deb`
@@ -16,7 +19,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::bootstrap;
+use crate::e2e::{self, Drive};
 use crate::process::{self, Failure};
+use crate::ui::NpmProject;
 
 /// The line the app logs when the window first asks for its state.
 const READY_MARKER: &str = "the window asked for its setup";
@@ -24,11 +29,15 @@ const READY_MARKER: &str = "the window asked for its setup";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the app sits idle on its first screen before memory is read.
 const IDLE: Duration = Duration::from_secs(5);
+/// The screens phase's world: clear of the demo's and the WebDriver suite's ports.
+const STATION_PORT: u16 = 28443;
+const MONITOR_PORT: u16 = 29443;
 
 /// `cargo xtask bench app ARGS`.
 pub fn run(args: &[String]) -> Result<(), Failure> {
     let options = Options::parse(args)?;
     bootstrap::ensure_system_packages()?;
+    bootstrap::ensure_cargo_tools(&[bootstrap::TAURI_DRIVER])?;
     bootstrap::ensure_node()?;
     let root = process::workspace_root();
     process::say("UI: install (the prebuilt Tauri CLI comes with it)");
@@ -37,7 +46,10 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         "--no-audit",
         "--no-fund",
     ]))?;
-    let deb = if options.deb {
+    let deb = if !options.build {
+        process::say("using the release build already made (--no-build)");
+        None
+    } else if options.deb {
         process::say("release build and .deb bundle (tauri build --bundles deb)");
         process::run(
             Command::new(root.join("ui/node_modules/.bin/tauri"))
@@ -75,12 +87,36 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     let _ = std::fs::remove_dir_all(&scratch);
 
     print_table(&starts, memory.as_ref(), deb.as_deref());
-    Ok(())
+    drop(display);
+
+    process::say(
+        "what each screen costs while open (WebDriver, the station and monitors of the demo)",
+    );
+    if options.build {
+        process::run(process::cargo().args([
+            "build",
+            "--quiet",
+            "-p",
+            "central-station",
+            "-p",
+            "bedside-monitor",
+        ]))?;
+    }
+    NpmProject::e2e().install(false)?;
+    e2e::drive(&Drive {
+        script: "bench.mjs",
+        app,
+        dir: process::target_dir().join("bench-app/screens"),
+        station_port: STATION_PORT,
+        monitor_port: MONITOR_PORT,
+    })
 }
 
 struct Options {
     runs: usize,
     deb: bool,
+    /// Off with `--no-build`: measure the binaries built last time.
+    build: bool,
 }
 
 impl Options {
@@ -88,6 +124,7 @@ impl Options {
         let mut options = Self {
             runs: 10,
             deb: true,
+            build: true,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -100,9 +137,10 @@ impl Options {
                         .ok_or_else(|| Failure::Usage("--runs takes a positive number".into()))?;
                 }
                 "--no-deb" => options.deb = false,
+                "--no-build" => options.build = false,
                 other => {
                     return Err(Failure::Usage(format!(
-                        "unknown option `{other}` for bench app (--runs N, --no-deb)"
+                        "unknown option `{other}` for bench app (--runs N, --no-deb, --no-build)"
                     )));
                 }
             }

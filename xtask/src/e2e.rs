@@ -7,6 +7,7 @@
 //! with `XDG_*` pointed at a throwaway home; the suite (`ui/e2e/run.mjs`)
 //! ends with `N passed, N failed` and saves screenshots of the main screens.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::bootstrap;
@@ -17,6 +18,16 @@ use crate::world::{MONITORS, Site, TECHNICIAN, World};
 /// The world's ports: clear of the demo's 8443/9443, so both can run at once.
 const STATION_PORT: u16 = 18443;
 const MONITOR_PORT: u16 = 19443;
+
+/// A script of `ui/e2e` and what it drives: the app binary, and the folder
+/// its world, home, screenshots and logs go to.
+pub struct Drive<'a> {
+    pub script: &'a str,
+    pub app: PathBuf,
+    pub dir: PathBuf,
+    pub station_port: u16,
+    pub monitor_port: u16,
+}
 
 /// `cargo xtask e2e [--no-build]`: installs and builds what the suite
 /// needs (unless told to use what is built already), then runs it.
@@ -52,19 +63,31 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
 /// `cargo xtask test` has them).
 pub fn run_suite() -> Result<(), Failure> {
     process::say("the real app through WebDriver (tauri-driver, WebKitWebDriver, Xvfb)");
+    drive(&Drive {
+        script: "run.mjs",
+        app: process::target_dir().join("debug/zpair-app"),
+        dir: process::target_dir().join("e2e"),
+        station_port: STATION_PORT,
+        monitor_port: MONITOR_PORT,
+    })
+}
+
+/// Runs `drive.script` with node against `drive.app` under its own Xvfb
+/// server and session keyring, beside a fresh world of the debug station
+/// and monitors.
+pub fn drive(drive: &Drive<'_>) -> Result<(), Failure> {
     let suite = NpmProject::e2e();
     let tauri_driver = bootstrap::find_program("tauri-driver").ok_or_else(|| {
         Failure::Step("tauri-driver is not installed: run `cargo xtask bootstrap`".into())
     })?;
 
-    let root = process::target_dir().join("e2e");
-    let bin = process::target_dir().join("debug");
+    let root = &drive.dir;
     let world = World::start(
-        bin.clone(),
+        process::target_dir().join("debug"),
         Site {
             dir: root.join("world"),
-            station_port: STATION_PORT,
-            monitor_port: MONITOR_PORT,
+            station_port: drive.station_port,
+            monitor_port: drive.monitor_port,
         },
     )?;
     let home = root.join("home");
@@ -74,9 +97,9 @@ pub fn run_suite() -> Result<(), Failure> {
     }
 
     let mut node = Command::new("node");
-    node.arg("run.mjs")
+    node.arg(drive.script)
         .current_dir(&suite.dir)
-        .env("ZPAIR_APP", bin.join("zpair-app"))
+        .env("ZPAIR_APP", &drive.app)
         .env("ZPAIR_TAURI_DRIVER", tauri_driver)
         .env("ZPAIR_STATION_URL", world.station_url())
         .env("ZPAIR_STATION_FINGERPRINT", &world.fingerprint)
@@ -90,11 +113,20 @@ pub fn run_suite() -> Result<(), Failure> {
         .env("GDK_BACKEND", "x11");
     process::with_home(&mut node, &home)?;
     let keyring = bootstrap::in_session_keyring(&node);
+    let outcome = process::run(&mut under_xvfb(root, &keyring));
+    drop(world);
+    outcome?;
+    process::say(&format!("screenshots in {}", shots.display()));
+    Ok(())
+}
+
+/// `cmd` under a fresh Xvfb server of xvfb-run.
+fn under_xvfb(root: &Path, cmd: &Command) -> Command {
     // An auth file of the run's own, not xvfb-run's temporary folder in /tmp:
     // when that folder cannot be removed xvfb-run exits 5 and leaves Xvfb running.
     let auth = format!("--auth-file={}", root.join("Xauthority").display());
     let errors = format!("--error-file={}", root.join("xvfb.log").display());
-    let mut display = process::wrapped(
+    process::wrapped(
         "xvfb-run",
         &[
             "--auto-servernum",
@@ -102,13 +134,8 @@ pub fn run_suite() -> Result<(), Failure> {
             &errors,
             "--server-args=-screen 0 1280x900x24",
         ],
-        &keyring,
-    );
-    let outcome = process::run(&mut display);
-    drop(world);
-    outcome?;
-    process::say(&format!("screenshots in {}", shots.display()));
-    Ok(())
+        cmd,
+    )
 }
 
 /// `ID=SCREEN_DIR,…`: where the suite reads each monitor's current code.

@@ -56,7 +56,7 @@ usage: cargo xtask <command>
   e2e [--no-build]           the real app through WebDriver against a real station
   bench pairing [ARGS]       pair request -> PROVISIONED latency and N at once
   bench scanner [DIR] [--peers]  QR scanner on a photo folder or generated frames
-  bench app [--runs N] [--no-deb]  cold start, idle memory and .deb size of the app
+  bench app [--runs N] [--no-deb] [--no-build]  cold start, memory, .deb size, cost of each screen
   bootstrap                  install system packages and tools the others need
 ";
 
