@@ -56,8 +56,9 @@ enum Command {
         /// The monitor's data directory.
         #[arg(long)]
         data_dir: PathBuf,
-        /// The key, as `central-station station-key` prints it.
-        #[arg(long)]
+        /// The key, as `central-station station-key` prints it. Base64url
+        /// may begin with `-`: it is the value, never taken for an option.
+        #[arg(long, allow_hyphen_values = true)]
         key: String,
     },
     /// Runs the monitor until Ctrl-C or SIGTERM. Reads commands from standard
@@ -199,4 +200,26 @@ fn print_record(identity: &Identity, ip: Option<IpAddr>) -> Result<(), CliError>
         identity.registration_record(config::DEFAULT_FIRMWARE, ip.map(|ip| ip.to_string()));
     println!("{}", serde_json::to_string(&record)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_station_key_that_begins_with_a_dash_is_taken_as_the_key() {
+        let cli = Cli::try_parse_from([
+            "bedside-monitor",
+            "trust-station",
+            "--data-dir",
+            "monitor",
+            "--key",
+            "-SFEogfOB6hLXnrHv3JPVo13JQOfBkH-VtjJvr_qAHk",
+        ])
+        .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::TrustStation { key, .. } if key == "-SFEogfOB6hLXnrHv3JPVo13JQOfBkH-VtjJvr_qAHk"
+        ));
+    }
 }
