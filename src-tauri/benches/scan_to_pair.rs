@@ -138,10 +138,9 @@ fn run(appearances: usize) -> Result<(), BenchError> {
         }
         Ok(())
     });
-    let frames = Channel::new(|_| Ok(()));
     let handlers = zpair_app::commands::camera::session_handlers(
         app.window.app_handle().clone(),
-        frames,
+        desk.clone(),
         events,
     );
     desk.start(None, handlers)?;

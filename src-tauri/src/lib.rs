@@ -9,6 +9,7 @@
 //! - [`events`]: `pairing://status` and `session://expired`.
 //! - [`history`]: the local log of what the technician did.
 //! - [`media`]: the web view's camera, for the app's own pages only.
+//! - [`rendering`]: how the web view draws, fitted to the machine's GPU.
 //! - [`scan`]: QR codes read from frames, and the monitors found in them.
 
 pub mod camera;
@@ -18,6 +19,7 @@ pub mod history;
 pub mod ipc;
 pub mod media;
 pub mod pairings;
+pub mod rendering;
 pub mod scan;
 pub mod state;
 
@@ -37,6 +39,12 @@ pub fn context<R: Runtime>() -> Context<R> {
 pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
+        .register_uri_scheme_protocol(camera::PREVIEW_SCHEME, |ctx, request| {
+            match ctx.app_handle().try_state::<AppState>() {
+                Some(state) => state.camera().previews().respond(request.uri().path()),
+                None => camera::PreviewShelf::default().respond(""),
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::setup::get_setup,
             commands::setup::probe_station,
@@ -81,6 +89,7 @@ pub fn run() {
             app.manage(state);
             if let Some(window) = app.get_webview_window("main") {
                 media::enable_camera(&window)?;
+                rendering::fit_to_machine(&window)?;
             }
             Ok(())
         })

@@ -544,7 +544,8 @@ fn pairs_a_monitor_from_the_qr_on_its_screen_and_never_sends_that_qr_twice() {
 
 #[test]
 fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop() {
-    use tauri::ipc::{Channel, InvokeResponseBody};
+    use tauri::http::StatusCode;
+    use tauri::ipc::Channel;
     use zpair_app::camera::CameraDesk;
     use zpair_app::ipc::CameraEvent;
 
@@ -554,17 +555,7 @@ fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop
     let screen = world.monitors[0].screen().expect("in provisioning mode");
     let desk = CameraDesk::new(Some(zpair_camera::CameraSpec::File(screen.qr_png_path)));
 
-    let jpegs = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
     let events = Arc::new(Mutex::new(Vec::<CameraEvent>::new()));
-    let frames = {
-        let jpegs = jpegs.clone();
-        Channel::new(move |body| {
-            if let InvokeResponseBody::Raw(bytes) = body {
-                jpegs.lock().expect("jpegs").push(bytes);
-            }
-            Ok(())
-        })
-    };
     let event_channel = {
         let events = events.clone();
         Channel::new(move |body| {
@@ -575,7 +566,7 @@ fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop
     };
     let handlers = zpair_app::commands::camera::session_handlers(
         app.window.app_handle().clone(),
-        frames,
+        desk.clone(),
         event_channel,
     );
     let info = desk
@@ -589,13 +580,24 @@ fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop
                 if matches!(&seen.report.sighting, Sighting::Found(found) if found.device_id == "ZM-APP-CAM"))
         })
     }));
-    block_on(eventually("a preview JPEG", || async {
-        jpegs
-            .lock()
-            .expect("jpegs")
+    let previews = |events: &[CameraEvent]| {
+        events
             .iter()
-            .any(|jpeg| jpeg.starts_with(&[0xFF, 0xD8]))
+            .filter_map(|e| match e {
+                CameraEvent::Preview(shown) => Some(shown.frame),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    block_on(eventually("a preview announced", || async {
+        !previews(&events.lock().expect("events")).is_empty()
     }));
+    let announced = *previews(&events.lock().expect("events"))
+        .last()
+        .expect("a preview");
+    let served = desk.previews().respond(&format!("/{announced}"));
+    assert_eq!(served.status(), StatusCode::OK);
+    assert!(served.body().starts_with(&[0xFF, 0xD8]), "a JPEG");
     // The QR stays in view: it is reported once, not once per frame.
     std::thread::sleep(Duration::from_millis(300));
     let seen = |events: &[CameraEvent]| {
@@ -608,12 +610,17 @@ fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop
 
     let stats = desk.stop().expect("a session was running");
     assert!(stats.captured > 0 && !desk.is_running());
-    let after = jpegs.lock().expect("jpegs").len();
+    let after = previews(&events.lock().expect("events")).len();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
-        jpegs.lock().expect("jpegs").len(),
+        previews(&events.lock().expect("events")).len(),
         after,
         "nothing after the camera closed"
+    );
+    assert_eq!(
+        desk.previews().respond(&format!("/{announced}")).status(),
+        StatusCode::NOT_FOUND,
+        "the last picture is gone with the camera"
     );
     assert!(desk.stop().is_none(), "stopping twice is harmless");
 }

@@ -8,6 +8,7 @@ use zpair_camera::{
 };
 use zpair_core::UserFacing;
 
+use super::PreviewShelf;
 use crate::ipc::CameraChoice;
 
 /// The choice ID of the virtual camera given with `--camera file:PATH`.
@@ -37,12 +38,13 @@ impl UserFacing for CameraDeskError {
     }
 }
 
-/// Which camera the app uses, and the running session.
+/// Which camera the app uses, the running session, and its latest preview.
 #[derive(Debug)]
 pub struct CameraDesk {
     /// From `--camera`; `None` offers the cameras connected.
     spec: Option<CameraSpec>,
     running: Mutex<Option<CaptureSession>>,
+    previews: PreviewShelf,
 }
 
 impl CameraDesk {
@@ -51,6 +53,7 @@ impl CameraDesk {
         Arc::new(Self {
             spec,
             running: Mutex::new(None),
+            previews: PreviewShelf::default(),
         })
     }
 
@@ -106,11 +109,17 @@ impl CameraDesk {
         Ok(info)
     }
 
+    /// The running session's latest preview, for the `preview:` scheme.
+    pub fn previews(&self) -> &PreviewShelf {
+        &self.previews
+    }
+
     /// Stops the running session, if any: its threads are joined and the
-    /// camera closed when this returns.
+    /// camera closed when this returns, and its last preview is gone.
     pub fn stop(&self) -> Option<CaptureStats> {
         let session = self.lock().take()?;
         let stats = session.stop();
+        self.previews.clear();
         tracing::info!(
             captured = stats.captured,
             scanned = stats.scanner.processed,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 use time::OffsetDateTime;
 use zpair_camera::{DetectionEvent, Handlers, PreviewFrame, SessionEnd, SessionStatus};
@@ -26,19 +26,19 @@ pub async fn list_cameras(state: State<'_, AppState>) -> Result<Vec<CameraChoice
         .map_err(|e| CameraDeskError::from(e).into())
 }
 
-/// Opens `cameraId` (or the default camera) and starts scanning: JPEG
-/// previews go to `frames` as raw bytes, everything else to `events`.
-/// Answers once the camera is open, with its name and frame size.
+/// Opens `cameraId` (or the default camera) and starts scanning: previews
+/// (served on the `preview:` scheme), detections and the camera's end are
+/// announced on `events`. Answers once the camera is open, with its name and
+/// frame size.
 #[tauri::command]
 pub async fn start_camera<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     camera_id: Option<String>,
-    frames: Channel<InvokeResponseBody>,
     events: Channel<CameraEvent>,
 ) -> Result<CameraStarted, AppError> {
     let desk: Arc<CameraDesk> = state.camera().clone();
-    let handlers = session_handlers(app, frames, events);
+    let handlers = session_handlers(app, desk.clone(), events);
     let info =
         tauri::async_runtime::spawn_blocking(move || desk.start(camera_id.as_deref(), handlers))
             .await
@@ -60,14 +60,15 @@ pub async fn stop_camera(state: State<'_, AppState>) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Where a session's callbacks go: previews to `frames` and `events`,
-/// detections through the app's sightings to `events`. Each runs on a
+/// Where a session's callbacks go: previews onto `desk`'s shelf and
+/// announced on `events`, detections through the app's sightings to
+/// `events`. Each runs on a
 /// session thread and only sends: a closed channel (the screen went away) is
 /// no error worth more than a debug line, since leaving the screen stops the
 /// session anyway.
 pub fn session_handlers<R: Runtime>(
     app: AppHandle<R>,
-    frames: Channel<InvokeResponseBody>,
+    desk: Arc<CameraDesk>,
     events: Channel<CameraEvent>,
 ) -> Handlers {
     let preview_events = events.clone();
@@ -75,13 +76,13 @@ pub fn session_handlers<R: Runtime>(
     Handlers::new()
         .on_preview(move |preview: PreviewFrame| {
             let shown = PreviewShown {
+                frame: preview.frame,
                 width: preview.width,
                 height: preview.height,
                 outline: preview.outline.as_ref().map(scan::outline),
             };
-            if preview_events.send(CameraEvent::Preview(shown)).is_err()
-                || frames.send(InvokeResponseBody::Raw(preview.jpeg)).is_err()
-            {
+            desk.previews().put(preview.frame, preview.jpeg);
+            if preview_events.send(CameraEvent::Preview(shown)).is_err() {
                 tracing::debug!("preview not delivered");
             }
         })

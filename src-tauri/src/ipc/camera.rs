@@ -18,10 +18,12 @@ pub struct CameraStarted {
     pub height: u32,
 }
 
-// The preview that follows on the frames channel (raw JPEG): its size and
-// the outline of the code found last, in its pixels.
+// A new preview, served at preview://localhost/FRAME: its size and the
+// outline of the code found last, in its pixels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct PreviewShown {
+    // The camera frame it shows.
+    pub frame: u64,
     pub width: u32,
     pub height: u32,
     pub outline: Option<Vec<Point>>,
@@ -42,7 +44,7 @@ pub struct CameraEnded {
     pub error: AppError,
 }
 
-// What the camera session sends the Scan screen besides the preview JPEGs.
+// What the camera session tells the Scan screen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum CameraEvent {

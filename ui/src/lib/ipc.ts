@@ -1,6 +1,6 @@
 // The only door to the Rust side: every command and event of the IPC contract,
 // typed, with every rejection turned into an AppError the screens switch on.
-import { Channel, invoke, type InvokeArgs, type InvokeOptions } from '@tauri-apps/api/core';
+import { Channel, convertFileSrc, invoke, type InvokeArgs, type InvokeOptions } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Account } from '../bindings/Account';
 import type { CameraChoice } from '../bindings/CameraChoice';
@@ -104,14 +104,16 @@ export const scanFrame = (pixels: Uint8Array, width: number, height: number) =>
 export const pairScanned = (scanId: string) => call<Pairing>('pair_scanned', { scanId });
 export const dismissScanned = (scanId: string) => call<null>('dismiss_scanned', { scanId });
 
-/** A stream of messages from one command (the camera's previews and events). */
+/** A stream of messages from one command (the camera's events). */
 export { Channel };
 
 /** The app's own cameras (empty: none, or none this platform's Rust side can open). */
 export const listCameras = () => call<CameraChoice[]>('list_cameras');
-/** Opens a camera: raw JPEG previews on `frames`, detections and the end on `events`. */
-export const startCamera = (cameraId: string | null, frames: Channel<ArrayBuffer>, events: Channel<CameraEvent>) =>
-  call<CameraStarted>('start_camera', { cameraId, frames, events });
+/** Opens a camera: previews, detections and the end are announced on `events`. */
+export const startCamera = (cameraId: string | null, events: Channel<CameraEvent>) =>
+  call<CameraStarted>('start_camera', { cameraId, events });
+/** Where the app serves the preview of camera frame `frame` (its `preview:` URI scheme). */
+export const previewUrl = (frame: number) => convertFileSrc(String(frame), 'preview');
 export const stopCamera = () => call<null>('stop_camera');
 
 /** Every update of a pairing in flight: the whole pairing each time. */

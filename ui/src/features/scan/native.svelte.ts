@@ -1,10 +1,10 @@
 // The app's own camera (Rust: a real camera, or the virtual one), for
 // platforms where Rust opens the camera itself. Rust captures and scans on
-// its own threads; the screen only shows the JPEG previews it streams and
+// its own threads; the screen only shows the JPEG previews it serves and
 // the monitors it reports.
 import type { AppError } from '../../bindings/AppError';
 import type { CameraEvent } from '../../bindings/CameraEvent';
-import { appErrorOf, Channel, listCameras, startCamera, stopCamera } from '../../lib/ipc';
+import { appErrorOf, Channel, listCameras, previewUrl, startCamera, stopCamera } from '../../lib/ipc';
 import type { Camera, CameraChoice, CameraState, Outline } from './camera';
 import { scanned } from './scanned.svelte';
 
@@ -14,7 +14,7 @@ export class NativeCamera implements Camera {
   cameras = $state<CameraChoice[]>([]);
   cameraId = $state<string | null>(null);
   outline = $state<Outline | null>(null);
-  /** An object URL of the latest preview JPEG. */
+  /** The URL of the latest preview JPEG. */
   preview = $state<string | null>(null);
   readonly torchAvailable = false;
   readonly torchOn = false;
@@ -40,14 +40,11 @@ export class NativeCamera implements Camera {
     const session = ++this.#session;
     this.state = 'starting';
     this.problem = null;
-    const frames = new Channel<ArrayBuffer>((jpeg) => {
-      if (session === this.#session) this.#show(jpeg);
-    });
     const events = new Channel<CameraEvent>((event) => {
       if (session === this.#session) this.#apply(event);
     });
     try {
-      await startCamera(cameraId, frames, events);
+      await startCamera(cameraId, events);
       if (session !== this.#session) return;
       this.cameraId = cameraId ?? this.cameras.at(0)?.id ?? null;
       this.state = 'scanning';
@@ -62,7 +59,6 @@ export class NativeCamera implements Camera {
   stop(): void {
     if (this.state === 'starting' || this.state === 'scanning') void stopCamera().catch(() => undefined);
     this.#session += 1;
-    if (this.preview !== null) URL.revokeObjectURL(this.preview);
     this.preview = null;
     this.outline = null;
     if (this.state !== 'stopped') this.state = 'idle';
@@ -72,15 +68,10 @@ export class NativeCamera implements Camera {
     return Promise.resolve();
   }
 
-  #show(jpeg: ArrayBuffer): void {
-    const previous = this.preview;
-    this.preview = URL.createObjectURL(new Blob([jpeg], { type: 'image/jpeg' }));
-    if (previous !== null) URL.revokeObjectURL(previous);
-  }
-
   #apply(event: CameraEvent): void {
     switch (event.kind) {
       case 'preview':
+        this.preview = previewUrl(event.frame);
         this.outline = event.outline === null ? null : { points: event.outline, width: event.width, height: event.height };
         return;
       case 'seen':
