@@ -58,20 +58,11 @@ fn misses(width: u32, height: u32, seeds: std::ops::Range<u64>) -> Vec<(Distorti
         .collect()
 }
 
-/// At most `allowed` misses per kind, and at most half for perspective: a
-/// strongly tilted code is the scanner's known weak spot (see the benchmark's
-/// perspective set). The message lists every kind's misses.
-fn assert_decoded(results: &[(Distortion, Vec<u64>)], seeds: usize, allowed: usize) {
+/// No misses of any kind; the message lists every kind's misses.
+fn assert_decoded(results: &[(Distortion, Vec<u64>)]) {
     let failing: Vec<String> = results
         .iter()
-        .filter(|(kind, missed)| {
-            let allowed = if *kind == Distortion::Perspective {
-                seeds / 2
-            } else {
-                allowed
-            };
-            missed.len() > allowed
-        })
+        .filter(|(_, missed)| !missed.is_empty())
         .map(|(kind, missed)| format!("{} missed seeds {missed:?}", kind.name()))
         .collect();
     assert!(failing.is_empty(), "{}", failing.join("; "));
@@ -79,12 +70,29 @@ fn assert_decoded(results: &[(Distortion, Vec<u64>)], seeds: usize, allowed: usi
 
 #[test]
 fn reads_every_distortion_kind_in_1280x720_frames() {
-    assert_decoded(&misses(1280, 720, 0..4), 4, 0);
+    assert_decoded(&misses(1280, 720, 0..4));
 }
 
 #[test]
 fn reads_every_distortion_kind_in_1920x1080_frames() {
-    assert_decoded(&misses(1920, 1080, 0..2), 2, 0);
+    assert_decoded(&misses(1920, 1080, 0..2));
+}
+
+/// The perspective set is where rxing finds the finder patterns but will
+/// not group them (a far finder a third the size of the near one, a
+/// foreshortened diagonal): a quarter of these frames read only once the
+/// code is resampled face-on, so this fails without the perspective pass.
+#[test]
+fn reads_steeply_tilted_codes() {
+    let missed: Vec<u64> = (0..12)
+        .filter(|&seed| {
+            let (payload, image) =
+                monitor_frame(1280, 720, Distortion::Perspective, seed).expect("renders");
+            let outcome = scan(&image);
+            outcome.detections.first().map(|d| d.text.as_str()) != Some(payload.as_str())
+        })
+        .collect();
+    assert!(missed.is_empty(), "missed seeds {missed:?}");
 }
 
 #[test]

@@ -2,17 +2,27 @@
 //! within what time.
 //!
 //! Order follows cost and hit rate measured on real photos and on generated
-//! monitor frames (see `benches/scanner.rs`): rxing's hybrid binarizer on the
-//! working image reads most codes in one pass; an adaptive threshold reads
-//! most of what remains (glare, low contrast, noise); large frames then get
-//! full-detail passes (small codes), the second on the transposed image:
-//! rxing searches finder patterns along rows, and a strongly tilted code
-//! often reads along columns (on generated perspective frames this pass
-//! reads 2 of the 7 that all the others miss); a global-histogram pass and
-//! rqrr follow; small photos finally get an upscaled rxing pass and rqrr
-//! retries at a
-//! different scale and at small rotations, which move module edges relative
-//! to rqrr's sampling grid and read some warped codes nothing else does.
+//! monitor frames (see `benches/scanner.rs`):
+//!
+//! 1. rxing's hybrid binarizer on the working image reads most codes in one
+//!    pass;
+//! 2. an adaptive threshold reads most of what remains (glare, low
+//!    contrast, noise);
+//! 3. large frames then get a full-detail pass (small codes);
+//! 4. then the perspective pass on full detail ([`perspective`]): a steeply
+//!    tilted code whose finder patterns rxing finds but will not group is
+//!    resampled face-on and read. Only frames every earlier pass missed pay
+//!    for it, and on generated perspective frames it reads every one the
+//!    passes before it miss (about one in five), which is why it comes
+//!    before the remaining full-detail pass;
+//! 5. a full-detail adaptive threshold, a global-histogram pass and rqrr
+//!    follow;
+//! 6. small photos finally get an upscaled rxing pass and rqrr retries at a
+//!    different scale and at small rotations, which move module edges
+//!    relative to rqrr's sampling grid and read some warped codes nothing
+//!    else does. They do not get the perspective pass: it read none of the
+//!    photos the others miss, and would take budget from rqrr's retries.
+//!
 //! Every rxing pass also tries the inverted bitmap, for dark-mode screens —
 //! nearly free, since the binarization is reused.
 
@@ -25,6 +35,7 @@ use rxing::qrcode::cpp_port::QrReader;
 use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, RXingResult};
 
 use super::guard::contain;
+use super::perspective::{self, Rectified};
 use super::preprocess::{self, Mapping, Plane, View};
 use super::{DecoderKind, Detection, GreyFrame, ScanOutcome, is_z_monitor_payload};
 
@@ -57,8 +68,6 @@ enum Source {
     Detail,
     /// The adaptive threshold of [`Source::Detail`].
     DetailThreshold,
-    /// [`Source::Detail`] transposed (large frames only).
-    DetailTransposed,
     /// Bilinear resampling of the base by a factor.
     Resampled(f32),
     /// The base rotated by some degrees.
@@ -72,6 +81,9 @@ enum Decoder {
     RxingHybrid,
     /// rxing with a global histogram threshold.
     RxingGlobal,
+    /// rxing on face-on resamplings of the codes its finder patterns
+    /// outline ([`perspective`]), for codes too tilted for its own grouping.
+    RxingRectified,
     /// rqrr (quirc's adaptive threshold and grid fitting).
     Rqrr,
 }
@@ -83,6 +95,7 @@ impl Decoder {
         match self {
             Self::RxingHybrid => 1.0,
             Self::RxingGlobal => 0.8,
+            Self::RxingRectified => 1.5,
             Self::Rqrr => 10.0,
         }
     }
@@ -100,15 +113,13 @@ const fn pass(source: Source, decoder: Decoder) -> Pass {
 
 /// The passes for a frame of this size, in order.
 fn plan(width: usize, height: usize) -> Vec<Pass> {
-    use Decoder::{Rqrr, RxingGlobal, RxingHybrid};
-    use Source::{
-        Base, BaseThreshold, Detail, DetailThreshold, DetailTransposed, Resampled, Rotated,
-    };
+    use Decoder::{Rqrr, RxingGlobal, RxingHybrid, RxingRectified};
+    use Source::{Base, BaseThreshold, Detail, DetailThreshold, Resampled, Rotated};
     let mut passes = vec![pass(Base, RxingHybrid), pass(BaseThreshold, RxingHybrid)];
     if width.min(height) >= LARGE_MIN_SIDE {
         passes.extend([
             pass(Detail, RxingHybrid),
-            pass(DetailTransposed, RxingHybrid),
+            pass(Detail, RxingRectified),
             pass(DetailThreshold, RxingHybrid),
         ]);
     }
@@ -162,7 +173,7 @@ impl<'a> Images<'a> {
         let base = (w * h) / (self.base_factor * self.base_factor) as f64;
         match source {
             Source::Base | Source::BaseThreshold | Source::Rotated(_) => base,
-            Source::Detail | Source::DetailThreshold | Source::DetailTransposed => {
+            Source::Detail | Source::DetailThreshold => {
                 (w * h) / (self.detail_factor * self.detail_factor) as f64
             }
             Source::Resampled(s) => base * f64::from(s * s),
@@ -212,15 +223,6 @@ impl<'a> Images<'a> {
                 });
                 (Image::View(threshold.view()), Mapping::scaled(scale))
             }
-            Source::DetailTransposed => {
-                let scale = 1.0 / self.detail_factor as f32;
-                let detail = Self::reduced(self.frame, self.detail_factor, &mut self.detail);
-                let mapping = Mapping {
-                    transposed: true,
-                    ..Mapping::scaled(scale)
-                };
-                (Image::Owned(preprocess::transpose(detail)), mapping)
-            }
             Source::Resampled(s) => {
                 let plane = preprocess::resample(self.base(), s);
                 (Image::Owned(plane), Mapping::scaled(base_scale * s))
@@ -230,7 +232,6 @@ impl<'a> Images<'a> {
                 let mapping = Mapping {
                     rotation: Some(rotation),
                     scale: base_scale,
-                    transposed: false,
                 };
                 (Image::Owned(plane), mapping)
             }
@@ -281,10 +282,12 @@ pub(super) fn run(frame: GreyFrame<'_>, deadline: Instant) -> ScanOutcome {
         let Some(input) = image.view() else {
             continue;
         };
+        let panics = &mut outcome.panics_caught;
         let found = match p.decoder {
-            Decoder::RxingHybrid => decode_rxing(input, true, &mut outcome.panics_caught),
-            Decoder::RxingGlobal => decode_rxing(input, false, &mut outcome.panics_caught),
-            Decoder::Rqrr => decode_rqrr(input, &mut outcome.panics_caught),
+            Decoder::RxingHybrid => decode_rxing(input, true, panics),
+            Decoder::RxingGlobal => decode_rxing(input, false, panics),
+            Decoder::RxingRectified => decode_rectified(input, panics),
+            Decoder::Rqrr => decode_rqrr(input, panics),
         };
         outcome.passes_run += 1;
         if nanos_per_pixel.is_none() {
@@ -293,7 +296,9 @@ pub(super) fn run(frame: GreyFrame<'_>, deadline: Instant) -> ScanOutcome {
         }
         if !found.is_empty() {
             let kind = match p.decoder {
-                Decoder::RxingHybrid | Decoder::RxingGlobal => DecoderKind::Rxing,
+                Decoder::RxingHybrid | Decoder::RxingGlobal | Decoder::RxingRectified => {
+                    DecoderKind::Rxing
+                }
                 Decoder::Rqrr => DecoderKind::Rqrr,
             };
             outcome.detections = found
@@ -314,31 +319,84 @@ pub(super) fn run(frame: GreyFrame<'_>, deadline: Instant) -> ScanOutcome {
 /// Text and outline of each code one decoder call found.
 type Found = Vec<(String, Option<[(f32, f32); 4]>)>;
 
+/// Runs one decoder call through [`contain`], counting a panic as nothing
+/// found.
+fn contained(panics: &mut u32, decode: impl FnOnce() -> Found) -> Found {
+    contain(decode).unwrap_or_else(|| {
+        *panics += 1;
+        Found::new()
+    })
+}
+
+fn luma(input: View<'_>) -> Option<Luma8Source<'_>> {
+    let (w, h) = (
+        u32::try_from(input.width).ok()?,
+        u32::try_from(input.height).ok()?,
+    );
+    Luma8Source::new_with_slice(input.pixels, w, h).ok()
+}
+
 fn decode_rxing(input: View<'_>, hybrid: bool, panics: &mut u32) -> Found {
-    let result = contain(|| {
-        let (Ok(w), Ok(h)) = (u32::try_from(input.width), u32::try_from(input.height)) else {
-            return Vec::new();
+    contained(panics, || {
+        let Some(source) = luma(input) else {
+            return Found::new();
         };
-        let Ok(source) = Luma8Source::new_with_slice(input.pixels, w, h) else {
-            return Vec::new();
-        };
-        if hybrid {
+        let results = if hybrid {
             read_rxing(BinaryBitmap::new(HybridBinarizer::new(source)))
         } else {
             read_rxing(BinaryBitmap::new(GlobalHistogramBinarizer::new(source)))
+        };
+        found(results, |x, y| (x, y))
+    })
+}
+
+/// The [`perspective`] pass: finder patterns in the hybrid binarization of
+/// `input` (then of its inversion), each plausible code among them resampled
+/// face-on and read, until one reads.
+fn decode_rectified(input: View<'_>, panics: &mut u32) -> Found {
+    contained(panics, || {
+        let Some(source) = luma(input) else {
+            return Found::new();
+        };
+        let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
+        for inverted in [false, true] {
+            if inverted {
+                bitmap.invert();
+            }
+            for grid in perspective::grids(bitmap.get_black_matrix()) {
+                let found = read_rectified(&perspective::rectify(input, &grid), inverted);
+                if !found.is_empty() {
+                    return found;
+                }
+            }
         }
-    });
-    let Some(results) = result else {
-        *panics += 1;
-        return Vec::new();
+        Found::new()
+    })
+}
+
+/// A face-on image read in the polarity its finders were found in.
+fn read_rectified(rectified: &Rectified, inverted: bool) -> Found {
+    let Some(source) = luma(rectified.image.view()) else {
+        return Found::new();
     };
+    let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
+    if inverted {
+        bitmap.invert();
+    }
+    let result = rectified.read(bitmap.get_black_matrix());
+    found(result.into_iter().collect(), |x, y| (x, y))
+}
+
+/// Each text once, with its outline through `map`.
+fn found(results: Vec<RXingResult>, map: impl Fn(f32, f32) -> (f32, f32)) -> Found {
     let mut seen = HashSet::new();
     results
         .into_iter()
         .filter(|r| seen.insert(r.getText().to_owned()))
         .map(|r| {
             let pts = r.getPoints();
-            let corners = (pts.len() >= 4).then(|| std::array::from_fn(|i| (pts[i].x, pts[i].y)));
+            let corners =
+                (pts.len() >= 4).then(|| std::array::from_fn(|i| map(pts[i].x, pts[i].y)));
             (r.getText().to_owned(), corners)
         })
         .collect()
@@ -346,25 +404,27 @@ fn decode_rxing(input: View<'_>, hybrid: bool, panics: &mut u32) -> Found {
 
 /// All codes in the bitmap, then in its inversion (dark-mode screens).
 fn read_rxing<B: Binarizer>(mut bitmap: BinaryBitmap<B>) -> Vec<RXingResult> {
-    let hints = DecodeHints {
-        PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
-        ..DecodeHints::default()
-    };
-    let mut reader = QrReader;
-    let found = reader
-        .decode_multiple_with_hints(&mut bitmap, &hints)
-        .unwrap_or_default();
+    let found = read_qr(&mut bitmap);
     if !found.is_empty() {
         return found;
     }
     bitmap.invert();
-    reader
-        .decode_multiple_with_hints(&mut bitmap, &hints)
+    read_qr(&mut bitmap)
+}
+
+/// rxing's QR reader: its own finder grouping and sampling.
+fn read_qr<B: Binarizer>(bitmap: &mut BinaryBitmap<B>) -> Vec<RXingResult> {
+    let hints = DecodeHints {
+        PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
+        ..DecodeHints::default()
+    };
+    QrReader
+        .decode_multiple_with_hints(bitmap, &hints)
         .unwrap_or_default()
 }
 
 fn decode_rqrr(input: View<'_>, panics: &mut u32) -> Found {
-    let result = contain(|| {
+    contained(panics, || {
         let mut prepared =
             rqrr::PreparedImage::prepare_from_greyscale(input.width, input.height, |x, y| {
                 input
@@ -382,10 +442,6 @@ fn decode_rqrr(input: View<'_>, panics: &mut u32) -> Found {
             }
         }
         found
-    });
-    result.unwrap_or_else(|| {
-        *panics += 1;
-        Vec::new()
     })
 }
 
@@ -399,6 +455,7 @@ fn bytes_to_text(bytes: Vec<u8>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scanner::preprocess::Homography;
 
     #[test]
     fn large_frames_start_reduced_and_small_ones_get_retries() {
@@ -406,7 +463,6 @@ mod tests {
         assert_eq!(large[0].source, Source::Base);
         assert!(large.iter().any(|p| p.source == Source::Detail));
         assert!(!large.iter().any(|p| matches!(p.source, Source::Rotated(_))));
-        assert!(large.iter().any(|p| p.source == Source::DetailTransposed));
         let small = plan(240, 240);
         assert!(!small.iter().any(|p| p.source == Source::Detail));
         assert!(small.iter().any(|p| matches!(p.source, Source::Rotated(_))));
@@ -431,6 +487,52 @@ mod tests {
     fn latin1_fallback_for_non_utf8() {
         assert_eq!(bytes_to_text(vec![0x48, 0xE9]), "Hé");
         assert_eq!(bytes_to_text("héllo".as_bytes().to_vec()), "héllo");
+    }
+
+    /// `clean` as a camera sees it from well left of and above the monitor:
+    /// a projective tilt about the frame centre, zoomed out so the code stays
+    /// in view. Returns the frame and its map back to `clean`.
+    fn steeply_tilted(clean: View<'_>) -> (Plane, Homography) {
+        let (cx, cy) = (clean.width as f64 / 2.0, clean.height as f64 / 2.0);
+        let shift = |dx, dy| Homography([1.0, 0.0, dx, 0.0, 1.0, dy, 0.0, 0.0, 1.0]);
+        // The local scale goes with 1/w², and w is about 1.8 at the code's
+        // top-left finder and 1.1 at its top-right one: the near finder is
+        // some 2.8 times the size of the far one, past rxing's limit of 2.
+        let tilt = Homography([1.6, 0.0, 0.0, 0.0, 1.6, 0.0, -0.0016, -0.0008, 1.0]);
+        let to_clean = shift(cx, cy).after(&tilt.after(&shift(-cx, -cy)));
+        let tilted = preprocess::warp(clean, clean.width, clean.height, &to_clean);
+        (tilted, to_clean)
+    }
+
+    #[test]
+    fn a_steeply_tilted_code_reads_face_on_and_is_outlined_in_the_frame() {
+        let (payload, clean) =
+            qr_frames::monitor_frame(1280, 720, qr_frames::Distortion::Clean, 0).expect("renders");
+        let clean = view_of(&clean.pixels, 1280, 720);
+        let (tilted, to_clean) = steeply_tilted(clean);
+        let mut panics = 0;
+        let direct = decode_rxing(tilted.view(), true, &mut panics);
+        assert!(direct.is_empty(), "rxing reads it as it is: {direct:?}");
+        let found = decode_rectified(tilted.view(), &mut panics);
+        let [(text, Some(outline))] = found.as_slice() else {
+            panic!("the perspective pass did not read it: {found:?}");
+        };
+        assert_eq!(text, &payload);
+        // Mapped back through the tilt, the outline is where rxing finds the
+        // code in the untilted frame (modules are 4-5 px there).
+        let untilted = decode_rxing(clean, true, &mut panics);
+        let [(_, Some(expected))] = untilted.as_slice() else {
+            panic!("the clean frame reads: {untilted:?}");
+        };
+        for (&(x, y), &(ex, ey)) in outline.iter().zip(expected) {
+            let (x, y) = to_clean.apply((f64::from(x), f64::from(y)));
+            let off = (x - f64::from(ex)).hypot(y - f64::from(ey));
+            assert!(
+                off < 3.0,
+                "corner {off} px off: {outline:?} vs {expected:?}"
+            );
+        }
+        assert_eq!(panics, 0);
     }
 
     fn view_of(pixels: &[u8], width: usize, height: usize) -> View<'_> {

@@ -12,12 +12,15 @@
 //! differently and reads some warped codes rxing cannot, but is slower and
 //! panics on some inputs; an adaptive threshold rescues glare and low
 //! contrast; downscaling makes large frames cheap and averages out noise and
-//! moiré; inversion reads dark-mode screens. The passes run cheapest and most
-//! likely first, so a frame that reads at once costs one rxing pass.
+//! moiré; resampling a steeply tilted code face-on reads codes whose finder
+//! patterns rxing finds but will not group; inversion reads dark-mode
+//! screens. The passes run cheapest and most likely first, so a frame that
+//! reads at once costs one rxing pass.
 
 mod cascade;
 mod guard;
 mod live;
+mod perspective;
 mod preprocess;
 
 use std::time::{Duration, Instant};

@@ -1,10 +1,9 @@
 //! Pixel work that gives the decoders a second chance on hard frames:
 //! box downscaling (large frames, blur, moiré), bilinear resampling and
 //! rotation (retries that move module edges off the decoder's sampling
-//! grid), transposition (rxing looks for finder patterns along rows, so a
-//! strongly tilted code can read in columns when it does not in rows), and
-//! a local-mean adaptive threshold (glare and low contrast, where a
-//! block-wise binarizer sees too little contrast).
+//! grid), projective warping (a tilted code resampled face-on), and a
+//! local-mean adaptive threshold (glare and low contrast, where a block-wise
+//! binarizer sees too little contrast).
 //!
 //! Every function is total: any dimensions the scanner accepts give a valid
 //! image, and none of them index outside the buffers they are given.
@@ -44,8 +43,6 @@ pub(crate) struct Mapping {
     pub(crate) rotation: Option<(f32, f32, f32)>,
     /// Pixels of this image per frame pixel (before rotation is undone).
     pub(crate) scale: f32,
-    /// The image is the transpose of the scaled frame (x and y swapped).
-    pub(crate) transposed: bool,
 }
 
 impl Mapping {
@@ -53,12 +50,10 @@ impl Mapping {
         Self {
             rotation: None,
             scale,
-            transposed: false,
         }
     }
 
     pub(crate) fn to_frame(self, (x, y): (f32, f32)) -> (f32, f32) {
-        let (x, y) = if self.transposed { (y, x) } else { (x, y) };
         let (x, y) = match self.rotation {
             Some((degrees, cx, cy)) => {
                 let (sin, cos) = degrees.to_radians().sin_cos();
@@ -140,19 +135,61 @@ pub(crate) fn resample(src: View<'_>, scale: f32) -> Plane {
     }
 }
 
-/// The image with rows and columns swapped.
-pub(crate) fn transpose(src: View<'_>) -> Plane {
-    let mut pixels = vec![0u8; src.width * src.height];
-    for (y, row) in src.pixels.chunks_exact(src.width).enumerate() {
-        for (x, &p) in row.iter().enumerate() {
-            pixels[x * src.height + y] = p;
+/// A plane projective transform: a 3x3 matrix, row-major, acting on
+/// homogeneous column vectors `(x, y, 1)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Homography(pub(crate) [f64; 9]);
+
+impl Homography {
+    /// The image of `(x, y)`; a point mapped to infinity (only possible far
+    /// outside the region a warp samples) comes back non-finite.
+    pub(crate) fn apply(&self, (x, y): (f64, f64)) -> (f64, f64) {
+        let m = &self.0;
+        let w = m[6] * x + m[7] * y + m[8];
+        (
+            (m[0] * x + m[1] * y + m[2]) / w,
+            (m[3] * x + m[4] * y + m[5]) / w,
+        )
+    }
+
+    /// `self` after `first`: the map `p ↦ self(first(p))`.
+    pub(crate) fn after(&self, first: &Self) -> Self {
+        let (a, b) = (&self.0, &first.0);
+        Self(std::array::from_fn(|i| {
+            let (row, col) = (i / 3, i % 3);
+            (0..3).map(|k| a[row * 3 + k] * b[k * 3 + col]).sum()
+        }))
+    }
+}
+
+/// A `width`x`height` image whose pixel centres `to_src` maps into `src`,
+/// sampled bilinearly; points outside `src` (or at infinity) take its mean,
+/// like [`rotate`], so they add no edges. Coordinates on both sides measure
+/// pixel areas, as rxing's do: pixel `(i, j)` covers `[i, i + 1) × [j, j + 1)`.
+pub(crate) fn warp(src: View<'_>, width: usize, height: usize, to_src: &Homography) -> Plane {
+    let mean = mean(src);
+    let (max_x, max_y) = (src.width as f64 - 1.0, src.height as f64 - 1.0);
+    let mut pixels = vec![mean; width * height];
+    for (y, row) in pixels.chunks_exact_mut(width.max(1)).enumerate() {
+        for (x, out) in row.iter_mut().enumerate() {
+            let (sx, sy) = to_src.apply((x as f64 + 0.5, y as f64 + 0.5));
+            // From pixel areas to the sample grid `bilinear` indexes.
+            let (sx, sy) = (sx - 0.5, sy - 0.5);
+            if (0.0..=max_x).contains(&sx) && (0.0..=max_y).contains(&sy) {
+                *out = bilinear(src, sx as f32, sy as f32);
+            }
         }
     }
     Plane {
         pixels,
-        width: src.height,
-        height: src.width,
+        width,
+        height,
     }
+}
+
+fn mean(src: View<'_>) -> u8 {
+    let total: u64 = src.pixels.iter().map(|&p| u64::from(p)).sum();
+    u8::try_from(total / (src.pixels.len().max(1) as u64)).unwrap_or(128)
 }
 
 /// Rotation about the centre by `degrees`, same size; uncovered corners take
@@ -161,9 +198,7 @@ pub(crate) fn transpose(src: View<'_>) -> Plane {
 pub(crate) fn rotate(src: View<'_>, degrees: f32) -> (Plane, (f32, f32, f32)) {
     let (sin, cos) = degrees.to_radians().sin_cos();
     let (cx, cy) = (src.width as f32 / 2.0, src.height as f32 / 2.0);
-    let total: u64 = src.pixels.iter().map(|&p| u64::from(p)).sum();
-    let mean = u8::try_from(total / (src.pixels.len().max(1) as u64)).unwrap_or(128);
-    let mut pixels = vec![mean; src.width * src.height];
+    let mut pixels = vec![mean(src); src.width * src.height];
     let (max_x, max_y) = (src.width as f32 - 1.0, src.height as f32 - 1.0);
     for (y, row) in pixels.chunks_exact_mut(src.width).enumerate() {
         let dy = y as f32 - cy;
@@ -264,7 +299,6 @@ mod tests {
         let mapping = Mapping {
             rotation: Some(rotation),
             scale: 1.0,
-            transposed: false,
         };
         // The centre stays put; a point right of it came from above it.
         let (x, y) = mapping.to_frame((5.0, 5.0));
@@ -277,15 +311,18 @@ mod tests {
     }
 
     #[test]
-    fn transpose_swaps_rows_and_columns_and_maps_back() {
-        let out = transpose(view(&[1, 2, 3, 4, 5, 6], 3, 2));
-        assert_eq!((out.width, out.height), (2, 3));
-        assert_eq!(out.pixels, vec![1, 4, 2, 5, 3, 6]);
-        let mapping = Mapping {
-            transposed: true,
-            ..Mapping::scaled(0.5)
-        };
-        assert_eq!(mapping.to_frame((1.0, 2.0)), (4.0, 2.0));
+    fn homographies_compose_and_warp() {
+        let shift = Homography([1.0, 0.0, 2.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]);
+        let tilt = Homography([1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.1, 0.0, 1.0]);
+        let (x, y) = shift.apply(tilt.apply((3.0, 4.0)));
+        let (cx, cy) = shift.after(&tilt).apply((3.0, 4.0));
+        assert!((x - cx).abs() < 1e-12 && (y - cy).abs() < 1e-12);
+        // A shift by whole pixels copies; what falls outside takes the mean.
+        let px: Vec<u8> = (0..16).map(|i| i * 10).collect();
+        let out = warp(view(&px, 4, 4), 3, 4, &shift);
+        assert_eq!(out.pixels[0], px[4 + 2]);
+        assert_eq!(out.pixels[4], px[2 * 4 + 3]);
+        assert_eq!(out.pixels[3 * 3], 75, "below the source: its mean");
     }
 
     #[test]
