@@ -54,9 +54,15 @@ mod tests {
         let dri = tempfile::tempdir().expect("temp dir");
         assert!(!has_render_node(dri.path()), "empty");
         std::fs::write(dri.path().join("card0"), "").expect("card0");
-        assert!(!has_render_node(dri.path()), "a display card alone renders nothing");
+        assert!(
+            !has_render_node(dri.path()),
+            "a display card alone renders nothing"
+        );
         std::fs::write(dri.path().join("renderD128"), "").expect("renderD128");
         assert!(has_render_node(dri.path()));
-        assert!(!has_render_node(&dri.path().join("missing")), "no /dev/dri at all");
+        assert!(
+            !has_render_node(&dri.path().join("missing")),
+            "no /dev/dri at all"
+        );
     }
 }

@@ -75,6 +75,17 @@ fn bench(args: &[String]) -> Result<(), process::Failure> {
     bootstrap::ensure_system_packages()?;
     let mut cmd = process::cargo();
     cmd.args(["bench", "--quiet", "-p", package, "--bench", bench, "--"])
-        .args(rest);
+        .args(rest.iter().map(|arg| absolute_if_path(arg)));
     process::run(&mut cmd)
+}
+
+/// `arg` as an absolute path when it names an existing file or folder:
+/// cargo runs a bench from its crate's folder, where a path relative to the
+/// caller's (such as `../shared/qr-samples`) would name something else.
+fn absolute_if_path(arg: &str) -> std::ffi::OsString {
+    let path = std::path::Path::new(arg);
+    match path.exists().then(|| std::path::absolute(path)) {
+        Some(Ok(absolute)) => absolute.into_os_string(),
+        _ => arg.into(),
+    }
 }
