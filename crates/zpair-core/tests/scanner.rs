@@ -319,6 +319,49 @@ fn live_mode_announces_a_payload_once_while_it_stays_in_view() {
     assert_eq!((stats.offered, stats.processed, stats.dropped), (9, 9, 0));
 }
 
+/// In a stream the cascade's later passes take turns, one per frame beside
+/// the first; a code only one of them reads is still found within a round.
+#[test]
+fn live_mode_reads_a_code_only_a_later_pass_reads_within_one_round_of_frames() {
+    // A steep tilt that only the perspective pass reads.
+    let (payload, tilted) = monitor_frame(1280, 720, Distortion::Perspective, 10).expect("renders");
+    let first_turn = unhurried().scan_in_turn(frame(&tilted), 0);
+    assert!(first_turn.detections.is_empty(), "the first turn reads it");
+    assert_eq!(first_turn.passes_run, 2);
+
+    let (live, events) = start_live(30);
+    // 1280x720 frames have 7 passes: the first and 6 others in turn.
+    for _ in 0..6 {
+        offer_and_wait(&live, &tilted);
+    }
+    drop(live);
+    let found: Vec<(u64, String)> = events
+        .iter()
+        .flat_map(|e| e.detections.into_iter().map(move |d| (e.frame, d.text)))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (frame_index, text) = &found[0];
+    assert_eq!(text, &payload);
+    // Not on the first frame: the whole cascade does not run on every frame.
+    assert!(*frame_index > 0, "read on frame {frame_index}");
+}
+
+#[test]
+fn a_live_frame_with_no_code_costs_two_passes_not_the_whole_cascade() {
+    let (_, image) = monitor_frame(1280, 720, Distortion::Clean, 0).expect("renders");
+    let blank = blank_like(&image);
+    let whole = unhurried().scan(frame(&blank));
+    assert!(whole.passes_run > 2, "{whole:?}");
+    for n in 0..8 {
+        let in_turn = unhurried().scan_in_turn(frame(&blank), n);
+        assert_eq!(
+            (in_turn.passes_run, in_turn.passes_skipped),
+            (2, 0),
+            "turn {n}"
+        );
+    }
+}
+
 #[test]
 fn live_mode_drops_frames_rather_than_queueing_them() {
     let (_, code) = monitor_frame(1280, 720, Distortion::Clean, 4).expect("renders");
@@ -379,6 +422,9 @@ fn live_worker_stops_on_finish_and_on_drop() {
 fn live_mode_counts_contained_panics() {
     let image = rqrr_panic_frame();
     let (live, _events) = start_live(1);
-    offer_and_wait(&live, &image);
+    // rqrr's pass comes round within the 8 passes of a small frame's plan.
+    for _ in 0..8 {
+        offer_and_wait(&live, &image);
+    }
     assert!(live.finish().panics_caught >= 1);
 }

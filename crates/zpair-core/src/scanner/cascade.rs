@@ -25,6 +25,13 @@
 //!
 //! Every rxing pass also tries the inverted bitmap, for dark-mode screens —
 //! nearly free, since the binarization is reused.
+//!
+//! A camera stream does not need every pass on every frame: consecutive
+//! frames show nearly the same scene. [`Passes::InTurn`] runs the first pass
+//! and one of the others, a different one each frame, so a code only a later
+//! pass reads is still found within one round of the plan, and a frame with
+//! no code in it — most frames, while the technician aims — costs two passes
+//! rather than all of them.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -130,6 +137,36 @@ fn plan(width: usize, height: usize) -> Vec<Pass> {
         passes.extend(RQRR_ROTATIONS.map(|d| pass(Rotated(d), Rqrr)));
     }
     passes
+}
+
+/// Which passes of the plan a scan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Passes {
+    /// Every pass, in order, until one reads a code (a single image).
+    All,
+    /// The first pass, then the `n`-th of the others, counting round (the
+    /// `n`-th frame of a stream).
+    InTurn(u64),
+}
+
+impl Passes {
+    /// The passes of `plan` this selection runs, in order.
+    fn select(self, plan: Vec<Pass>) -> Vec<Pass> {
+        match self {
+            Passes::All => plan,
+            Passes::InTurn(n) => {
+                let mut plan = plan.into_iter();
+                let first = plan.next();
+                let rest: Vec<Pass> = plan.collect();
+                let turn = u64::try_from(rest.len())
+                    .ok()
+                    .filter(|&len| len > 0)
+                    .and_then(|len| usize::try_from(n % len).ok())
+                    .and_then(|i| rest.get(i).copied());
+                first.into_iter().chain(turn).collect()
+            }
+        }
+    }
 }
 
 /// Integer box factor that brings `max_side` down to `limit`.
@@ -261,14 +298,14 @@ impl<'a> Image<'a> {
 }
 
 /// Runs the cascade until a pass finds a code or the budget runs out.
-pub(super) fn run(frame: GreyFrame<'_>, deadline: Instant) -> ScanOutcome {
+pub(super) fn run(frame: GreyFrame<'_>, passes: Passes, deadline: Instant) -> ScanOutcome {
     let view = frame.view();
     let mut images = Images::new(view);
     let mut outcome = ScanOutcome::default();
     // Measured cost of one rxing-hybrid pixel on this machine and build,
     // calibrated by the first pass and used to predict the others.
     let mut nanos_per_pixel: Option<f64> = None;
-    for p in plan(view.width, view.height) {
+    for p in passes.select(plan(view.width, view.height)) {
         let pixels = images.pixels(p.source);
         if let Some(unit) = nanos_per_pixel {
             let estimate = Duration::from_nanos((unit * pixels * p.decoder.relative_cost()) as u64);
@@ -474,6 +511,25 @@ mod tests {
             Images::new(view_of(&[0; 240 * 240], 240, 240)).base_factor,
             1
         );
+    }
+
+    #[test]
+    fn in_turn_each_frame_runs_the_first_pass_and_one_other_and_a_round_runs_them_all() {
+        let all = plan(1280, 720);
+        let rest = all.len() - 1;
+        let mut seen = Vec::new();
+        for n in 0..rest as u64 {
+            let chosen = Passes::InTurn(n).select(plan(1280, 720));
+            assert_eq!(chosen.len(), 2, "turn {n}");
+            assert_eq!(chosen[0].source, all[0].source);
+            assert_eq!(chosen[0].decoder, all[0].decoder);
+            seen.push(format!("{:?}", chosen[1]));
+        }
+        let mut expected: Vec<String> = all[1..].iter().map(|p| format!("{p:?}")).collect();
+        seen.sort();
+        expected.sort();
+        assert_eq!(seen, expected, "one round covers every other pass once");
+        assert_eq!(Passes::All.select(plan(1280, 720)).len(), all.len());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! The camera thread calls [`LiveScanner::offer`], which copies the frame
 //! into a one-frame mailbox and returns: it never waits for a scan. A worker
-//! thread scans the newest frame with a time budget of one frame interval. A
+//! thread scans the newest frame with a time budget of one frame interval,
+//! taking the cascade's costlier passes in turn ([`Scanner::scan_in_turn`]):
+//! aiming at nothing costs a fraction of a core, not all of it. A
 //! frame still in the mailbox when a newer one arrives is dropped and
 //! counted — a queue would only make the preview lag further behind the
 //! camera. Results go to a callback on the worker thread, and a payload is
@@ -249,7 +251,9 @@ fn work<F: FnMut(LiveEvent)>(shared: &Shared, config: &LiveConfig, mut on_event:
         };
         // Offers only take validated frames, so this always succeeds.
         if let Ok(grey) = GreyFrame::new(&frame.pixels, frame.width, frame.height) {
-            let outcome = scanner.scan(grey);
+            // Counted in frames scanned, not offered: dropped frames must not
+            // make some passes' turns never come.
+            let outcome = scanner.scan_in_turn(grey, index);
             shared
                 .panics
                 .fetch_add(u64::from(outcome.panics_caught), Ordering::AcqRel);
