@@ -533,6 +533,26 @@ fn pairs_a_monitor_from_the_qr_on_its_screen_and_never_sends_that_qr_twice() {
     let pairings: Vec<Pairing> = app.ok("list_pairings", json!({}));
     assert_eq!(pairings.len(), 1);
 
+    // A camera's frames carry their number in the stream.
+    let numbered: ScanReport = serde_json::from_value(
+        app.scan_with(screen.as_raw(), width, height, &[("x-frame-index", "7")])
+            .expect("scanned"),
+    )
+    .expect("a ScanReport");
+    assert!(
+        matches!(numbered.sighting, Sighting::Sent(_)),
+        "{numbered:?}"
+    );
+    let bad_index = app
+        .scan_with(
+            screen.as_raw(),
+            width,
+            height,
+            &[("x-frame-index", "seven")],
+        )
+        .expect_err("not a number");
+    assert_eq!(bad_index["code"], "frame_invalid");
+
     // Frames the scanner cannot take are refused with their reason.
     let short = app
         .scan(&screen.as_raw()[1..], width, height)

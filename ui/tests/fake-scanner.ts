@@ -34,8 +34,8 @@ export function monitorPayload(deviceId: string, validMs = 10 * 60_000, token = 
 export class ScanRefusal extends Error {}
 
 export class FakeScanner {
-  /** Sizes of the frames the page sent, in order. */
-  readonly frames: { width: number; height: number }[] = [];
+  /** Sizes of the frames the page sent, in order, and a camera frame's number in its stream. */
+  readonly frames: { width: number; height: number; index: number | null }[] = [];
   found = new Map<string, { monitor: FoundMonitor; token: string }>();
   sent = new Map<string, string>();
   dismissed = new Set<string>();
@@ -48,7 +48,8 @@ export class FakeScanner {
     if (!Number.isInteger(width) || !Number.isInteger(height) || grey.length !== width * height) {
       throw new ScanRefusal('frame_invalid');
     }
-    this.frames.push({ width, height });
+    const index = headers['x-frame-index'];
+    this.frames.push({ width, height, index: index === undefined ? null : Number(index) });
     const rgba = new Uint8ClampedArray(width * height * 4);
     for (let i = 0; i < grey.length; i += 1) {
       const value = grey[i] ?? 0;

@@ -24,6 +24,11 @@ pub enum FrameError {
     /// A size header is missing or not a number.
     #[error("The camera frame arrived without its {0}. Close the Scan screen and open it again.")]
     MissingSize(&'static str),
+    /// The frame number header is not a number.
+    #[error(
+        "The camera frame arrived with a damaged frame number. Close the Scan screen and open it again."
+    )]
+    BadIndex,
     /// The frame was not a raw byte body.
     #[error("The camera frame arrived in the wrong form. Close the Scan screen and open it again.")]
     NotBinary,
@@ -42,14 +47,21 @@ impl UserFacing for FrameError {
 }
 
 /// Decodes one grey frame (`width * height` bytes) on the calling thread;
-/// callers run it off the UI and IPC threads.
+/// callers run it off the UI and IPC threads. The `index`-th frame of a
+/// camera stream takes the cascade's passes in turn (consecutive frames
+/// show the same scene); a single picture (`None`) gets every pass.
 pub fn scan_pixels(
     scanner: &Scanner,
     pixels: &[u8],
     width: u32,
     height: u32,
+    index: Option<u64>,
 ) -> Result<ScanOutcome, FrameError> {
-    Ok(scanner.scan(GreyFrame::new(pixels, width, height)?))
+    let frame = GreyFrame::new(pixels, width, height)?;
+    Ok(match index {
+        Some(n) => scanner.scan_in_turn(frame, n),
+        None => scanner.scan(frame),
+    })
 }
 
 /// What the Scan screen shows for the codes read from one frame. The
@@ -76,4 +88,27 @@ pub fn report(
 /// Four corners as the UI draws them.
 pub fn outline(corners: &[(f32, f32); 4]) -> Vec<Point> {
     corners.iter().map(|&(x, y)| Point { x, y }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use zpair_core::scanner::ScannerConfig;
+
+    use super::*;
+
+    #[test]
+    fn a_cameras_frames_take_the_passes_in_turn_and_a_picture_gets_them_all() {
+        let scanner = Scanner::new(ScannerConfig {
+            budget: Duration::from_secs(60),
+        });
+        let blank = vec![40u8; 1280 * 720];
+        let picture = scan_pixels(&scanner, &blank, 1280, 720, None).expect("scans");
+        assert!(picture.passes_run > 2, "{picture:?}");
+        for n in [0, 1, 41] {
+            let frame = scan_pixels(&scanner, &blank, 1280, 720, Some(n)).expect("scans");
+            assert_eq!(frame.passes_run, 2, "frame {n}: {frame:?}");
+        }
+    }
 }

@@ -78,11 +78,27 @@ impl App {
         get_ipc_response(&self.window, request).map(|body| body.deserialize().expect("JSON answer"))
     }
 
-    /// Sends a grey frame to `scan_frame` as the UI does: raw bytes, size in headers.
+    /// Sends a grey frame to `scan_frame` as the UI sends an image file:
+    /// raw bytes, size in headers.
     pub fn scan(&self, pixels: &[u8], width: u32, height: u32) -> Result<Value, Value> {
+        self.scan_with(pixels, width, height, &[])
+    }
+
+    /// Sends a grey frame to `scan_frame` with `extra` headers besides its
+    /// size (a camera frame's `x-frame-index`).
+    pub fn scan_with(
+        &self,
+        pixels: &[u8],
+        width: u32,
+        height: u32,
+        extra: &[(&'static str, &str)],
+    ) -> Result<Value, Value> {
         let mut headers = tauri::http::HeaderMap::new();
         for (name, value) in [("x-frame-width", width), ("x-frame-height", height)] {
             headers.insert(name, value.to_string().parse().expect("header value"));
+        }
+        for (name, value) in extra {
+            headers.insert(*name, value.parse().expect("header value"));
         }
         let request = InvokeRequest {
             cmd: "scan_frame".into(),

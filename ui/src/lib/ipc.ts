@@ -97,9 +97,18 @@ export const reprovision = (deviceId: string, password: string, reason: string, 
 export const history = () => call<HistoryEntry[]>('history');
 
 /** A grey frame (one byte a pixel, row-major) as the raw body, its size in headers: no JSON for a megabyte of pixels. */
-export const scanFrame = (pixels: Uint8Array, width: number, height: number) =>
+/**
+ * Scans grey pixels in Rust. A camera's frames give their number in the stream
+ * (`index`): those take the decoder's costlier passes in turn, one per frame;
+ * a single picture (an image file) gets every pass.
+ */
+export const scanFrame = (pixels: Uint8Array, width: number, height: number, index?: number) =>
   call<ScanReport>('scan_frame', pixels, {
-    headers: { 'x-frame-width': String(width), 'x-frame-height': String(height) },
+    headers: {
+      'x-frame-width': String(width),
+      'x-frame-height': String(height),
+      ...(index === undefined ? {} : { 'x-frame-index': String(index) }),
+    },
   });
 export const pairScanned = (scanId: string) => call<Pairing>('pair_scanned', { scanId });
 export const dismissScanned = (scanId: string) => call<null>('dismiss_scanned', { scanId });

@@ -59,6 +59,8 @@ export class WebCamera implements Camera {
   #canvas = document.createElement('canvas');
   #timer: ReturnType<typeof setTimeout> | null = null;
   #scanning = false;
+  /** Frames sent to the scanner so far: each frame's number in the stream. */
+  #sent = 0;
   /** Counts starts, so a camera that opens after a newer start or a stop is closed at once. */
   #session = 0;
 
@@ -160,7 +162,7 @@ export class WebCamera implements Camera {
     const frame = greyFrom(video, video.videoWidth, video.videoHeight, this.#canvas);
     if (frame === null) return;
     this.#scanning = true;
-    scanFrame(frame.pixels, frame.width, frame.height)
+    scanFrame(frame.pixels, frame.width, frame.height, this.#sent++)
       .then((report) => {
         // A frame answered after the camera closed belongs to no screen.
         if (this.#stream === null) return;
