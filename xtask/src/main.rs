@@ -11,6 +11,7 @@ mod bench_app;
 mod bootstrap;
 mod demo;
 mod e2e;
+mod keys;
 mod process;
 mod test;
 mod ui;
@@ -24,6 +25,8 @@ fn main() -> ExitCode {
         Some((c, rest)) => (c.as_str(), rest),
         None => ("help", &[][..]),
     };
+    // Whatever the command signs in with ends with it.
+    let _keys = keys::ForgetNewKeys::now();
     let result = match command {
         "bootstrap" => bootstrap::run(),
         "demo" => demo::run(rest),
