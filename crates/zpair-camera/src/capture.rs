@@ -428,10 +428,12 @@ fn start_workers(
             Some((at, w, h)) => (Some(at), w, h),
             None => (None, 0, 0),
         };
-        if let (Some(at), Some(corners)) =
-            (captured, event.detections.first().and_then(|d| d.corners))
-        {
+        if let (Some(at), Some(corners)) = (captured, event.outline) {
             scanner_shared.outline.set(corners, width, at);
+        }
+        // A code already announced only moved the outline.
+        if event.detections.is_empty() {
+            return;
         }
         on_detection(DetectionEvent {
             frame: event.frame,

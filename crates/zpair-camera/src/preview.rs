@@ -54,15 +54,17 @@ pub struct PreviewFrame {
     pub width: u32,
     /// Preview rows.
     pub height: u32,
-    /// Corners of the code found last, in preview pixels, while it is
+    /// Corners of the code read last, in preview pixels, while that is
     /// recent (see [`OUTLINE_HOLD`]).
     pub outline: Option<[(f32, f32); 4]>,
 }
 
-/// How long a found code's outline stays on the preview. The scanner
-/// announces a code once while it stays in view, so the outline is held
-/// rather than refreshed frame by frame.
-pub const OUTLINE_HOLD: Duration = Duration::from_millis(1500);
+/// How long a code's outline stays on the preview after the scanner last
+/// read it. A code in view is read nearly every frame (a hard one once per
+/// round of the scanner's passes in turn: 6 frames, a fifth of a second at
+/// 30 fps), so this bridges the frames that miss it, and the outline leaves
+/// soon after the code does.
+pub const OUTLINE_HOLD: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone, Copy)]
 struct Outline {

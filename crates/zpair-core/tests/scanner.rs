@@ -311,11 +311,26 @@ fn live_mode_announces_a_payload_once_while_it_stays_in_view() {
         offer_and_wait(&live, image);
     }
     let stats = live.finish();
-    let seen: Vec<(u64, Vec<String>)> = events
+    let events: Vec<LiveEvent> = events.iter().collect();
+    let announced: Vec<(u64, Vec<String>)> = events
         .iter()
-        .map(|e| (e.frame, e.detections.into_iter().map(|d| d.text).collect()))
+        .filter(|e| !e.detections.is_empty())
+        .map(|e| {
+            (
+                e.frame,
+                e.detections.iter().map(|d| d.text.clone()).collect(),
+            )
+        })
         .collect();
-    assert_eq!(seen, [(0, vec![payload.clone()]), (8, vec![payload])]);
+    assert_eq!(announced, [(0, vec![payload.clone()]), (8, vec![payload])]);
+    // Every frame that read the code says where it is, so an outline can
+    // follow it; frames without it say nothing.
+    let outlined: Vec<u64> = events
+        .iter()
+        .filter(|e| e.outline.is_some())
+        .map(|e| e.frame)
+        .collect();
+    assert_eq!(outlined, [0, 1, 3, 4, 8]);
     assert_eq!((stats.offered, stats.processed, stats.dropped), (9, 9, 0));
 }
 

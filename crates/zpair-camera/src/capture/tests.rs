@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use super::*;
 use crate::clock::SystemClock;
+use crate::preview::OUTLINE_HOLD;
 use crate::source::FrameRate;
 use crate::test_support::{ManualClock, blank_frame, png, qr_frame, write_atomically, y4m};
 use crate::virtual_camera::{VirtualCamera, VirtualConfig};
@@ -402,6 +403,53 @@ fn previews_are_small_jpegs_outlining_the_found_code() {
             "{x},{y}"
         );
     }
+}
+
+/// The outline follows a code that stays in view (the scanner reads it
+/// again frame after frame, though it announces it once), well past the
+/// hold that bridges missed reads, and leaves once the code does.
+#[test]
+fn the_outline_stays_while_the_code_is_in_view_and_leaves_with_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("qr.png");
+    let (_, code) = qr_frame(43);
+    std::fs::write(&path, png(&code)).expect("write");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    let camera = VirtualCamera::new(&path, VirtualConfig::default(), Arc::clone(&clock));
+    let previews = Arc::new(Mutex::new(Vec::<PreviewFrame>::new()));
+    let sink = Arc::clone(&previews);
+    let handlers = Handlers::new().on_preview(move |p| sink.lock().expect("previews").push(p));
+    let session =
+        CaptureSession::start(camera, clock, CaptureConfig::default(), handlers).expect("start");
+    let first_outlined = || {
+        previews
+            .lock()
+            .expect("previews")
+            .iter()
+            .find(|p| p.outline.is_some())
+            .map(|p| p.captured)
+    };
+    wait_until("an outlined preview", || first_outlined().is_some());
+    let since = first_outlined().expect("outlined");
+    let outlined_after = |at: Duration| {
+        previews
+            .lock()
+            .expect("previews")
+            .iter()
+            .any(|p| p.captured >= at && p.outline.is_some())
+    };
+    wait_until("the outline still there after three holds", || {
+        outlined_after(since + 3 * OUTLINE_HOLD)
+    });
+
+    write_atomically(&path, &png(&blank_frame(code.width, code.height, 20)));
+    let count = previews.lock().expect("previews").len();
+    wait_until("a preview without the outline", || {
+        previews.lock().expect("previews")[count..]
+            .iter()
+            .any(|p| p.outline.is_none())
+    });
+    drop(session);
 }
 
 #[test]

@@ -7,8 +7,9 @@
 //! aiming at nothing costs a fraction of a core, not all of it. A
 //! frame still in the mailbox when a newer one arrives is dropped and
 //! counted — a queue would only make the preview lag further behind the
-//! camera. Results go to a callback on the worker thread, and a payload is
-//! announced once while it stays in view, not once per frame.
+//! camera. Results go to a callback on the worker thread: a payload is
+//! announced once while it stays in view, not once per frame, and where the
+//! code is goes with every frame that reads it, so an outline can follow it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,13 +41,17 @@ impl Default for LiveConfig {
     }
 }
 
-/// New codes found in one processed frame.
+/// What one processed frame showed: codes new in view, and where the best
+/// code read in it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveEvent {
     /// Sequence number of the frame (0 = first offered).
     pub frame: u64,
-    /// Codes not seen in the recent frames, Z Monitor payloads first.
+    /// Codes not seen in the recent frames, Z Monitor payloads first; empty
+    /// when the frame only shows codes already announced.
     pub detections: Vec<Detection>,
+    /// Corners of the best code read in this frame, announced or not.
+    pub outline: Option<[(f32, f32); 4]>,
 }
 
 /// Counters since start.
@@ -141,7 +146,7 @@ impl std::fmt::Debug for LiveScanner {
 
 impl LiveScanner {
     /// Starts the worker. `on_event` runs on the worker thread for every
-    /// processed frame that shows a code not announced recently.
+    /// processed frame that reads a code.
     ///
     /// # Errors
     /// [`LiveError::Spawn`] if the thread cannot be created.
@@ -258,6 +263,7 @@ fn work<F: FnMut(LiveEvent)>(shared: &Shared, config: &LiveConfig, mut on_event:
                 .panics
                 .fetch_add(u64::from(outcome.panics_caught), Ordering::AcqRel);
             let forget = u64::from(config.forget_after.max(1));
+            let outline = outcome.detections.first().and_then(|d| d.corners);
             let fresh: Vec<Detection> = outcome
                 .detections
                 .into_iter()
@@ -271,10 +277,11 @@ fn work<F: FnMut(LiveEvent)>(shared: &Shared, config: &LiveConfig, mut on_event:
                 .collect();
             recent.retain(|_, last| index - *last <= forget);
             index += 1;
-            if !fresh.is_empty() {
+            if !fresh.is_empty() || outline.is_some() {
                 on_event(LiveEvent {
                     frame: frame.seq,
                     detections: fresh,
+                    outline,
                 });
             }
         }
