@@ -22,6 +22,7 @@ use crate::bootstrap;
 use crate::e2e::{self, Drive};
 use crate::process::{self, Failure};
 use crate::ui::NpmProject;
+use crate::world;
 
 /// The line the app logs when the window first asks for its state.
 const READY_MARKER: &str = "the window asked for its setup";
@@ -93,14 +94,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         "what each screen costs while open (WebDriver, the station and monitors of the demo)",
     );
     if options.build {
-        process::run(process::cargo().args([
-            "build",
-            "--quiet",
-            "-p",
-            "central-station",
-            "-p",
-            "bedside-monitor",
-        ]))?;
+        world::build_binaries(&[])?;
     }
     NpmProject::e2e().install(false)?;
     e2e::drive(&Drive {

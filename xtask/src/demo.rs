@@ -54,17 +54,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     } else {
         process::say("building the station, the monitor simulator and the technician CLI");
     }
-    let mut build = process::cargo();
-    build.args([
-        "build",
-        "--quiet",
-        "-p",
-        "central-station",
-        "-p",
-        "bedside-monitor",
-    ]);
-    build.args(["-p", if app { "zpair-app" } else { "zpair-cli" }]);
-    process::run(&mut build)?;
+    world::build_binaries(&[if app { "zpair-app" } else { "zpair-cli" }])?;
 
     let dir = process::target_dir().join("demo");
     let world = World::start(

@@ -13,7 +13,7 @@ use std::process::Command;
 use crate::bootstrap;
 use crate::process::{self, Failure};
 use crate::ui::NpmProject;
-use crate::world::{MONITORS, Site, TECHNICIAN, World};
+use crate::world::{self, MONITORS, Site, TECHNICIAN, World};
 
 /// The world's ports: clear of the demo's 8443/9443, so both can run at once.
 const STATION_PORT: u16 = 18443;
@@ -44,16 +44,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     if build {
         NpmProject::ui().build_ui(true)?;
         process::say("building the app, the station and the monitor simulator");
-        process::run(process::cargo().args([
-            "build",
-            "--quiet",
-            "-p",
-            "zpair-app",
-            "-p",
-            "central-station",
-            "-p",
-            "bedside-monitor",
-        ]))?;
+        world::build_binaries(&["zpair-app"])?;
     }
     NpmProject::e2e().install(false)?;
     run_suite()

@@ -25,6 +25,17 @@ pub const MONITORS: [(&str, &str, &str, &str); 3] = [
     ("ZM-DEMO-03", "127.0.0.4", "ICU-MON-03", "ICU-BED-03"),
 ];
 
+/// Builds the debug binaries a world starts (the station and the monitor
+/// simulator) together with the packages in `also` that drive it.
+pub fn build_binaries(also: &[&str]) -> Result<(), Failure> {
+    let mut build = process::cargo();
+    build.args(["build", "--quiet"]);
+    for package in ["central-station", "bedside-monitor"].iter().chain(also) {
+        build.args(["-p", package]);
+    }
+    process::run(&mut build)
+}
+
 /// Where a world lives: its folder, the station's port on 127.0.0.1 and the
 /// port every monitor listens on at its own address.
 #[derive(Debug, Clone)]
