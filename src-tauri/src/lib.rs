@@ -42,7 +42,7 @@ pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .register_uri_scheme_protocol(camera::PREVIEW_SCHEME, |ctx, request| {
             match ctx.app_handle().try_state::<AppState>() {
                 Some(state) => state.camera().previews().respond(request.uri().path()),
-                None => camera::PreviewShelf::default().respond(""),
+                None => camera::not_found(),
             }
         })
         .invoke_handler(tauri::generate_handler![

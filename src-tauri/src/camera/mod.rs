@@ -12,7 +12,7 @@
 mod preview;
 mod session;
 
-pub use preview::{PREVIEW_SCHEME, PreviewShelf};
+pub use preview::{PREVIEW_SCHEME, PreviewShelf, not_found};
 pub use session::{CameraDesk, CameraDeskError};
 
 use zpair_camera::{CameraSpec, SpecError};

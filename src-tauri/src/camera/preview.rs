@@ -17,6 +17,14 @@ use tauri::http::{Response, StatusCode, header};
 /// to http: Windows, Android).
 pub const PREVIEW_SCHEME: &str = "preview";
 
+/// The answer when there is no preview to serve (also before the app's
+/// state exists).
+pub fn not_found() -> Response<Vec<u8>> {
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
 /// The preview the Scan screen was last told about, replaced whole by each
 /// new one, and emptied when the camera stops.
 #[derive(Debug, Default)]
@@ -57,12 +65,10 @@ impl PreviewShelf {
                 .header(header::CONTENT_TYPE, "image/jpeg")
                 // Every frame has its own URL; none is ever asked for twice.
                 .header(header::CACHE_CONTROL, "no-store")
-                .body(shelved.jpeg.to_vec()),
-            _ => Response::builder()
-                .status(StatusCode::NOT_FOUND)
-                .body(Vec::new()),
+                .body(shelved.jpeg.to_vec())
+                .unwrap_or_else(|_| not_found()),
+            _ => not_found(),
         }
-        .unwrap_or_else(|_| Response::new(Vec::new()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Shelved>> {

@@ -155,15 +155,13 @@ impl Passes {
         match self {
             Passes::All => plan,
             Passes::InTurn(n) => {
-                let mut plan = plan.into_iter();
-                let first = plan.next();
-                let rest: Vec<Pass> = plan.collect();
-                let turn = u64::try_from(rest.len())
-                    .ok()
-                    .filter(|&len| len > 0)
-                    .and_then(|len| usize::try_from(n % len).ok())
-                    .and_then(|i| rest.get(i).copied());
-                first.into_iter().chain(turn).collect()
+                let Some((&first, rest)) = plan.split_first() else {
+                    return plan;
+                };
+                // `n % len` is below `rest.len()`, so it fits a usize.
+                let len = rest.len() as u64;
+                let turn = (len > 0).then(|| rest[(n % len) as usize]);
+                std::iter::once(first).chain(turn).collect()
             }
         }
     }
