@@ -8,12 +8,14 @@
 //! one conversion per frame keeps the camera thread light.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use image::ExtendedColorType;
 use image::codecs::jpeg::JpegEncoder;
+
+use zpair_core::mailbox::Latest;
 
 use crate::source::GreyBuffer;
 
@@ -126,6 +128,7 @@ fn downscale(frame: &GreyBuffer, max_width: u32, out: &mut GreyBuffer) {
     out.height = height;
 }
 
+#[derive(Default)]
 struct Pending {
     frame: u64,
     captured: Duration,
@@ -133,24 +136,10 @@ struct Pending {
 }
 
 #[derive(Default)]
-struct Mailbox {
-    pending: Option<Pending>,
-    spare: Option<GreyBuffer>,
-    closed: bool,
-}
-
-#[derive(Default)]
 struct Shared {
-    mailbox: Mutex<Mailbox>,
-    wake: Condvar,
+    mailbox: Latest<Pending>,
     sent: AtomicU64,
     dropped: AtomicU64,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Mailbox> {
-        self.mailbox.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// The preview thread and its mailbox.
@@ -173,7 +162,7 @@ impl PreviewWorker {
         let thread = std::thread::Builder::new()
             .name("zpair-preview".into())
             .spawn(move || {
-                while let Some(pending) = next(&worker) {
+                while let Some(pending) = worker.mailbox.take() {
                     let preview = encode_preview(&pending.pixels, &config).map(|jpeg| {
                         let outline =
                             outline.get(pending.captured, pending.pixels.width, jpeg.width);
@@ -186,7 +175,7 @@ impl PreviewWorker {
                             outline,
                         }
                     });
-                    worker.lock().spare = Some(pending.pixels);
+                    worker.mailbox.recycle(pending);
                     match preview {
                         Ok(preview) => {
                             on_preview(preview);
@@ -204,22 +193,14 @@ impl PreviewWorker {
 
     /// Copies `frame` in for encoding, replacing one not yet started.
     pub(crate) fn offer(&self, frame: &GreyBuffer, seq: u64, captured: Duration) {
-        let mut pixels = self.shared.lock().spare.take().unwrap_or_default();
-        pixels.set(&frame.pixels, frame.width, frame.height);
-        let replaced = self
-            .shared
-            .lock()
-            .pending
-            .replace(Pending {
-                frame: seq,
-                captured,
-                pixels,
-            })
-            .is_some();
+        let replaced = self.shared.mailbox.put(|pending| {
+            pending.frame = seq;
+            pending.captured = captured;
+            pending.pixels.set(&frame.pixels, frame.width, frame.height);
+        });
         if replaced {
             self.shared.dropped.fetch_add(1, Ordering::AcqRel);
         }
-        self.shared.wake.notify_one();
     }
 
     /// Previews sent and previews replaced before encoding.
@@ -233,14 +214,9 @@ impl PreviewWorker {
     /// Ends the thread after the preview in hand; an unstarted one is
     /// dropped (the screen is closing).
     pub(crate) fn stop(&mut self) {
-        {
-            let mut mailbox = self.shared.lock();
-            mailbox.closed = true;
-            if mailbox.pending.take().is_some() {
-                self.shared.dropped.fetch_add(1, Ordering::AcqRel);
-            }
+        if self.shared.mailbox.close(true) {
+            self.shared.dropped.fetch_add(1, Ordering::AcqRel);
         }
-        self.shared.wake.notify_all();
         if let Some(thread) = self.thread.take() {
             // A panic in the caller's preview callback ends only this thread.
             let _ = thread.join();
@@ -251,22 +227,6 @@ impl PreviewWorker {
 impl Drop for PreviewWorker {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-fn next(shared: &Shared) -> Option<Pending> {
-    let mut mailbox = shared.lock();
-    loop {
-        if mailbox.closed {
-            return None;
-        }
-        if let Some(pending) = mailbox.pending.take() {
-            return Some(pending);
-        }
-        mailbox = shared
-            .wake
-            .wait(mailbox)
-            .unwrap_or_else(PoisonError::into_inner);
     }
 }
 

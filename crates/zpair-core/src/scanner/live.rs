@@ -12,12 +12,13 @@
 //! code is goes with every frame that reads it, so an outline can follow it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::{Detection, GreyFrame, Scanner, ScannerConfig};
+use crate::mailbox::Latest;
 
 /// Live scanning settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +86,7 @@ pub enum LiveError {
     Spawn(#[from] std::io::Error),
 }
 
+#[derive(Default)]
 struct Pending {
     seq: u64,
     pixels: Vec<u8>,
@@ -93,18 +95,8 @@ struct Pending {
 }
 
 #[derive(Default)]
-struct Mailbox {
-    pending: Option<Pending>,
-    /// A buffer handed back by the worker, reused by the next offer so a
-    /// steady stream allocates nothing.
-    spare: Option<Vec<u8>>,
-    closed: bool,
-}
-
-#[derive(Default)]
 struct Shared {
-    mailbox: Mutex<Mailbox>,
-    wake: Condvar,
+    mailbox: Latest<Pending>,
     offered: AtomicU64,
     processed: AtomicU64,
     dropped: AtomicU64,
@@ -112,12 +104,6 @@ struct Shared {
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Mailbox> {
-        // The mailbox holds plain data that is consistent between statements,
-        // so a panic elsewhere while it was locked leaves nothing broken.
-        self.mailbox.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn stats(&self) -> LiveStats {
         LiveStats {
             offered: self.offered.load(Ordering::Acquire),
@@ -169,29 +155,20 @@ impl LiveScanner {
     /// one copy of the pixels. Replaces (and counts as dropped) a frame the
     /// worker has not started.
     pub fn offer(&self, frame: GreyFrame<'_>) -> Offer {
-        let mut pixels = self.shared.lock().spare.take().unwrap_or_default();
-        pixels.clear();
-        pixels.extend_from_slice(frame.pixels());
         let seq = self.shared.offered.fetch_add(1, Ordering::AcqRel);
-        let pending = Pending {
-            seq,
-            pixels,
-            width: frame.width(),
-            height: frame.height(),
-        };
-        let offer = {
-            let mut mailbox = self.shared.lock();
-            match mailbox.pending.replace(pending) {
-                Some(old) => {
-                    mailbox.spare = Some(old.pixels);
-                    self.shared.dropped.fetch_add(1, Ordering::AcqRel);
-                    Offer::Replaced
-                }
-                None => Offer::Accepted,
-            }
-        };
-        self.shared.wake.notify_one();
-        offer
+        let replaced = self.shared.mailbox.put(|pending| {
+            pending.seq = seq;
+            pending.pixels.clear();
+            pending.pixels.extend_from_slice(frame.pixels());
+            pending.width = frame.width();
+            pending.height = frame.height();
+        });
+        if replaced {
+            self.shared.dropped.fetch_add(1, Ordering::AcqRel);
+            Offer::Replaced
+        } else {
+            Offer::Accepted
+        }
     }
 
     /// Counters so far.
@@ -209,14 +186,9 @@ impl LiveScanner {
     }
 
     fn stop(&mut self, discard_pending: bool) {
-        {
-            let mut mailbox = self.shared.lock();
-            mailbox.closed = true;
-            if discard_pending && mailbox.pending.take().is_some() {
-                self.shared.dropped.fetch_add(1, Ordering::AcqRel);
-            }
+        if self.shared.mailbox.close(discard_pending) {
+            self.shared.dropped.fetch_add(1, Ordering::AcqRel);
         }
-        self.shared.wake.notify_all();
         if let Some(worker) = self.worker.take() {
             // A panic in the caller's callback ends the worker; the scanner
             // itself cannot panic, and there is nothing left to clean up.
@@ -238,22 +210,7 @@ fn work<F: FnMut(LiveEvent)>(shared: &Shared, config: &LiveConfig, mut on_event:
     // Text → index of the last processed frame that showed it.
     let mut recent: HashMap<String, u64> = HashMap::new();
     let mut index: u64 = 0;
-    loop {
-        let frame = {
-            let mut mailbox = shared.lock();
-            loop {
-                if let Some(frame) = mailbox.pending.take() {
-                    break frame;
-                }
-                if mailbox.closed {
-                    return;
-                }
-                mailbox = shared
-                    .wake
-                    .wait(mailbox)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-        };
+    while let Some(frame) = shared.mailbox.take() {
         // Offers only take validated frames, so this always succeeds.
         if let Ok(grey) = GreyFrame::new(&frame.pixels, frame.width, frame.height) {
             // Counted in frames scanned, not offered: dropped frames must not
@@ -285,7 +242,7 @@ fn work<F: FnMut(LiveEvent)>(shared: &Shared, config: &LiveConfig, mut on_event:
                 });
             }
         }
-        shared.lock().spare = Some(frame.pixels);
+        shared.mailbox.recycle(frame);
         // Counted last, so a caller that sees the count also sees the event.
         shared.processed.fetch_add(1, Ordering::AcqRel);
     }
