@@ -201,7 +201,8 @@ impl World {
                     return PairResult::Refused(zpair_core::error::UserFacing::code(&e).to_owned());
                 }
             };
-        run_pairing(session, PairTarget::Scanned(scanned)).await
+        let result = run_pairing(session, PairTarget::Scanned(scanned)).await;
+        self.settled(&payload.device_id, result).await
     }
 
     /// Pairs from a typed device ID and code.
@@ -212,14 +213,33 @@ impl World {
         code: &str,
     ) -> PairResult {
         let code = PairingCode::parse(code).expect("test codes are well-formed");
-        run_pairing(
+        let result = run_pairing(
             session,
             PairTarget::Typed {
                 device_id: device_id.to_owned(),
                 code,
             },
         )
-        .await
+        .await;
+        self.settled(device_id, result).await
+    }
+
+    /// Returns `result` once the monitor has acted on it. The station records
+    /// PROVISIONED on the monitor's proof of commit, and the monitor commits
+    /// when that answer reaches it: a moment after the job's last event.
+    async fn settled(&self, device_id: &str, result: PairResult) -> PairResult {
+        let monitor = self
+            .monitors
+            .iter()
+            .find(|m| m.registration_record().device_id == device_id);
+        if let (Some(monitor), PairResult::Provisioned(_)) = (monitor, &result) {
+            eventually(
+                "the monitor commits the configuration the station recorded",
+                || async { monitor.state() == zpair_proto::device::MonitorState::Provisioned },
+            )
+            .await;
+        }
+        result
     }
 
     /// The audit rows for one device, oldest first: (event_type, success).
@@ -271,8 +291,13 @@ fn station_config(dir: &Path, options: &WorldOptions) -> StationConfig {
     // Tests pair many times in a row from one account.
     config.rate_limits.per_technician_per_minute = 1_000;
     config.rate_limits.per_device_per_minute = 1_000;
+    config.fail_safe = FAIL_SAFE;
     config
 }
+
+/// The fail-safe window of every test station: a rollback happens within
+/// a test, and a normal pairing on a loaded machine is still far inside it.
+pub const FAIL_SAFE: Duration = Duration::from_secs(3);
 
 /// Reads the audit table directly from the station's SQLite file.
 pub fn audit_rows(database: &Path, device_id: &str) -> Vec<(String, bool)> {

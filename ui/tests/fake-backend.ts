@@ -68,6 +68,8 @@ export const FAILURE_MESSAGES: Record<string, string> = {
   monitor_unreachable: 'The Central Station could not reach the monitor. Check it is on, then try again.',
   connection_test_failed: 'The monitor could not connect with its new configuration. Try again.',
   interrupted: 'The pairing was interrupted before it finished. Sign in again, then pair again.',
+  commit_unconfirmed:
+    'The monitor did not confirm its new configuration in time, so it went back to its previous one. Check the network between the monitor and the Central Station, then retry.',
 };
 
 const STEP_MESSAGES: Record<JobState, string> = {
@@ -75,6 +77,7 @@ const STEP_MESSAGES: Record<JobState, string> = {
   PAIRING: 'Monitor proved its identity',
   CONFIGURING: 'Signed configuration sent to the monitor',
   VALIDATING: 'Monitor is testing its new connection',
+  CONFIRMING: "The monitor's answer was lost on the network. Confirming with the monitor.",
   PROVISIONED: 'Monitor connected with its new certificate',
   FAILED: 'Pairing failed',
 };
@@ -163,6 +166,7 @@ function device(
       lastConnected: connection === 'never' ? null : iso(connection === 'connected' ? now - 20_000 : now - 125 * MINUTE),
       uptimeSeconds: connection === 'connected' ? 3 * 86400 + 4 * 3600 + 5 * 60 : 0,
       counters: { heartbeats: 9250, bytesSent: 4_718_592, errors: connection === 'connected' ? 0 : 3 },
+      alert: null,
     },
   };
 }

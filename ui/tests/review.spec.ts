@@ -62,6 +62,21 @@ test('a monitor that never connected says so and offers to pair it', async ({ ap
   await expect(page.getByLabel('Device ID')).toHaveValue('ZM-003');
 });
 
+test('a monitor the station refused shows the alert, and none shows without one', async ({ app, page }) => {
+  await app.open('#/devices/ZM-001');
+  await expect(page.getByTestId('heartbeats')).toHaveText('9,250');
+  await expect(page.getByTestId('device-alert')).toHaveCount(0);
+
+  const message = 'The monitor presented a certificate the Central Station refused (revoked).';
+  const at = new Date(Date.now() - 60_000).toISOString();
+  app.backend.status('ZM-002').alert = { message, at };
+  await app.open('#/devices/ZM-002');
+  const alert = page.getByTestId('device-alert');
+  await expect(alert).toContainText('This monitor believes it is paired and is not');
+  await expect(alert).toContainText(message);
+  await expect(alert).toContainText(shownDateTime(at));
+});
+
 test('a disconnected monitor is marked with its last connection', async ({ app, page }) => {
   await app.open('#/devices/ZM-002');
   await expect(page.getByTestId('connection-state')).toHaveText('Disconnected');

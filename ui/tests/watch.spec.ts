@@ -37,6 +37,20 @@ test('progress arrives live, each step with its time, and is announced politely'
   await expect(app.heading(/^ZM-003/)).toBeVisible();
 });
 
+test('a lost commit answer shows as confirming with the monitor, then its outcome', async ({ app, page }) => {
+  app.backend.seedPairing('ZM-003', 'VALIDATING');
+  await app.open('#/watch');
+  const pairing = card(page, 'ZM-003');
+  const updated = await app.backend.advance('ZM-003', 'CONFIRMING');
+  const step = updated.steps.at(-1);
+  if (step === undefined) throw new Error('no step');
+  await expect(pairing.getByRole('listitem').last()).toContainText('Confirming with the monitor');
+  await expect(pairing.getByRole('listitem').last()).toContainText(step.message);
+  await expect(app.liveRegion()).toHaveText(`ZM-003: Confirming with the monitor. ${step.message}`);
+  await app.backend.advance('ZM-003', 'PROVISIONED');
+  await expect(pairing.getByText('Provisioned', { exact: true }).first()).toBeVisible();
+});
+
 test('progress is announced while the technician is on another screen', async ({ app }) => {
   app.backend.seedPairing('ZM-003', 'PAIRING');
   await app.open('#/devices');
@@ -98,6 +112,7 @@ const FAILURES: [string, string, NextAction][] = [
   ['monitor_unreachable', 'Cannot reach the monitor', 'retry'],
   ['connection_test_failed', 'Connection test failed', 'retry'],
   ['interrupted', 'Pairing interrupted', 'sign_in'],
+  ['commit_unconfirmed', 'Monitor did not confirm', 'retry'],
 ];
 
 for (const [code, title, action] of FAILURES) {

@@ -72,6 +72,42 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// `prepared.json`: a configuration whose connection test is under way or
+/// passed, not yet in force. It becomes the commit only once the station
+/// accepts its proof of commit; otherwise it is rolled back by `until`.
+/// Kept on disk so a restart resumes the confirmation rather than guessing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Prepared {
+    /// The configuration it would put in force.
+    pub committed: Committed,
+    /// SHA-256 of the configuration's signed bytes, for the event log.
+    pub hash: String,
+    /// The fail-safe deadline: without the station's confirmation by then,
+    /// the monitor rolls back.
+    #[serde(with = "zpair_proto::timestamp")]
+    pub until: OffsetDateTime,
+}
+
+/// Records a configuration as prepared to commit.
+pub fn prepare(dir: &DataDir, prepared: &Prepared) -> Result<(), ConfigurationError> {
+    Ok(storage::write_json(
+        &dir.prepared(),
+        prepared,
+        PRIVATE_FILE,
+    )?)
+}
+
+/// The configuration prepared to commit, if any.
+pub fn load_prepared(dir: &DataDir) -> Result<Option<Prepared>, ConfigurationError> {
+    Ok(storage::read_json(&dir.prepared())?)
+}
+
+/// Forgets the prepared configuration (after its commit or its rollback).
+pub fn clear_prepared(dir: &DataDir) -> Result<(), ConfigurationError> {
+    Ok(storage::remove_file(&dir.prepared())?)
+}
+
 /// A fresh name for a generation folder.
 pub fn new_generation() -> Result<String, ConfigurationError> {
     let bytes = zpair_proto::crypto::random_bytes::<9>().map_err(|_| ConfigurationError::Random)?;
@@ -148,8 +184,8 @@ pub fn discard(dir: &DataDir, generation_name: &str) -> Result<(), Configuration
     Ok(storage::remove_dir(&dir.generation(generation_name))?)
 }
 
-/// Removes every generation folder except `keep`.
-pub fn discard_all_but(dir: &DataDir, keep: Option<&str>) -> Result<(), ConfigurationError> {
+/// Removes every generation folder except those in `keep`.
+pub fn discard_all_but(dir: &DataDir, keep: &[&str]) -> Result<(), ConfigurationError> {
     let root = dir.certificates();
     let entries = match std::fs::read_dir(&root) {
         Ok(entries) => entries,
@@ -158,7 +194,7 @@ pub fn discard_all_but(dir: &DataDir, keep: Option<&str>) -> Result<(), Configur
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if Some(name.as_str()) != keep {
+        if !keep.contains(&name.as_str()) {
             storage::remove_dir(&entry.path())?;
         }
     }
@@ -232,7 +268,7 @@ mod tests {
         stage(&dir, "old", &credentials_for(1)).expect("stage");
         stage(&dir, "half", &credentials_for(2)).expect("stage");
         commit(&dir, &committed("old")).expect("commit");
-        discard_all_but(&dir, Some("old")).expect("clean");
+        discard_all_but(&dir, &["old"]).expect("clean");
         assert!(dir.generation("old").exists());
         assert!(!dir.generation("half").exists());
         remove(&dir).expect("remove");

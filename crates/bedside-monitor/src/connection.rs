@@ -69,6 +69,72 @@ pub fn client(credentials: &Credentials) -> Result<reqwest::Client, ConnectionEr
         .build()?)
 }
 
+/// What the station made of a heartbeat.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Accepted (2xx); the bytes sent.
+    Accepted(u64),
+    /// The station refused this certificate (401/403, or a TLS alert saying
+    /// the certificate is revoked, expired or unknown): the station's own
+    /// word, which only it can send over the verified connection.
+    Refused(String),
+    /// No answer that says anything: network, timeout, a server error.
+    Unreachable(String),
+}
+
+/// TLS alerts by which a station refuses the client certificate itself.
+const REFUSING_ALERTS: [rustls::AlertDescription; 6] = [
+    rustls::AlertDescription::CertificateRevoked,
+    rustls::AlertDescription::CertificateExpired,
+    rustls::AlertDescription::BadCertificate,
+    rustls::AlertDescription::CertificateUnknown,
+    rustls::AlertDescription::UnknownCA,
+    rustls::AlertDescription::AccessDenied,
+];
+
+impl Verdict {
+    /// Sorts a heartbeat's outcome into what the monitor may act on.
+    pub fn of(result: Result<u64, ConnectionError>) -> Self {
+        match result {
+            Ok(sent) => Verdict::Accepted(sent),
+            Err(ConnectionError::Status(status))
+                if status == reqwest::StatusCode::UNAUTHORIZED
+                    || status == reqwest::StatusCode::FORBIDDEN =>
+            {
+                Verdict::Refused(format!("the station answered {status}"))
+            }
+            Err(ConnectionError::Http(e)) => match refusing_alert(&e) {
+                Some(alert) => {
+                    Verdict::Refused(format!("the station sent the TLS alert {alert:?}"))
+                }
+                None => Verdict::Unreachable(e.to_string()),
+            },
+            Err(other) => Verdict::Unreachable(other.to_string()),
+        }
+    }
+}
+
+/// The refusing TLS alert somewhere in `error`'s chain. rustls' error sits
+/// inside an `io::Error`, whose `source()` skips it, so each link is also
+/// looked into as an `io::Error`.
+fn refusing_alert(error: &(dyn std::error::Error + 'static)) -> Option<rustls::AlertDescription> {
+    let mut link = Some(error);
+    while let Some(e) = link {
+        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
+            e.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::AlertReceived(alert)) = tls
+            && REFUSING_ALERTS.contains(alert)
+        {
+            return Some(*alert);
+        }
+        link = e.source();
+    }
+    None
+}
+
 /// Sends one heartbeat to `{server_url}/api/devices/heartbeat`; the bytes sent.
 pub async fn send_heartbeat(
     client: &reqwest::Client,

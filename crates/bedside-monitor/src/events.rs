@@ -36,6 +36,9 @@ pub enum EventType {
     ReprovisioningStarted,
     /// The station removed the monitor's configuration.
     Deprovisioned,
+    /// The station refused the certificate in force (revoked, replaced or
+    /// expired): the monitor is not paired any more.
+    CertificateRefused,
 }
 
 /// One line of the log.

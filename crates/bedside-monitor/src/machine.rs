@@ -18,6 +18,8 @@ pub fn allowed(from: MonitorState, to: MonitorState) -> bool {
             (Unprovisioned | Provisioned | Deprovisioned, ReadyToPair)
             // Leaving it: cancelled, expired or closed, back to where it was.
             | (ReadyToPair, Unprovisioned | Provisioned | Deprovisioned)
+            // The station refused the certificate in force: not paired any more.
+            | (Provisioned, Unprovisioned)
             // The station's de-provision command.
             | (Unprovisioned | Provisioned, Deprovisioned)
             // One pairing exchange.
@@ -49,6 +51,9 @@ pub struct Persisted {
     /// Whether the configuration staged before the stop was in fact
     /// committed (the commit file was written, the state file not yet).
     pub staged_was_committed: bool,
+    /// Whether a commit was prepared and its fail-safe window is still open:
+    /// the station may have recorded it, so the monitor asks again.
+    pub confirming: bool,
 }
 
 /// A provisioning-mode session found on disk.
@@ -60,12 +65,18 @@ pub struct SessionOnDisk {
     pub alive: bool,
 }
 
-/// Where a monitor resumes after a restart. It never resumes in the middle of
-/// an exchange: a half-applied configuration is dropped, and the monitor is
+/// Where a monitor resumes after a restart. It resumes in the middle of an
+/// exchange only to confirm a prepared commit whose fail-safe window is still
+/// open; otherwise a half-applied configuration is dropped, and the monitor is
 /// either back in provisioning mode with the same code or where it was before.
 pub fn resume(p: Persisted) -> MonitorState {
     let entered_from = p.session.map_or(p.state, |s| s.entered_from);
     match p.state {
+        PairingReceived | ApplyingConfig | TestingConnection | ProvisioningFailed
+            if p.confirming =>
+        {
+            TestingConnection
+        }
         PairingReceived | ApplyingConfig | TestingConnection | ProvisioningFailed
             if p.staged_was_committed && p.configured =>
         {
@@ -159,6 +170,7 @@ mod tests {
             session: None,
             configured: false,
             staged_was_committed: false,
+            confirming: false,
         }
     }
 
@@ -204,6 +216,31 @@ mod tests {
             };
             assert_eq!(resume(committed), Provisioned, "{state:?}, commit written");
         }
+    }
+
+    #[test]
+    fn a_restart_with_a_prepared_commit_in_its_window_resumes_confirming_it() {
+        for state in [ApplyingConfig, TestingConnection, ProvisioningFailed] {
+            let open = Persisted {
+                confirming: true,
+                configured: true,
+                session: session(Provisioned, true),
+                ..persisted(state)
+            };
+            assert_eq!(resume(open), TestingConnection, "{state:?}");
+        }
+        // At rest, a prepared file means nothing to resume.
+        let at_rest = Persisted {
+            confirming: true,
+            ..persisted(Unprovisioned)
+        };
+        assert_eq!(resume(at_rest), Unprovisioned);
+    }
+
+    #[test]
+    fn only_a_refused_certificate_takes_a_provisioned_monitor_to_unprovisioned() {
+        assert!(allowed(Provisioned, Unprovisioned));
+        assert!(!allowed(TestingConnection, Unprovisioned));
     }
 
     #[test]

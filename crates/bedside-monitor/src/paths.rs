@@ -55,6 +55,12 @@ impl DataDir {
         self.root.join("configuration.json")
     }
 
+    /// A configuration tested and prepared to commit, waiting for the
+    /// station's confirmation until its fail-safe deadline.
+    pub fn prepared(&self) -> PathBuf {
+        self.root.join("prepared.json")
+    }
+
     /// Folders of certificates and keys, one per received configuration.
     pub fn certificates(&self) -> PathBuf {
         self.root.join("certs")
@@ -83,6 +89,12 @@ impl DataDir {
     /// The QR code's text.
     pub fn screen_qr_json(&self) -> PathBuf {
         self.screen().join("qr.json")
+    }
+
+    /// The message the screen shows about the last pairing's outcome (a
+    /// rollback, a certificate the station refused).
+    pub fn screen_notice(&self) -> PathBuf {
+        self.screen().join("notice.txt")
     }
 }
 

@@ -5,6 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The fail-safe window of the seeds' flow: long enough for a monitor on a
+/// busy ward network to reach the station a few times, short enough that a
+/// monitor never waits minutes in a half-paired state.
+pub const DEFAULT_FAIL_SAFE: Duration = Duration::from_secs(60);
+
 /// Everything [`crate::Station::start`] needs.
 #[derive(Debug, Clone)]
 pub struct StationConfig {
@@ -26,6 +31,10 @@ pub struct StationConfig {
     pub refresh_token_ttl: Duration,
     /// Pair-request rate limits.
     pub rate_limits: RateLimits,
+    /// The fail-safe window the station arms on each monitor it configures:
+    /// the monitor rolls back unless its proof of commit is accepted within
+    /// it, and the station waits for that proof a little longer.
+    pub fail_safe: Duration,
 }
 
 impl StationConfig {
@@ -42,6 +51,7 @@ impl StationConfig {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(12 * 60 * 60),
             rate_limits: RateLimits::default(),
+            fail_safe: DEFAULT_FAIL_SAFE,
         }
     }
 

@@ -40,6 +40,11 @@ enum Command {
         /// The port monitors serve their provisioning API on.
         #[arg(long, default_value_t = 9443)]
         monitor_port: u16,
+        /// The fail-safe window armed on each monitor it configures, in
+        /// seconds: unconfirmed commits roll back after it.
+        #[arg(long, default_value_t = central_station::DEFAULT_FAIL_SAFE.as_secs(),
+              value_parser = clap::value_parser!(u64).range(1..=300))]
+        fail_safe_secs: u64,
     },
     /// Manage accounts.
     User {
@@ -219,11 +224,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
             public_url,
             hostnames,
             monitor_port,
+            fail_safe_secs,
         } => {
             let mut config = StationConfig::new(data_dir, listen);
             config.public_url = public_url;
             config.hostnames = hostnames;
             config.monitor_port = monitor_port;
+            config.fail_safe = std::time::Duration::from_secs(fail_safe_secs);
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

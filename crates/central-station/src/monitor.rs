@@ -15,7 +15,7 @@ use crate::tls::pinning::PinnedIdentity;
 
 /// Connecting to a monitor gives up after this.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// A whole request (the commit includes the monitor's connection test) gives up after this.
+/// A whole request gives up after this (the commit: see [`MonitorClient::post_within`]).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How a request to a monitor failed.
@@ -99,8 +99,20 @@ impl MonitorClient {
         path: &str,
         body: &Req,
     ) -> Result<Resp, MonitorError> {
+        self.post_within(path, body, REQUEST_TIMEOUT).await
+    }
+
+    /// [`Self::post`] for a request that may take up to `timeout` (the
+    /// commit waits for the monitor's confirmation).
+    pub(crate) async fn post_within<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Req,
+        timeout: Duration,
+    ) -> Result<Resp, MonitorError> {
         let url = format!("{}{path}", self.base);
-        let response = match self.http.post(&url).json(body).send().await {
+        let request = self.http.post(&url).json(body).timeout(timeout);
+        let response = match request.send().await {
             Ok(response) => response,
             Err(e) => return Err(self.transport_error(&e)),
         };

@@ -20,6 +20,10 @@ const PARALLEL_PASSWORD_CHECKS: usize = 4;
 /// monitors paired together) queues here, in PAIRING, rather than starving
 /// every exchange of CPU until their connect timeouts fire.
 const PARALLEL_EXCHANGES: usize = 64;
+/// Revoked certificates presented at the handshake, waiting to be raised on
+/// their device's status; more at once are dropped (the next heartbeat
+/// brings them again).
+const REFUSED_CERTIFICATE_QUEUE: usize = 64;
 
 /// Shared by every request; cheap to clone. Built by [`crate::Station::start`].
 #[derive(Clone)]
@@ -58,12 +62,18 @@ impl AppState {
         identity: StationIdentity,
     ) -> Result<Self, StationError> {
         let crl = sign_crl(&db, &identity.ca).await?;
+        let (refused, refusals) = tokio::sync::mpsc::channel(REFUSED_CERTIFICATE_QUEUE);
         let tls = TlsServer::new(
             identity.ca.der(),
             identity.server.certificate(),
             identity.server.key(),
             crl.der,
+            refused,
         )?;
+        tokio::spawn(crate::devices::record_refused_certificates(
+            db.clone(),
+            refusals,
+        ));
         Ok(Self(Arc::new(Inner {
             limiter: RateLimiter::new(config.rate_limits),
             config,

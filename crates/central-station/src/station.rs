@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use crate::config::StationConfig;
 use crate::db::Db;
 use crate::error::StationError;
-use crate::pairing::store;
+use crate::pairing::{job, store};
 use crate::state::AppState;
 use crate::{clock, pki, routes, tls};
 
@@ -90,10 +90,10 @@ impl Station {
         .await
         .map_err(|e| StationError::Startup(e.to_string()))??;
 
-        let (interrupted, _) = db.call(|c| store::recover(c, clock::now())).await?;
-        if interrupted > 0 {
+        let recovered = db.call(|c| store::recover(c, clock::now())).await?;
+        if recovered.interrupted > 0 {
             tracing::warn!(
-                interrupted,
+                interrupted = recovered.interrupted,
                 "pairing jobs left running by the last run were marked failed"
             );
         }
@@ -113,6 +113,13 @@ impl Station {
         let public_url = config.public_url.clone().unwrap_or_else(|| url.clone());
 
         let state = AppState::build(config, public_url, db, identity).await?;
+        for (job_id, confirm_by) in recovered.confirming {
+            tracing::info!(%job_id, "waiting for the proof of commit of a job the last run left confirming");
+            let state_for_job = state.clone();
+            state.jobs().spawn(async move {
+                job::await_decision(&state_for_job, &job_id, confirm_by).await;
+            });
+        }
         let (shutdown, stop) = watch::channel(false);
         let server = tokio::spawn(tls::serve(
             listener,

@@ -204,6 +204,10 @@ pub enum JobState {
     Configuring,
     /// The monitor tests its new connection.
     Validating,
+    /// The monitor's answer to the commit was lost: the station waits, for
+    /// the rest of the fail-safe window, for the monitor's proof of commit
+    /// (its connection test over the new certificate) before it decides.
+    Confirming,
     /// Done: the monitor is connected with its new configuration.
     Provisioned,
     /// Stopped with a [`FailureReason`].
@@ -222,6 +226,7 @@ impl JobState {
             JobState::Pairing => "PAIRING",
             JobState::Configuring => "CONFIGURING",
             JobState::Validating => "VALIDATING",
+            JobState::Confirming => "CONFIRMING",
             JobState::Provisioned => "PROVISIONED",
             JobState::Failed => "FAILED",
         }
@@ -233,6 +238,7 @@ impl JobState {
             JobState::Pairing,
             JobState::Configuring,
             JobState::Validating,
+            JobState::Confirming,
             JobState::Provisioned,
             JobState::Failed,
         ]
@@ -266,11 +272,14 @@ pub enum FailureReason {
     ConnectionTestFailed,
     /// The station restarted while the job ran.
     Interrupted,
+    /// The monitor was configured but its proof of commit never reached the
+    /// station within the fail-safe window: it rolled back.
+    CommitUnconfirmed,
 }
 
 impl FailureReason {
     /// Every reason, for tables and exhaustive tests.
-    pub const ALL: [FailureReason; 10] = [
+    pub const ALL: [FailureReason; 11] = [
         FailureReason::CodeMismatch,
         FailureReason::CodeExpired,
         FailureReason::TokenStale,
@@ -281,6 +290,7 @@ impl FailureReason {
         FailureReason::MonitorUnreachable,
         FailureReason::ConnectionTestFailed,
         FailureReason::Interrupted,
+        FailureReason::CommitUnconfirmed,
     ];
 
     /// The stable snake_case code.
@@ -296,6 +306,7 @@ impl FailureReason {
             FailureReason::MonitorUnreachable => "monitor_unreachable",
             FailureReason::ConnectionTestFailed => "connection_test_failed",
             FailureReason::Interrupted => "interrupted",
+            FailureReason::CommitUnconfirmed => "commit_unconfirmed",
         }
     }
 
@@ -336,6 +347,9 @@ impl FailureReason {
             }
             FailureReason::Interrupted => {
                 "The Central Station restarted during pairing. Retry; the monitor is unchanged."
+            }
+            FailureReason::CommitUnconfirmed => {
+                "The monitor did not confirm its new configuration in time, so it went back to its previous one. Check the network between the monitor and the Central Station, then retry."
             }
         }
     }
@@ -524,6 +538,21 @@ pub struct ConnectedStatus {
     pub uptime_seconds: u64,
     /// Heartbeat counters.
     pub counters: ConnectionCounters,
+    /// Raised when the monitor presented a certificate the station refused:
+    /// it believes it is paired and is not. Cleared when it is paired again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<DeviceAlert>,
+}
+
+/// Something about a monitor that needs a person's attention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceAlert {
+    /// What happened and what to do.
+    pub message: String,
+    /// When it was last seen.
+    #[serde(with = "crate::timestamp")]
+    pub at: OffsetDateTime,
 }
 
 /// `POST /api/devices/{id}/reprovision`.

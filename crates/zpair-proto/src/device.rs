@@ -65,6 +65,12 @@ pub struct ChallengeResponse {
     pub signature: String,
 }
 
+/// How long one attempt at the proof of commit (the monitor's connection
+/// test) may take. The station waits for the proof this long and more past
+/// the fail-safe window, so an attempt the monitor starts at its deadline
+/// is still answered, never dropped.
+pub const PROOF_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Step 2, station → monitor.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -84,6 +90,12 @@ pub struct ConfigureRequest {
     pub encapped_key: String,
     /// The sealed [`crate::config::SignedConfiguration`] JSON, base64url.
     pub ciphertext: String,
+    /// The monitor's fail-safe window, in seconds: armed when the
+    /// configuration arrives, it rolls the monitor back unless the station
+    /// confirms the commit first. The station chooses it (as a Matter
+    /// commissioner arms the fail-safe), because it waits at least as long
+    /// for the monitor's proof of commit before it gives up.
+    pub fail_safe_seconds: u32,
 }
 
 impl std::fmt::Debug for ConfigureRequest {
@@ -185,7 +197,10 @@ pub struct Heartbeat {
     pub errors: u64,
     /// Its firmware.
     pub firmware_version: String,
-    /// `true` for the connection test before a configuration is committed.
+    /// `true` for the connection test of a configuration the monitor has
+    /// prepared to commit. It is the pairing's proof of commit: the station
+    /// records the pairing as PROVISIONED when it accepts it, and the monitor
+    /// makes its commit final only on that acceptance.
     #[serde(default)]
     pub connection_test: bool,
 }

@@ -79,6 +79,16 @@ pub struct ConnectedStatus {
     pub last_connected: Option<String>,
     pub uptime_seconds: u64,
     pub counters: ConnectionCounters,
+    pub alert: Option<DeviceAlert>,
+}
+
+// The station's alert on a monitor: it presented a certificate the station
+// refused, so it believes it is paired and is not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceAlert {
+    pub message: String,
+    pub at: String,
 }
 
 impl From<api::DeviceState> for DeviceState {
@@ -160,6 +170,10 @@ impl From<api::ConnectedStatus> for ConnectedStatus {
             last_connected: status.last_connected.map(timestamp),
             uptime_seconds: status.uptime_seconds,
             counters: status.counters.into(),
+            alert: status.alert.map(|alert| DeviceAlert {
+                message: alert.message,
+                at: timestamp(alert.at),
+            }),
         }
     }
 }

@@ -24,7 +24,7 @@ pub use account::{Account, Role};
 pub use camera::{CameraChoice, CameraEnded, CameraEvent, CameraSeen, CameraStarted, PreviewShown};
 pub use device::{
     CertificateStatus, CertificateValidity, ConnectedStatus, ConnectionCounters, ConnectionState,
-    DeviceState, DeviceSummary,
+    DeviceAlert, DeviceState, DeviceSummary,
 };
 pub use error::AppError;
 pub use history::{HistoryAction, HistoryEntry, HistoryOutcome};

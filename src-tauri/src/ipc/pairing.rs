@@ -33,6 +33,7 @@ pub enum JobState {
     Pairing,
     Configuring,
     Validating,
+    Confirming,
     Provisioned,
     Failed,
 }
@@ -50,6 +51,7 @@ impl From<api::JobState> for JobState {
             api::JobState::Pairing => JobState::Pairing,
             api::JobState::Configuring => JobState::Configuring,
             api::JobState::Validating => JobState::Validating,
+            api::JobState::Confirming => JobState::Confirming,
             api::JobState::Provisioned => JobState::Provisioned,
             api::JobState::Failed => JobState::Failed,
         }

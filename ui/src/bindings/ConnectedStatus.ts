@@ -2,6 +2,7 @@
 import type { CertificateStatus } from "./CertificateStatus";
 import type { ConnectionCounters } from "./ConnectionCounters";
 import type { ConnectionState } from "./ConnectionState";
+import type { DeviceAlert } from "./DeviceAlert";
 import type { DeviceState } from "./DeviceState";
 
-export type ConnectedStatus = { deviceId: string, deviceLabel: string, state: DeviceState, connectionState: ConnectionState, serverUrl: string | null, certificate: CertificateStatus | null, lastConnected: string | null, uptimeSeconds: number, counters: ConnectionCounters, };
+export type ConnectedStatus = { deviceId: string, deviceLabel: string, state: DeviceState, connectionState: ConnectionState, serverUrl: string | null, certificate: CertificateStatus | null, lastConnected: string | null, uptimeSeconds: number, counters: ConnectionCounters, alert: DeviceAlert | null, };

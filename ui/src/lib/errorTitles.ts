@@ -25,6 +25,7 @@ const TITLES: Record<string, string> = {
   monitor_unreachable: 'Cannot reach the monitor',
   connection_test_failed: 'Connection test failed',
   interrupted: 'Pairing interrupted',
+  commit_unconfirmed: 'Monitor did not confirm',
   qr_expired: 'QR code expired',
   qr_not_json: 'Not a Z Monitor QR code',
   qr_not_zmonitor: 'Not a Z Monitor QR code',

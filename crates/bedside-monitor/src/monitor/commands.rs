@@ -88,7 +88,7 @@ impl Core {
     /// patient data stay.
     fn deprovision(&self, inner: &mut Inner) -> Result<(), MonitorError> {
         if machine::mid_exchange(inner.state) {
-            if inner.exchange.as_ref().is_some_and(|e| e.testing) {
+            if inner.confirming() {
                 return Err(MonitorError::PairingInProgress);
             }
             self.fail_exchange(

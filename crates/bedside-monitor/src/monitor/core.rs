@@ -11,6 +11,7 @@ use tokio::sync::{Notify, watch};
 use zpair_proto::crypto::VerifyingKey;
 use zpair_proto::device::MonitorState;
 
+use super::fail_safe::{Confirming, FailSafe};
 use super::heartbeat::Counters;
 use crate::MonitorError;
 use crate::config::MonitorConfig;
@@ -73,8 +74,6 @@ pub(crate) struct Exchange {
     /// When the last step arrived; an exchange left idle is abandoned.
     pub last_step: Instant,
     pub staged: Option<Staged>,
-    /// The connection test is running: nothing may end the exchange now.
-    pub testing: bool,
 }
 
 /// Everything that changes, under one lock (never held across an await).
@@ -87,6 +86,18 @@ pub(crate) struct Inner {
     pub station_key: Option<VerifyingKey>,
     pub seen_commands: Vec<SeenCommand>,
     pub staged_generation: Option<String>,
+    /// Armed when a configuration arrives; rolls the exchange back when it fires.
+    pub fail_safe: Option<FailSafe>,
+    /// A commit prepared and waiting for the station's confirmation: only
+    /// its confirmation (or the fail-safe) ends the exchange now.
+    pub confirming: Option<Confirming>,
+}
+
+impl Inner {
+    /// Whether a prepared commit is waiting for the station.
+    pub fn confirming(&self) -> bool {
+        self.confirming.is_some()
+    }
 }
 
 /// The running monitor's state, shared by its API, its server and its tasks.
@@ -100,6 +111,8 @@ pub(crate) struct Core {
     pub wake: Notify,
     inner: Mutex<Inner>,
     state_tx: watch::Sender<MonitorState>,
+    /// Turns true when the monitor shuts down.
+    stopping: watch::Receiver<bool>,
 }
 
 impl Core {
@@ -109,12 +122,21 @@ impl Core {
         config: MonitorConfig,
         identity: Identity,
         settings: &Settings,
+        stopping: watch::Receiver<bool>,
     ) -> Result<Self, MonitorError> {
         let dir = DataDir::new(config.data_dir.clone());
         let now = OffsetDateTime::now_utc();
         let state_file: Option<StateFile> = storage::read_json(&dir.state())?;
         let pairing: PairingFile = storage::read_json(&dir.pairing())?.unwrap_or_default();
         let committed = configuration::load(&dir)?;
+        let mut prepared = configuration::load_prepared(&dir)?;
+        // A confirmed commit whose prepared file outlived it: nothing to resume.
+        if prepared.as_ref().map(|p| &p.committed.generation)
+            == committed.as_ref().map(|c| &c.generation)
+            && prepared.take().is_some()
+        {
+            configuration::clear_prepared(&dir)?;
+        }
         let persisted_state = state_file
             .as_ref()
             .map_or(MonitorState::Unprovisioned, |s| s.state);
@@ -131,13 +153,21 @@ impl Core {
             configured: committed.is_some(),
             staged_was_committed: staged.is_some()
                 && committed.as_ref().map(|c| &c.generation) == staged.as_ref(),
+            confirming: prepared.as_ref().is_some_and(|p| p.until > now),
         });
 
         let mut previous = pairing.previous;
         let mut session = None;
         if let Some(stored) = stored {
             match PairingSession::from_stored(stored) {
-                Ok(s) if resumed == MonitorState::ReadyToPair => session = Some(s),
+                Ok(s)
+                    if matches!(
+                        resumed,
+                        MonitorState::ReadyToPair | MonitorState::TestingConnection
+                    ) =>
+                {
+                    session = Some(s)
+                }
                 Ok(s) => {
                     let end = if s.is_expired(now) {
                         SessionEnd::Expired
@@ -158,7 +188,12 @@ impl Core {
         if state != persisted_state {
             tracing::info!(from = ?persisted_state, to = ?state, "resumed after a restart");
         }
-        configuration::discard_all_but(&dir, committed.as_ref().map(|c| c.generation.as_str()))?;
+        let keep: Vec<&str> = committed
+            .iter()
+            .chain(prepared.iter().map(|p| &p.committed))
+            .map(|c| c.generation.as_str())
+            .collect();
+        configuration::discard_all_but(&dir, &keep)?;
 
         let (state_tx, _) = watch::channel(state);
         let core = Self {
@@ -174,13 +209,29 @@ impl Core {
                 station_key: settings.station_key(),
                 seen_commands: state_file.map(|s| s.seen_commands).unwrap_or_default(),
                 staged_generation: None,
+                fail_safe: None,
+                confirming: None,
             }),
             state_tx,
+            stopping,
             config,
             dir,
             identity,
         };
-        let inner = core.lock();
+        let mut inner = core.lock();
+        if let Some(prepared) = prepared
+            && !core.resume_prepared(&mut inner, prepared, now)?
+            && inner.state == MonitorState::TestingConnection
+        {
+            // Its window closed while the monitor was off: rolled back.
+            let rest = if inner.session.is_some() {
+                MonitorState::ReadyToPair
+            } else {
+                machine::rest_state(persisted_state, inner.committed.is_some())
+            };
+            inner.state = rest;
+            core.state_tx.send_replace(rest);
+        }
         core.save_state(&inner)?;
         core.save_pairing(&inner)?;
         match &inner.session {
@@ -191,6 +242,11 @@ impl Core {
         }
         drop(inner);
         Ok(core)
+    }
+
+    /// Turns true when the monitor shuts down.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.clone()
     }
 
     /// The lock; a panic elsewhere never makes the monitor unusable.

@@ -2,6 +2,7 @@
 //! configure, commit — as the monitor carries them out (the brief's "Monitor
 //! API"). Every refusal is an [`ExchangeError`]; every step is in the event log.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use time::OffsetDateTime;
@@ -11,10 +12,12 @@ use zpair_proto::device::{
     ConfigureResponse, MonitorState,
 };
 
+use tokio::sync::watch;
+
 use super::core::{Core, Exchange, Inner, Staged};
+use super::fail_safe::{Confirmation, FailSafe};
 use crate::MonitorError;
-use crate::configuration::{self, Committed, Credentials};
-use crate::connection::{self, ConnectionError};
+use crate::configuration::{self, Committed, Credentials, Prepared};
 use crate::events::EventType;
 use crate::exchange::verify::{self, SealedBox};
 use crate::exchange::{ExchangeError, keys};
@@ -52,7 +55,6 @@ impl Core {
             keys,
             last_step: Instant::now(),
             staged: None,
-            testing: false,
         });
         self.wake.notify_one();
         tracing::info!("answered a pairing challenge");
@@ -108,7 +110,12 @@ impl Core {
             return Err(self.wrong_code(&mut inner)?);
         }
         self.events.ok(EventType::PairingCodeValidated);
+        if let Err(e) = screen::clear_notice(&self.dir) {
+            tracing::warn!(error = %e, "cannot clear the last pairing's notice");
+        }
         self.set_state(&mut inner, MonitorState::PairingReceived)?;
+        inner.fail_safe = Some(FailSafe::arm(request.fail_safe_seconds, now));
+        self.wake.notify_one();
         let sealed = SealedBox {
             encapped_key: &request.encapped_key,
             ciphertext: &request.ciphertext,
@@ -122,15 +129,16 @@ impl Core {
         }
     }
 
-    /// Step 3: tests the staged configuration's mTLS connection and commits it
-    /// only if the test passes.
+    /// Step 3: prepares the staged configuration and sends its connection
+    /// test, which is the proof of commit (see [`super::fail_safe`]); answers
+    /// once the station confirmed it (PROVISIONED) or it was rolled back.
     pub async fn commit(
-        &self,
+        self: &Arc<Self>,
         request: &CommitRequest,
     ) -> Result<ConfigureResponse, ExchangeError> {
         self.check_device(&request.device_id)?;
         let challenge = decode_challenge(&request.challenge)?;
-        let (credentials, server_url) = {
+        let mut outcome = {
             let mut inner = self.lock();
             if inner.state != MonitorState::TestingConnection {
                 return Err(match inner.state {
@@ -139,43 +147,57 @@ impl Core {
                     _ => ExchangeError::NotInProvisioningMode,
                 });
             }
-            let exchange = inner
-                .exchange
-                .as_mut()
-                .filter(|e| e.challenge == challenge && !e.testing)
-                .ok_or(ExchangeError::InvalidRequest(NOT_THIS_SESSION))?;
-            let staged = exchange
-                .staged
-                .as_ref()
-                .ok_or(ExchangeError::InvalidRequest(NOT_THIS_SESSION))?;
-            let pair = (
-                staged.credentials.clone(),
-                staged.applied.server_url.clone(),
-            );
-            exchange.testing = true;
-            pair
+            match &inner.confirming {
+                // The same commit again (its first answer was lost): the same outcome.
+                Some(c) if c.challenge.as_deref() == Some(&challenge[..]) => c.outcome.subscribe(),
+                Some(_) => return Err(ExchangeError::PairingInProgress),
+                None => self.prepare_staged(&mut inner, &challenge)?,
+            }
         };
-        let result = self.connection_test(&credentials, &server_url).await;
-        let mut inner = self.lock();
-        match result {
-            Ok(()) => {
-                self.events.ok(EventType::ConnectionTested);
-                self.commit_staged(&mut inner)?;
-                Ok(ConfigureResponse { state: inner.state })
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, server_url, "connection test failed");
-                self.events.failed(
-                    EventType::ConnectionTested,
-                    "the Central Station could not be reached over mTLS with the new configuration",
-                );
-                self.fail_exchange(
-                    &mut inner,
-                    "connection test failed; the previous configuration stays in force",
-                )?;
-                Err(ExchangeError::ConnectionTestFailed)
-            }
+        let confirmation = outcome
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| ExchangeError::Internal)?
+            .ok_or(ExchangeError::Internal)?;
+        match confirmation {
+            Confirmation::Committed => Ok(ConfigureResponse {
+                state: MonitorState::Provisioned,
+            }),
+            Confirmation::RolledBack => Err(ExchangeError::ConnectionTestFailed),
         }
+    }
+
+    /// Moves the exchange's staged configuration to a prepared commit.
+    fn prepare_staged(
+        self: &Arc<Self>,
+        inner: &mut Inner,
+        challenge: &[u8],
+    ) -> Result<watch::Receiver<Option<Confirmation>>, ExchangeError> {
+        let exchange = inner
+            .exchange
+            .as_mut()
+            .filter(|e| e.challenge == challenge)
+            .ok_or(ExchangeError::InvalidRequest(NOT_THIS_SESSION))?;
+        let staged = exchange
+            .staged
+            .take()
+            .ok_or(ExchangeError::InvalidRequest(NOT_THIS_SESSION))?;
+        let fail_safe = inner.fail_safe.ok_or(ExchangeError::Internal)?;
+        let prepared = Prepared {
+            committed: Committed {
+                generation: staged.generation,
+                configuration: staged.applied,
+            },
+            hash: staged.hash,
+            until: fail_safe.until,
+        };
+        Ok(self.prepare_commit(
+            inner,
+            prepared,
+            staged.credentials,
+            fail_safe,
+            Some(challenge.to_vec()),
+        )?)
     }
 
     fn check_device(&self, device_id: &str) -> Result<(), ExchangeError> {
@@ -293,66 +315,6 @@ impl Core {
         self.events
             .ok_with_hash(EventType::ConfigurationApplied, &opened.hash);
         self.set_state(inner, MonitorState::TestingConnection)?;
-        self.wake.notify_one();
-        Ok(())
-    }
-
-    /// The mTLS heartbeat that proves the staged configuration works.
-    async fn connection_test(
-        &self,
-        credentials: &Credentials,
-        server_url: &str,
-    ) -> Result<(), ConnectionError> {
-        let client = connection::client(credentials)?;
-        let heartbeat = self.counters.heartbeat(&self.config.firmware_version, true);
-        match connection::send_heartbeat(&client, server_url, &heartbeat).await {
-            Ok(sent) => {
-                self.counters.sent(sent);
-                Ok(())
-            }
-            Err(e) => {
-                self.counters.failed();
-                Err(e)
-            }
-        }
-    }
-
-    /// Puts the tested configuration in force: one atomic write, then the
-    /// code is spent and the previous generation removed.
-    fn commit_staged(&self, inner: &mut Inner) -> Result<(), ExchangeError> {
-        let staged = inner.exchange.as_mut().and_then(|e| e.staged.take());
-        let Some(staged) = staged else {
-            return Err(ExchangeError::Internal);
-        };
-        let committed = Committed {
-            generation: staged.generation.clone(),
-            configuration: staged.applied.clone(),
-        };
-        if let Err(e) = configuration::commit(&self.dir, &committed) {
-            if let Some(exchange) = inner.exchange.as_mut() {
-                exchange.staged = Some(staged);
-            }
-            self.fail_exchange(inner, "the new configuration could not be saved")?;
-            return Err(MonitorError::from(e).into());
-        }
-        let old = inner.committed.replace(committed);
-        inner.exchange = None;
-        inner.staged_generation = None;
-        if let Some(session) = inner.session.take() {
-            inner.previous = Some(session.into_past(SessionEnd::Used));
-        }
-        self.save_pairing(inner)?;
-        self.set_state(inner, MonitorState::Provisioned)?;
-        self.events
-            .ok_with_hash(EventType::ProvisioningCompleted, &staged.hash);
-        if let Err(e) = screen::clear(&self.dir) {
-            tracing::warn!(error = %e, "cannot clear the screen");
-        }
-        if let Some(old) = old.filter(|o| o.generation != staged.generation)
-            && let Err(e) = configuration::discard(&self.dir, &old.generation)
-        {
-            tracing::warn!(error = %e, "cannot remove the previous certificates");
-        }
         self.wake.notify_one();
         Ok(())
     }

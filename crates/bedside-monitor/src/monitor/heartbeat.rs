@@ -11,7 +11,7 @@ use zpair_proto::device::{Heartbeat, MonitorState};
 
 use super::core::Core;
 use crate::configuration;
-use crate::connection;
+use crate::connection::{self, Verdict};
 
 /// What the monitor counts about its connection since it started.
 #[derive(Debug)]
@@ -106,12 +106,20 @@ async fn beat(core: &Core, client: &mut Option<(String, reqwest::Client)>) {
     let heartbeat = core
         .counters
         .heartbeat(&core.config.firmware_version, false);
-    match connection::send_heartbeat(http, &committed.configuration.server_url, &heartbeat).await {
-        Ok(sent) => {
+    let sent =
+        connection::send_heartbeat(http, &committed.configuration.server_url, &heartbeat).await;
+    match Verdict::of(sent) {
+        Verdict::Accepted(sent) => {
             core.counters.sent(sent);
             tracing::debug!("heartbeat delivered");
         }
-        Err(error) => {
+        Verdict::Refused(why) => {
+            core.counters.failed();
+            if let Err(error) = core.certificate_refused(&committed.generation, &why) {
+                tracing::error!(%error, "cannot drop the refused configuration");
+            }
+        }
+        Verdict::Unreachable(error) => {
             core.counters.failed();
             tracing::warn!(%error, "heartbeat failed");
         }

@@ -4,6 +4,7 @@
 mod commands;
 pub(crate) mod core;
 mod exchange_steps;
+mod fail_safe;
 mod heartbeat;
 mod housekeeping;
 mod mode;
@@ -67,7 +68,11 @@ impl Monitor {
             addr: requested,
             source,
         })?;
-        let core = Arc::new(Core::resume(config, identity, &settings)?);
+        let (shutdown, stopping) = watch::channel(false);
+        let core = Arc::new(Core::resume(config, identity, &settings, stopping)?);
+        if core.lock().confirming() {
+            tokio::spawn(fail_safe::confirm(core.clone()));
+        }
 
         let handle = axum_server::Handle::new();
         let serve = axum_server::from_tcp_rustls(
@@ -80,7 +85,6 @@ impl Monitor {
         })?
         .handle(handle.clone())
         .serve(server::router(core.clone()).into_make_service());
-        let (shutdown, _) = watch::channel(false);
         let tasks = vec![
             tokio::spawn(async move {
                 if let Err(error) = serve.await {
@@ -160,6 +164,14 @@ impl Monitor {
     /// The committed configuration, if any.
     pub fn configuration(&self) -> Option<AppliedConfiguration> {
         self.core.configuration()
+    }
+
+    /// The message the screen shows about the last pairing (a rollback, a
+    /// refused certificate), if any.
+    pub fn notice(&self) -> Option<String> {
+        crate::provisioning::screen::read_notice(&self.core.dir)
+            .ok()
+            .flatten()
     }
 
     /// The data directory's layout (screen files, event log, …).

@@ -47,8 +47,7 @@ impl Core {
     ) -> Result<Screen, MonitorError> {
         self.expire_if_due(inner, now)?;
         if machine::mid_exchange(inner.state) {
-            let testing = inner.exchange.as_ref().is_some_and(|e| e.testing);
-            if entry == Entry::OnMonitor || testing {
+            if entry == Entry::OnMonitor || inner.confirming() {
                 return Err(MonitorError::PairingInProgress);
             }
             self.fail_exchange(
@@ -110,7 +109,7 @@ impl Core {
         if inner.session.is_none() {
             return Ok(());
         }
-        if inner.exchange.as_ref().is_some_and(|e| e.testing) {
+        if inner.confirming() {
             return Err(MonitorError::PairingInProgress);
         }
         self.fail_exchange(&mut inner, "provisioning mode was cancelled on the monitor")?;
@@ -151,6 +150,7 @@ impl Core {
             tracing::warn!(error = %e, "cannot remove a staged configuration");
         }
         inner.staged_generation = None;
+        inner.fail_safe = None;
         if machine::mid_exchange(inner.state) {
             self.set_state(inner, MonitorState::ProvisioningFailed)?;
             self.events.failed(EventType::ProvisioningFailed, why);
@@ -159,16 +159,15 @@ impl Core {
         Ok(())
     }
 
-    /// Ends provisioning mode if its code has expired (unless a connection
-    /// test is running: that one is allowed to finish).
+    /// Ends provisioning mode if its code has expired (unless a commit is
+    /// being confirmed: only its confirmation or its fail-safe ends it).
     pub fn expire_if_due(
         &self,
         inner: &mut Inner,
         now: OffsetDateTime,
     ) -> Result<(), MonitorError> {
         let expired = inner.session.as_ref().is_some_and(|s| s.is_expired(now));
-        let testing = inner.exchange.as_ref().is_some_and(|e| e.testing);
-        if !expired || testing {
+        if !expired || inner.confirming() {
             return Ok(());
         }
         self.fail_exchange(inner, "the pairing code expired during the exchange")?;
@@ -199,8 +198,12 @@ impl Core {
                 consider(at + wait.max(MIN_WAIT));
             }
         }
-        if let Some(exchange) = inner.exchange.as_ref().filter(|e| !e.testing) {
-            consider(exchange.last_step + EXCHANGE_TIMEOUT);
+        match (&inner.fail_safe, &inner.exchange) {
+            // A prepared commit: its confirmation task watches the deadline.
+            _ if inner.confirming() => {}
+            (Some(fail_safe), _) => consider(fail_safe.deadline.max(at + MIN_WAIT)),
+            (None, Some(exchange)) => consider(exchange.last_step + EXCHANGE_TIMEOUT),
+            (None, None) => {}
         }
         next
     }
@@ -212,10 +215,14 @@ impl Core {
 
     fn tick_locked(&self, inner: &mut Inner, now: OffsetDateTime) -> Result<(), MonitorError> {
         self.expire_if_due(inner, now)?;
-        let idle = inner
-            .exchange
-            .as_ref()
-            .is_some_and(|e| !e.testing && e.last_step.elapsed() >= EXCHANGE_TIMEOUT);
+        if !inner.confirming() && inner.fail_safe.is_some_and(|f| f.fired()) {
+            self.fail_safe_fired(inner)?;
+        }
+        let idle = inner.fail_safe.is_none()
+            && inner
+                .exchange
+                .as_ref()
+                .is_some_and(|e| e.last_step.elapsed() >= EXCHANGE_TIMEOUT);
         if idle {
             self.fail_exchange(
                 inner,

@@ -122,6 +122,23 @@ pub fn show(dir: &DataDir, screen: &Screen) -> Result<(), ScreenError> {
     Ok(())
 }
 
+/// Shows a message about the last pairing (why it rolled back, or that the
+/// station no longer accepts the monitor), until the next one starts.
+pub fn notice(dir: &DataDir, text: &str) -> Result<(), StorageError> {
+    storage::ensure_private_dir(&dir.screen())?;
+    storage::write_atomic(&dir.screen_notice(), text.as_bytes(), PRIVATE_FILE)
+}
+
+/// The message shown, if any.
+pub fn read_notice(dir: &DataDir) -> Result<Option<String>, StorageError> {
+    storage::read_text(&dir.screen_notice())
+}
+
+/// Takes the message down: a new pairing has started.
+pub fn clear_notice(dir: &DataDir) -> Result<(), StorageError> {
+    storage::remove_file(&dir.screen_notice())
+}
+
 /// Blanks the screen: provisioning mode is over.
 pub fn clear(dir: &DataDir) -> Result<(), StorageError> {
     storage::remove_file(&dir.screen_qr_png())?;

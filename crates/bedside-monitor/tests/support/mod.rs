@@ -32,6 +32,10 @@ use zpair_proto::device::{
 };
 use zpair_proto::{PairingCode, b64, canonical};
 
+/// The fail-safe window the test station arms: short, so a rollback
+/// happens within a test.
+pub const FAIL_SAFE_SECONDS: u32 = 2;
+
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -406,6 +410,7 @@ impl Push {
             proof: crypto::pairing_proof(&key, &self.record.device_id, &challenged.challenge),
             encapped_key: b64::encode(&sealed.encapped_key),
             ciphertext: b64::encode(&sealed.ciphertext),
+            fail_safe_seconds: FAIL_SAFE_SECONDS,
         };
         self.post("/provisioning/configure", &request).await
     }

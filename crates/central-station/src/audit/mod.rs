@@ -45,6 +45,12 @@ pub(crate) enum EventType {
     CommandDelivered,
     /// A registration record was imported.
     DeviceRegistered,
+    /// The answer to the commit was lost and the monitor's proof of commit
+    /// arrived within the fail-safe window: the job was recovered.
+    CommitRecovered,
+    /// A monitor presented a certificate the station refused (revoked,
+    /// replaced or expired): it believes it is paired and is not.
+    CertificateRefused,
 }
 
 impl EventType {
@@ -65,6 +71,8 @@ impl EventType {
             EventType::Deprovisioned => "deprovisioned",
             EventType::CommandDelivered => "command_delivered",
             EventType::DeviceRegistered => "device_registered",
+            EventType::CommitRecovered => "commit_recovered",
+            EventType::CertificateRefused => "certificate_refused",
         }
     }
 }

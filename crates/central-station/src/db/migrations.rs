@@ -5,7 +5,10 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::DbError;
 
-const MIGRATIONS: &[&str] = &[include_str!("001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("001_initial.sql"),
+    include_str!("002_fail_safe.sql"),
+];
 
 /// The schema version this build writes.
 pub(crate) fn latest() -> i64 {

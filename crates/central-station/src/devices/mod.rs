@@ -6,4 +6,4 @@ mod commands;
 mod status;
 
 pub(crate) use commands::{deprovision, reprovision};
-pub(crate) use status::{heartbeat, status};
+pub(crate) use status::{heartbeat, record_refused_certificates, status};

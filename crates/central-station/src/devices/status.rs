@@ -18,7 +18,8 @@ use crate::accounts::Caller;
 use crate::clock;
 use crate::db::{DbError, relaxed, to_sql_int};
 use crate::http::{ApiPath, HttpError};
-use crate::pairing::store::active_job;
+use crate::pairing::job;
+use crate::pairing::store::{self, Proof};
 use crate::pki::certificates::{self, CertificateRow};
 use crate::registry::{DeviceRow, store as devices};
 use crate::state::AppState;
@@ -34,46 +35,67 @@ const MISSED_HEARTBEATS: u32 = 3;
 enum Beat {
     /// The device's current certificate: counted.
     Current,
-    /// A certificate issued for a running job: the monitor's connection test.
-    ConnectionTest,
-    /// Anything else.
-    Refused(&'static str),
+    /// The certificate of a running job: the monitor's connection test,
+    /// which is its proof of commit (see `pairing::job`).
+    ProofOfCommit,
+    /// Anything else; `alert` when the device's own monitor presented it
+    /// (it believes it is paired).
+    Refused { why: &'static str, alert: bool },
 }
+
+const REVOKED: &str = "This certificate is revoked or expired. Pair the monitor again.";
+const REPLACED: &str = "This certificate has been replaced. Pair the monitor again.";
 
 fn classify(
     conn: &rusqlite::Connection,
     identity: &ClientIdentity,
+    connection_test: bool,
     now: OffsetDateTime,
 ) -> Result<Beat, DbError> {
     let Some(cert) = certificates::get(conn, &identity.serial)? else {
-        return Ok(Beat::Refused(
-            "This certificate was not issued by this Central Station.",
-        ));
+        return Ok(Beat::Refused {
+            why: "This certificate was not issued by this Central Station.",
+            alert: false,
+        });
     };
-    if cert.device_id != identity.device_id || cert.revoked_at.is_some() || cert.not_after <= now {
-        return Ok(Beat::Refused(
-            "This certificate is revoked or expired. Pair the monitor again.",
-        ));
+    if cert.device_id != identity.device_id {
+        return Ok(Beat::Refused {
+            why: REVOKED,
+            alert: false,
+        });
+    }
+    if cert.revoked_at.is_some() || cert.not_after <= now {
+        return Ok(Beat::Refused {
+            why: REVOKED,
+            alert: true,
+        });
     }
     let Some(device) = devices::get(conn, &identity.device_id)? else {
-        return Ok(Beat::Refused("This monitor is not in the registry."));
+        return Ok(Beat::Refused {
+            why: "This monitor is not in the registry.",
+            alert: false,
+        });
     };
     if device.certificate_serial.as_deref() == Some(identity.serial.as_str()) {
         return Ok(Beat::Current);
     }
-    let pending = match (&cert.job_id, active_job(conn, &identity.device_id)?) {
-        (Some(issued_for), Some(running)) => *issued_for == running,
-        _ => false,
-    };
-    Ok(if pending {
-        Beat::ConnectionTest
-    } else {
-        Beat::Refused("This certificate has been replaced. Pair the monitor again.")
+    let running = store::pending_for_certificate(conn, &identity.serial)?.is_some();
+    Ok(match (running, connection_test) {
+        (true, true) => Beat::ProofOfCommit,
+        (true, false) => Beat::Refused {
+            why: "This certificate is not committed yet.",
+            alert: false,
+        },
+        (false, _) => Beat::Refused {
+            why: REPLACED,
+            alert: true,
+        },
     })
 }
 
 /// `POST /api/devices/heartbeat`: 204 for a monitor presenting its current
-/// certificate (or, during pairing, the new one for its connection test).
+/// certificate, or the proof of commit of a running pairing (recorded here:
+/// the pairing is PROVISIONED once this answers 204).
 pub(crate) async fn heartbeat(
     State(state): State<AppState>,
     identity: Option<Extension<ClientIdentity>>,
@@ -90,12 +112,13 @@ pub(crate) async fn heartbeat(
     })?;
     let now = clock::now();
     let who = identity.clone();
+    let connection_test = beat.connection_test;
     let kind = state
         .db()
         .call(move |c| {
-            let kind = classify(c, &who, now)?;
-            if kind == Beat::Current {
-                relaxed(c, |c| {
+            let kind = classify(c, &who, connection_test, now)?;
+            match &kind {
+                Beat::Current => relaxed(c, |c| {
                     c.execute(
                     "UPDATE devices SET last_heartbeat_ms = ?2, uptime_seconds = ?3, heartbeats = heartbeats + 1,
                             bytes_sent = ?4, errors = ?5, firmware_version = ?6
@@ -110,20 +133,74 @@ pub(crate) async fn heartbeat(
                     ],
                     )?;
                     Ok(())
-                })?;
+                })?,
+                Beat::Refused { why, alert: true } => {
+                    store::certificate_refused(c, &who.serial, why, now)?;
+                }
+                Beat::Refused { .. } | Beat::ProofOfCommit => {}
             }
             Ok(kind)
         })
         .await?;
     match kind {
         Beat::Current => Ok(StatusCode::NO_CONTENT),
-        Beat::ConnectionTest => {
-            tracing::info!(device_id = %identity.device_id, "connection test heartbeat with a new certificate");
-            Ok(StatusCode::NO_CONTENT)
-        }
-        Beat::Refused(why) => {
+        Beat::ProofOfCommit => proof_of_commit(&state, &identity, now).await,
+        Beat::Refused { why, .. } => {
             tracing::info!(device_id = %identity.device_id, serial = %identity.serial, "heartbeat refused");
             Err(HttpError::ClientCertificateRequired(why))
+        }
+    }
+}
+
+/// Records the pairing's commit on the monitor's proof, if it came in time.
+async fn proof_of_commit(
+    state: &AppState,
+    identity: &ClientIdentity,
+    now: OffsetDateTime,
+) -> Result<StatusCode, HttpError> {
+    let serial = identity.serial.clone();
+    let server_url = state.public_url().to_owned();
+    let proof = state
+        .db()
+        .call(move |c| store::proof_of_commit(c, &serial, &server_url, now))
+        .await?;
+    match proof {
+        Proof::Recorded(written) => {
+            tracing::info!(device_id = %identity.device_id, job_id = %written.event.job_id, "proof of commit recorded: provisioned");
+            job::published(state, written).await;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Proof::TooLate(written) => {
+            tracing::info!(device_id = %identity.device_id, "proof of commit after the window: the pairing failed");
+            job::published(state, written).await;
+            Err(HttpError::ClientCertificateRequired(
+                "The pairing was not confirmed in time and was cancelled. Pair the monitor again.",
+            ))
+        }
+        Proof::NotAwaited => Err(HttpError::ClientCertificateRequired(
+            "This certificate is not committed yet.",
+        )),
+    }
+}
+
+/// Raises an alert on the device of each revoked certificate presented at
+/// the TLS handshake, until the station stops.
+pub(crate) async fn record_refused_certificates(
+    db: crate::db::Db,
+    mut refused: tokio::sync::mpsc::Receiver<ClientIdentity>,
+) {
+    while let Some(identity) = refused.recv().await {
+        let serial = identity.serial.clone();
+        let now = clock::now();
+        let raised = db
+            .call(move |c| store::certificate_refused(c, &serial, "revoked", now))
+            .await;
+        match raised {
+            Ok(true) => {
+                tracing::warn!(device_id = %identity.device_id, serial = %identity.serial, "a monitor presented a revoked certificate")
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "cannot raise the refused-certificate alert"),
         }
     }
 }
@@ -170,6 +247,7 @@ pub(crate) fn connected_status(
             bytes_sent: device.bytes_sent,
             errors: device.errors,
         },
+        alert: None,
     }
 }
 
@@ -179,7 +257,7 @@ pub(crate) async fn status(
     _caller: Caller,
     ApiPath(device_id): ApiPath<String>,
 ) -> Result<Json<ConnectedStatus>, HttpError> {
-    let (device, certificate) = state
+    let (device, certificate, alert) = state
         .db()
         .call(move |c| {
             let Some(device) = devices::get(c, &device_id)? else {
@@ -189,16 +267,19 @@ pub(crate) async fn status(
                 Some(serial) => certificates::get(c, serial)?,
                 None => None,
             };
-            Ok(Some((device, certificate)))
+            let alert = store::device_alert(c, &device_id)?;
+            Ok(Some((device, certificate, alert)))
         })
         .await?
         .ok_or(HttpError::UnknownDevice)?;
-    Ok(Json(connected_status(
+    let mut status = connected_status(
         &device,
         certificate.as_ref(),
         state.config().heartbeat_interval,
         clock::now(),
-    )))
+    );
+    status.alert = alert;
+    Ok(Json(status))
 }
 
 #[cfg(test)]

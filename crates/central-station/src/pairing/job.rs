@@ -6,34 +6,50 @@
 //! 2. issue the client certificate from the CSR; CONFIGURING — sign the
 //!    configuration with the provisioning key, seal it to the HPKE key, and
 //!    send it with the MAC proving the pairing code (and token);
-//! 3. VALIDATING — ask the monitor to commit: it runs its mTLS connection test
-//!    against this station with the new certificate;
-//! 4. PROVISIONED — the new certificate becomes current, the previous one is
-//!    revoked.
+//! 3. VALIDATING — ask the monitor to commit. It prepares the commit and
+//!    sends its connection test over the new certificate, which is its
+//!    **proof of commit**: the heartbeat handler records PROVISIONED on it
+//!    (the new certificate becomes current, the previous one is revoked) and
+//!    only then does the monitor make its commit final (the fail-safe commit,
+//!    see the monitor's `fail_safe` module);
+//! 4. CONFIRMING — if the commit's answer is lost, the job waits for the
+//!    proof until the window closes (the monitor's fail-safe and a margin),
+//!    then fails `commit_unconfirmed`: the monitor rolled back by then.
 //!
 //! Any failure ends in FAILED with the reason the monitor gave (or
 //! `monitor_unreachable`), and the certificate issued on the way is revoked.
-//! Every step is committed to the database before it is streamed.
+//! Whichever path ends a job first (this task, the proof, the end of the
+//! window, a restart) decides; the others find it ended. Every step is
+//! committed to the database before it is streamed.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use time::OffsetDateTime;
 
 use zeroize::Zeroizing;
 use zpair_proto::api::{FailureReason, JobState};
 use zpair_proto::config::{CONFIGURATION_LIFETIME, ConfigurationPayload};
 use zpair_proto::device::{
     CHALLENGE_BYTES, ChallengeRequest, ChallengeResponse, CommitRequest, ConfigureRequest,
-    ConfigureResponse, MonitorState,
+    ConfigureResponse, MonitorState, PROOF_ATTEMPT_TIMEOUT,
 };
 use zpair_proto::qr::PAIRING_TOKEN_BYTES;
 use zpair_proto::{PairingCode, b64, canonical, crypto};
 
-use super::store::{self, Finish, STATION, Step};
+use super::Topic;
+use super::store::{self, Awaiting, Finish, STATION, Step, Written};
 use crate::audit::{Entry, EventType};
 use crate::clock;
 use crate::monitor::{MonitorClient, MonitorError};
 use crate::pki::{IssuedCertificate, PkiError};
 use crate::registry::DeviceRow;
 use crate::state::AppState;
+
+/// How much longer than the monitor's fail-safe the station waits for the
+/// proof of commit: an attempt the monitor starts at its deadline takes up to
+/// [`PROOF_ATTEMPT_TIMEOUT`] to arrive, and must be answered, not dropped.
+const CONFIRM_MARGIN: Duration = PROOF_ATTEMPT_TIMEOUT.saturating_mul(2);
 
 /// What a job needs; the code and token live only here.
 pub(crate) struct Ticket {
@@ -90,7 +106,7 @@ pub(crate) async fn run(state: AppState, ticket: Ticket) {
     let outcome = drive(&state, &ticket, &mut issued).await;
     let recorded = match outcome {
         Ok(()) => {
-            tracing::info!(job_id = %ticket.job_id, device_id = %ticket.device.device_id, "monitor provisioned");
+            tracing::info!(job_id = %ticket.job_id, device_id = %ticket.device.device_id, "pairing decided");
             Ok(())
         }
         Err(failure) => {
@@ -110,26 +126,76 @@ pub(crate) async fn run(state: AppState, ticket: Ticket) {
 }
 
 /// Commits a step, re-signs the CRL if it revoked something, then streams
-/// it: whoever sees the step sees the revocation enforced.
+/// it: whoever sees the step sees the revocation enforced. A job another
+/// path ended already is left as it is.
 async fn record(state: &AppState, step: Step) -> Result<(), crate::db::DbError> {
-    let written = state.db().call(move |c| store::write(c, step)).await?;
+    if let Some(written) = state.db().call(move |c| store::write(c, step)).await? {
+        published(state, written).await;
+    }
+    Ok(())
+}
+
+/// Re-signs the CRL if `written` revoked something, then streams it.
+pub(crate) async fn published(state: &AppState, written: Written) {
     if written.revoked {
         state.revocations_changed().await;
     }
     state.hub().publish(written.seq, &written.event);
-    Ok(())
 }
 
 fn step(ticket: &Ticket, state: JobState, audits: Vec<Entry>) -> Step {
-    Step {
-        job_id: ticket.job_id.clone(),
-        device_id: ticket.device.device_id.clone(),
+    let mut step = Step::new(
+        &ticket.job_id,
+        &ticket.device.device_id,
         state,
-        reason: None,
-        at: clock::now(),
-        audits,
-        certificate: None,
-        finish: None,
+        clock::now(),
+    );
+    step.audits = audits;
+    step
+}
+
+/// Waits until the job has ended — by the proof of commit, or by this
+/// task closing its window at `confirm_by`. Runs for a job's own task and,
+/// after a restart, for each job that had asked for the commit.
+pub(crate) async fn await_decision(state: &AppState, job_id: &str, confirm_by: OffsetDateTime) {
+    let mut events = state.hub().subscribe(Topic::Job(job_id.to_owned()));
+    loop {
+        let id = job_id.to_owned();
+        match state.db().call(move |c| store::job_state(c, &id)).await {
+            Ok(Some(now)) if !now.is_terminal() => {}
+            Ok(_) => return,
+            Err(e) => tracing::error!(job_id, error = %e, "cannot read the job's state"),
+        }
+        let left = confirm_by - clock::now();
+        if !left.is_positive() {
+            break;
+        }
+        let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
+        // An event, a lagging or closed stream, or the end of the window:
+        // each time the database says where the job stands.
+        if tokio::time::timeout(left, events.recv())
+            .await
+            .is_ok_and(|r| r.is_err())
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let id = job_id.to_owned();
+    let at = clock::now();
+    match state
+        .db()
+        .call(move |c| store::window_closed(c, &id, at))
+        .await
+    {
+        Ok(Some(written)) => {
+            tracing::info!(
+                job_id,
+                "no proof of commit within the window: the pairing failed"
+            );
+            published(state, written).await;
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(job_id, error = %e, "cannot close the job's window"),
     }
 }
 
@@ -205,7 +271,6 @@ async fn drive(
         other => Failure::station(other),
     })?;
     *issued = Some(certificate.serial.clone());
-    let serial = certificate.serial.clone();
     let mut configuring = step(
         ticket,
         JobState::Configuring,
@@ -245,68 +310,74 @@ async fn drive(
         proof: crypto::pairing_proof(&key, device_id, &challenge),
         encapped_key: b64::encode(&sealed.encapped_key),
         ciphertext: b64::encode(&sealed.ciphertext),
+        fail_safe_seconds: u32::try_from(state.config().fail_safe.as_secs()).unwrap_or(u32::MAX),
     };
     let _staged: ConfigureResponse = client
         .post("/provisioning/configure", &request)
         .await
         .map_err(Failure::monitor)?;
-    record(
-        state,
-        step(
-            ticket,
-            JobState::Validating,
-            vec![
-                audit(ticket, EventType::PairingCodeValidated),
-                audit(ticket, EventType::ConfigurationReceived).configuration(&configuration_hash),
-                audit(ticket, EventType::ConfigurationApplied).configuration(&configuration_hash),
-            ],
-        ),
-    )
-    .await
-    .map_err(Failure::station)?;
+    // The monitor armed its fail-safe on receiving the configuration, before
+    // answering: from now on its window ends before `confirm_by`.
+    let window = state.config().fail_safe + CONFIRM_MARGIN;
+    let confirm_by = clock::now() + clock::span(window);
+    let mut validating = step(
+        ticket,
+        JobState::Validating,
+        vec![
+            audit(ticket, EventType::PairingCodeValidated),
+            audit(ticket, EventType::ConfigurationReceived).configuration(&configuration_hash),
+            audit(ticket, EventType::ConfigurationApplied).configuration(&configuration_hash),
+        ],
+    );
+    validating.awaiting = Some(Awaiting {
+        confirm_by,
+        configuration_hash,
+        monitor_address: Some(address.to_string()),
+    });
+    record(state, validating).await.map_err(Failure::station)?;
 
-    // 3. The monitor tests its new connection, then commits.
-    let committed: ConfigureResponse = client
-        .post(
+    // 3. The monitor prepares the commit and sends its proof of commit; the
+    //    heartbeat handler records PROVISIONED on it, then the monitor answers.
+    let committed: Result<ConfigureResponse, MonitorError> = client
+        .post_within(
             "/provisioning/commit",
             &CommitRequest {
                 device_id: device_id.to_owned(),
                 challenge: b64::encode(challenge),
             },
+            window,
         )
-        .await
-        .map_err(|e| Failure {
-            stage: Stage::Commit,
-            ..Failure::monitor(e)
-        })?;
-    if committed.state != MonitorState::Provisioned {
-        return Err(Failure {
-            stage: Stage::Commit,
-            ..Failure::new(
-                FailureReason::ConnectionTestFailed,
-                format!(
-                    "the monitor reported {:?} after its connection test",
-                    committed.state
-                ),
-            )
-        });
+        .await;
+    match committed {
+        Ok(answer) if answer.state == MonitorState::Provisioned => {}
+        Ok(answer) => {
+            return Err(Failure {
+                stage: Stage::Commit,
+                ..Failure::new(
+                    FailureReason::ConnectionTestFailed,
+                    format!(
+                        "the monitor reported {:?} after its connection test",
+                        answer.state
+                    ),
+                )
+            });
+        }
+        // The monitor's own word: it rolled back.
+        Err(e @ MonitorError::Refused { .. }) => {
+            return Err(Failure {
+                stage: Stage::Commit,
+                ..Failure::monitor(e)
+            });
+        }
+        // No word: the monitor may have committed. Its proof decides.
+        Err(e) => {
+            tracing::info!(job_id = %ticket.job_id, error = %e, "the commit's answer was lost; confirming with the monitor");
+            record(state, step(ticket, JobState::Confirming, Vec::new()))
+                .await
+                .map_err(Failure::station)?;
+        }
     }
-
-    // 4. Done.
-    let mut provisioned = step(
-        ticket,
-        JobState::Provisioned,
-        vec![
-            audit(ticket, EventType::ConnectionTested),
-            audit(ticket, EventType::ProvisioningCompleted).configuration(&configuration_hash),
-        ],
-    );
-    provisioned.finish = Some(Finish::Provisioned {
-        serial,
-        server_url: state.public_url().to_owned(),
-        address: Some(address.to_string()),
-    });
-    record(state, provisioned).await.map_err(Failure::station)?;
+    await_decision(state, &ticket.job_id, confirm_by).await;
     *issued = None;
     Ok(())
 }

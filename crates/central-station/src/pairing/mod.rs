@@ -3,7 +3,7 @@
 
 mod events;
 mod handlers;
-mod job;
+pub(crate) mod job;
 mod rate_limit;
 mod request;
 pub(crate) mod store;

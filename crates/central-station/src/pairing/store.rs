@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
-use zpair_proto::api::{DeviceState, FailureReason, JobEvent, JobState, JobSummary};
+use zpair_proto::api::{DeviceAlert, DeviceState, FailureReason, JobEvent, JobState, JobSummary};
 
 use crate::audit::{self, Entry, EventType};
 use crate::clock;
@@ -29,6 +29,9 @@ pub(crate) fn message(state: JobState, reason: Option<FailureReason>) -> String 
         }
         (JobState::Validating, _) => {
             "The monitor accepted the pairing code and its configuration and is testing its new connection.".to_owned()
+        }
+        (JobState::Confirming, _) => {
+            "The monitor's answer was lost on the network. Confirming with the monitor: waiting for its proof of commit before deciding.".to_owned()
         }
         (JobState::Provisioned, _) => {
             "The monitor is paired and connected to the Central Station.".to_owned()
@@ -208,6 +211,16 @@ pub(crate) enum Finish {
     Failed { revoke: Option<String> },
 }
 
+/// What the station needs to record the commit when the monitor's proof of
+/// commit arrives as a heartbeat (possibly after a restart), and until when
+/// it waits for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Awaiting {
+    pub(crate) confirm_by: OffsetDateTime,
+    pub(crate) configuration_hash: String,
+    pub(crate) monitor_address: Option<String>,
+}
+
 /// One step of a job.
 #[derive(Debug, Clone)]
 pub(crate) struct Step {
@@ -219,6 +232,27 @@ pub(crate) struct Step {
     pub(crate) audits: Vec<Entry>,
     pub(crate) certificate: Option<IssuedCertificate>,
     pub(crate) finish: Option<Finish>,
+    pub(crate) awaiting: Option<Awaiting>,
+    /// Said after the state's own message (how a job was recovered).
+    pub(crate) note: Option<&'static str>,
+}
+
+impl Step {
+    /// A step of `job_id` with nothing but its state.
+    pub(crate) fn new(job_id: &str, device_id: &str, state: JobState, at: OffsetDateTime) -> Self {
+        Self {
+            job_id: job_id.to_owned(),
+            device_id: device_id.to_owned(),
+            state,
+            reason: None,
+            at,
+            audits: Vec::new(),
+            certificate: None,
+            finish: None,
+            awaiting: None,
+            note: None,
+        }
+    }
 }
 
 /// What a written step produced.
@@ -230,15 +264,34 @@ pub(crate) struct Written {
     pub(crate) revoked: bool,
 }
 
-/// Writes a step in one transaction.
-pub(crate) fn write(conn: &mut Connection, step: Step) -> Result<Written, DbError> {
+/// Writes a step in one transaction; `None` when the job had already ended
+/// (another path decided it first: nothing is written).
+pub(crate) fn write(conn: &mut Connection, step: Step) -> Result<Option<Written>, DbError> {
     let tx = conn.transaction()?;
     let written = write_in(&tx, step)?;
     tx.commit()?;
     Ok(written)
 }
 
-fn write_in(tx: &Connection, step: Step) -> Result<Written, DbError> {
+/// A job's state now.
+pub(crate) fn job_state(conn: &Connection, job_id: &str) -> Result<Option<JobState>, DbError> {
+    let state: Option<String> = conn
+        .query_row("SELECT state FROM jobs WHERE id = ?1", [job_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    state
+        .map(|s| parse_column(&s, JobState::parse, "job state"))
+        .transpose()
+}
+
+fn write_in(tx: &Connection, step: Step) -> Result<Option<Written>, DbError> {
+    // Check and write in one transaction: whichever path ends a job first
+    // (its task, the proof of commit, the end of the window, a restart)
+    // decides, and the others find it ended.
+    if job_state(tx, &step.job_id)?.is_none_or(JobState::is_terminal) {
+        return Ok(None);
+    }
     let mut audits = step.audits;
     let mut revoked = false;
     if let Some(cert) = &step.certificate {
@@ -272,7 +325,7 @@ fn write_in(tx: &Connection, step: Step) -> Result<Written, DbError> {
                 "UPDATE devices SET state = ?2, state_before_pairing = NULL, certificate_serial = ?3,
                         server_url = ?4, ip_address = COALESCE(?5, ip_address),
                         last_heartbeat_ms = NULL, uptime_seconds = 0, heartbeats = 0,
-                        bytes_sent = 0, errors = 0, updated_at = ?6
+                        bytes_sent = 0, errors = 0, updated_at = ?6, alert = NULL, alert_ms = NULL
                  WHERE device_id = ?1",
                 params![
                     step.device_id,
@@ -299,21 +352,257 @@ fn write_in(tx: &Connection, step: Step) -> Result<Written, DbError> {
         }
         None => {}
     }
+    if let Some(awaiting) = &step.awaiting {
+        tx.execute(
+            "UPDATE jobs SET confirm_by_ms = ?2, configuration_hash = ?3, monitor_address = ?4 WHERE id = ?1",
+            params![
+                step.job_id,
+                clock::unix_ms(awaiting.confirm_by),
+                awaiting.configuration_hash,
+                awaiting.monitor_address
+            ],
+        )?;
+    }
     audit::record(tx, step.at, &audits)?;
+    let mut text = message(step.state, step.reason);
+    if let Some(note) = step.note {
+        text.push(' ');
+        text.push_str(note);
+    }
     let event = JobEvent {
         job_id: step.job_id,
         device_id: step.device_id,
         state: step.state,
         reason: step.reason,
-        message: message(step.state, step.reason),
+        message: text,
         at: step.at,
     };
     let seq = insert_event(tx, &event)?;
-    Ok(Written {
+    Ok(Some(Written {
         seq,
         event,
         revoked,
+    }))
+}
+
+/// A job waiting for the monitor's proof of commit, as the database has it.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub(crate) job_id: String,
+    pub(crate) device_id: String,
+    pub(crate) state: JobState,
+    pub(crate) awaiting: Option<Awaiting>,
+}
+
+/// The job a certificate was issued for, while it runs.
+pub(crate) fn pending_for_certificate(
+    conn: &Connection,
+    serial: &str,
+) -> Result<Option<Pending>, DbError> {
+    let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(Pending, String)> {
+        let confirm_by: Option<i64> = r.get(3)?;
+        let hash: Option<String> = r.get(4)?;
+        let monitor_address: Option<String> = r.get(5)?;
+        let pending = Pending {
+            job_id: r.get(0)?,
+            device_id: r.get(1)?,
+            // Parsed below, where a bad value can be reported as such.
+            state: JobState::Pairing,
+            awaiting: confirm_by
+                .zip(hash)
+                .map(|(ms, configuration_hash)| Awaiting {
+                    confirm_by: clock::from_unix_ms(ms),
+                    configuration_hash,
+                    monitor_address,
+                }),
+        };
+        Ok((pending, r.get(2)?))
+    };
+    let row = conn
+        .query_row(
+            "SELECT j.id, j.device_id, j.state, j.confirm_by_ms, j.configuration_hash, j.monitor_address
+             FROM certificates c JOIN jobs j ON j.id = c.job_id
+             WHERE c.serial = ?1 AND j.state NOT IN ('PROVISIONED', 'FAILED')",
+            [serial],
+            read,
+        )
+        .optional()?;
+    row.map(|(pending, state)| {
+        Ok(Pending {
+            state: parse_column(&state, JobState::parse, "job state")?,
+            ..pending
+        })
     })
+    .transpose()
+}
+
+/// What became of a proof of commit.
+#[derive(Debug)]
+pub(crate) enum Proof {
+    /// Recorded: the job is PROVISIONED with this certificate.
+    Recorded(Written),
+    /// It came after the window: the job failed, the certificate is revoked.
+    TooLate(Written),
+    /// The job is not waiting for one.
+    NotAwaited,
+}
+
+/// The monitor's proof of commit (its connection test over the job's
+/// certificate): PROVISIONED if it is inside the window, else the job fails
+/// and the certificate is revoked. One transaction either way.
+pub(crate) fn proof_of_commit(
+    conn: &mut Connection,
+    serial: &str,
+    server_url: &str,
+    at: OffsetDateTime,
+) -> Result<Proof, DbError> {
+    let tx = conn.transaction()?;
+    let pending = pending_for_certificate(&tx, serial)?;
+    let Some(Pending {
+        job_id,
+        device_id,
+        state,
+        awaiting: Some(awaiting),
+    }) = pending.filter(|p| matches!(p.state, JobState::Validating | JobState::Confirming))
+    else {
+        return Ok(Proof::NotAwaited);
+    };
+    let proof = if at <= awaiting.confirm_by {
+        let recovered = state == JobState::Confirming;
+        let mut audits = vec![
+            Entry::ok(EventType::ConnectionTested, &device_id)
+                .by(STATION)
+                .job(&job_id),
+        ];
+        if recovered {
+            audits.push(
+                Entry::ok(EventType::CommitRecovered, &device_id)
+                    .by(STATION)
+                    .job(&job_id),
+            );
+        }
+        audits.push(
+            Entry::ok(EventType::ProvisioningCompleted, &device_id)
+                .by(STATION)
+                .job(&job_id)
+                .configuration(&awaiting.configuration_hash),
+        );
+        let mut step = Step::new(&job_id, &device_id, JobState::Provisioned, at);
+        step.audits = audits;
+        step.finish = Some(Finish::Provisioned {
+            serial: serial.to_owned(),
+            server_url: server_url.to_owned(),
+            address: awaiting.monitor_address,
+        });
+        step.note = recovered.then_some(
+            "The answer to the commit was lost; the monitor's proof of commit confirmed it.",
+        );
+        write_in(&tx, step)?.map(Proof::Recorded)
+    } else {
+        write_in(&tx, unconfirmed(&job_id, &device_id, Some(serial), at))?.map(Proof::TooLate)
+    };
+    tx.commit()?;
+    Ok(proof.unwrap_or(Proof::NotAwaited))
+}
+
+/// FAILED `commit_unconfirmed`: no proof of commit came within the window,
+/// so the monitor rolled back; the certificate is revoked.
+fn unconfirmed(job_id: &str, device_id: &str, serial: Option<&str>, at: OffsetDateTime) -> Step {
+    let reason = FailureReason::CommitUnconfirmed;
+    let mut step = Step::new(job_id, device_id, JobState::Failed, at);
+    step.reason = Some(reason);
+    step.audits = vec![
+        Entry::failed(EventType::ConnectionTested, device_id, reason.code())
+            .by(STATION)
+            .job(job_id),
+        Entry::failed(EventType::ProvisioningFailed, device_id, reason.code())
+            .by(STATION)
+            .job(job_id),
+    ];
+    step.finish = Some(Finish::Failed {
+        revoke: serial.map(str::to_owned),
+    });
+    step
+}
+
+/// The window of a job waiting for its proof of commit closed: it fails,
+/// unless something decided it first (`None`).
+pub(crate) fn window_closed(
+    conn: &mut Connection,
+    job_id: &str,
+    at: OffsetDateTime,
+) -> Result<Option<Written>, DbError> {
+    let tx = conn.transaction()?;
+    let row: Option<(String, Option<String>)> = tx
+        .query_row(
+            "SELECT j.device_id, c.serial FROM jobs j
+             LEFT JOIN certificates c ON c.job_id = j.id AND c.revoked_at IS NULL
+             WHERE j.id = ?1 AND j.state IN ('VALIDATING', 'CONFIRMING')",
+            [job_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let written = match row {
+        Some((device_id, serial)) => {
+            write_in(&tx, unconfirmed(job_id, &device_id, serial.as_deref(), at))?
+        }
+        None => None,
+    };
+    tx.commit()?;
+    Ok(written)
+}
+
+/// The alert raised on a device, if any.
+pub(crate) fn device_alert(
+    conn: &Connection,
+    device_id: &str,
+) -> Result<Option<DeviceAlert>, DbError> {
+    let row: Option<(Option<String>, Option<i64>)> = conn
+        .query_row(
+            "SELECT alert, alert_ms FROM devices WHERE device_id = ?1",
+            [device_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(row.and_then(|(message, at)| {
+        Some(DeviceAlert {
+            message: message?,
+            at: clock::from_unix_ms(at?),
+        })
+    }))
+}
+
+/// Raises an alert on the device of a certificate the station refused:
+/// the monitor presenting it believes it is paired. Audited once per alert.
+pub(crate) fn certificate_refused(
+    conn: &Connection,
+    serial: &str,
+    why: &str,
+    at: OffsetDateTime,
+) -> Result<bool, DbError> {
+    let Some(cert) = certificates::get(conn, serial)? else {
+        return Ok(false);
+    };
+    let text = format!(
+        "The monitor presented a certificate the Central Station refused ({why}): it believes it is paired and is not. It has been told; pair it again."
+    );
+    let raised = conn.execute(
+        "UPDATE devices SET alert = ?2, alert_ms = ?3 WHERE device_id = ?1 AND alert IS NULL",
+        params![cert.device_id, text, clock::unix_ms(at)],
+    )?;
+    if raised > 0 {
+        audit::record(
+            conn,
+            at,
+            &[Entry::failed(EventType::CertificateRefused, &cert.device_id, why).by(STATION)],
+        )?;
+    } else {
+        conn.execute(
+            "UPDATE devices SET alert_ms = ?2 WHERE device_id = ?1",
+            params![cert.device_id, clock::unix_ms(at)],
+        )?;
+    }
+    Ok(raised > 0)
 }
 
 /// A device left in PAIRING goes back to the state it had before.
@@ -327,21 +616,48 @@ fn restore_device(conn: &Connection, device_id: &str, at: OffsetDateTime) -> Res
     Ok(())
 }
 
-/// After a crash: every job not PROVISIONED or FAILED becomes FAILED
-/// (`interrupted`), its certificate (if it issued one) is revoked and its
-/// device returns to its previous state. Returns how many jobs, and whether
-/// a certificate was revoked.
-pub(crate) fn recover(conn: &mut Connection, at: OffsetDateTime) -> Result<(usize, bool), DbError> {
+/// What a restart found.
+#[derive(Debug, Default)]
+pub(crate) struct Recovered {
+    /// Jobs failed as `interrupted`.
+    pub(crate) interrupted: usize,
+    /// Jobs whose monitor may have committed: they wait for its proof of
+    /// commit until their window closes.
+    pub(crate) confirming: Vec<(String, OffsetDateTime)>,
+    /// A certificate was revoked: the CRL must be re-signed.
+    pub(crate) revoked: bool,
+}
+
+/// After a crash. A job that had asked for the commit (VALIDATING or
+/// CONFIRMING) may have a monitor that committed: it moves to CONFIRMING and
+/// waits for the proof of commit until its window closes, never revoked
+/// blindly. Every other running job becomes FAILED (`interrupted`), its
+/// certificate (if it issued one) revoked and its device back to its
+/// previous state: its monitor never got the commit, and its fail-safe
+/// rolls it back.
+pub(crate) fn recover(conn: &mut Connection, at: OffsetDateTime) -> Result<Recovered, DbError> {
     let tx = conn.transaction()?;
-    let stuck: Vec<(String, String)> = {
+    let stuck: Vec<(String, String, String, Option<i64>)> = {
         let mut stmt = tx.prepare(
-            "SELECT id, device_id FROM jobs WHERE state NOT IN ('PROVISIONED', 'FAILED') ORDER BY created_at",
+            "SELECT id, device_id, state, confirm_by_ms FROM jobs
+             WHERE state NOT IN ('PROVISIONED', 'FAILED') ORDER BY created_at",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         rows.collect::<Result<_, _>>()?
     };
-    let mut revoked = false;
-    for (job_id, device_id) in &stuck {
+    let mut recovered = Recovered::default();
+    for (job_id, device_id, state, confirm_by) in &stuck {
+        let asked_to_commit = matches!(state.as_str(), "VALIDATING" | "CONFIRMING");
+        if let (true, Some(confirm_by)) = (asked_to_commit, confirm_by) {
+            let confirm_by = clock::from_unix_ms(*confirm_by);
+            if state == "VALIDATING" {
+                let mut step = Step::new(job_id, device_id, JobState::Confirming, at);
+                step.note = Some("The Central Station restarted after asking for the commit.");
+                write_in(&tx, step)?;
+            }
+            recovered.confirming.push((job_id.clone(), confirm_by));
+            continue;
+        }
         let issued: Option<String> = tx
             .query_row(
                 "SELECT serial FROM certificates WHERE job_id = ?1 AND revoked_at IS NULL",
@@ -350,24 +666,18 @@ pub(crate) fn recover(conn: &mut Connection, at: OffsetDateTime) -> Result<(usiz
             )
             .optional()?;
         let reason = FailureReason::Interrupted;
-        let written = write_in(
-            &tx,
-            Step {
-                job_id: job_id.clone(),
-                device_id: device_id.clone(),
-                state: JobState::Failed,
-                reason: Some(reason),
-                at,
-                audits: vec![
-                    Entry::failed(EventType::ProvisioningFailed, device_id, reason.code())
-                        .by(STATION)
-                        .job(job_id),
-                ],
-                certificate: None,
-                finish: Some(Finish::Failed { revoke: issued }),
-            },
-        )?;
-        revoked |= written.revoked;
+        let mut step = Step::new(job_id, device_id, JobState::Failed, at);
+        step.reason = Some(reason);
+        step.audits = vec![
+            Entry::failed(EventType::ProvisioningFailed, device_id, reason.code())
+                .by(STATION)
+                .job(job_id),
+        ];
+        step.finish = Some(Finish::Failed { revoke: issued });
+        if let Some(written) = write_in(&tx, step)? {
+            recovered.revoked |= written.revoked;
+        }
+        recovered.interrupted += 1;
     }
     // Devices in PAIRING with no job left (nothing should leave one so, but
     // a device must never stay unpairable).
@@ -384,7 +694,7 @@ pub(crate) fn recover(conn: &mut Connection, at: OffsetDateTime) -> Result<(usiz
         restore_device(&tx, device_id, at)?;
     }
     tx.commit()?;
-    Ok((stuck.len(), revoked))
+    Ok(recovered)
 }
 
 /// A job's device and every event so far, each with its row id.

@@ -74,7 +74,7 @@ async fn a_scanned_pairing_reaches_provisioned_and_heartbeats_show_connected() {
         && e.device_id == "ZM-JOB-1"
         && !e.message.is_empty()));
 
-    let committed = monitor.committed().expect("the monitor committed");
+    let committed = monitor.await_commit(None).await;
     let c = &committed.configuration;
     assert_eq!(c.server_url, station.station().url());
     assert_eq!(c.ca_certificate, station.station().ca_certificate_pem());
@@ -200,7 +200,7 @@ async fn a_typed_code_pairs_at_the_registered_address_and_repairing_revokes_the_
         states(&station.job_events(&accepted.job_id, &tech).await).last(),
         Some(&JobState::Provisioned)
     );
-    let first = monitor.committed().expect("first").serial();
+    let first = monitor.await_commit(None).await.serial();
 
     let (code, token) = monitor.enter_provisioning();
     let accepted = pair(
@@ -213,7 +213,7 @@ async fn a_typed_code_pairs_at_the_registered_address_and_repairing_revokes_the_
         states(&station.job_events(&accepted.job_id, &tech).await).last(),
         Some(&JobState::Provisioned)
     );
-    let second = monitor.committed().expect("second").serial();
+    let second = monitor.await_commit(Some(&first)).await.serial();
     assert_ne!(first, second);
     let crl = station
         .client()

@@ -85,7 +85,7 @@ async fn a_revoked_certificate_is_refused_on_new_connections_after_the_crl_rebui
         .json();
     let events = station.job_events(&accepted.job_id, &tech).await;
     assert_eq!(events.last().map(|e| e.state), Some(JobState::Provisioned));
-    let committed = monitor.committed().expect("committed");
+    let committed = monitor.await_commit(None).await;
     let cert = &committed.configuration.client_certificate;
 
     let before = station.mtls_client(cert, &committed.key_pem);

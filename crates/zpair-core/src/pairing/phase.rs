@@ -8,8 +8,8 @@ use crate::error::codes;
 
 /// Where one pairing attempt stands.
 ///
-/// `Checking → Submitting → Pairing → Configuring → Validating → Provisioned`,
-/// or `Failed` from any job phase. The first two happen in the app; the
+/// `Checking → Submitting → Pairing → Configuring → Validating →
+/// [Confirming →] Provisioned`, or `Failed` from any job phase. The first two happen in the app; the
 /// others are the station's job states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PairingPhase {
@@ -23,6 +23,8 @@ pub enum PairingPhase {
     Configuring,
     /// The monitor is testing its new connection.
     Validating,
+    /// The station lost the monitor's answer and waits for its proof of commit.
+    Confirming,
     /// Done.
     Provisioned,
     /// Stopped, for this reason.
@@ -37,6 +39,7 @@ impl PairingPhase {
             JobState::Pairing => PairingPhase::Pairing,
             JobState::Configuring => PairingPhase::Configuring,
             JobState::Validating => PairingPhase::Validating,
+            JobState::Confirming => PairingPhase::Confirming,
             JobState::Provisioned => PairingPhase::Provisioned,
             JobState::Failed => PairingPhase::Failed(reason.unwrap_or(FailureReason::Interrupted)),
         }
@@ -49,6 +52,7 @@ impl PairingPhase {
             PairingPhase::Pairing => Some(JobState::Pairing),
             PairingPhase::Configuring => Some(JobState::Configuring),
             PairingPhase::Validating => Some(JobState::Validating),
+            PairingPhase::Confirming => Some(JobState::Confirming),
             PairingPhase::Provisioned => Some(JobState::Provisioned),
             PairingPhase::Failed(_) => Some(JobState::Failed),
         }
@@ -75,7 +79,8 @@ impl PairingPhase {
             PairingPhase::Pairing => 2,
             PairingPhase::Configuring => 3,
             PairingPhase::Validating => 4,
-            PairingPhase::Provisioned | PairingPhase::Failed(_) => 5,
+            PairingPhase::Confirming => 5,
+            PairingPhase::Provisioned | PairingPhase::Failed(_) => 6,
         }
     }
 
@@ -127,7 +132,7 @@ pub enum Entry {
 
 /// One row per failure reason: the next action after a scan, after typing.
 /// The reason's message is `FailureReason::message` (the seeds' table).
-const FAILURE_ACTIONS: [(FailureReason, NextAction, NextAction); 10] = [
+const FAILURE_ACTIONS: [(FailureReason, NextAction, NextAction); 11] = [
     (
         FailureReason::CodeMismatch,
         NextAction::Rescan,
@@ -175,6 +180,11 @@ const FAILURE_ACTIONS: [(FailureReason, NextAction, NextAction); 10] = [
     ),
     (
         FailureReason::Interrupted,
+        NextAction::Retry,
+        NextAction::Retry,
+    ),
+    (
+        FailureReason::CommitUnconfirmed,
         NextAction::Retry,
         NextAction::Retry,
     ),
@@ -321,6 +331,7 @@ mod tests {
             Pairing,
             Configuring,
             Validating,
+            Confirming,
             Provisioned,
         ];
         for pair in path.windows(2) {
@@ -339,6 +350,7 @@ mod tests {
             JobState::Pairing,
             JobState::Configuring,
             JobState::Validating,
+            JobState::Confirming,
             JobState::Provisioned,
             JobState::Failed,
         ] {

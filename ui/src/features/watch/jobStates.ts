@@ -14,6 +14,7 @@ const LOOKS: Record<JobState, Look> = {
   PAIRING: { label: 'Pairing', tone: 'busy', icon: 'progress' },
   CONFIGURING: { label: 'Configuring', tone: 'busy', icon: 'progress' },
   VALIDATING: { label: 'Testing connection', tone: 'busy', icon: 'progress' },
+  CONFIRMING: { label: 'Confirming with the monitor', tone: 'busy', icon: 'progress' },
   PROVISIONED: { label: 'Provisioned', tone: 'ok', icon: 'check' },
   FAILED: { label: 'Failed', tone: 'bad', icon: 'error' },
 };

@@ -184,6 +184,23 @@ impl FakeMonitor {
         self.shared.inner().committed.clone()
     }
 
+    /// The configuration the monitor committed after `previous` (a serial),
+    /// waiting for it: the station records PROVISIONED on the proof of
+    /// commit, and the monitor commits when that answer arrives, a moment
+    /// after the job's last event.
+    pub async fn await_commit(&self, previous: Option<&str>) -> Committed {
+        for _ in 0..100 {
+            if let Some(c) = self
+                .committed()
+                .filter(|c| Some(c.serial().as_str()) != previous)
+            {
+                return c;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the monitor did not commit a new configuration");
+    }
+
     pub fn staged(&self) -> bool {
         self.shared.inner().staged.is_some()
     }
