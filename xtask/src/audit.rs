@@ -26,7 +26,6 @@ use crate::bootstrap;
 use crate::json::{self, Value};
 use crate::notices::{self, Notices};
 use crate::process::{self, Failure};
-use crate::ui::NpmProject;
 
 /// Where the RustSec database lives.
 const ADVISORY_DB_URL: &str = "https://github.com/RustSec/advisory-db";
@@ -109,11 +108,6 @@ pub fn gate(manifest: Option<&Path>) -> Result<Outcome, Failure> {
         process::say("audit: the UI's npm packages (licences of what ships, lock file sources)");
         let allowed = allowed_licences(&policy)?;
         let ui = root.join("ui");
-        // The notices read licence texts from the installed packages.
-        if !ui.join("node_modules").is_dir() {
-            bootstrap::ensure_node()?;
-            NpmProject::ui().install(true)?;
-        }
         let (count, npm_findings) = npm_checks(&ui, &allowed)?;
         npm_checked = count;
         findings.extend(npm_findings);
@@ -214,30 +208,25 @@ impl AdvisoryDb {
         })
     }
 
-    /// A bundle or a clone on this machine, cloned once per commit.
-    fn from_local(source: &Path, root: &Path) -> Result<Self, String> {
-        let clone = root.join(ADVISORY_DB_FOLDER);
-        let wanted = git_output(
+    /// A bundle or a clone on this machine, cloned once per commit into a
+    /// folder of its own (`CACHE/<commit>/`), never replaced: parallel runs
+    /// each see a whole clone.
+    fn from_local(source: &Path, cache: &Path) -> Result<Self, String> {
+        let heads = git_output(
             Command::new("git")
                 .arg("ls-remote")
                 .arg(source)
                 .arg(format!("refs/heads/{ADVISORY_DB_BRANCH}")),
         )?;
-        let wanted = wanted
+        let commit = heads
             .split_whitespace()
             .next()
-            .unwrap_or_default()
-            .to_owned();
-        let have = git_output(
-            Command::new("git")
-                .arg("-C")
-                .arg(&clone)
-                .args(["rev-parse", "HEAD"]),
-        )
-        .unwrap_or_default();
-        if wanted.is_empty() || have.trim() != wanted {
-            // Cloned beside, then moved in place, so parallel runs never see half a clone.
-            let partial = root.join(format!("partial-{}", std::process::id()));
+            .ok_or_else(|| format!("{} has no branch {ADVISORY_DB_BRANCH}", source.display()))?;
+        let root = cache.join(commit);
+        let clone = root.join(ADVISORY_DB_FOLDER);
+        if !clone.join(".git").is_dir() {
+            // Cloned beside, then moved in place in one step.
+            let partial = cache.join(format!("partial-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&partial);
             git_output(
                 Command::new("git")
@@ -245,12 +234,13 @@ impl AdvisoryDb {
                     .arg(source)
                     .arg(&partial),
             )?;
-            let _ = std::fs::remove_dir_all(&clone);
+            std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
             if std::fs::rename(&partial, &clone).is_err() {
+                // Another run put the same commit in place first.
                 let _ = std::fs::remove_dir_all(&partial);
             }
         }
-        Self::describe(root, source.display().to_string())
+        Self::describe(&root, source.display().to_string())
     }
 
     /// A shallow clone of the live database, refreshed on every run.
@@ -330,7 +320,9 @@ fn cargo_deny(manifest: &Path, policy: &Path, db: Option<&Path>) -> Result<DenyR
     let policy_text = std::fs::read_to_string(policy)
         .map_err(|e| Failure::Step(format!("cannot read {}: {e}", policy.display())))?;
     // The database lives in the target dir: a copy of the policy names it.
-    let config = process::target_dir().join("advisory-db").join("deny.toml");
+    let config = process::target_dir()
+        .join("advisory-db")
+        .join(format!("deny-{}.toml", std::process::id()));
     let with_db = match db {
         Some(db) => policy_text.replacen(
             "[advisories]\n",
@@ -386,6 +378,7 @@ fn cargo_deny(manifest: &Path, policy: &Path, db: Option<&Path>) -> Result<DenyR
     let status = child
         .wait()
         .map_err(|e| Failure::Step(format!("cargo deny: {e}")))?;
+    let _ = std::fs::remove_file(&config);
     if !status.success() && report.failures.is_empty() {
         report
             .failures

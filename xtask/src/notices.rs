@@ -24,8 +24,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::bootstrap;
 use crate::json::{self, Value};
 use crate::process::{self, Failure};
+use crate::ui::NpmProject;
 
 /// The workspace packages that ship, with what each is.
 pub const PRODUCTS: &[(&str, &str)] = &[
@@ -224,6 +226,11 @@ impl<'a> DependencyGraph<'a> {
 /// file and [`BUNDLED_DEV_PACKAGES`]. Repository and licence texts come
 /// from `node_modules` (installed by `npm ci`).
 fn npm_components(ui: &Path) -> Result<Vec<Component>, Failure> {
+    // Licence texts and repositories come from the installed packages.
+    if !ui.join("node_modules").is_dir() {
+        bootstrap::ensure_node()?;
+        NpmProject::ui().install(true)?;
+    }
     let lock = read_json(&ui.join("package-lock.json"))?;
     let mut components = Vec::new();
     for (path, entry) in shipped_npm_entries(&lock) {
