@@ -97,6 +97,14 @@ export const SCREENS: ScreenCase[] = [
     },
   },
   {
+    name: 'licences',
+    scenario: {},
+    show: async (app) => {
+      await app.open('#/settings/licences');
+      await expect(app.page.getByTestId('npm-packages').getByTestId('licence-entry')).not.toHaveCount(0);
+    },
+  },
+  {
     name: 'station-untrusted',
     scenario: {},
     show: async (app) => {

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::bootstrap;
 use crate::e2e::{self, Drive};
+use crate::notices;
 use crate::process::{self, Failure};
 use crate::ui::NpmProject;
 use crate::world;
@@ -47,6 +48,11 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         "--no-audit",
         "--no-fund",
     ]))?;
+    // The .deb installs the notices (tauri.conf.json's bundle.linux.deb.files):
+    // written from the lock files right before the bundle is made.
+    if options.build && options.deb {
+        notices::run(&[])?;
+    }
     let deb = if !options.build {
         process::say("using the release build already made (--no-build)");
         None

@@ -45,6 +45,11 @@ pub const CARGO_FUZZ: CargoTool = CargoTool {
     name: "cargo-fuzz",
     why: "fuzzing the scanner and the QR parser",
 };
+/// The dependency gate: advisories, licences, bans and sources.
+pub const CARGO_DENY: CargoTool = CargoTool {
+    name: "cargo-deny",
+    why: "checking every dependency for advisories, licences, bans and sources (`cargo xtask audit`)",
+};
 /// The WebDriver server for Tauri apps, in front of WebKitWebDriver.
 pub const TAURI_DRIVER: CargoTool = CargoTool {
     name: "tauri-driver",
@@ -65,7 +70,7 @@ const NODE_MAJOR: u32 = 20;
 /// `cargo xtask bootstrap`.
 pub fn run() -> Result<(), Failure> {
     ensure_system_packages()?;
-    ensure_cargo_tools(&[CARGO_FUZZ, TAURI_DRIVER])?;
+    ensure_cargo_tools(&[CARGO_DENY, CARGO_FUZZ, TAURI_DRIVER])?;
     ensure_node()
 }
 

@@ -5,13 +5,20 @@
 //! - `cargo xtask test`  — every test (what `.ci/run` runs).
 //! - `cargo xtask e2e`   — the real app through WebDriver, on its own.
 //! - `cargo xtask bench pairing|scanner|app [ARGS]` — the benchmarks.
+//! - `cargo xtask audit` — dependencies checked for advisories, licences,
+//!   bans and sources (cargo-deny, and the UI's npm packages).
+//! - `cargo xtask notices [--check]` / `soup [PATH]` — the third-party
+//!   notices and the SOUP list, from the lock files.
 //! - `cargo xtask bootstrap` — install what the others need, and nothing else.
 
+mod audit;
 mod bench_app;
 mod bootstrap;
 mod demo;
 mod e2e;
+mod json;
 mod keys;
+mod notices;
 mod process;
 mod test;
 mod ui;
@@ -33,6 +40,9 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "e2e" => e2e::run(rest),
         "bench" => bench(rest),
+        "audit" => audit::run(rest),
+        "notices" => notices::run(rest),
+        "soup" => notices::soup(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -60,6 +70,9 @@ usage: cargo xtask <command>
   bench pairing [ARGS]       pair request -> PROVISIONED latency and N at once
   bench scanner [DIR] [--peers]  QR scanner on a photo folder or generated frames
   bench app [--runs N] [--no-deb] [--no-build]  cold start, memory, .deb size, cost of each screen
+  audit [--manifest-path PATH]  advisories, licences, bans, sources of every dependency
+  notices [--check]          write (or check) the third-party notices the app ships
+  soup [PATH]                write the SOUP list as CSV (default target/soup.csv)
   bootstrap                  install system packages and tools the others need
 ";
 

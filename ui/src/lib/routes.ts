@@ -9,6 +9,7 @@ export type Route =
   | { name: 'reprovision'; deviceId: string }
   | { name: 'history' }
   | { name: 'settings'; trustUpdated: boolean }
+  | { name: 'licences' }
   | { name: 'station'; untrusted: boolean };
 
 export const scanRoute = (deviceId: string | null = null): Route => ({ name: 'scan', deviceId, reprovisioned: false });
@@ -26,6 +27,7 @@ export function parseHash(hash: string): Route {
     case 'history':
       return { name: 'history' };
     case 'settings':
+      if (second === 'licences') return { name: 'licences' };
       return { name: 'settings', trustUpdated: params.has('trust-updated') };
     case 'station':
       return { name: 'station', untrusted: params.has('untrusted') };
@@ -57,6 +59,8 @@ export function href(route: Route): string {
       return '#/history';
     case 'settings':
       return route.trustUpdated ? '#/settings?trust-updated' : '#/settings';
+    case 'licences':
+      return '#/settings/licences';
     case 'station':
       return route.untrusted ? '#/station?untrusted' : '#/station';
   }
