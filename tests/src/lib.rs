@@ -2,6 +2,8 @@
 //! SQLite) and real simulated monitors, each on its own loopback address,
 //! driven through the same `zpair-core` client the app and the CLI use.
 
+pub mod fault_proxy;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +19,8 @@ use zpair_core::secret_store::MemorySecretStore;
 use zpair_core::session::TechnicianSession;
 use zpair_proto::api::{DeviceImport, FailureReason, JobState, Role};
 use zpair_proto::{PairingCode, QrPayload};
+
+use crate::fault_proxy::FaultProxy;
 
 /// The technician account every world has.
 pub const TECHNICIAN: (&str, &str) = ("tech", "correct horse battery staple");
@@ -129,6 +133,48 @@ impl World {
             .await;
         self.monitors.push(monitor);
         self.monitors.len() - 1
+    }
+
+    /// Starts monitors the station reaches only through a [`FaultProxy`]
+    /// each (the registry holds the proxy's address), registered in one
+    /// import. Returns each monitor's index with its proxy.
+    pub async fn add_monitors_behind_proxies(
+        &mut self,
+        device_ids: &[String],
+    ) -> Vec<(usize, FaultProxy)> {
+        let mut added = Vec::new();
+        let mut imports = Vec::new();
+        for device_id in device_ids {
+            let monitor = self.start_monitor(device_id, unique_ip()).await;
+            let proxy = FaultProxy::start(
+                unique_ip(),
+                monitor.local_addr().port(),
+                monitor.local_addr(),
+            )
+            .await;
+            let mut record = monitor.registration_record();
+            record.ip_address = Some(proxy.addr().ip().to_string());
+            imports.push(DeviceImport {
+                record,
+                device_label: Some(format!("LABEL-{device_id}")),
+                bed_id: Some(format!("BED-{device_id}")),
+            });
+            self.monitors.push(monitor);
+            added.push((self.monitors.len() - 1, proxy));
+        }
+        let admin = self.session(ADMINISTRATOR).await;
+        let report = admin
+            .client()
+            .import_devices(&admin.access_token().await.expect("token"), &imports)
+            .await
+            .expect("import");
+        assert!(report.rejected.is_empty(), "{report:?}");
+        added
+    }
+
+    /// What the station's database says of a device now.
+    pub fn station_view(&self, device_id: &str) -> StationView {
+        station_view(&self.station.database_path(), device_id)
     }
 
     /// Starts a monitor without registering it.
@@ -248,8 +294,9 @@ impl World {
     }
 }
 
-/// Runs the pairing workflow and reduces its outcome to a [`PairResult`].
-async fn run_pairing(session: &TechnicianSession, target: PairTarget) -> PairResult {
+/// Runs the pairing workflow and reduces its outcome to a [`PairResult`],
+/// without waiting for the monitor (see `World::pair_typed` for that).
+pub async fn run_pairing(session: &TechnicianSession, target: PairTarget) -> PairResult {
     let mut states = Vec::new();
     let outcome = zpair_core::pairing::pair(session, target, |progress| {
         if let Some(state) = progress.job_state() {
@@ -298,6 +345,48 @@ fn station_config(dir: &Path, options: &WorldOptions) -> StationConfig {
 /// The fail-safe window of every test station: a rollback happens within
 /// a test, and a normal pairing on a loaded machine is still far inside it.
 pub const FAIL_SAFE: Duration = Duration::from_secs(3);
+
+/// A device as the station's database has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StationView {
+    /// `devices.state`.
+    pub state: String,
+    /// The certificate the station takes as the device's.
+    pub serial: Option<String>,
+    /// Every certificate of the device that is not revoked.
+    pub unrevoked: Vec<String>,
+    /// Heartbeats accepted since the last pairing.
+    pub heartbeats: i64,
+    /// The alert raised on it, if any.
+    pub alert: Option<String>,
+}
+
+/// Reads a device's row and certificates directly from a station's SQLite file.
+pub fn station_view(database: &Path, device_id: &str) -> StationView {
+    let db = rusqlite::Connection::open(database).expect("open station database");
+    let (state, serial, heartbeats, alert) = db
+        .query_row(
+            "SELECT state, certificate_serial, heartbeats, alert FROM devices WHERE device_id = ?1",
+            [device_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .expect("device row");
+    let mut stmt = db
+        .prepare("SELECT serial FROM certificates WHERE device_id = ?1 AND revoked_at IS NULL")
+        .expect("certificates query");
+    let unrevoked = stmt
+        .query_map([device_id], |r| r.get(0))
+        .expect("certificates")
+        .collect::<Result<_, _>>()
+        .expect("certificates read");
+    StationView {
+        state,
+        serial,
+        unrevoked,
+        heartbeats,
+        alert,
+    }
+}
 
 /// Reads the audit table directly from the station's SQLite file.
 pub fn audit_rows(database: &Path, device_id: &str) -> Vec<(String, bool)> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use zpair_proto::device::Heartbeat;
 
 use crate::configuration::Credentials;
@@ -74,43 +74,55 @@ pub fn client(credentials: &Credentials) -> Result<reqwest::Client, ConnectionEr
 pub enum Verdict {
     /// Accepted (2xx); the bytes sent.
     Accepted(u64),
-    /// The station refused this certificate (401/403, or a TLS alert saying
-    /// the certificate is revoked, expired or unknown): the station's own
-    /// word, which only it can send over the verified connection.
+    /// The station refused this certificate: a 401/403 over the connection
+    /// authenticated by its server certificate, or its revocation list
+    /// (fetched over such a connection) names it.
     Refused(String),
-    /// No answer that says anything: network, timeout, a server error.
+    /// No answer that says anything: network, timeout, a server error, or a
+    /// TLS alert alone (an alert can arrive before the server proved who it
+    /// is, so a stranger on the path could have sent it).
     Unreachable(String),
 }
 
-/// TLS alerts by which a station refuses the client certificate itself.
-const REFUSING_ALERTS: [rustls::AlertDescription; 6] = [
+/// TLS alerts by which a station refuses a client certificate at the handshake.
+const REFUSING_ALERTS: [rustls::AlertDescription; 4] = [
     rustls::AlertDescription::CertificateRevoked,
     rustls::AlertDescription::CertificateExpired,
     rustls::AlertDescription::BadCertificate,
     rustls::AlertDescription::CertificateUnknown,
-    rustls::AlertDescription::UnknownCA,
-    rustls::AlertDescription::AccessDenied,
 ];
 
-impl Verdict {
-    /// Sorts a heartbeat's outcome into what the monitor may act on.
-    pub fn of(result: Result<u64, ConnectionError>) -> Self {
-        match result {
-            Ok(sent) => Verdict::Accepted(sent),
-            Err(ConnectionError::Status(status))
-                if status == reqwest::StatusCode::UNAUTHORIZED
-                    || status == reqwest::StatusCode::FORBIDDEN =>
-            {
-                Verdict::Refused(format!("the station answered {status}"))
-            }
-            Err(ConnectionError::Http(e)) => match refusing_alert(&e) {
-                Some(alert) => {
-                    Verdict::Refused(format!("the station sent the TLS alert {alert:?}"))
-                }
-                None => Verdict::Unreachable(e.to_string()),
-            },
-            Err(other) => Verdict::Unreachable(other.to_string()),
+/// Delivers a heartbeat over `client` and says what the station made of it.
+/// A refusing TLS alert is only a suspicion: it is confirmed by the station's
+/// revocation list, read over a connection that authenticates the station.
+pub async fn deliver(
+    client: &reqwest::Client,
+    credentials: &Credentials,
+    server_url: &str,
+    serial: &str,
+    heartbeat: &Heartbeat,
+) -> Verdict {
+    match send_heartbeat(client, server_url, heartbeat).await {
+        Ok(sent) => Verdict::Accepted(sent),
+        Err(ConnectionError::Status(status))
+            if status == reqwest::StatusCode::UNAUTHORIZED
+                || status == reqwest::StatusCode::FORBIDDEN =>
+        {
+            Verdict::Refused(format!("the station answered {status}"))
         }
+        Err(ConnectionError::Http(e)) => match refusing_alert(&e) {
+            Some(alert) => match revoked(credentials, server_url, serial).await {
+                Ok(true) => Verdict::Refused(format!(
+                    "the station sent the TLS alert {alert:?} and its revocation list names the certificate"
+                )),
+                Ok(false) => Verdict::Unreachable(format!(
+                    "a TLS alert {alert:?}, but the revocation list does not name the certificate"
+                )),
+                Err(why) => Verdict::Unreachable(format!("a TLS alert {alert:?}; {why}")),
+            },
+            None => Verdict::Unreachable(e.to_string()),
+        },
+        Err(other) => Verdict::Unreachable(other.to_string()),
     }
 }
 
@@ -133,6 +145,51 @@ fn refusing_alert(error: &(dyn std::error::Error + 'static)) -> Option<rustls::A
         link = e.source();
     }
     None
+}
+
+/// Whether the station's revocation list names `serial` (lowercase hex).
+/// Read without a client certificate, trusting only the pushed CA: the
+/// answer comes from the station itself.
+async fn revoked(
+    credentials: &Credentials,
+    server_url: &str,
+    serial: &str,
+) -> Result<bool, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(credentials.ca_pem.as_bytes()) {
+        let ca = ca.map_err(|_| "the CA certificate is not valid PEM".to_owned())?;
+        roots.add(ca).map_err(|e| e.to_string())?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .https_only(true)
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let url = format!("{}/api/ca/crl", server_url.trim_end_matches('/'));
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("no revocation list: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("no revocation list: {}", response.status()));
+    }
+    let pem = response.bytes().await.map_err(|e| e.to_string())?;
+    let der = CertificateRevocationListDer::from_pem_slice(&pem)
+        .map_err(|_| "the revocation list is not PEM".to_owned())?;
+    let (_, crl) = x509_parser::parse_x509_crl(&der).map_err(|e| e.to_string())?;
+    Ok(crl
+        .iter_revoked_certificates()
+        .any(|r| crate::exchange::verify::serial_hex(r.raw_serial()) == serial))
 }
 
 /// Sends one heartbeat to `{server_url}/api/devices/heartbeat`; the bytes sent.

@@ -113,6 +113,9 @@ pub(crate) struct Core {
     state_tx: watch::Sender<MonitorState>,
     /// Turns true when the monitor shuts down.
     stopping: watch::Receiver<bool>,
+    /// The confirmation of a prepared commit, awaited at shutdown so no
+    /// decision is written after the monitor stopped.
+    confirmation: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Core {
@@ -130,11 +133,14 @@ impl Core {
         let pairing: PairingFile = storage::read_json(&dir.pairing())?.unwrap_or_default();
         let committed = configuration::load(&dir)?;
         let mut prepared = configuration::load_prepared(&dir)?;
-        // A confirmed commit whose prepared file outlived it: nothing to resume.
-        if prepared.as_ref().map(|p| &p.committed.generation)
-            == committed.as_ref().map(|c| &c.generation)
-            && prepared.take().is_some()
-        {
+        let persisted_mid_exchange = state_file
+            .as_ref()
+            .is_some_and(|s| machine::mid_exchange(s.state));
+        // A confirmed commit whose prepared file outlived it, or one found
+        // outside an exchange: nothing to resume (leftover folders go below).
+        let confirmed = prepared.as_ref().map(|p| &p.committed.generation)
+            == committed.as_ref().map(|c| &c.generation);
+        if (confirmed || !persisted_mid_exchange) && prepared.take().is_some() {
             configuration::clear_prepared(&dir)?;
         }
         let persisted_state = state_file
@@ -214,6 +220,7 @@ impl Core {
             }),
             state_tx,
             stopping,
+            confirmation: Mutex::new(None),
             config,
             dir,
             identity,
@@ -247,6 +254,20 @@ impl Core {
     /// Turns true when the monitor shuts down.
     pub fn stopping(&self) -> watch::Receiver<bool> {
         self.stopping.clone()
+    }
+
+    /// Keeps the task confirming a prepared commit, for [`Self::confirmation_task`].
+    pub fn track_confirmation(&self, task: tokio::task::JoinHandle<()>) {
+        let mut slot = self.confirmation.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(task);
+    }
+
+    /// The task confirming a prepared commit, if one was started.
+    pub fn confirmation_task(&self) -> Option<tokio::task::JoinHandle<()>> {
+        self.confirmation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// The lock; a panic elsewhere never makes the monitor unusable.

@@ -173,6 +173,12 @@ impl Core {
         inner: &mut Inner,
         challenge: &[u8],
     ) -> Result<watch::Receiver<Option<Confirmation>>, ExchangeError> {
+        let fail_safe = inner.fail_safe.ok_or(ExchangeError::Internal)?;
+        if fail_safe.fired() {
+            // Too late to commit: the exchange is being rolled back.
+            self.fail_safe_fired(inner)?;
+            return Err(ExchangeError::ConnectionTestFailed);
+        }
         let exchange = inner
             .exchange
             .as_mut()
@@ -182,7 +188,6 @@ impl Core {
             .staged
             .take()
             .ok_or(ExchangeError::InvalidRequest(NOT_THIS_SESSION))?;
-        let fail_safe = inner.fail_safe.ok_or(ExchangeError::Internal)?;
         let prepared = Prepared {
             committed: Committed {
                 generation: staged.generation,

@@ -52,6 +52,10 @@ pub(crate) struct FailSafe {
     pub deadline: Instant,
     /// The same on the wall clock, for `prepared.json`.
     pub until: OffsetDateTime,
+    /// How long it was armed for; a prepared commit keeps asking the
+    /// station for its decision this long past the deadline before it
+    /// gives up in doubt.
+    pub length: Duration,
 }
 
 impl FailSafe {
@@ -61,15 +65,20 @@ impl FailSafe {
         Self {
             deadline: Instant::now() + length,
             until: now + length,
+            length,
         }
     }
 
-    /// The fail-safe of a `prepared.json` read after a restart.
+    /// The fail-safe of a `prepared.json` read after a restart; never longer
+    /// than a station may ask for, whatever the clock now says.
     fn resumed(until: OffsetDateTime, now: OffsetDateTime) -> Self {
-        let left = Duration::try_from(until - now).unwrap_or(Duration::ZERO);
+        let left = Duration::try_from(until - now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_FAIL_SAFE);
         Self {
             deadline: Instant::now() + left,
             until,
+            length: left.max(MIN_FAIL_SAFE),
         }
     }
 
@@ -119,7 +128,7 @@ impl Core {
             challenge,
             outcome,
         });
-        tokio::spawn(confirm(self.clone()));
+        self.track_confirmation(tokio::spawn(confirm(self.clone())));
         Ok(receiver)
     }
 
@@ -285,31 +294,38 @@ pub(crate) async fn confirm(core: Arc<Core>) {
 }
 
 /// `Ok` once the station accepted the proof, `Err(why)` to roll back.
+///
+/// Up to the deadline each attempt is a proof of commit. The station's window
+/// closes no later than the monitor's deadline, so past it the station has
+/// decided, and each attempt asks for that decision (a proof it can no
+/// longer accept is refused). Only when the station cannot be reached for as
+/// long again does the monitor give up in doubt and roll back.
 async fn confirm_until_decided(core: &Core) -> Result<(), String> {
-    let Some((credentials, server_url, fail_safe)) = core.lock().confirming.as_ref().map(|c| {
-        (
-            c.credentials.clone(),
-            c.prepared.committed.configuration.server_url.clone(),
-            c.fail_safe,
-        )
-    }) else {
+    let Some((credentials, server_url, serial, fail_safe)) =
+        core.lock().confirming.as_ref().map(|c| {
+            let configuration = &c.prepared.committed.configuration;
+            (
+                c.credentials.clone(),
+                configuration.server_url.clone(),
+                configuration.certificate_serial.clone(),
+                c.fail_safe,
+            )
+        })
+    else {
         return Err("nothing to confirm".to_owned());
     };
     let client = connection::client(&credentials)
         .map_err(|e| format!("The new configuration cannot be used: {e}."))?;
+    let give_up = fail_safe.deadline + fail_safe.length;
     let mut pause = Duration::from_millis(100);
     loop {
         let heartbeat = core.counters.heartbeat(&core.config.firmware_version, true);
         let attempt = tokio::time::timeout(
             ATTEMPT_TIMEOUT,
-            connection::send_heartbeat(&client, &server_url, &heartbeat),
+            connection::deliver(&client, &credentials, &server_url, &serial, &heartbeat),
         )
         .await;
-        let verdict = match attempt {
-            Ok(result) => Verdict::of(result),
-            Err(_) => Verdict::Unreachable("no answer in time".to_owned()),
-        };
-        match verdict {
+        match attempt.unwrap_or(Verdict::Unreachable("no answer in time".to_owned())) {
             Verdict::Accepted(sent) => {
                 core.counters.sent(sent);
                 return Ok(());
@@ -317,16 +333,21 @@ async fn confirm_until_decided(core: &Core) -> Result<(), String> {
             Verdict::Refused(detail) => {
                 core.counters.failed();
                 tracing::warn!(%detail, "the Central Station refused the proof of commit");
-                return Err("The Central Station refused the new configuration.".to_owned());
+                return Err(
+                    "The Central Station did not confirm the new configuration in time.".to_owned(),
+                );
             }
             Verdict::Unreachable(detail) => {
                 core.counters.failed();
                 tracing::info!(%detail, "the proof of commit did not get through; trying again");
             }
         }
-        let left = fail_safe.deadline.saturating_duration_since(Instant::now());
+        let left = give_up.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err("The Central Station did not confirm the new configuration within the fail-safe window.".to_owned());
+            return Err(
+                "The Central Station could not be reached to confirm the new configuration."
+                    .to_owned(),
+            );
         }
         tokio::time::sleep(pause.min(left)).await;
         pause = (pause * 2).min(MAX_PAUSE);

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use zpair_proto::device::{Heartbeat, MonitorState};
 
 use super::core::Core;
-use crate::configuration;
+use crate::configuration::{self, Credentials};
 use crate::connection::{self, Verdict};
 
 /// What the monitor counts about its connection since it started.
@@ -59,13 +59,13 @@ impl Counters {
 pub(crate) async fn run(core: Arc<Core>, mut shutdown: watch::Receiver<bool>) {
     let mut states = core.watch();
     // The client of the generation in force, rebuilt when a new one commits.
-    let mut client: Option<(String, reqwest::Client)> = None;
+    let mut link: Option<Link> = None;
     loop {
         if *shutdown.borrow() {
             return;
         }
         if core.state() == MonitorState::Provisioned {
-            beat(&core, &mut client).await;
+            beat(&core, &mut link).await;
         }
         tokio::select! {
             () = tokio::time::sleep(core.config.heartbeat_interval) => {}
@@ -75,24 +75,27 @@ pub(crate) async fn run(core: Arc<Core>, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-async fn beat(core: &Core, client: &mut Option<(String, reqwest::Client)>) {
+/// The connection of the generation in force: its credentials and client.
+type Link = (String, Credentials, reqwest::Client);
+
+async fn beat(core: &Core, link: &mut Option<Link>) {
     let Some(committed) = core.committed() else {
         return;
     };
-    if client
+    if link
         .as_ref()
-        .is_none_or(|(generation, _)| *generation != committed.generation)
+        .is_none_or(|(generation, _, _)| *generation != committed.generation)
     {
-        let built = match configuration::credentials(&core.dir, &committed.generation) {
-            Ok(credentials) => connection::client(&credentials),
+        let credentials = match configuration::credentials(&core.dir, &committed.generation) {
+            Ok(credentials) => credentials,
             Err(error) => {
                 core.counters.failed();
                 tracing::warn!(%error, "cannot read the heartbeat credentials");
                 return;
             }
         };
-        match built {
-            Ok(c) => *client = Some((committed.generation.clone(), c)),
+        match connection::client(&credentials) {
+            Ok(c) => *link = Some((committed.generation.clone(), credentials, c)),
             Err(error) => {
                 core.counters.failed();
                 tracing::warn!(%error, "cannot set up the heartbeat connection");
@@ -100,15 +103,21 @@ async fn beat(core: &Core, client: &mut Option<(String, reqwest::Client)>) {
             }
         }
     }
-    let Some((_, http)) = client.as_ref() else {
+    let Some((_, credentials, http)) = link.as_ref() else {
         return;
     };
     let heartbeat = core
         .counters
         .heartbeat(&core.config.firmware_version, false);
-    let sent =
-        connection::send_heartbeat(http, &committed.configuration.server_url, &heartbeat).await;
-    match Verdict::of(sent) {
+    let verdict = connection::deliver(
+        http,
+        credentials,
+        &committed.configuration.server_url,
+        &committed.configuration.certificate_serial,
+        &heartbeat,
+    )
+    .await;
+    match verdict {
         Verdict::Accepted(sent) => {
             core.counters.sent(sent);
             tracing::debug!("heartbeat delivered");

@@ -71,7 +71,7 @@ impl Monitor {
         let (shutdown, stopping) = watch::channel(false);
         let core = Arc::new(Core::resume(config, identity, &settings, stopping)?);
         if core.lock().confirming() {
-            tokio::spawn(fail_safe::confirm(core.clone()));
+            core.track_confirmation(tokio::spawn(fail_safe::confirm(core.clone())));
         }
 
         let handle = axum_server::Handle::new();
@@ -183,7 +183,7 @@ impl Monitor {
     pub async fn shutdown(self) {
         self.shutdown.send_replace(true);
         self.server.graceful_shutdown(Some(SHUTDOWN_GRACE));
-        for task in self.tasks {
+        for task in self.tasks.into_iter().chain(self.core.confirmation_task()) {
             let _ = task.await;
         }
         tracing::info!(device_id = %self.core.identity.device_id, "monitor stopped");

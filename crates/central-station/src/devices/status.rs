@@ -121,7 +121,7 @@ pub(crate) async fn heartbeat(
                 Beat::Current => relaxed(c, |c| {
                     c.execute(
                     "UPDATE devices SET last_heartbeat_ms = ?2, uptime_seconds = ?3, heartbeats = heartbeats + 1,
-                            bytes_sent = ?4, errors = ?5, firmware_version = ?6
+                            bytes_sent = ?4, errors = ?5, firmware_version = ?6, alert = NULL, alert_ms = NULL
                      WHERE device_id = ?1",
                     params![
                         who.device_id,
@@ -144,7 +144,7 @@ pub(crate) async fn heartbeat(
         .await?;
     match kind {
         Beat::Current => Ok(StatusCode::NO_CONTENT),
-        Beat::ProofOfCommit => proof_of_commit(&state, &identity, now).await,
+        Beat::ProofOfCommit => proof_of_commit(&state, &identity).await,
         Beat::Refused { why, .. } => {
             tracing::info!(device_id = %identity.device_id, serial = %identity.serial, "heartbeat refused");
             Err(HttpError::ClientCertificateRequired(why))
@@ -156,13 +156,12 @@ pub(crate) async fn heartbeat(
 async fn proof_of_commit(
     state: &AppState,
     identity: &ClientIdentity,
-    now: OffsetDateTime,
 ) -> Result<StatusCode, HttpError> {
     let serial = identity.serial.clone();
     let server_url = state.public_url().to_owned();
     let proof = state
         .db()
-        .call(move |c| store::proof_of_commit(c, &serial, &server_url, now))
+        .call(move |c| store::proof_of_commit(c, &serial, &server_url))
         .await?;
     match proof {
         Proof::Recorded(written) => {
@@ -177,6 +176,7 @@ async fn proof_of_commit(
                 "The pairing was not confirmed in time and was cancelled. Pair the monitor again.",
             ))
         }
+        Proof::AlreadyRecorded => Ok(StatusCode::NO_CONTENT),
         Proof::NotAwaited => Err(HttpError::ClientCertificateRequired(
             "This certificate is not committed yet.",
         )),

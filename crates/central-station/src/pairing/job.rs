@@ -46,10 +46,9 @@ use crate::pki::{IssuedCertificate, PkiError};
 use crate::registry::DeviceRow;
 use crate::state::AppState;
 
-/// How much longer than the monitor's fail-safe the station waits for the
-/// proof of commit: an attempt the monitor starts at its deadline takes up to
-/// [`PROOF_ATTEMPT_TIMEOUT`] to arrive, and must be answered, not dropped.
-const CONFIRM_MARGIN: Duration = PROOF_ATTEMPT_TIMEOUT.saturating_mul(2);
+/// How long past the monitor's own bound the station waits for the answer
+/// to the commit: one more proof attempt.
+const CONFIRM_MARGIN: Duration = PROOF_ATTEMPT_TIMEOUT;
 
 /// What a job needs; the code and token live only here.
 pub(crate) struct Ticket {
@@ -312,14 +311,17 @@ async fn drive(
         ciphertext: b64::encode(&sealed.ciphertext),
         fail_safe_seconds: u32::try_from(state.config().fail_safe.as_secs()).unwrap_or(u32::MAX),
     };
+    // The monitor arms its fail-safe when this arrives, so the station's
+    // window, counted from before it is sent, closes first: past the
+    // monitor's deadline, the station has always decided.
+    let confirm_by = clock::now() + clock::span(state.config().fail_safe);
     let _staged: ConfigureResponse = client
         .post("/provisioning/configure", &request)
         .await
         .map_err(Failure::monitor)?;
-    // The monitor armed its fail-safe on receiving the configuration, before
-    // answering: from now on its window ends before `confirm_by`.
-    let window = state.config().fail_safe + CONFIRM_MARGIN;
-    let confirm_by = clock::now() + clock::span(window);
+    // The monitor answers the commit once its proof is decided; past its
+    // deadline it keeps asking for the decision as long again.
+    let answer_within = state.config().fail_safe * 2 + CONFIRM_MARGIN;
     let mut validating = step(
         ticket,
         JobState::Validating,
@@ -345,7 +347,7 @@ async fn drive(
                 device_id: device_id.to_owned(),
                 challenge: b64::encode(challenge),
             },
-            window,
+            answer_within,
         )
         .await;
     match committed {

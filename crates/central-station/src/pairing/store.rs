@@ -443,20 +443,36 @@ pub(crate) enum Proof {
     Recorded(Written),
     /// It came after the window: the job failed, the certificate is revoked.
     TooLate(Written),
+    /// Already recorded: this is the device's certificate (the answer to an
+    /// earlier proof was lost, and the monitor asks again).
+    AlreadyRecorded,
     /// The job is not waiting for one.
     NotAwaited,
 }
 
 /// The monitor's proof of commit (its connection test over the job's
 /// certificate): PROVISIONED if it is inside the window, else the job fails
-/// and the certificate is revoked. One transaction either way.
+/// and the certificate is revoked. One transaction either way, read at the
+/// moment it runs, so two proofs at once get the same answer.
 pub(crate) fn proof_of_commit(
     conn: &mut Connection,
     serial: &str,
     server_url: &str,
-    at: OffsetDateTime,
 ) -> Result<Proof, DbError> {
     let tx = conn.transaction()?;
+    let at = clock::now();
+    let current: Option<String> = tx
+        .query_row(
+            "SELECT d.certificate_serial FROM devices d JOIN certificates c ON c.device_id = d.device_id
+             WHERE c.serial = ?1 AND c.revoked_at IS NULL",
+            [serial],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    if current.as_deref() == Some(serial) {
+        return Ok(Proof::AlreadyRecorded);
+    }
     let pending = pending_for_certificate(&tx, serial)?;
     let Some(Pending {
         job_id,
@@ -583,6 +599,16 @@ pub(crate) fn certificate_refused(
     let Some(cert) = certificates::get(conn, serial)? else {
         return Ok(false);
     };
+    // Only a certificate that was once the device's own: a failed pairing's
+    // certificate (a proof that came too late) is no sign of a confused monitor.
+    let was_current: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ?1 AND state = 'PROVISIONED')",
+        [&cert.job_id],
+        |r| r.get(0),
+    )?;
+    if !was_current {
+        return Ok(false);
+    }
     let text = format!(
         "The monitor presented a certificate the Central Station refused ({why}): it believes it is paired and is not. It has been told; pair it again."
     );

@@ -1,0 +1,539 @@
+//! The fail-safe commit under faults (issue 11): a fault-injecting proxy
+//! between the station and each monitor cuts the connection at byte offsets
+//! swept across the whole exchange, both ways — every few hundred bytes and
+//! each boundary between messages — or holds it there while the monitor is
+//! restarted or the station process is SIGKILLed. After each, once the
+//! window has passed, the job is terminal, the monitor at rest, and the two
+//! agree: the monitor is PROVISIONED exactly when the station recorded the
+//! pairing with the monitor's certificate (valid, heartbeats accepted); a
+//! failed pairing leaves no certificate unrevoked and a re-paired monitor's
+//! previous configuration in force.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bedside_monitor::{Monitor, MonitorConfig};
+use futures_util::future::join_all;
+use zpair_core::client::{StationClient, StationTrust, TrustAnchor};
+use zpair_core::pairing::PairTarget;
+use zpair_core::session::TechnicianSession;
+use zpair_proto::api::{DeviceImport, JobState, PairRequest};
+use zpair_proto::device::MonitorState;
+use zpair_tests::fault_proxy::{CutPoint, FaultProxy, Run, sweep};
+use zpair_tests::{
+    FAIL_SAFE, PairResult, StationView, TECHNICIAN, World, create_accounts, eventually,
+    run_pairing, station_view, unique_ip,
+};
+
+/// Bytes between two cut points inside a message.
+const STEP: usize = 300;
+/// The longest a monitor takes to come to rest after its job ended: its
+/// fail-safe, armed before the station's window opened, has fired by then.
+const SETTLE: Duration = Duration::from_secs(20);
+
+/// Pairs one monitor through an unarmed proxy and returns how the exchange's
+/// bytes went, so cut points fall on the real message boundaries.
+async fn calibrate(world: &mut World) -> Vec<Run> {
+    let added = world
+        .add_monitors_behind_proxies(&["ZM-CALIBRATE".to_owned()])
+        .await;
+    let (index, proxy) = &added[0];
+    let tech = world.session(TECHNICIAN).await;
+    let result = pair_typed(world, &tech, *index).await;
+    assert!(
+        matches!(result, PairResult::Provisioned(_)),
+        "calibration: {result:?}"
+    );
+    // The job ends on the proof of commit, before the monitor's answer to
+    // the commit has crossed the proxy: wait for that last message too.
+    eventually("the commit's answer crosses the proxy", || async {
+        let runs = proxy.runs();
+        runs.len() >= 8
+    })
+    .await;
+    let mut runs = proxy.runs();
+    // What follows the commit's answer is the station closing the
+    // connection (TLS close_notify), no part of the exchange.
+    runs.truncate(8);
+    println!("calibration exchange: {runs:?}");
+    runs
+}
+
+async fn pair_typed(world: &World, tech: &TechnicianSession, index: usize) -> PairResult {
+    let monitor = &world.monitors[index];
+    let screen = monitor
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode");
+    run_pairing(
+        tech,
+        PairTarget::Typed {
+            device_id: monitor.registration_record().device_id,
+            code: screen.code,
+        },
+    )
+    .await
+}
+
+/// Waits until the monitor is at rest: PROVISIONED, or back where it was
+/// (ready to pair again with its code, or unprovisioned).
+async fn at_rest(monitor: &Monitor) -> MonitorState {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let state = monitor.state();
+        if matches!(
+            state,
+            MonitorState::Provisioned | MonitorState::ReadyToPair | MonitorState::Unprovisioned
+        ) || tokio::time::Instant::now() >= deadline
+        {
+            return state;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Where station and monitor disagree after a pairing, if anywhere.
+/// `before` is the certificate serial of the monitor's previous pairing.
+fn disagreement(
+    result: &PairResult,
+    state: MonitorState,
+    monitor_serial: Option<String>,
+    view: &StationView,
+    before: Option<&str>,
+) -> Option<String> {
+    let provisioned = match result {
+        PairResult::Provisioned(_) => true,
+        PairResult::Failed(_) => false,
+        PairResult::Refused(code) => return Some(format!("refused before a job: {code}")),
+    };
+    // The certificate both sides must hold now: the new one, or the one before.
+    let agreed = if provisioned {
+        monitor_serial
+            .clone()
+            .filter(|s| Some(s.as_str()) != before)
+    } else {
+        before.map(str::to_owned)
+    };
+    let rest = if provisioned {
+        MonitorState::Provisioned
+    } else {
+        MonitorState::ReadyToPair
+    };
+    let station_state = if agreed.is_some() {
+        "PROVISIONED"
+    } else {
+        "UNPROVISIONED"
+    };
+    let problem = if state != rest {
+        "the monitor's state"
+    } else if provisioned && agreed.is_none() {
+        "the monitor kept its old certificate"
+    } else if monitor_serial != agreed {
+        "the monitor's certificate"
+    } else if view.serial != agreed {
+        "the station's certificate"
+    } else if view.unrevoked != agreed.iter().cloned().collect::<Vec<_>>() {
+        "the certificates left unrevoked"
+    } else if view.state != station_state {
+        "the station's device state"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{problem}: job {result:?}, monitor {state:?} holding {monitor_serial:?}, station {view:?}, before {before:?}"
+    ))
+}
+
+/// Checks every point's outcome, then that every monitor in force is heard.
+async fn assert_agreement(
+    world: &World,
+    outcomes: Vec<(CutPoint, usize, PairResult, Option<String>)>,
+) -> String {
+    let mut problems = Vec::new();
+    let mut table = String::new();
+    for (point, index, result, before) in &outcomes {
+        let monitor = &world.monitors[*index];
+        let device_id = monitor.registration_record().device_id;
+        let state = at_rest(monitor).await;
+        let serial = monitor.configuration().map(|c| c.certificate_serial);
+        let view = world.station_view(&device_id);
+        if let Some(problem) = disagreement(result, state, serial, &view, before.as_deref()) {
+            problems.push(format!("{point}: {problem}"));
+        }
+        let outcome = match result {
+            PairResult::Provisioned(_) => "PROVISIONED".to_owned(),
+            PairResult::Failed(reason) => format!("FAILED {}", reason.code()),
+            PairResult::Refused(code) => format!("refused {code}"),
+        };
+        table.push_str(&format!("{point}: {outcome}, monitor {state:?}\n"));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} of {} points disagree:\n{}",
+        problems.len(),
+        outcomes.len(),
+        problems.join("\n")
+    );
+    // Every monitor with a configuration in force is heard on it.
+    for (_, index, _, _) in &outcomes {
+        let monitor = &world.monitors[*index];
+        if monitor.state() != MonitorState::Provisioned {
+            // Back in provisioning mode after a failed re-pairing: leaving
+            // it puts the previous configuration back to work.
+            if monitor.configuration().is_none() {
+                continue;
+            }
+            monitor.cancel_provisioning().await.expect("cancel");
+        }
+        let device_id = monitor.registration_record().device_id;
+        let heard = world.station_view(&device_id).heartbeats;
+        eventually(
+            &format!("{device_id}'s heartbeats are accepted"),
+            || async { world.station_view(&device_id).heartbeats > heard },
+        )
+        .await;
+    }
+    table
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_cut_at_any_byte_leaves_station_and_monitor_agreeing() {
+    let mut world = World::start().await;
+    let runs = calibrate(&mut world).await;
+    let points = sweep(&runs, STEP);
+    let ids: Vec<String> = (0..points.len())
+        .map(|i| format!("ZM-CUT-{i:02}"))
+        .collect();
+    let monitors = world.add_monitors_behind_proxies(&ids).await;
+    let tech = world.session(TECHNICIAN).await;
+
+    let world = &world;
+    let outcomes = join_all(points.iter().zip(&monitors).map(|(point, (index, proxy))| {
+        let tech = &tech;
+        async move {
+            let fired = proxy.arm(*point);
+            let result = pair_typed(world, tech, *index).await;
+            assert!(fired.await.is_ok(), "{point}: the cut never happened");
+            (*point, *index, result, None)
+        }
+    }))
+    .await;
+    let table = assert_agreement(world, outcomes).await;
+    println!("{} cut points, all agreeing:\n{table}", points.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cut_re_pairing_leaves_the_previous_configuration_in_force() {
+    let mut world = World::start().await;
+    let runs = calibrate(&mut world).await;
+    let points = sweep(&runs, 2 * STEP);
+    let ids: Vec<String> = (0..points.len())
+        .map(|i| format!("ZM-RECUT-{i:02}"))
+        .collect();
+    let monitors = world.add_monitors_behind_proxies(&ids).await;
+    let tech = world.session(TECHNICIAN).await;
+
+    let world = &world;
+    let outcomes = join_all(points.iter().zip(&monitors).map(|(point, (index, proxy))| {
+        let tech = &tech;
+        async move {
+            let first = pair_typed(world, tech, *index).await;
+            assert!(matches!(first, PairResult::Provisioned(_)), "{first:?}");
+            let monitor = &world.monitors[*index];
+            eventually("the first configuration is committed", || async {
+                monitor.state() == MonitorState::Provisioned
+            })
+            .await;
+            let before = monitor.configuration().map(|c| c.certificate_serial);
+            let fired = proxy.arm(*point);
+            let result = pair_typed(world, tech, *index).await;
+            assert!(fired.await.is_ok(), "{point}: the cut never happened");
+            (*point, *index, result, before)
+        }
+    }))
+    .await;
+    let table = assert_agreement(world, outcomes).await;
+    println!(
+        "{} re-pairing cut points, all agreeing:\n{table}",
+        points.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_monitor_restarted_at_any_message_boundary_agrees_with_the_station() {
+    let mut world = World::start().await;
+    let runs = calibrate(&mut world).await;
+    let points = sweep(&runs, usize::MAX);
+    let tech = world.session(TECHNICIAN).await;
+
+    let mut setups = Vec::new();
+    for i in 0..points.len() {
+        let device_id = format!("ZM-RESTART-{i:02}");
+        let ip = unique_ip();
+        let monitor = world.start_monitor(&device_id, ip).await;
+        let proxy = FaultProxy::start(
+            unique_ip(),
+            monitor.local_addr().port(),
+            monitor.local_addr(),
+        )
+        .await;
+        let mut record = monitor.registration_record();
+        record.ip_address = Some(proxy.addr().ip().to_string());
+        world.register(&record, &device_id).await;
+        setups.push((device_id, ip, monitor, proxy));
+    }
+
+    let world = &world;
+    let outcomes = join_all(points.iter().zip(setups).map(
+        |(point, (device_id, ip, monitor, proxy))| {
+            let tech = &tech;
+            async move {
+                let screen = monitor
+                    .enter_provisioning_mode()
+                    .await
+                    .expect("provisioning mode");
+                let fired = proxy.arm_held(*point);
+                let pairing = run_pairing(
+                    tech,
+                    PairTarget::Typed {
+                        device_id: device_id.clone(),
+                        code: screen.code,
+                    },
+                );
+                let restart = async {
+                    let hold = tokio::time::timeout(Duration::from_secs(30), fired)
+                        .await
+                        .expect("the exchange reaches the point")
+                        .expect("the cut happened");
+                    monitor.shutdown().await;
+                    let again = world.start_monitor(&device_id, ip).await;
+                    drop(hold);
+                    again
+                };
+                let (result, monitor) = tokio::join!(pairing, restart);
+                (*point, device_id, result, monitor, proxy)
+            }
+        },
+    ))
+    .await;
+
+    let mut problems = Vec::new();
+    for (point, device_id, result, monitor, _proxy) in &outcomes {
+        let state = at_rest(monitor).await;
+        let serial = monitor.configuration().map(|c| c.certificate_serial);
+        let view = world.station_view(device_id);
+        if let Some(problem) = disagreement(result, state, serial, &view, None) {
+            problems.push(format!("{point}: {problem}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for (_, device_id, result, _, _) in &outcomes {
+        if matches!(result, PairResult::Provisioned(_)) {
+            eventually(
+                &format!("{device_id}'s heartbeats are accepted"),
+                || async { world.station_view(device_id).heartbeats > 0 },
+            )
+            .await;
+        }
+    }
+    println!("{} monitor restarts, all agreeing", outcomes.len());
+}
+
+/// A binary of the workspace, built by `cargo build --bins` next to this test.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first",
+        path.display()
+    );
+    path
+}
+
+/// The station as a real process, so it can be SIGKILLed.
+struct StationProcess {
+    dir: PathBuf,
+    addr: SocketAddr,
+    child: Child,
+}
+
+impl StationProcess {
+    fn start(dir: &Path, addr: SocketAddr) -> Self {
+        let child = Command::new(binary("central-station"))
+            .args(["serve", "--data-dir"])
+            .arg(dir)
+            .args(["--listen", &addr.to_string()])
+            .args(["--fail-safe-secs", &FAIL_SAFE.as_secs().to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("station process");
+        Self {
+            dir: dir.to_owned(),
+            addr,
+            child,
+        }
+    }
+
+    fn kill_and_restart(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+        *self = Self::start(&self.dir, self.addr);
+    }
+
+    fn client(&self) -> StationClient {
+        StationClient::new(StationTrust {
+            url: format!("https://{}", self.addr),
+            anchor: TrustAnchor::CaPem(
+                central_station::admin::ca_certificate_pem(&self.dir).expect("CA"),
+            ),
+        })
+        .expect("client")
+    }
+
+    /// Signs in, waiting for the station to answer.
+    async fn access_token(&self) -> String {
+        for _ in 0..100 {
+            if let Ok(session) = self.client().login(TECHNICIAN.0, TECHNICIAN.1).await {
+                return session.access_token;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the station does not answer");
+    }
+}
+
+impl Drop for StationProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_after_restart() {
+    // The boundaries come from an in-process calibration: the same exchange.
+    let runs = {
+        let mut world = World::start().await;
+        calibrate(&mut world).await
+    };
+    let points: Vec<CutPoint> = sweep(&runs, usize::MAX);
+
+    let root = tempfile::tempdir().expect("temp");
+    let dir = root.path().join("station");
+    create_accounts(&dir);
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port");
+    let mut station = StationProcess::start(&dir, addr);
+    let station_key = central_station::admin::station_public_key(&dir).expect("key");
+
+    let mut setups = Vec::new();
+    let mut imports = Vec::new();
+    for i in 0..points.len() {
+        let device_id = format!("ZM-KILL-{i:02}");
+        let mut config =
+            MonitorConfig::new(root.path().join(&device_id), device_id.clone(), unique_ip());
+        config.heartbeat_interval = Duration::from_millis(300);
+        let monitor = Monitor::start(config).await.expect("monitor");
+        monitor.trust_station(&station_key).expect("trust");
+        let proxy = FaultProxy::start(
+            unique_ip(),
+            monitor.local_addr().port(),
+            monitor.local_addr(),
+        )
+        .await;
+        let mut record = monitor.registration_record();
+        record.ip_address = Some(proxy.addr().ip().to_string());
+        imports.push(DeviceImport {
+            record,
+            device_label: None,
+            bed_id: None,
+        });
+        setups.push((device_id, monitor, proxy));
+    }
+    central_station::admin::import_devices(&dir, &imports).expect("registry");
+
+    // One at a time: each kill is proven to land at its byte, mid-step.
+    let mut jobs = Vec::new();
+    for (point, (device_id, monitor, proxy)) in points.iter().zip(&setups) {
+        let screen = monitor
+            .enter_provisioning_mode()
+            .await
+            .expect("provisioning mode");
+        let fired = proxy.arm_held(*point);
+        let token = station.access_token().await;
+        let accepted = station
+            .client()
+            .pair(
+                &token,
+                &PairRequest {
+                    device_id: device_id.clone(),
+                    pairing_code: screen.code.display(),
+                    pairing_token: None,
+                    ip_address: None,
+                },
+            )
+            .await
+            .expect("202");
+        let hold = tokio::time::timeout(Duration::from_secs(30), fired)
+            .await
+            .unwrap_or_else(|_| panic!("{point}: the exchange never reached it"))
+            .unwrap_or_else(|_| panic!("{point}: the exchange ended before it"));
+        station.kill_and_restart();
+        drop(hold);
+        jobs.push((*point, device_id.clone(), accepted.job_id));
+    }
+
+    let token = station.access_token().await;
+    let db = dir.join("station.sqlite3");
+    let mut problems = Vec::new();
+    for ((point, device_id, job_id), (_, monitor, _)) in jobs.iter().zip(&setups) {
+        let mut job = None;
+        for _ in 0..200 {
+            let j = station.client().job(&token, job_id).await.expect("job");
+            if j.state.is_terminal() {
+                job = Some(j);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let Some(job) = job else {
+            problems.push(format!("{point}: the job never ended"));
+            continue;
+        };
+        let result = match job.state {
+            JobState::Provisioned => PairResult::Provisioned(Vec::new()),
+            _ => PairResult::Failed(job.reason.expect("a failed job says why")),
+        };
+        let state = at_rest(monitor).await;
+        let serial = monitor.configuration().map(|c| c.certificate_serial);
+        let view = station_view(&db, device_id);
+        if let Some(problem) = disagreement(&result, state, serial, &view, None) {
+            problems.push(format!("{point}: {problem}"));
+        }
+        if state == MonitorState::Provisioned {
+            eventually(
+                &format!("{device_id}'s heartbeats are accepted"),
+                || async { station_view(&db, device_id).heartbeats > 0 },
+            )
+            .await;
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} of {} kill points disagree:\n{}",
+        problems.len(),
+        jobs.len(),
+        problems.join("\n")
+    );
+    println!("{} station kills, all agreeing", jobs.len());
+}
