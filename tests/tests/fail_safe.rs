@@ -537,3 +537,90 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
     );
     println!("{} station kills, all agreeing", jobs.len());
 }
+
+/// Revokes a certificate behind the station's back, as a station that lost
+/// track of a commit would have: the monitor still believes it is paired.
+fn revoke_in_database(world: &World, serial: &str) {
+    let db = rusqlite::Connection::open(world.station.database_path()).expect("database");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let changed = db
+        .execute(
+            "UPDATE certificates SET revoked_at = ?2, revocation_reason = 'test' WHERE serial = ?1",
+            rusqlite::params![serial, now],
+        )
+        .expect("revoke");
+    assert_eq!(changed, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_monitor_whose_certificate_the_station_revoked_learns_it_is_not_paired() {
+    let mut world = World::start().await;
+    let tech = world.session(TECHNICIAN).await;
+    let admin = world.session(zpair_tests::ADMINISTRATOR).await;
+    let mut paired = Vec::new();
+    for device_id in ["ZM-REVOKED-01", "ZM-REVOKED-02", "ZM-BYSTANDER"] {
+        let m = world.add_monitor(device_id).await;
+        let screen = world.monitors[m]
+            .enter_provisioning_mode()
+            .await
+            .expect("provisioning mode");
+        let result = world
+            .pair_typed(&tech, device_id, &screen.code.display())
+            .await;
+        assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
+        assert_eq!(world.monitors[m].notice(), None);
+        let serial = world.monitors[m]
+            .configuration()
+            .expect("configuration")
+            .certificate_serial;
+        paired.push((m, device_id, serial));
+    }
+
+    // Refused by the heartbeat handler: the revocation list is not re-signed
+    // yet, so the heartbeat's connection still gets through.
+    let (first, first_id, first_serial) = paired[0].clone();
+    revoke_in_database(&world, &first_serial);
+
+    // Refused at the TLS handshake: the monitor is off while its certificate
+    // is revoked and the list re-signed (an administrator de-provisions
+    // another monitor), then comes back on a new connection, and confirms
+    // the alert with the station's revocation list.
+    let (second, second_id, second_serial) = paired[1].clone();
+    let ip = world.monitors[second].local_addr().ip();
+    let monitor = world.monitors.remove(second);
+    monitor.shutdown().await;
+    revoke_in_database(&world, &second_serial);
+    let token = admin.access_token().await.expect("token");
+    world
+        .client()
+        .deprovision(&token, "ZM-BYSTANDER", "Retired: the CRL is signed again")
+        .await
+        .expect("de-provision");
+    let again = world.start_monitor(second_id, ip).await;
+    world.monitors.insert(second, again);
+
+    for (index, device_id) in [(first, first_id), (second, second_id)] {
+        let monitor = &world.monitors[index];
+        eventually(&format!("{device_id} learns it is not paired"), || async {
+            monitor.state() == MonitorState::Unprovisioned
+        })
+        .await;
+        assert_eq!(monitor.configuration(), None, "its configuration is gone");
+        let notice = monitor.notice().expect("the screen says why");
+        assert!(notice.starts_with("Not paired"), "{notice}");
+        eventually(&format!("the station raises {device_id}"), || async {
+            world
+                .station_view(device_id)
+                .alert
+                .is_some_and(|a| a.contains("believes it is paired"))
+        })
+        .await;
+        let token = tech.access_token().await.expect("token");
+        let status = world
+            .client()
+            .device_status(&token, device_id)
+            .await
+            .expect("status");
+        assert!(status.alert.is_some(), "the API shows the alert");
+    }
+}

@@ -116,5 +116,10 @@ fn status_line(monitor: &Monitor) -> String {
         )),
         _ => {}
     }
+    // Why the last pairing rolled back, or that the station refused the
+    // certificate: what the monitor's screen says.
+    if let Some(notice) = monitor.notice() {
+        line.push_str(&format!(" | {notice}"));
+    }
     line
 }
