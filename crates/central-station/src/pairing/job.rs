@@ -366,6 +366,7 @@ async fn drive(
         }
         // The monitor's own word: it rolled back.
         Err(e @ MonitorError::Refused { .. }) => {
+            rolled_back_after_proof(state, ticket).await;
             return Err(Failure {
                 stage: Stage::Commit,
                 ..Failure::monitor(e)
@@ -382,6 +383,37 @@ async fn drive(
     await_decision(state, &ticket.job_id, confirm_by).await;
     *issued = None;
     Ok(())
+}
+
+/// A monitor that says it rolled back although the station recorded its
+/// proof gave up in doubt (it could not hear the answer for twice its
+/// fail-safe): the job stays as recorded, and the device is raised so a
+/// person pairs it again.
+async fn rolled_back_after_proof(state: &AppState, ticket: &Ticket) {
+    let job_id = ticket.job_id.clone();
+    let device_id = ticket.device.device_id.clone();
+    let raised = state
+        .db()
+        .call(move |c| {
+            if store::job_state(c, &job_id)? != Some(JobState::Provisioned) {
+                return Ok(false);
+            }
+            store::raise_alert(
+                c,
+                &device_id,
+                "The monitor rolled back a pairing the Central Station had recorded: it is not connected with its new certificate. Pair it again.",
+                "rolled back after the proof of commit",
+                clock::now(),
+            )
+        })
+        .await;
+    match raised {
+        Ok(true) => {
+            tracing::error!(job_id = %ticket.job_id, "the monitor rolled back a recorded pairing")
+        }
+        Ok(false) => {}
+        Err(e) => tracing::error!(error = %e, "cannot raise the rolled-back alert"),
+    }
 }
 
 /// Records the failure: FAILED with its reason, the issued certificate revoked.

@@ -612,20 +612,32 @@ pub(crate) fn certificate_refused(
     let text = format!(
         "The monitor presented a certificate the Central Station refused ({why}): it believes it is paired and is not. It has been told; pair it again."
     );
+    raise_alert(conn, &cert.device_id, &text, why, at)
+}
+
+/// Raises `text` on a device's status (audited once per alert; a repeat
+/// only moves its time). Returns whether it was new.
+pub(crate) fn raise_alert(
+    conn: &Connection,
+    device_id: &str,
+    text: &str,
+    why: &str,
+    at: OffsetDateTime,
+) -> Result<bool, DbError> {
     let raised = conn.execute(
         "UPDATE devices SET alert = ?2, alert_ms = ?3 WHERE device_id = ?1 AND alert IS NULL",
-        params![cert.device_id, text, clock::unix_ms(at)],
+        params![device_id, text, clock::unix_ms(at)],
     )?;
     if raised > 0 {
         audit::record(
             conn,
             at,
-            &[Entry::failed(EventType::CertificateRefused, &cert.device_id, why).by(STATION)],
+            &[Entry::failed(EventType::CertificateRefused, device_id, why).by(STATION)],
         )?;
     } else {
         conn.execute(
             "UPDATE devices SET alert_ms = ?2 WHERE device_id = ?1",
-            params![cert.device_id, clock::unix_ms(at)],
+            params![device_id, clock::unix_ms(at)],
         )?;
     }
     Ok(raised > 0)
