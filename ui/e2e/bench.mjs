@@ -54,7 +54,8 @@ const steps = [
       await onScreen(browser, 'Set up the Central Station');
       await (await field(browser, 'Central Station URL')).setValue(stationUrl);
       await control(browser, 'button', "Read the station's certificate").click();
-      await control(browser, 'button', 'Yes, it matches: trust this station').click();
+      await (await field(browser, 'Fingerprint IT gave you (SHA-256)')).setValue(env('ZPAIR_STATION_FINGERPRINT'));
+      await control(browser, 'button', 'Compare and trust this station').click();
       await onScreen(browser, 'Sign in to ZPair');
       await row('Sign-in screen');
       await (await field(browser, 'Username')).setValue(env('ZPAIR_USERNAME'));

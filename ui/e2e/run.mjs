@@ -40,9 +40,6 @@ const screenOf = (deviceId) => {
 /** A code in the right format that is not the one the monitor shows. */
 const wrongCode = (/** @type {string} */ shown) => (shown.startsWith('2') ? '3' : '2') + shown.slice(1);
 
-/** Text without any white space or colons, for the grouped fingerprint. */
-const squeezed = (/** @type {string} */ text) => text.replace(/[\s:]+/g, '').toLowerCase();
-
 /**
  * The ID of the kernel key the app keeps this station's session in, or null.
  * The keyring store links the user's persistent keyring into the session, so
@@ -136,12 +133,15 @@ const steps = [
       await onScreen(browser, 'Set up the Central Station');
       await (await field(browser, 'Central Station URL')).setValue(stationUrl);
       await control(browser, 'button', "Read the station's certificate").click();
-      const shown = browser.$('[data-testid="probe-fingerprint"]');
-      await shown.waitForDisplayed();
-      if (squeezed(await shown.getText()) !== fingerprint) {
-        throw new Error(`the fingerprint shown is not the station's: ${await shown.getText()}`);
-      }
-      const trust = control(browser, 'button', 'Yes, it matches: trust this station');
+      // A wrong fingerprint is refused by the app's comparison, nothing saved.
+      const typed = await field(browser, 'Fingerprint IT gave you (SHA-256)');
+      const wrong = fingerprint.slice(0, 63) + (fingerprint.endsWith('0') ? '1' : '0');
+      await typed.setValue(wrong);
+      const trust = control(browser, 'button', 'Compare and trust this station');
+      await trust.click();
+      await browser.$('//*[@role="alert"][contains(., "Do not trust this station")]').waitForDisplayed();
+      // The fingerprint IT gave, typed as it is handed out.
+      await typed.setValue((fingerprint.toUpperCase().match(/../g) ?? []).join(':'));
       await browser.execute('arguments[0].scrollIntoView({ block: "end" })', await trust.getElement());
       await screenshot(browser, 'setup');
       await trust.click();

@@ -4,7 +4,7 @@ import { STATION_FINGERPRINT_GROUPED, shownDateTime, squeezed } from './helpers'
 
 test.use({ scenario: { firstRun: true, account: null } });
 
-test('first run: the station is trusted by confirming its fingerprint', async ({ app, page }) => {
+test('first run: the station is trusted by typing the fingerprint IT gave', async ({ app, page }) => {
   await app.open();
   await expect(app.heading('Set up the Central Station')).toBeVisible();
   await page.getByLabel('Central Station URL').fill(STATION_URL);
@@ -12,29 +12,47 @@ test('first run: the station is trusted by confirming its fingerprint', async ({
 
   expect(app.backend.callsTo('probe_station')).toEqual([{ stationUrl: STATION_URL }]);
   const card = page.getByRole('region', { name: "The station's certificate" });
-  expect(squeezed(await card.getByTestId('probe-fingerprint').textContent())).toBe(STATION_FINGERPRINT_GROUPED);
   await expect(card).toContainText(app.backend.probe.subject);
   await expect(card).toContainText(app.backend.probe.issuer);
   await expect(card).toContainText(shownDateTime(app.backend.probe.notAfter));
-  await app.screenshot('setup-fingerprint');
+  // Nothing to copy: the station's own fingerprint is not on the screen.
+  expect(squeezed(await page.locator('body').textContent())).not.toContain(STATION_FINGERPRINT_GROUPED);
+  const trust = card.getByRole('button', { name: 'Compare and trust this station' });
+  await expect(trust).toBeDisabled();
 
-  await card.getByRole('button', { name: 'Yes, it matches: trust this station' }).click();
+  // As IT hands it out: upper case, in pairs with colons.
+  await card.getByLabel('Fingerprint IT gave you (SHA-256)').fill(STATION_FINGERPRINT_GROUPED);
+  await expect(card.getByTestId('typed-count')).toHaveText('64 of 64 characters');
+  await app.screenshot('setup-fingerprint');
+  await trust.click();
   await expect(app.heading('Sign in to ZPair')).toBeVisible();
   expect(app.backend.callsTo('trust_station_fingerprint')).toEqual([
     { stationUrl: STATION_URL, fingerprint: STATION_FINGERPRINT },
   ]);
 });
 
-test('a fingerprint that does not match is never trusted', async ({ app, page }) => {
+test('a typed fingerprint that does not match is never trusted', async ({ app, page }) => {
   await app.open();
   await page.getByLabel('Central Station URL').fill(STATION_URL);
   await page.getByLabel('Central Station URL').press('Enter');
-  await page.getByRole('button', { name: 'No, it does not match' }).click();
+  const card = page.getByRole('region', { name: "The station's certificate" });
+  const wrong = STATION_FINGERPRINT.slice(0, 63) + (STATION_FINGERPRINT.endsWith('0') ? '1' : '0');
+  await card.getByLabel('Fingerprint IT gave you (SHA-256)').fill(wrong);
+  await card.getByRole('button', { name: 'Compare and trust this station' }).click();
 
-  await expect(page.getByRole('alert')).toContainText('Do not trust this station');
-  await expect(page.getByRole('region', { name: "The station's certificate" })).toHaveCount(0);
-  expect(app.backend.callsTo('trust_station_fingerprint')).toEqual([]);
+  await expect(page.getByRole('alert').filter({ hasText: 'Do not trust this station' })).toBeVisible();
+  expect(app.backend.callsTo('trust_station_fingerprint')).toEqual([{ stationUrl: STATION_URL, fingerprint: wrong }]);
   await expect(app.heading('Set up the Central Station')).toBeVisible();
+});
+
+test('a fingerprint with characters that are not hexadecimal cannot be sent', async ({ app, page }) => {
+  await app.open();
+  await page.getByLabel('Central Station URL').fill(STATION_URL);
+  await page.getByLabel('Central Station URL').press('Enter');
+  const card = page.getByRole('region', { name: "The station's certificate" });
+  await card.getByLabel('Fingerprint IT gave you (SHA-256)').fill('ZZ' + STATION_FINGERPRINT.slice(2));
+  await expect(card.getByText('A fingerprint has only the characters 0–9 and A–F.')).toBeVisible();
+  await expect(card.getByRole('button', { name: 'Compare and trust this station' })).toBeDisabled();
 });
 
 test('changing the URL discards a certificate read from the old one', async ({ app, page }) => {

@@ -21,7 +21,9 @@ test.describe('signed out', () => {
     await expect(page.getByRole('alert')).toContainText('it has changed since this tablet was set up');
     await expect(page.getByLabel('Central Station URL')).toHaveValue(STATION_URL);
     await page.getByRole('button', { name: "Read the station's certificate" }).click();
-    await page.getByRole('button', { name: 'Yes, it matches: trust this station' }).click();
+    // After "the certificate changed", only the fingerprint from IT (or the CA file) re-trusts.
+    await page.getByLabel('Fingerprint IT gave you (SHA-256)').fill(STATION_FINGERPRINT_GROUPED);
+    await page.getByRole('button', { name: 'Compare and trust this station' }).click();
 
     await expect(app.heading('Sign in to ZPair')).toBeVisible();
     expect(app.backend.callsTo('trust_station_fingerprint')).toHaveLength(1);

@@ -4,8 +4,8 @@
 
 use zpair_core::UserFacing;
 use zpair_core::client::{
-    CertificateInfo, ClientError, StationClient, StationTrust, TrustAnchor, format_fingerprint,
-    parse_fingerprint, probe_station,
+    CertificateInfo, ClientError, StationClient, StationTrust, TrustAnchor, parse_fingerprint,
+    probe_station,
 };
 use zpair_core::error::codes;
 
@@ -18,9 +18,10 @@ pub enum TrustError {
     #[error(transparent)]
     Client(#[from] ClientError),
     /// The station presents another certificate than the fingerprint given.
+    /// Its own fingerprint is not shown: copying it into the field would
+    /// trust whoever answered.
     #[error(
-        "The station presents a certificate with fingerprint {}, not the one you entered. Nothing was saved: check the station address and the fingerprint with IT.",
-        format_fingerprint(presented)
+        "The station presents a different certificate from the fingerprint you entered. Nothing was saved: check the station address and the fingerprint with IT."
     )]
     FingerprintMismatch {
         /// SHA-256 hex of the certificate presented.
