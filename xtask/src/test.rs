@@ -85,7 +85,10 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Runs every target in `fuzz/fuzz_targets` for [`FUZZ_RUNS`] iterations.
+/// Runs every target in `fuzz/fuzz_targets` for [`FUZZ_RUNS`] iterations,
+/// starting from its committed seeds (`fuzz/seeds/<target>/`: inputs that
+/// reach its assertions, which random bytes almost never do) and with its
+/// dictionary (`fuzz/dictionaries/<target>.dict`) when it has one.
 /// cargo-fuzz needs nightly-only flags; `RUSTC_BOOTSTRAP=1` lets the stable
 /// toolchain accept them, so the machine needs no second toolchain. The
 /// sanitized build goes beside the others in the target dir (not in
@@ -98,12 +101,21 @@ fn run_fuzzers(fuzz_dir: &Path) -> Result<(), Failure> {
         cmd.current_dir(fuzz_dir)
             .env("RUSTC_BOOTSTRAP", "1")
             .args(["fuzz", "run", "--target-dir"]);
-        cmd.arg(&target_dir).args([
-            &target,
-            "--",
-            &format!("-runs={FUZZ_RUNS}"),
-            "-max_total_time=300",
-        ]);
+        cmd.arg(&target_dir).arg(&target);
+        // The working corpus (ignored by git) first: libFuzzer adds to it.
+        let corpus = fuzz_dir.join("corpus").join(&target);
+        std::fs::create_dir_all(&corpus)
+            .map_err(|e| Failure::Step(format!("cannot create {}: {e}", corpus.display())))?;
+        cmd.arg(&corpus);
+        let seeds = fuzz_dir.join("seeds").join(&target);
+        if seeds.is_dir() {
+            cmd.arg(&seeds);
+        }
+        cmd.args(["--", &format!("-runs={FUZZ_RUNS}"), "-max_total_time=300"]);
+        let dictionary = fuzz_dir.join("dictionaries").join(format!("{target}.dict"));
+        if dictionary.is_file() {
+            cmd.arg(format!("-dict={}", dictionary.display()));
+        }
         process::run(&mut cmd)?;
     }
     Ok(())

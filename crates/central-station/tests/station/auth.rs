@@ -44,9 +44,25 @@ async fn tokens_are_stored_only_as_hashes() {
             Ok((r.get(0)?, r.get(1)?))
         })
         .expect("session row");
-    assert_eq!(access.len(), 32);
-    assert_ne!(access, session.access_token.as_bytes());
-    assert_ne!(refresh, session.refresh_token.as_bytes());
+    // Exactly the SHA-256 of each token: neither the token nor anything
+    // that could give it back.
+    use sha2::{Digest as _, Sha256};
+    assert_eq!(
+        access,
+        Sha256::digest(session.access_token.as_bytes()).to_vec()
+    );
+    assert_eq!(
+        refresh,
+        Sha256::digest(session.refresh_token.as_bytes()).to_vec()
+    );
+    let row: String = db
+        .query_row(
+            "SELECT quote(access_hash) || quote(refresh_hash) FROM sessions",
+            [],
+            |r| r.get(0),
+        )
+        .expect("row text");
+    assert!(!row.contains(&session.access_token) && !row.contains(&session.refresh_token));
 }
 
 #[tokio::test]

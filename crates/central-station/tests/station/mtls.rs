@@ -120,10 +120,13 @@ async fn a_revoked_certificate_is_refused_on_new_connections_after_the_crl_rebui
         .json(&beat())
         .send()
         .await;
-    assert!(
-        sent.is_err(),
-        "the handshake must fail: {:?}",
-        sent.map(|r| r.status())
+    // Refused by the TLS layer itself, with the alert that says why — not
+    // an HTTP answer, not a connection that merely failed.
+    let error = sent.expect_err("the handshake must fail");
+    assert_eq!(
+        revoked_alert(&error),
+        Some(rustls::AlertDescription::CertificateRevoked),
+        "{error:?}"
     );
     // The connection opened before the revocation is refused by the handler.
     let stale = station
@@ -159,4 +162,22 @@ async fn a_revoked_certificate_is_refused_on_new_connections_after_the_crl_rebui
             .iter()
             .any(|(e, ok, ..)| e == "command_delivered" && *ok)
     );
+}
+
+/// The TLS alert the server sent, from anywhere in a reqwest error's chain
+/// (rustls' error sits inside an `io::Error`, whose `source()` skips it).
+fn revoked_alert(error: &reqwest::Error) -> Option<rustls::AlertDescription> {
+    let mut link: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = link {
+        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
+            e.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::AlertReceived(alert)) = tls {
+            return Some(*alert);
+        }
+        link = e.source();
+    }
+    None
 }
