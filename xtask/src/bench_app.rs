@@ -63,7 +63,10 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
                 .current_dir(root.join("src-tauri"))
                 .args(["build", "--bundles", "deb"]),
         )?;
-        Some(find_deb(&process::target_dir().join("release/bundle/deb"))?)
+        // The bill of materials beside the package it describes.
+        let bundle = process::target_dir().join("release/bundle/deb");
+        crate::sbom::run(&[bundle.display().to_string()])?;
+        Some(find_deb(&bundle)?)
     } else {
         process::say("release build (tauri build --no-bundle)");
         process::run(

@@ -7,6 +7,7 @@
 //! - `cargo xtask bench pairing|scanner|app [ARGS]` — the benchmarks.
 //! - `cargo xtask audit` — dependencies checked for advisories, licences,
 //!   bans and sources (cargo-deny, and the UI's npm packages).
+//! - `cargo xtask sbom [DIR]` — the CycloneDX software bill of materials;
 //! - `cargo xtask notices [--check]` / `soup [PATH]` — the third-party
 //!   notices and the SOUP list, from the lock files.
 //! - `cargo xtask bootstrap` — install what the others need, and nothing else.
@@ -20,6 +21,7 @@ mod json;
 mod keys;
 mod notices;
 mod process;
+mod sbom;
 mod test;
 mod ui;
 mod world;
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         "audit" => audit::run(rest),
         "notices" => notices::run(rest),
         "soup" => notices::soup(rest),
+        "sbom" => sbom::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -73,6 +76,7 @@ usage: cargo xtask <command>
   audit [--manifest-path PATH]  advisories, licences, bans, sources of every dependency
   notices [--check]          write (or check) the third-party notices the app ships
   soup [PATH]                write the SOUP list as CSV (default target/soup.csv)
+  sbom [DIR]                 write the CycloneDX SBOM (default target/sbom/zpair.cdx.json)
   bootstrap                  install system packages and tools the others need
 ";
 

@@ -69,6 +69,22 @@ pub struct Component {
 }
 
 impl Component {
+    /// A component with a name and version only, for tests of what is
+    /// written from the inventory.
+    #[cfg(test)]
+    pub fn for_test(ecosystem: &'static str, name: &str, version: &str) -> Self {
+        Self {
+            ecosystem,
+            name: name.to_owned(),
+            version: version.to_owned(),
+            licence: "MIT OR Apache-2.0".to_owned(),
+            repository: String::new(),
+            authors: String::new(),
+            used_by: vec!["app"],
+            dir: PathBuf::new(),
+        }
+    }
+
     /// Where the exact published source of this version is.
     pub fn source(&self) -> String {
         match self.ecosystem {
@@ -335,7 +351,7 @@ impl Notices {
     }
 }
 
-fn write_file(path: &Path, content: &str) -> Result<(), Failure> {
+pub fn write_file(path: &Path, content: &str) -> Result<(), Failure> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::Step(format!("cannot create {}: {e}", dir.display())))?;
