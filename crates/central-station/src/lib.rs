@@ -32,7 +32,7 @@ pub use db::DbError;
 pub use error::StationError;
 pub use fsutil::FsError;
 pub use pki::PkiError;
-pub use routes::app;
+pub use routes::{app, route_table};
 pub use state::AppState;
 pub use station::Station;
 pub use tls::{ClientIdentity, TlsError};

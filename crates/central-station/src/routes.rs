@@ -70,6 +70,12 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
+/// Every route's method and path, for tests that must cover them all (the
+/// endpoint × caller matrix).
+pub fn route_table() -> Vec<(Method, &'static str)> {
+    routes().into_iter().map(|r| (r.method, r.path)).collect()
+}
+
 /// The station's HTTP API.
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new();

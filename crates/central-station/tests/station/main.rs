@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod jobs;
+mod matrix;
 mod mtls;
 mod pair_requests;
 mod public;

@@ -1,0 +1,218 @@
+//! Every route of the station's own table × every kind of caller, with the
+//! outcome each must get. Built from `route_table()`, so a route added
+//! without a row here fails; printed as a Markdown table (the README's
+//! matrix comes from `cargo test -p central-station --test station matrix
+//! -- --nocapture`).
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::monitor::FakeMonitor;
+use crate::support::{ADMIN, TECH, TestStation};
+
+/// A station with one monitor paired through it: its job, and a client
+/// certificate in force.
+async fn paired_and_provisioned(device_id: &str) -> (TestStation, FakeMonitor, String) {
+    let monitor = FakeMonitor::start(device_id, std::net::Ipv4Addr::LOCALHOST.into(), 0).await;
+    let station = TestStation::builder()
+        .monitor_port(monitor.addr.port())
+        .start()
+        .await;
+    monitor.trust(&station.station().station_public_key());
+    station.register(&monitor.record()).await;
+    let (code, token) = monitor.enter_provisioning();
+    let tech = station.token(TECH).await;
+    let accepted: zpair_proto::api::PairAccepted = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&tech),
+            &json!({ "deviceId": device_id, "pairingCode": code, "pairingToken": token, "ipAddress": "127.0.0.1" }),
+        )
+        .await
+        .json();
+    let events = station.job_events(&accepted.job_id, &tech).await;
+    assert_eq!(
+        events.last().map(|e| e.state),
+        Some(zpair_proto::api::JobState::Provisioned)
+    );
+    (station, monitor, accepted.job_id)
+}
+
+/// Who calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Technician,
+    Administrator,
+    MonitorCertificate,
+    ExpiredToken,
+    RevokedToken,
+}
+
+const CALLERS: [Caller; 6] = [
+    Caller::Anonymous,
+    Caller::Technician,
+    Caller::Administrator,
+    Caller::MonitorCertificate,
+    Caller::ExpiredToken,
+    Caller::RevokedToken,
+];
+
+/// What a caller must get: in (any answer but 401 and 403: the request was
+/// let through to its own checks), 401, or 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    In,
+    Unauthorized,
+    Forbidden,
+}
+
+/// The kinds of route, by who may use them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Anyone: health, the API document, the CA, the CRL, the station key,
+    /// and the sign-in and token exchanges (their bodies carry the proof).
+    Public,
+    /// Technicians and administrators.
+    SignedIn,
+    /// Technicians only (pairing and the re-provision confirmation).
+    Technician,
+    /// Administrators only.
+    Administrator,
+    /// A monitor's client certificate.
+    Monitor,
+}
+
+fn access(method: &Method, path: &str) -> Access {
+    match (method.as_str(), path) {
+        (
+            "GET",
+            "/healthz"
+            | "/api/openapi.json"
+            | "/api/ca/certificate"
+            | "/api/ca/crl"
+            | "/api/provisioning/station-key",
+        )
+        | ("POST", "/api/auth/login" | "/api/auth/refresh") => Access::Public,
+        ("POST", "/api/devices/heartbeat") => Access::Monitor,
+        (
+            "POST",
+            "/api/provisioning/pair" | "/api/auth/step-up" | "/api/devices/{id}/reprovision",
+        ) => Access::Technician,
+        ("POST", "/api/devices" | "/api/devices/import" | "/api/devices/{id}/deprovision")
+        | ("GET", "/api/audit") => Access::Administrator,
+        (
+            "GET",
+            "/api/auth/me"
+            | "/api/devices"
+            | "/api/devices/{id}"
+            | "/api/devices/{id}/status"
+            | "/api/devices/{id}/events"
+            | "/api/provisioning/jobs/{id}"
+            | "/api/provisioning/jobs/{id}/events",
+        )
+        | ("POST", "/api/auth/logout") => Access::SignedIn,
+        (method, path) => panic!("{method} {path} has no row in the matrix: add one"),
+    }
+}
+
+fn expected(access: Access, caller: Caller) -> Outcome {
+    use Caller::*;
+    match (access, caller) {
+        (Access::Public, _) => Outcome::In,
+        (Access::Monitor, MonitorCertificate) => Outcome::In,
+        (Access::Monitor, _) => Outcome::Unauthorized,
+        (_, Anonymous | MonitorCertificate | ExpiredToken | RevokedToken) => Outcome::Unauthorized,
+        (Access::SignedIn, Technician | Administrator) => Outcome::In,
+        (Access::Technician, Technician) | (Access::Administrator, Administrator) => Outcome::In,
+        (Access::Technician, Administrator) | (Access::Administrator, Technician) => {
+            Outcome::Forbidden
+        }
+    }
+}
+
+fn outcome(status: StatusCode) -> Outcome {
+    match status {
+        StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
+        StatusCode::FORBIDDEN => Outcome::Forbidden,
+        _ => Outcome::In,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_answers_every_caller_as_the_matrix_says() {
+    let (station, monitor, job_id) = paired_and_provisioned("ZM-MATRIX-1").await;
+    let committed = monitor.await_commit(None).await;
+    let tech = station.token(TECH).await;
+    let admin = station.token(ADMIN).await;
+    let revoked = station.login(TECH).await;
+    let out = station
+        .post(
+            "/api/auth/logout",
+            Some(&revoked.access_token),
+            &json!({ "refreshToken": revoked.refresh_token }),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let expired = station.login(TECH).await;
+    station
+        .sql()
+        .execute(
+            "UPDATE sessions SET access_expires_at = 0 WHERE access_hash = ?1",
+            [sha2_of(&expired.access_token)],
+        )
+        .expect("expire one session");
+    let plain = station.client();
+    let monitor_client = station.mtls_client(
+        &committed.configuration.client_certificate,
+        &committed.key_pem,
+    );
+
+    let mut table = String::from(
+        "| route | anonymous | technician | administrator | monitor certificate | expired token | revoked token |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let mut wrong = Vec::new();
+    for (method, path) in central_station::route_table() {
+        let access = access(&method, path);
+        let concrete = path
+            .replace("/devices/{id}", "/devices/ZM-MATRIX-1")
+            .replace("/jobs/{id}", &format!("/jobs/{job_id}"));
+        let mut row = format!("| `{method} {path}` |");
+        for caller in CALLERS {
+            let (client, bearer) = match caller {
+                Caller::Anonymous => (&plain, None),
+                Caller::Technician => (&plain, Some(tech.as_str())),
+                Caller::Administrator => (&plain, Some(admin.as_str())),
+                Caller::MonitorCertificate => (&monitor_client, None),
+                Caller::ExpiredToken => (&plain, Some(expired.access_token.as_str())),
+                Caller::RevokedToken => (&plain, Some(revoked.access_token.as_str())),
+            };
+            let mut request = client.request(method.clone(), station.url(&concrete));
+            if let Some(token) = bearer {
+                request = request.bearer_auth(token);
+            }
+            if method == Method::POST {
+                request = request.json(&json!({}));
+            }
+            // Only the status: an event stream's body never ends.
+            let status = request.send().await.expect("answer").status();
+            let got = outcome(status);
+            let want = expected(access, caller);
+            if got != want {
+                wrong.push(format!(
+                    "{method} {path} as {caller:?}: {status}, expected {want:?}"
+                ));
+            }
+            row.push_str(&format!(" {} |", status.as_u16()));
+        }
+        table.push_str(&row);
+        table.push('\n');
+    }
+    println!("{table}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn sha2_of(token: &str) -> Vec<u8> {
+    use sha2::{Digest as _, Sha256};
+    Sha256::digest(token.as_bytes()).to_vec()
+}
