@@ -9,6 +9,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -117,7 +118,10 @@ async fn connection(stream: TcpStream, served: Served, mut shutdown: watch::Rece
     if let Some(id) = &identity {
         tracing::debug!(%peer, device_id = %id.device_id, "client certificate accepted");
     }
+    let dispatched = Arc::new(AtomicBool::new(false));
+    let first = dispatched.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        first.store(true, Ordering::Relaxed);
         if let Some(id) = &identity {
             request.extensions_mut().insert(id.clone());
         }
@@ -138,15 +142,31 @@ async fn connection(stream: TcpStream, served: Served, mut shutdown: watch::Rece
         .max_header_list_size(MAX_HEADER_BYTES as u32);
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
     tokio::pin!(conn);
-    tokio::select! {
-        result = conn.as_mut() => {
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+    // HTTP/1 has its own header timeout; this one also bounds an HTTP/2
+    // client that never completes the headers of its first request.
+    let first_request = tokio::time::sleep(limits.header_timeout);
+    tokio::pin!(first_request);
+    let mut awaiting_first = true;
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                return;
             }
-        }
-        _ = stopped(&mut shutdown) => {
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(DRAIN_TIMEOUT, conn).await;
+            _ = &mut first_request, if awaiting_first => {
+                if !dispatched.load(Ordering::Relaxed) {
+                    tracing::debug!(%peer, "no complete request within the header timeout: closed");
+                    return;
+                }
+                awaiting_first = false;
+            }
+            _ = stopped(&mut shutdown) => {
+                conn.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(DRAIN_TIMEOUT, conn).await;
+                return;
+            }
         }
     }
 }

@@ -20,6 +20,11 @@ const THIS_HOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// A TLS connection to the station from `from`, speaking HTTP/1.1 by hand.
 async fn connect(station: &TestStation, from: IpAddr) -> TlsStream<TcpStream> {
+    connect_with(station, from, b"http/1.1").await
+}
+
+/// The same, offering `alpn` (`h2` for HTTP/2).
+async fn connect_with(station: &TestStation, from: IpAddr, alpn: &[u8]) -> TlsStream<TcpStream> {
     let socket = TcpSocket::new_v4().expect("socket");
     socket.bind(SocketAddr::new(from, 0)).expect("bind");
     let tcp = socket
@@ -31,7 +36,7 @@ async fn connect(station: &TestStation, from: IpAddr) -> TlsStream<TcpStream> {
         .expect("versions")
         .with_root_certificates(station.roots())
         .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tls.alpn_protocols = vec![alpn.to_vec()];
     TlsConnector::from(Arc::new(tls))
         .connect(ServerName::IpAddress(THIS_HOST.into()), tcp)
         .await
@@ -164,6 +169,41 @@ async fn the_connection_cap_and_slow_header_clients_do_not_stop_other_users() {
             "a slow-header client lasted {lasted:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_http2_client_that_never_completes_its_headers_is_closed_at_the_header_timeout() {
+    let header_timeout = Duration::from_secs(3);
+    let station = TestStation::builder()
+        .with_config(move |c| c.edge.header_timeout = header_timeout)
+        .start()
+        .await;
+    let mut stream = connect_with(&station, THIS_HOST, b"h2").await;
+    assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    // The connection preface and empty SETTINGS, then the first 9 bytes of
+    // a HEADERS frame whose payload never comes.
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    hello.extend_from_slice(&[0, 0, 64, 1, 4, 0, 0, 0, 1]);
+    stream.write_all(&hello).await.expect("preface");
+    stream.flush().await.expect("flush");
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "never closed");
+    // Before the HTTP/2 ping timeout (twice the header timeout) would.
+    assert!(
+        started.elapsed() < header_timeout + header_timeout / 2,
+        "closed after {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
