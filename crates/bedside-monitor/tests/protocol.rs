@@ -40,7 +40,9 @@ fn has_event(monitor: &Monitor, event_type: EventType, success: bool) -> bool {
 /// Pairs `monitor` from its screen and checks it reached PROVISIONED.
 async fn pair_from_screen(monitor: &Monitor, station: &Station) {
     let (code, token) = scan(monitor);
-    let (configured, committed) = Push::to(monitor).pair(station, &code, Some(&token)).await;
+    let (configured, committed) = Push::to(monitor, &station.key)
+        .pair(station, &code, Some(&token))
+        .await;
     assert_eq!(configured.status, 200, "{configured:?}");
     let committed = committed.expect("commit ran");
     assert_eq!(committed.status, 200, "{committed:?}");
@@ -59,7 +61,7 @@ async fn a_good_exchange_reaches_provisioned_and_heartbeats_arrive() {
         .expect("provisioning mode");
     assert!(screen.qr_png_path.exists(), "the QR is on the screen");
     let (code, token) = scan(&monitor);
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
 
     let (configured, committed) = push.pair(&station, &code, Some(&token)).await;
     assert_eq!(
@@ -149,6 +151,96 @@ async fn a_good_exchange_reaches_provisioned_and_heartbeats_arrive() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_stranger_flooding_challenge_and_configure_disturbs_no_pairing_and_spends_no_attempt() {
+    let root = tempfile::tempdir().expect("temp");
+    let station = Station::start().await;
+    let monitor = start_monitor(root.path(), "ZM-FLOOD-01", &station).await;
+    monitor
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode");
+    let (code, token) = scan(&monitor);
+    let push = Push::to(&monitor, &station.key);
+    let stranger_key = crypto::generate_signing_key().expect("key");
+    let stranger = Push::to(&monitor, &stranger_key);
+
+    // The station's exchange is under way when the flood starts.
+    let challenged = push.challenge().await.expect("challenge");
+    let certificate = station.issue(&challenged.response.csr_pem);
+    let signed = crypto::sign_configuration(
+        &station.key,
+        station.configuration(&push.record.device_id, certificate),
+    );
+    let wrong = other_code(&code);
+    // Twice the attempts that would close provisioning mode.
+    for _ in 0..10 {
+        let refused = stranger.challenge().await.err().expect("refused");
+        assert_eq!(
+            (refused.status, refused.code()),
+            (401, "signature_invalid".to_owned())
+        );
+        let refused = stranger
+            .configure(&challenged, &wrong, Some(&token), &signed)
+            .await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (401, "signature_invalid".to_owned())
+        );
+        let request = zpair_proto::device::ChallengeRequest {
+            device_id: push.record.device_id.clone(),
+            challenge: zpair_proto::b64::encode([1u8; 32]),
+        };
+        let refused = stranger
+            .post_unsigned("/provisioning/challenge", &request)
+            .await;
+        assert_eq!(refused.status, 401, "{refused:?}");
+        let refused = stranger
+            .post_unsigned("/provisioning/configure", &serde_json::json!({}))
+            .await;
+        assert_eq!(refused.status, 401, "{refused:?}");
+    }
+    assert_eq!(monitor.state(), MonitorState::ReadyToPair);
+
+    let configured = push
+        .configure(&challenged, &code, Some(&token), &signed)
+        .await;
+    assert_eq!(configured.status, 200, "{configured:?}");
+    let committed = push.commit(&challenged).await;
+    assert_eq!(committed.status, 200, "{committed:?}");
+    assert_eq!(monitor.state(), MonitorState::Provisioned);
+    assert!(
+        !has_event(&monitor, EventType::PairingCodeValidated, false),
+        "no attempt was spent"
+    );
+    monitor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replayed_station_request_is_refused_and_changes_nothing() {
+    let root = tempfile::tempdir().expect("temp");
+    let station = Station::start().await;
+    let monitor = start_monitor(root.path(), "ZM-REPLAY-01", &station).await;
+    monitor
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode");
+    let push = Push::to(&monitor, &station.key);
+    let request = zpair_proto::device::ChallengeRequest {
+        device_id: push.record.device_id.clone(),
+        challenge: zpair_proto::b64::encode([1u8; 32]),
+    };
+    let (first, replayed) = push.post_twice("/provisioning/challenge", &request).await;
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(
+        (replayed.status, replayed.code()),
+        (401, "signature_invalid".to_owned())
+    );
+    assert_eq!(monitor.state(), MonitorState::ReadyToPair);
+    pair_from_screen(&monitor, &station).await;
+    monitor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_typed_code_without_a_token_pairs_too() {
     let root = tempfile::tempdir().expect("temp");
     let station = Station::start().await;
@@ -157,7 +249,9 @@ async fn a_typed_code_without_a_token_pairs_too() {
         .enter_provisioning_mode()
         .await
         .expect("provisioning mode");
-    let (configured, committed) = Push::to(&monitor).pair(&station, &screen.code, None).await;
+    let (configured, committed) = Push::to(&monitor, &station.key)
+        .pair(&station, &screen.code, None)
+        .await;
     assert_eq!(configured.status, 200, "{configured:?}");
     assert_eq!(committed.map(|c| c.status), Some(200));
     assert_eq!(monitor.state(), MonitorState::Provisioned);
@@ -175,7 +269,7 @@ async fn wrong_codes_are_code_mismatch_and_the_fifth_closes_provisioning_mode() 
         .expect("provisioning mode");
     let (code, token) = scan(&monitor);
     let wrong = other_code(&code);
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
     let mut codes = Vec::new();
     for _ in 0..5 {
         let (answer, committed) = push.pair(&station, &wrong, Some(&token)).await;
@@ -221,7 +315,7 @@ async fn an_unknown_token_is_token_stale_and_not_a_wrong_attempt() {
         .await
         .expect("provisioning mode");
     let (code, token) = scan(&monitor);
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
     let unknown = crypto::random_bytes::<16>().expect("token");
     for _ in 0..3 {
         let (answer, _) = push.pair(&station, &code, Some(&unknown)).await;
@@ -254,7 +348,7 @@ async fn a_token_of_a_cancelled_session_is_stale_and_of_an_expired_one_is_expire
     config.code_lifetime = Duration::from_secs(2);
     let monitor = Monitor::start(config).await.expect("start");
     monitor.trust_station(&station.public_key()).expect("trust");
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
 
     monitor
         .enter_provisioning_mode()
@@ -308,7 +402,7 @@ async fn an_expired_code_is_code_expired() {
         .await
         .expect("provisioning mode");
     let (code, token) = scan(&monitor);
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
     // A challenge taken in time, the configuration sent after the code ran out.
     let challenged = push.challenge().await.expect("challenge in time");
     sleep_past(screen.expires_at).await;
@@ -346,7 +440,7 @@ async fn a_tampered_configuration_is_signature_invalid_and_nothing_is_applied() 
         .await
         .expect("provisioning mode");
     let (code, token) = scan(&monitor);
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
 
     let challenged = push.challenge().await.expect("challenge");
     let certificate = station.issue(&challenged.response.csr_pem);
@@ -425,7 +519,7 @@ async fn a_client_certificate_for_another_key_is_certificate_invalid() {
         .await
         .expect("provisioning mode");
     let (code, token) = scan(&monitor);
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
     let challenged = push.challenge().await.expect("challenge");
     let certificate = station.issue_for_another_key("ZM-CERT-01");
     let signed = crypto::sign_configuration(
@@ -482,7 +576,7 @@ async fn a_failed_connection_test_keeps_the_previous_configuration() {
         .await
         .expect("provisioning mode again");
     let (code, token) = scan(&monitor);
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
     let challenged = push.challenge().await.expect("challenge");
     let certificate = station.issue(&challenged.response.csr_pem);
     let mut configuration = station.configuration("ZM-DEAD-01", certificate);
@@ -559,7 +653,7 @@ async fn a_signed_reprovision_command_returns_to_ready_keeping_every_other_data(
     let before = kept(&dir);
     let record = monitor.registration_record();
     let configuration = monitor.configuration();
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
 
     // Unsigned, foreign-signed, stale: all refused.
     let mut forged = station.command(
@@ -638,7 +732,7 @@ async fn a_deprovision_command_drops_the_configuration_and_keeps_patient_data() 
         CommandKind::Deprovision,
         OffsetDateTime::now_utc(),
     );
-    let answer = Push::to(&monitor)
+    let answer = Push::to(&monitor, &station.key)
         .post("/provisioning/command", &command)
         .await;
     assert_eq!(
@@ -664,7 +758,7 @@ async fn requests_for_another_device_or_malformed_are_refused() {
         .enter_provisioning_mode()
         .await
         .expect("provisioning mode");
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
     let answer = push
         .post(
             "/provisioning/challenge",
@@ -739,7 +833,7 @@ async fn a_restart_in_provisioning_mode_keeps_the_code_and_its_tokens() {
         .await
         .expect("provisioning mode");
     let (code, token) = scan(&monitor);
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
     // One wrong attempt before the restart still counts after it.
     let (answer, _) = push.pair(&station, &other_code(&code), Some(&token)).await;
     assert_eq!(answer.code(), "code_mismatch");
@@ -755,7 +849,7 @@ async fn a_restart_in_provisioning_mode_keeps_the_code_and_its_tokens() {
     let again = Monitor::start(config).await.expect("restart");
     assert_eq!(again.state(), MonitorState::ReadyToPair);
     assert_eq!(again.screen().map(|s| s.code), Some(code.clone()));
-    let push = Push::to(&again);
+    let push = Push::to(&again, &station.key);
     let (answer, _) = push.pair(&station, &other_code(&code), Some(&token)).await;
     assert_eq!(
         answer.code(),
@@ -773,7 +867,9 @@ async fn a_restart_in_provisioning_mode_keeps_the_code_and_its_tokens() {
     let (code, token) = scan(&again);
     again.shutdown().await;
     let again = start_monitor(root.path(), "ZM-RESTART-02", &station).await;
-    let (configured, committed) = Push::to(&again).pair(&station, &code, Some(&token)).await;
+    let (configured, committed) = Push::to(&again, &station.key)
+        .pair(&station, &code, Some(&token))
+        .await;
     assert_eq!(configured.status, 200, "{configured:?}");
     assert_eq!(committed.map(|c| c.status), Some(200));
     again.shutdown().await;
@@ -789,7 +885,7 @@ async fn a_restart_mid_configuration_goes_back_to_ready_without_a_half_applied_c
         .await
         .expect("provisioning mode");
     let (code, token) = scan(&monitor);
-    let push = Push::to(&monitor);
+    let push = Push::to(&monitor, &station.key);
     let challenged = push.challenge().await.expect("challenge");
     let certificate = station.issue(&challenged.response.csr_pem);
     let signed = crypto::sign_configuration(
@@ -813,7 +909,7 @@ async fn a_restart_mid_configuration_goes_back_to_ready_without_a_half_applied_c
         .unwrap_or(0);
     assert_eq!(staged, 0, "the staged certificates were dropped");
     // The old challenge is gone with the process.
-    let commit = Push::to(&again).commit(&challenged).await;
+    let commit = Push::to(&again, &station.key).commit(&challenged).await;
     assert_eq!(commit.status, 400, "{commit:?}");
     again.shutdown().await;
 }
@@ -845,7 +941,7 @@ async fn the_qr_is_refreshed_with_a_new_token_for_the_same_code() {
     .await;
     // The first token is still accepted.
     let token = zpair_proto::b64::decode(&first.payload.pairing_token).expect("token");
-    let (configured, _) = Push::to(&monitor)
+    let (configured, _) = Push::to(&monitor, &station.key)
         .pair(&station, &first.code, Some(&token))
         .await;
     assert_eq!(configured.status, 200, "{configured:?}");

@@ -35,6 +35,8 @@ pub struct StationConfig {
     /// the monitor rolls back unless its proof of commit is accepted within
     /// it, and the station waits for that proof a little longer.
     pub fail_safe: Duration,
+    /// Bounds at the network edge: connections, streams, timeouts.
+    pub edge: crate::edge::EdgeLimits,
 }
 
 impl StationConfig {
@@ -52,6 +54,7 @@ impl StationConfig {
             refresh_token_ttl: Duration::from_secs(12 * 60 * 60),
             rate_limits: RateLimits::default(),
             fail_safe: DEFAULT_FAIL_SAFE,
+            edge: crate::edge::EdgeLimits::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The station's HTTPS client towards one monitor: its address on the ward
-//! network, its certificate pinned to the registry's identity key, short
-//! timeouts so a dead monitor fails fast as `monitor_unreachable`.
+//! network, its certificate pinned to the registry's identity key, every
+//! request signed with the provisioning key (the monitor obeys nobody else),
+//! short timeouts so a dead monitor fails fast as `monitor_unreachable`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zpair_proto::api::{ApiError, FailureReason};
+use zpair_proto::crypto::{self, SigningKey};
 
 use crate::tls::pinning::PinnedIdentity;
 
@@ -59,23 +61,47 @@ impl MonitorError {
 }
 
 /// A client bound to one monitor.
-#[derive(Debug)]
 pub(crate) struct MonitorClient {
     http: reqwest::Client,
     base: String,
     mismatch: Arc<AtomicBool>,
+    device_id: String,
+    signing_key: SigningKey,
+}
+
+impl std::fmt::Debug for MonitorClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MonitorClient")
+            .field("base", &self.base)
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who the client talks to and which key it signs with.
+pub(crate) struct MonitorTarget<'a> {
+    /// The monitor's device ID, bound into each request's signature.
+    pub(crate) device_id: &'a str,
+    /// The registry's identity key; the monitor's TLS key must be it.
+    pub(crate) identity_key: [u8; 32],
+    /// Where it listens.
+    pub(crate) address: SocketAddr,
 }
 
 impl MonitorClient {
-    /// A client for `https://{address}` that trusts only `identity_key`.
-    pub(crate) fn new(identity_key: [u8; 32], address: SocketAddr) -> Result<Self, MonitorError> {
+    /// A client for `https://{address}` that trusts only the identity key
+    /// and signs with the station's provisioning key.
+    pub(crate) fn new(
+        target: MonitorTarget<'_>,
+        signing_key: &SigningKey,
+    ) -> Result<Self, MonitorError> {
         let mismatch = Arc::new(AtomicBool::new(false));
         let tls = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| MonitorError::Client(e.to_string()))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(PinnedIdentity::new(
-                identity_key,
+                target.identity_key,
                 mismatch.clone(),
             )))
             .with_no_client_auth();
@@ -88,8 +114,10 @@ impl MonitorClient {
             .map_err(|e| MonitorError::Client(e.to_string()))?;
         Ok(Self {
             http,
-            base: format!("https://{address}"),
+            base: format!("https://{}", target.address),
             mismatch,
+            device_id: target.device_id.to_owned(),
+            signing_key: signing_key.clone(),
         })
     }
 
@@ -111,7 +139,25 @@ impl MonitorClient {
         timeout: Duration,
     ) -> Result<Resp, MonitorError> {
         let url = format!("{}{path}", self.base);
-        let request = self.http.post(&url).json(body).timeout(timeout);
+        let body = serde_json::to_vec(body).map_err(|e| MonitorError::Client(e.to_string()))?;
+        let signed = crypto::sign_station_request(
+            &self.signing_key,
+            &self.device_id,
+            "POST",
+            path,
+            &body,
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| MonitorError::Client(e.to_string()))?;
+        let mut request = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .timeout(timeout);
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => return Err(self.transport_error(&e)),
@@ -161,8 +207,13 @@ mod tests {
             .and_then(|l| l.local_addr())
             .expect("port")
             .port();
-        let client =
-            MonitorClient::new([1; 32], SocketAddr::from(([127, 0, 0, 1], port))).expect("client");
+        let target = MonitorTarget {
+            device_id: "ZM-1",
+            identity_key: [1; 32],
+            address: SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        let key = SigningKey::from_bytes(&[2; 32]);
+        let client = MonitorClient::new(target, &key).expect("client");
         let err = client
             .post::<_, serde_json::Value>("/provisioning/challenge", &serde_json::json!({}))
             .await

@@ -4,25 +4,35 @@
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::Request;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{self, MethodRouter};
 
+use crate::edge::body;
 use crate::http::HttpError;
 use crate::state::AppState;
 use crate::{accounts, audit, devices, pairing, public, registry};
 
-/// Largest request body (a bulk import of many thousands of records).
-const BODY_LIMIT: usize = 8 * 1024 * 1024;
-
-/// One route: its method, its path (axum and OpenAPI share the `{param}` syntax) and handler.
+/// One route: its method, its path (axum and OpenAPI share the `{param}`
+/// syntax), its handler and the largest body it takes.
 pub(crate) struct Route {
     pub(crate) method: Method,
     pub(crate) path: &'static str,
     handler: MethodRouter<AppState>,
+    body_limit: usize,
+}
+
+impl Route {
+    /// The same route taking bodies of up to `bytes`.
+    fn body_limit(self, bytes: usize) -> Self {
+        Self {
+            body_limit: bytes,
+            ..self
+        }
+    }
 }
 
 fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
@@ -30,6 +40,7 @@ fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> R
         method: Method::GET,
         path,
         handler: routing::get(handler),
+        body_limit: body::DEFAULT,
     }
 }
 
@@ -38,6 +49,7 @@ fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> 
         method: Method::POST,
         path,
         handler: routing::post(handler),
+        body_limit: body::DEFAULT,
     }
 }
 
@@ -49,21 +61,21 @@ pub(crate) fn routes() -> Vec<Route> {
         get("/api/ca/certificate", public::ca_certificate),
         get("/api/ca/crl", public::crl),
         get("/api/provisioning/station-key", public::station_key),
-        post("/api/auth/login", accounts::login),
-        post("/api/auth/refresh", accounts::refresh),
+        post("/api/auth/login", accounts::login).body_limit(body::SMALL),
+        post("/api/auth/refresh", accounts::refresh).body_limit(body::SMALL),
         post("/api/auth/logout", accounts::logout),
         get("/api/auth/me", accounts::me),
-        post("/api/auth/step-up", accounts::step_up),
+        post("/api/auth/step-up", accounts::step_up).body_limit(body::SMALL),
         get("/api/devices", registry::list),
         post("/api/devices", registry::import_one),
-        post("/api/devices/import", registry::import_many),
+        post("/api/devices/import", registry::import_many).body_limit(body::BULK),
         post("/api/devices/heartbeat", devices::heartbeat),
         get("/api/devices/{id}", registry::get),
         get("/api/devices/{id}/status", devices::status),
         get("/api/devices/{id}/events", pairing::device_events),
         post("/api/devices/{id}/reprovision", devices::reprovision),
         post("/api/devices/{id}/deprovision", devices::deprovision),
-        post("/api/provisioning/pair", pairing::pair),
+        post("/api/provisioning/pair", pairing::pair).body_limit(body::SMALL),
         get("/api/provisioning/jobs/{id}", pairing::job_summary),
         get("/api/provisioning/jobs/{id}/events", pairing::job_events),
         get("/api/audit", audit::list),
@@ -81,12 +93,15 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     for route in routes() {
         tracing::trace!(method = %route.method, path = route.path, "route");
-        router = router.route(route.path, route.handler);
+        router = router.route(route.path, body::limited(route.handler, route.body_limit));
     }
+    let body_timeout = state.config().edge.body_timeout;
     router
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(move |request, next| {
+            body::deadline(request, next, body_timeout)
+        }))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }

@@ -9,6 +9,7 @@ use crate::accounts::PasswordCheck;
 use crate::clock;
 use crate::config::StationConfig;
 use crate::db::Db;
+use crate::edge::streams::StreamSlots;
 use crate::error::StationError;
 use crate::pairing::{EventHub, JobTasks, RateLimiter};
 use crate::pki::{CertificateAuthority, Crl, StationIdentity, certificates};
@@ -42,6 +43,7 @@ struct Inner {
     jobs: JobTasks,
     passwords: PasswordCheck,
     exchanges: tokio::sync::Semaphore,
+    streams: Arc<StreamSlots>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -76,6 +78,7 @@ impl AppState {
         ));
         Ok(Self(Arc::new(Inner {
             limiter: RateLimiter::new(config.rate_limits),
+            streams: StreamSlots::new(config.edge.max_streams_per_user),
             config,
             public_url,
             db,
@@ -123,6 +126,11 @@ impl AppState {
 
     pub(crate) fn tls(&self) -> Arc<TlsServer> {
         self.0.tls.clone()
+    }
+
+    /// The per-user cap on live event streams.
+    pub(crate) fn streams(&self) -> &Arc<StreamSlots> {
+        &self.0.streams
     }
 
     pub(crate) fn hub(&self) -> &Arc<EventHub> {

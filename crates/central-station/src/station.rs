@@ -125,6 +125,7 @@ impl Station {
             listener,
             state.tls(),
             routes::app(state.clone()),
+            state.config().edge,
             stop,
         ));
         let maintenance = tokio::spawn({

@@ -9,6 +9,7 @@
 
 use crate::config::ConfigurationPayload;
 use crate::device::DeviceCommand;
+use time::OffsetDateTime;
 
 /// Appends tagged, length-prefixed fields.
 struct Encoder(Vec<u8>);
@@ -100,6 +101,26 @@ pub fn device_command(c: &DeviceCommand) -> Vec<u8> {
         .finish()
 }
 
+/// Signed by the station's provisioning key: one HTTP request to one monitor
+/// (method, path, SHA-256 of the body), when and with which nonce.
+pub fn station_request(
+    device_id: &str,
+    method: &str,
+    path: &str,
+    body_sha256: &[u8; 32],
+    timestamp: OffsetDateTime,
+    nonce: &str,
+) -> Vec<u8> {
+    Encoder::new("zpair-v1/station-request")
+        .text(device_id)
+        .text(method)
+        .text(path)
+        .field(body_sha256)
+        .text(&crate::timestamp::format(timestamp))
+        .text(nonce)
+        .finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +207,22 @@ mod tests {
         assert_eq!(
             digest(&challenge_response("ZM-ICU-04", &[1; 32], "CSR", &[2; 32])),
             "9b8033025ee501be2eb33f6e62fc5eee289d8b062b78b5725183485b155d580d"
+        );
+    }
+
+    #[test]
+    fn station_request_golden_digest() {
+        let bytes = station_request(
+            "ZM-ICU-04",
+            "POST",
+            "/provisioning/challenge",
+            &[7; 32],
+            datetime!(2024-11-25 14:25:00 UTC),
+            "AAAAAAAAAAAAAAAAAAAAAA",
+        );
+        assert_eq!(
+            digest(&bytes),
+            "b5bd5dd60ba96fd8cbf5250039fc0b9aeb41bd3534b6b2396825db3990198239"
         );
     }
 

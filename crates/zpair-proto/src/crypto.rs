@@ -13,6 +13,7 @@ use crate::PairingCode;
 use crate::b64;
 use crate::canonical;
 use crate::config::{ConfigurationPayload, SignedConfiguration};
+use crate::device::StationSignature;
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 
@@ -139,6 +140,54 @@ pub fn verify_configuration(
         &canonical::configuration(&signed.configuration),
         &signed.signature,
     )
+}
+
+/// Signs one request to the monitor `device_id` with the station's
+/// provisioning key, now, with a fresh nonce.
+pub fn sign_station_request(
+    key: &SigningKey,
+    device_id: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    now: time::OffsetDateTime,
+) -> Result<StationSignature, CryptoError> {
+    let nonce = b64::encode(random_bytes::<16>()?);
+    let message = canonical::station_request(
+        device_id,
+        method,
+        path,
+        &Sha256::digest(body).into(),
+        now,
+        &nonce,
+    );
+    Ok(StationSignature {
+        timestamp: now,
+        signature: sign(key, &message),
+        nonce,
+    })
+}
+
+/// Checks that the station's provisioning key signed exactly this request.
+/// Freshness and replay are the monitor's to judge: it holds the clock and
+/// the nonces it has seen.
+pub fn verify_station_request(
+    key: &VerifyingKey,
+    device_id: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    signed: &StationSignature,
+) -> Result<(), CryptoError> {
+    let message = canonical::station_request(
+        device_id,
+        method,
+        path,
+        &Sha256::digest(body).into(),
+        signed.timestamp,
+        &signed.nonce,
+    );
+    verify(key, &message, &signed.signature)
 }
 
 /// A one-time X25519 key pair a monitor offers for one configuration.
@@ -274,6 +323,42 @@ mod tests {
         assert_eq!(
             verify_configuration(&fixed_key(7).verifying_key(), &signed),
             Err(CryptoError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_station_request_verifies_only_as_signed() {
+        let key = fixed_key(7);
+        let now = time::macros::datetime!(2024-11-25 14:25:00 UTC);
+        let path = "/provisioning/configure";
+        let signed = sign_station_request(&key, "ZM-1", "POST", path, b"{}", now).expect("sign");
+        let check = |device: &str, path: &str, body: &[u8], signed: &StationSignature| {
+            verify_station_request(&key.verifying_key(), device, "POST", path, body, signed)
+        };
+        assert_eq!(check("ZM-1", path, b"{}", &signed), Ok(()));
+        let refused = Err(CryptoError::BadSignature);
+        assert_eq!(check("ZM-2", path, b"{}", &signed), refused);
+        assert_eq!(
+            check("ZM-1", "/provisioning/commit", b"{}", &signed),
+            refused
+        );
+        assert_eq!(check("ZM-1", path, b"{ }", &signed), refused);
+        let mut later = signed.clone();
+        later.timestamp += time::Duration::SECOND;
+        assert_eq!(check("ZM-1", path, b"{}", &later), refused);
+        let mut other_nonce = signed.clone();
+        other_nonce.nonce = "BBBBBBBBBBBBBBBBBBBBBB".into();
+        assert_eq!(check("ZM-1", path, b"{}", &other_nonce), refused);
+        assert_eq!(
+            verify_station_request(
+                &fixed_key(8).verifying_key(),
+                "ZM-1",
+                "POST",
+                path,
+                b"{}",
+                &signed
+            ),
+            refused
         );
     }
 

@@ -184,6 +184,55 @@ pub struct DeviceCommand {
     pub signature: String,
 }
 
+/// The headers that carry a [`StationSignature`] on every request the station
+/// sends to a monitor's provisioning API.
+pub mod signature_header {
+    /// When the station signed, RFC 3339.
+    pub const TIMESTAMP: &str = "zpair-timestamp";
+    /// 16 random bytes, base64url: the monitor takes each one once.
+    pub const NONCE: &str = "zpair-nonce";
+    /// Ed25519 by the station's provisioning key over
+    /// [`crate::canonical::station_request`], base64url.
+    pub const SIGNATURE: &str = "zpair-signature";
+}
+
+/// The station's signature on one request to a monitor: who may drive the
+/// monitor's API (the key it trusts), when (a short window) and once (the
+/// nonce). Sent as the [`signature_header`] headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StationSignature {
+    /// When the station signed.
+    pub timestamp: OffsetDateTime,
+    /// 16 random bytes, base64url.
+    pub nonce: String,
+    /// Ed25519 signature, base64url.
+    pub signature: String,
+}
+
+impl StationSignature {
+    /// The three headers, name and value.
+    pub fn headers(&self) -> [(&'static str, String); 3] {
+        [
+            (
+                signature_header::TIMESTAMP,
+                crate::timestamp::format(self.timestamp),
+            ),
+            (signature_header::NONCE, self.nonce.clone()),
+            (signature_header::SIGNATURE, self.signature.clone()),
+        ]
+    }
+
+    /// Reads the three headers through `header` (name → value); `None` when
+    /// one is missing or the timestamp is unreadable.
+    pub fn from_headers<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<Self> {
+        Some(Self {
+            timestamp: crate::timestamp::parse(header(signature_header::TIMESTAMP)?).ok()?,
+            nonce: header(signature_header::NONCE)?.to_owned(),
+            signature: header(signature_header::SIGNATURE)?.to_owned(),
+        })
+    }
+}
+
 /// `POST /api/devices/heartbeat` over mTLS, monitor → station. The client
 /// certificate names the monitor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

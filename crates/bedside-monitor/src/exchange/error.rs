@@ -31,6 +31,10 @@ pub enum ExchangeError {
     /// The configuration, a command or the box could not be authenticated.
     #[error("signature invalid: {0}")]
     SignatureInvalid(&'static str),
+    /// The request is not signed by the station the monitor trusts, is stale
+    /// or was seen before: refused before it reaches the exchange.
+    #[error("station not authenticated: {0}")]
+    StationUnauthenticated(&'static str),
     /// The pushed certificates are malformed or do not fit.
     #[error("certificate invalid: {0}")]
     CertificateInvalid(&'static str),
@@ -68,6 +72,7 @@ impl ExchangeError {
             ExchangeError::NotInProvisioningMode
             | ExchangeError::TokenStale
             | ExchangeError::PairingInProgress => StatusCode::CONFLICT,
+            ExchangeError::StationUnauthenticated(_) => StatusCode::UNAUTHORIZED,
             ExchangeError::CodeExpired => StatusCode::GONE,
             ExchangeError::CodeMismatch | ExchangeError::ProvisioningClosed => {
                 StatusCode::FORBIDDEN
@@ -85,7 +90,9 @@ impl ExchangeError {
             ExchangeError::TokenStale => FailureReason::TokenStale,
             ExchangeError::CodeMismatch => FailureReason::CodeMismatch,
             ExchangeError::ProvisioningClosed => FailureReason::ProvisioningClosed,
-            ExchangeError::SignatureInvalid(_) => FailureReason::SignatureInvalid,
+            ExchangeError::SignatureInvalid(_) | ExchangeError::StationUnauthenticated(_) => {
+                FailureReason::SignatureInvalid
+            }
             ExchangeError::CertificateInvalid(_) => FailureReason::CertificateInvalid,
             ExchangeError::ConnectionTestFailed => FailureReason::ConnectionTestFailed,
             ExchangeError::InvalidRequest(_)
@@ -107,7 +114,9 @@ impl ExchangeError {
     /// What happened and what to do next.
     pub fn message(&self) -> String {
         match self {
-            ExchangeError::SignatureInvalid(detail) | ExchangeError::CertificateInvalid(detail) => {
+            ExchangeError::SignatureInvalid(detail)
+            | ExchangeError::StationUnauthenticated(detail)
+            | ExchangeError::CertificateInvalid(detail) => {
                 format!("{detail} Nothing was changed on the monitor. Contact IT support.")
             }
             ExchangeError::InvalidRequest(detail) => {
@@ -158,6 +167,11 @@ mod tests {
             (
                 ExchangeError::SignatureInvalid("x"),
                 400,
+                "signature_invalid",
+            ),
+            (
+                ExchangeError::StationUnauthenticated("x"),
+                401,
                 "signature_invalid",
             ),
             (

@@ -13,6 +13,7 @@ use zpair_proto::device::MonitorState;
 
 use super::fail_safe::{Confirming, FailSafe};
 use super::heartbeat::Counters;
+use super::station_auth::ReplayGuard;
 use crate::MonitorError;
 use crate::config::MonitorConfig;
 use crate::configuration::{self, AppliedConfiguration, Committed, Credentials};
@@ -116,6 +117,9 @@ pub(crate) struct Core {
     /// The confirmation of a prepared commit, awaited at shutdown so no
     /// decision is written after the monitor stopped.
     confirmation: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Nonces of the station's signed requests, apart from the main lock:
+    /// checking a request never waits for an exchange step.
+    replay: Mutex<ReplayGuard>,
 }
 
 impl Core {
@@ -221,6 +225,7 @@ impl Core {
             state_tx,
             stopping,
             confirmation: Mutex::new(None),
+            replay: Mutex::new(ReplayGuard::new(now)),
             config,
             dir,
             identity,
@@ -367,6 +372,12 @@ impl Core {
     /// The committed configuration with its generation.
     pub fn committed(&self) -> Option<Committed> {
         self.lock().committed.clone()
+    }
+
+    /// The station requests' replay guard; a poisoned lock still holds
+    /// valid nonces.
+    pub(crate) fn replay_guard(&self) -> MutexGuard<'_, ReplayGuard> {
+        self.replay.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Trusts a new station key from now on.

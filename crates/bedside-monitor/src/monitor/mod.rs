@@ -8,6 +8,7 @@ mod fail_safe;
 mod heartbeat;
 mod housekeeping;
 mod mode;
+pub(crate) mod station_auth;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! The monitor's HTTPS API for the Central Station (`/provisioning/*`). The
+//! The monitor's HTTPS API for the Central Station (`/provisioning/*`). Every
+//! request must carry the station's signature ([`station_only`]); the
 //! handlers are thin: they parse, call the core, and turn its answer or its
 //! [`ExchangeError`] into a response with a stable `{code, message}` body.
 
@@ -7,18 +8,22 @@ pub mod tls;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
-use zpair_proto::device::{ChallengeRequest, CommitRequest, ConfigureRequest, DeviceCommand};
+use zpair_proto::device::{
+    ChallengeRequest, CommitRequest, ConfigureRequest, DeviceCommand, StationSignature,
+};
 
 use crate::exchange::ExchangeError;
 use crate::monitor::core::Core;
+use crate::monitor::station_auth::ReceivedRequest;
 
 /// The routes, on the shared core.
 pub(crate) fn router(core: Arc<Core>) -> Router {
@@ -27,7 +32,37 @@ pub(crate) fn router(core: Arc<Core>) -> Router {
         .route("/provisioning/configure", post(configure))
         .route("/provisioning/commit", post(commit))
         .route("/provisioning/command", post(command))
+        .route_layer(middleware::from_fn_with_state(core.clone(), station_only))
         .with_state(core)
+}
+
+/// Largest request body: a configuration with its certificates is a few KiB.
+const BODY_LIMIT: usize = 256 * 1024;
+
+/// Lets through only requests the trusted station signed (see
+/// [`crate::monitor::station_auth`]); the body is read here, once, because
+/// the signature covers it.
+async fn station_only(State(core): State<Arc<Core>>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return reply::<()>(Err(ExchangeError::InvalidRequest(
+            "The request body is too large or was cut off.",
+        )));
+    };
+    let signed = StationSignature::from_headers(|name| {
+        parts.headers.get(name).and_then(|v| v.to_str().ok())
+    });
+    let received = ReceivedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        body: &body,
+    };
+    if let Err(e) = core.authenticate_station(received, signed.as_ref(), OffsetDateTime::now_utc())
+    {
+        tracing::info!(path = received.path, error = %e, "refused a request not from the station");
+        return reply::<()>(Err(e));
+    }
+    next.run(Request::from_parts(parts, Body::from(body))).await
 }
 
 async fn challenge(State(core): State<Arc<Core>>, body: Bytes) -> Response {

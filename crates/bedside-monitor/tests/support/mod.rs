@@ -290,6 +290,8 @@ pub struct Push {
     pub record: RegistrationRecord,
     base: String,
     client: reqwest::Client,
+    /// Signs every request, as the station does with its provisioning key.
+    key: SigningKey,
 }
 
 /// A monitor's answer: status and body.
@@ -315,8 +317,9 @@ pub struct Challenged {
 }
 
 impl Push {
-    /// A client to `monitor` that trusts only its registered identity key.
-    pub fn to(monitor: &Monitor) -> Self {
+    /// A client to `monitor` that trusts only its registered identity key
+    /// and signs with `key` (the station's: `&station.key`).
+    pub fn to(monitor: &Monitor, signing_key: &SigningKey) -> Self {
         let record = monitor.registration_record();
         let key = crypto::parse_public_key(&record.identity_public_key).expect("registered key");
         let tls = rustls::ClientConfig::builder_with_provider(provider())
@@ -338,18 +341,52 @@ impl Push {
             record,
             base: format!("https://{}", monitor.local_addr()),
             client,
+            key: signing_key.clone(),
         }
     }
 
-    /// POSTs `body` to `path`.
+    /// POSTs `body` to `path` with no signature at all.
+    pub async fn post_unsigned<T: serde::Serialize>(&self, path: &str, body: &T) -> Answer {
+        let request = self.client.post(format!("{}{path}", self.base)).json(body);
+        Self::answer(request).await
+    }
+
+    /// POSTs `body` to `path`, signed.
     pub async fn post<T: serde::Serialize>(&self, path: &str, body: &T) -> Answer {
-        let response = self
+        Self::answer(self.signed(path, body)).await
+    }
+
+    /// POSTs the same signed request twice, as a replaying host would.
+    pub async fn post_twice<T: serde::Serialize>(&self, path: &str, body: &T) -> (Answer, Answer) {
+        let request = self.signed(path, body);
+        let again = request.try_clone().expect("a request with a byte body");
+        (Self::answer(request).await, Self::answer(again).await)
+    }
+
+    fn signed<T: serde::Serialize>(&self, path: &str, body: &T) -> reqwest::RequestBuilder {
+        let body = serde_json::to_vec(body).expect("json");
+        let signed = crypto::sign_station_request(
+            &self.key,
+            &self.record.device_id,
+            "POST",
+            path,
+            &body,
+            time::OffsetDateTime::now_utc(),
+        )
+        .expect("sign");
+        let mut request = self
             .client
             .post(format!("{}{path}", self.base))
-            .json(body)
-            .send()
-            .await
-            .expect("the monitor answers");
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
+        request
+    }
+
+    async fn answer(request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("the monitor answers");
         let status = response.status().as_u16();
         let body = response.json().await.unwrap_or(serde_json::Value::Null);
         Answer { status, body }

@@ -17,7 +17,7 @@ use crate::audit::{self, Entry, EventType};
 use crate::clock;
 use crate::db::DbError;
 use crate::http::{ApiJson, ApiPath, HttpError};
-use crate::monitor::{MonitorClient, MonitorError};
+use crate::monitor::{MonitorClient, MonitorError, MonitorTarget};
 use crate::pairing::store::active_job;
 use crate::pki::certificates;
 use crate::registry::{DeviceRow, store as devices};
@@ -71,10 +71,12 @@ async fn deliver(
         .ok_or_else(|| MonitorError::Unreachable("no address in the registry".into()))?;
     let identity = crypto::parse_public_key(&device.identity_public_key)
         .map_err(|_| MonitorError::IdentityMismatch)?;
-    let client = MonitorClient::new(
-        identity.to_bytes(),
-        SocketAddr::new(address, state.config().monitor_port),
-    )?;
+    let target = MonitorTarget {
+        device_id: &device.device_id,
+        identity_key: identity.to_bytes(),
+        address: SocketAddr::new(address, state.config().monitor_port),
+    };
+    let client = MonitorClient::new(target, state.provisioning_key())?;
     client
         .post::<_, serde_json::Value>("/provisioning/command", command)
         .await

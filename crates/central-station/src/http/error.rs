@@ -54,6 +54,15 @@ pub(crate) enum HttpError {
     /// Too many pair requests.
     #[error("rate limited")]
     RateLimited(Duration),
+    /// The body is larger than the route takes (its limit in bytes).
+    #[error("payload too large")]
+    PayloadTooLarge(usize),
+    /// The user holds as many live event streams as allowed.
+    #[error("too many event streams")]
+    TooManyStreams,
+    /// The station is at its connection cap.
+    #[error("overloaded")]
+    Overloaded,
     /// A monitor endpoint reached without a valid client certificate.
     #[error("client certificate required")]
     ClientCertificateRequired(&'static str),
@@ -145,6 +154,21 @@ impl HttpError {
                 "rate_limited",
                 "Too many pairing requests. Wait a minute, then try again.".into(),
             ),
+            PayloadTooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The request body is larger than this endpoint takes ({limit} bytes). Send less."),
+            ),
+            TooManyStreams => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_streams",
+                "You have too many live status views open. Close one, then try again.".into(),
+            ),
+            Overloaded => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "station_busy",
+                "The Central Station is busy. Try again in a few seconds.".into(),
+            ),
             ClientCertificateRequired(why) => (
                 StatusCode::UNAUTHORIZED,
                 "client_certificate_required",
@@ -202,7 +226,14 @@ impl IntoResponse for HttpError {
             }),
         )
             .into_response();
-        if let HttpError::RateLimited(wait) = self {
+        let retry_after = match self {
+            HttpError::RateLimited(wait) => Some(wait),
+            HttpError::TooManyStreams | HttpError::Overloaded => {
+                Some(Duration::from_secs(crate::edge::RETRY_AFTER_SECONDS))
+            }
+            _ => None,
+        };
+        if let Some(wait) = retry_after {
             let seconds = wait.as_secs().max(1).to_string();
             if let Ok(value) = HeaderValue::from_str(&seconds) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -17,6 +17,7 @@ use super::events::Subscription;
 use super::{Topic, store};
 use crate::accounts::Caller;
 use crate::db::Db;
+use crate::edge::streams::StreamSlot;
 use crate::http::{ApiPath, HttpError};
 use crate::registry;
 use crate::state::AppState;
@@ -55,6 +56,8 @@ struct JobStream {
     db: Db,
     job_id: String,
     device_id: String,
+    /// Held while the stream lives: it counts against the user's cap.
+    _slot: StreamSlot,
 }
 
 impl JobStream {
@@ -96,9 +99,10 @@ impl JobStream {
 /// database, then live ones; ends after PROVISIONED or FAILED.
 pub(crate) async fn job_events(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(job_id): ApiPath<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, HttpError> {
+    let slot = state.streams().take(caller.user_id)?;
     // Subscribe first: whatever commits while the past is read is not missed.
     let subscription = state.hub().subscribe(Topic::Job(job_id.clone()));
     let id = job_id.clone();
@@ -115,6 +119,7 @@ pub(crate) async fn job_events(
         db: state.db().clone(),
         job_id,
         device_id,
+        _slot: slot,
     };
     Ok(
         Sse::new(futures_util::stream::unfold(stream, JobStream::next))
@@ -125,19 +130,21 @@ pub(crate) async fn job_events(
 /// `GET /api/devices/{id}/events`: live events of the device's jobs, from now on.
 pub(crate) async fn device_events(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(device_id): ApiPath<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, HttpError> {
+    let slot = state.streams().take(caller.user_id)?;
     let subscription = state.hub().subscribe(Topic::Device(device_id.clone()));
     state
         .db()
         .call(move |c| registry::store::get(c, &device_id))
         .await?
         .ok_or(HttpError::UnknownDevice)?;
-    let stream = futures_util::stream::unfold(subscription, |mut subscription| async move {
+    let live = (subscription, slot);
+    let stream = futures_util::stream::unfold(live, |(mut subscription, slot)| async move {
         loop {
             match subscription.recv().await {
-                Ok(p) => return Some((Ok(sse_event(p.seq, &p.event)), subscription)),
+                Ok(p) => return Some((Ok(sse_event(p.seq, &p.event)), (subscription, slot))),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(missed, "a device event stream fell behind");
                 }

@@ -41,7 +41,7 @@ use super::Topic;
 use super::store::{self, Awaiting, Finish, STATION, Step, Written};
 use crate::audit::{Entry, EventType};
 use crate::clock;
-use crate::monitor::{MonitorClient, MonitorError};
+use crate::monitor::{MonitorClient, MonitorError, MonitorTarget};
 use crate::pki::{IssuedCertificate, PkiError};
 use crate::registry::DeviceRow;
 use crate::state::AppState;
@@ -225,11 +225,12 @@ async fn drive(
             "registry identity key unreadable",
         )
     })?;
-    let client = MonitorClient::new(
-        identity.to_bytes(),
-        SocketAddr::new(address, state.config().monitor_port),
-    )
-    .map_err(Failure::monitor)?;
+    let target = MonitorTarget {
+        device_id,
+        identity_key: identity.to_bytes(),
+        address: SocketAddr::new(address, state.config().monitor_port),
+    };
+    let client = MonitorClient::new(target, state.provisioning_key()).map_err(Failure::monitor)?;
     let challenge = crypto::random_bytes::<CHALLENGE_BYTES>().map_err(Failure::station)?;
     let answer: ChallengeResponse = client
         .post(

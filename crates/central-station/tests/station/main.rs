@@ -3,6 +3,7 @@
 mod support;
 
 mod auth;
+mod edge;
 mod jobs;
 mod matrix;
 mod mtls;

@@ -139,7 +139,7 @@ impl TestStation {
         );
     }
 
-    fn roots(&self) -> rustls::RootCertStore {
+    pub fn roots(&self) -> rustls::RootCertStore {
         let mut roots = rustls::RootCertStore::empty();
         let ca = CertificateDer::from_pem_slice(self.station().ca_certificate_pem().as_bytes())
             .expect("CA");
@@ -147,7 +147,7 @@ impl TestStation {
         roots
     }
 
-    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
         Arc::new(rustls::crypto::ring::default_provider())
     }
 
