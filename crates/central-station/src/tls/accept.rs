@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -83,6 +84,8 @@ async fn connection(
         tracing::debug!(%peer, device_id = %id.device_id, "client certificate accepted");
     }
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        // The audit log records where each request came from.
+        request.extensions_mut().insert(ConnectInfo(peer));
         if let Some(id) = &identity {
             request.extensions_mut().insert(id.clone());
         }
