@@ -4,15 +4,15 @@
 
 use std::path::Path;
 
-use zpair_proto::api::{DeviceImport, ImportReport, Role};
+use zpair_proto::api::{AuditVerification, DeviceImport, ImportReport, Role};
 
 use crate::error::StationError;
-use crate::{accounts, db, pki, registry};
+use crate::{accounts, audit, db, pki, registry};
 
-/// The actor recorded in the audit log for imports done here.
+/// The actor recorded in the audit log for what is done here.
 const ACTOR: &str = "admin-cli";
 
-/// Creates a technician or administrator account.
+/// Creates a technician or administrator account (audited).
 pub fn create_user(
     data_dir: &Path,
     username: &str,
@@ -21,7 +21,7 @@ pub fn create_user(
     password: &str,
 ) -> Result<(), StationError> {
     let conn = db::open(data_dir)?;
-    accounts::create(&conn, username, display_name, role, password)
+    accounts::create(&conn, username, display_name, role, password, ACTOR)
 }
 
 /// Adds or updates monitors in the registry from their registration records.
@@ -30,8 +30,14 @@ pub fn import_devices(
     records: &[DeviceImport],
 ) -> Result<ImportReport, StationError> {
     let mut conn = db::open(data_dir)?;
-    let (report, _) = registry::import(&mut conn, records, ACTOR)?;
+    let (report, _) = registry::import(&mut conn, records, ACTOR, &audit::Source::default())?;
     Ok(report)
+}
+
+/// Checks the audit log's hash chain and names its first broken link.
+pub fn verify_audit(data_dir: &Path) -> Result<AuditVerification, StationError> {
+    let conn = db::open(data_dir)?;
+    Ok(audit::verify(&conn)?)
 }
 
 /// The hospital CA, PEM (made on first use).

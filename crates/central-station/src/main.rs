@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// Inspect the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the hospital CA certificate (PEM).
     CaCert {
         #[arg(long)]
@@ -102,6 +107,16 @@ enum DeviceCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain end to end; exits non-zero naming the first
+    /// broken link (row id and what is wrong: edited, missing, reordered).
+    Verify {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RoleArg {
     Technician,
@@ -132,6 +147,12 @@ enum CliError {
     Runtime(std::io::Error),
     #[error("{0} of the records were refused")]
     Refused(usize),
+    #[error("the audit log is broken at row {id} ({problem}): {message}")]
+    AuditBroken {
+        id: i64,
+        problem: &'static str,
+        message: String,
+    },
 }
 
 fn init_logging() {
@@ -265,6 +286,26 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 Ok(())
             } else {
                 Err(CliError::Refused(report.rejected.len()))
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { data_dir },
+        } => {
+            let report = admin::verify_audit(&data_dir)?;
+            match report.first_broken_link {
+                None => {
+                    println!(
+                        "Audit log intact: {} row(s), head hash {}",
+                        report.rows_checked,
+                        report.head_hash.as_deref().unwrap_or("(empty log)")
+                    );
+                    Ok(())
+                }
+                Some(link) => Err(CliError::AuditBroken {
+                    id: link.id,
+                    problem: link.problem.as_str(),
+                    message: link.message,
+                }),
             }
         }
         Command::CaCert { data_dir } => {

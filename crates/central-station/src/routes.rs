@@ -79,6 +79,7 @@ pub(crate) fn routes() -> Vec<Route> {
         get("/api/provisioning/jobs/{id}", pairing::job_summary),
         get("/api/provisioning/jobs/{id}/events", pairing::job_events),
         get("/api/audit", audit::list),
+        get("/api/audit/verify", audit::verify_chain),
     ]
 }
 

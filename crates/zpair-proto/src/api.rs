@@ -648,6 +648,70 @@ pub struct AuditEvent {
     /// SHA-256 of the configuration pushed, hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration_hash: Option<String>,
+    /// Who acted: a username, `station` for its own steps, `admin-cli`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The client's address (`ip:port`) for events a request caused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_address: Option<String>,
+    /// The account concerned, for account events (whose `deviceId` is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The pairing job the step belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+}
+
+/// The audit log's hash chain checked (`GET /api/audit/verify`,
+/// `central-station audit verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditVerification {
+    /// Every row is as written, none is missing and none moved.
+    pub intact: bool,
+    /// Rows found sound before the first broken link (all of them when intact).
+    pub rows_checked: u64,
+    /// The last row's hash when intact: copied elsewhere, it pins the whole log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
+    /// Where the chain first breaks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_broken_link: Option<BrokenLink>,
+}
+
+/// The first row at which the audit chain does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokenLink {
+    /// The row id (for `missing`, the first id that is gone).
+    pub id: i64,
+    /// What is wrong.
+    pub problem: LinkProblem,
+    /// The same, in a sentence.
+    pub message: String,
+}
+
+/// How a link of the audit chain is broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkProblem {
+    /// The row's content (or its hash) was changed after it was written.
+    Edited,
+    /// Rows were deleted.
+    Missing,
+    /// The row was moved: it chains to a row other than the one before it.
+    Reordered,
+}
+
+impl LinkProblem {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkProblem::Edited => "edited",
+            LinkProblem::Missing => "missing",
+            LinkProblem::Reordered => "reordered",
+        }
+    }
 }
 
 #[cfg(test)]

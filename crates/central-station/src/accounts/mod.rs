@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use zpair_proto::api::Role;
 
+use crate::audit;
+
 /// Failed sign-ins in a row that lock an account.
 pub(crate) const MAX_FAILED_LOGINS: i64 = 5;
 /// How long a locked account stays locked.
@@ -73,17 +75,29 @@ pub(crate) fn validate_new_account(
     Ok(())
 }
 
-/// Creates an account (offline, on an open database).
+/// Creates an account (offline, on an open database) and audits it as done
+/// by `actor`, in one transaction. The password is hashed before the
+/// transaction opens, so the write lock is not held through Argon2.
 pub(crate) fn create(
     conn: &rusqlite::Connection,
     username: &str,
     display_name: &str,
     role: Role,
     password: &str,
+    actor: &str,
 ) -> Result<(), crate::StationError> {
     validate_new_account(username, display_name, password)?;
     let hash = password::hash(password)?;
-    store::insert_user(conn, username, display_name, role, &hash)
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+        .map_err(crate::DbError::from)?;
+    store::insert_user(&tx, username, display_name, role, &hash)?;
+    audit::record(
+        &tx,
+        crate::clock::now(),
+        &[audit::Entry::account(audit::EventType::AccountCreated, username).by(actor)],
+    )?;
+    tx.commit().map_err(crate::DbError::from)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
-//! `GET /api/audit?deviceId=&limit=` for administrators.
+//! `GET /api/audit?deviceId=&limit=` and `GET /api/audit/verify`, for administrators.
 
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use zpair_proto::api::{AuditEvent, Role};
+use zpair_proto::api::{AuditEvent, AuditVerification, Role};
 
 use crate::accounts::Caller;
 use crate::http::{ApiQuery, HttpError};
@@ -34,4 +34,18 @@ pub(crate) async fn list(
         .call(move |c| super::recent(c, query.device_id.as_deref(), limit))
         .await?;
     Ok(Json(rows))
+}
+
+/// The hash chain checked end to end: 200 whether intact or not, the answer
+/// says which (and where it first breaks).
+pub(crate) async fn verify_chain(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<AuditVerification>, HttpError> {
+    caller.require(Role::Administrator)?;
+    let path = state.db().path().to_owned();
+    let report = tokio::task::spawn_blocking(move || super::chain::verify_file(&path))
+        .await
+        .map_err(|e| HttpError::Internal(e.to_string()))??;
+    Ok(Json(report))
 }

@@ -1,13 +1,22 @@
-//! The `provisioning_events` audit table of the seeds: one row for every step
-//! of every pairing, every certificate issued or revoked and every command
-//! sent, written in the same transaction as the change it records.
+//! The `provisioning_events` audit table of the seeds: one row for every
+//! security event — every step of every pairing and refusal, every
+//! certificate issued or revoked, every command sent, every sign-in, step-up,
+//! sign-out and account change — with who acted, from where, and how it
+//! ended, written in the same transaction as the change it records.
 //! `pairing_code` is always NULL: codes are never stored.
+//!
+//! The table is append-only (triggers refuse UPDATE and DELETE) and
+//! hash-chained ([`chain`]), so a rewrite with the file in hand shows.
 
+mod chain;
 mod handlers;
+mod source;
 
-pub(crate) use handlers::list;
+pub(crate) use chain::{seal_existing, verify};
+pub(crate) use handlers::{list, verify_chain};
+pub(crate) use source::Source;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
 use zpair_proto::api::AuditEvent;
 
@@ -51,6 +60,42 @@ pub(crate) enum EventType {
     /// A monitor presented a certificate the station refused (revoked,
     /// replaced or expired): it believes it is paired and is not.
     CertificateRefused,
+    /// An administrator let a DE-PROVISIONED monitor be paired again.
+    #[allow(
+        dead_code,
+        reason = "written by the re-admit endpoint (issue 12, part 1)"
+    )]
+    DeviceReadmitted,
+    /// A sign-in with the right password.
+    SignIn,
+    /// A sign-in refused (wrong password, unknown username, locked account).
+    SignInFailed,
+    /// Too many wrong passwords locked the account.
+    AccountLocked,
+    /// A technician confirmed their password for a re-provisioning (or failed to).
+    StepUp,
+    /// A session was signed out.
+    SignOut,
+    /// An administrator ended an account's sessions.
+    #[allow(
+        dead_code,
+        reason = "written by the end-sessions endpoint (issue 12, part 5)"
+    )]
+    SessionsEnded,
+    /// An account was created.
+    AccountCreated,
+    /// An administrator disabled an account.
+    #[allow(
+        dead_code,
+        reason = "written by the disable endpoint (issue 12, part 5)"
+    )]
+    AccountDisabled,
+    /// An administrator enabled an account again.
+    #[allow(
+        dead_code,
+        reason = "written by the enable endpoint (issue 12, part 5)"
+    )]
+    AccountEnabled,
 }
 
 impl EventType {
@@ -73,6 +118,16 @@ impl EventType {
             EventType::DeviceRegistered => "device_registered",
             EventType::CommitRecovered => "commit_recovered",
             EventType::CertificateRefused => "certificate_refused",
+            EventType::DeviceReadmitted => "device_readmitted",
+            EventType::SignIn => "sign_in",
+            EventType::SignInFailed => "sign_in_failed",
+            EventType::AccountLocked => "account_locked",
+            EventType::StepUp => "step_up",
+            EventType::SignOut => "sign_out",
+            EventType::SessionsEnded => "sessions_ended",
+            EventType::AccountCreated => "account_created",
+            EventType::AccountDisabled => "account_disabled",
+            EventType::AccountEnabled => "account_enabled",
         }
     }
 }
@@ -87,6 +142,8 @@ pub(crate) struct Entry {
     pub(crate) configuration_hash: Option<String>,
     pub(crate) actor: Option<String>,
     pub(crate) job_id: Option<String>,
+    pub(crate) source_address: Option<String>,
+    pub(crate) subject: Option<String>,
 }
 
 impl Entry {
@@ -100,16 +157,35 @@ impl Entry {
             configuration_hash: None,
             actor: None,
             job_id: None,
+            source_address: None,
+            subject: None,
         }
+    }
+
+    /// A successful event about an account (no monitor: `device_id` is empty).
+    pub(crate) fn account(event_type: EventType, username: &str) -> Self {
+        Self {
+            subject: Some(username.to_owned()),
+            ..Self::ok(event_type, "")
+        }
+    }
+
+    /// Marks the event as refused or failed, with why (never a secret).
+    pub(crate) fn failing(mut self, error: impl Into<String>) -> Self {
+        self.success = false;
+        self.error_message = Some(error.into());
+        self
+    }
+
+    /// The client the request came from, when known.
+    pub(crate) fn from(mut self, source: &Source) -> Self {
+        self.source_address = source.address();
+        self
     }
 
     /// A failed step, with what went wrong (never a secret).
     pub(crate) fn failed(event_type: EventType, device_id: &str, error: impl Into<String>) -> Self {
-        Self {
-            success: false,
-            error_message: Some(error.into()),
-            ..Self::ok(event_type, device_id)
-        }
+        Self::ok(event_type, device_id).failing(error)
     }
 
     /// Who acted (a username, or `station` for its own steps).
@@ -131,29 +207,69 @@ impl Entry {
     }
 }
 
-/// Writes rows, inside the caller's transaction.
+/// Writes rows, chained to the log's head, inside the caller's transaction
+/// (or in one of their own when the caller has none). Cheap: two lookups by
+/// primary key, then one insert and one SHA-256 per row.
 pub(crate) fn record(
     conn: &Connection,
     at: OffsetDateTime,
     entries: &[Entry],
 ) -> Result<(), DbError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if !conn.is_autocommit() {
+        return append(conn, at, entries);
+    }
+    // Immediate: the head read and the inserts hold one write lock, even
+    // against the offline admin commands writing the same file.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    append(&tx, at, entries)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn append(conn: &Connection, at: OffsetDateTime, entries: &[Entry]) -> Result<(), DbError> {
+    let (mut id, mut prev) = chain::head(conn)?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO provisioning_events
-             (timestamp, event_type, device_id, pairing_code, success, error_message,
-              configuration_hash, actor, job_id)
-         VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7, ?8)",
+             (id, timestamp, event_type, device_id, pairing_code, success, error_message,
+              configuration_hash, actor, job_id, source_address, subject, prev_hash, row_hash)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     for e in entries {
+        let row = chain::Row {
+            id,
+            timestamp: clock::unix(at),
+            event_type: e.event_type.as_str().to_owned(),
+            device_id: e.device_id.clone(),
+            pairing_code: None,
+            success: e.success,
+            error_message: e.error_message.clone(),
+            configuration_hash: e.configuration_hash.clone(),
+            actor: e.actor.clone(),
+            job_id: e.job_id.clone(),
+            source_address: e.source_address.clone(),
+            subject: e.subject.clone(),
+        };
+        let hash = chain::hash(&prev, &row);
         stmt.execute(params![
-            clock::unix(at),
-            e.event_type.as_str(),
-            e.device_id,
-            e.success,
-            e.error_message,
-            e.configuration_hash,
-            e.actor,
-            e.job_id,
+            row.id,
+            row.timestamp,
+            row.event_type,
+            row.device_id,
+            row.success,
+            row.error_message,
+            row.configuration_hash,
+            row.actor,
+            row.job_id,
+            row.source_address,
+            row.subject,
+            prev,
+            hash,
         ])?;
+        prev = hash;
+        id += 1;
     }
     Ok(())
 }
@@ -165,7 +281,8 @@ pub(crate) fn recent(
     limit: u32,
 ) -> Result<Vec<AuditEvent>, DbError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, timestamp, event_type, device_id, success, error_message, configuration_hash
+        "SELECT id, timestamp, event_type, device_id, success, error_message, configuration_hash,
+                actor, source_address, subject, job_id
          FROM (SELECT * FROM provisioning_events
                WHERE ?1 IS NULL OR device_id = ?1
                ORDER BY id DESC LIMIT ?2)
@@ -180,6 +297,10 @@ pub(crate) fn recent(
             success: r.get(4)?,
             error_message: r.get(5)?,
             configuration_hash: r.get(6)?,
+            actor: r.get(7)?,
+            source_address: r.get(8)?,
+            subject: r.get(9)?,
+            job_id: r.get(10)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -8,7 +8,13 @@ use super::DbError;
 const MIGRATIONS: &[&str] = &[
     include_str!("001_initial.sql"),
     include_str!("002_fail_safe.sql"),
+    include_str!("003_audit_chain.sql"),
+    include_str!("004_audit_append_only.sql"),
 ];
+
+/// The version migration 003 brings the file to: the audit rows already
+/// there are chained then, before 004 makes the table append-only.
+const AUDIT_CHAINED: usize = 3;
 
 /// The schema version this build writes.
 pub(crate) fn latest() -> i64 {
@@ -26,8 +32,11 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), DbError> {
         return Err(DbError::TooNew { found, known });
     }
     let done = usize::try_from(found).unwrap_or(0);
-    for sql in MIGRATIONS.iter().skip(done) {
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(done) {
         tx.execute_batch(sql)?;
+        if index + 1 == AUDIT_CHAINED {
+            crate::audit::seal_existing(&tx)?;
+        }
     }
     if found != known {
         tx.pragma_update(None, "user_version", known)?;
@@ -73,8 +82,38 @@ mod tests {
                 "error_message",
                 "configuration_hash",
                 "actor",
-                "job_id"
+                "job_id",
+                "source_address",
+                "subject",
+                "prev_hash",
+                "row_hash"
             ]
+        );
+    }
+
+    #[test]
+    fn rows_written_before_the_chain_are_sealed_once_and_then_frozen() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        for sql in &MIGRATIONS[..AUDIT_CHAINED - 1] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", AUDIT_CHAINED as i64 - 1)
+            .expect("version");
+        for device in ["ZM-1", "ZM-2"] {
+            conn.execute(
+                "INSERT INTO provisioning_events (timestamp, event_type, device_id, success)
+                 VALUES (1, 'device_registered', ?1, 1)",
+                [device],
+            )
+            .expect("old row");
+        }
+        migrate(&mut conn).expect("migrate");
+        let report = crate::audit::verify(&conn).expect("verify");
+        assert!(report.intact, "{report:?}");
+        assert_eq!(report.rows_checked, 2);
+        assert!(
+            conn.execute("UPDATE provisioning_events SET row_hash = NULL", [])
+                .is_err()
         );
     }
 }

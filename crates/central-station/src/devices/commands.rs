@@ -13,7 +13,7 @@ use zpair_proto::device::{CommandKind, DeviceCommand};
 use zpair_proto::{b64, canonical, crypto};
 
 use crate::accounts::{Caller, hash_token, store as accounts};
-use crate::audit::{self, Entry, EventType};
+use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
 use crate::db::DbError;
 use crate::http::{ApiJson, ApiPath, HttpError};
@@ -147,6 +147,7 @@ async fn ensure_no_job(state: &AppState, device_id: &str) -> Result<(), HttpErro
 pub(crate) async fn reprovision(
     State(state): State<AppState>,
     caller: Caller,
+    source: Source,
     ApiPath(device_id): ApiPath<String>,
     ApiJson(request): ApiJson<ReprovisionRequest>,
 ) -> Result<Json<DeviceSummary>, HttpError> {
@@ -186,7 +187,8 @@ pub(crate) async fn reprovision(
                     clock::now(),
                     &[
                         Entry::failed(EventType::ReprovisioningStarted, &cmd.device_id, failure)
-                            .by(&actor),
+                            .by(&actor)
+                            .from(&source),
                     ],
                 )
             })
@@ -210,11 +212,17 @@ pub(crate) async fn reprovision(
                 DeviceState::AwaitingReprovision,
                 now,
             )?;
-            let mut entries =
-                vec![Entry::ok(EventType::ReprovisioningStarted, &device.device_id).by(&actor)];
+            let mut entries = vec![
+                Entry::ok(EventType::ReprovisioningStarted, &device.device_id)
+                    .by(&actor)
+                    .from(&source),
+            ];
             if revoked {
-                entries
-                    .push(Entry::ok(EventType::CertificateRevoked, &device.device_id).by(&actor));
+                entries.push(
+                    Entry::ok(EventType::CertificateRevoked, &device.device_id)
+                        .by(&actor)
+                        .from(&source),
+                );
             }
             audit::record(&tx, now, &entries)?;
             let summary = devices::get(&tx, &device.device_id)?.map(|d| d.summary());
@@ -239,6 +247,7 @@ pub(crate) async fn reprovision(
 pub(crate) async fn deprovision(
     State(state): State<AppState>,
     caller: Caller,
+    source: Source,
     ApiPath(device_id): ApiPath<String>,
     ApiJson(request): ApiJson<DeprovisionRequest>,
 ) -> Result<Json<DeviceSummary>, HttpError> {
@@ -255,9 +264,17 @@ pub(crate) async fn deprovision(
             let tx = c.transaction()?;
             let revoked = revoke_current(&tx, &row, "deprovisioned", now)?;
             devices::set_state(&tx, &row.device_id, DeviceState::Deprovisioned, now)?;
-            let mut entries = vec![Entry::ok(EventType::Deprovisioned, &row.device_id).by(&actor)];
+            let mut entries = vec![
+                Entry::ok(EventType::Deprovisioned, &row.device_id)
+                    .by(&actor)
+                    .from(&source),
+            ];
             if revoked {
-                entries.push(Entry::ok(EventType::CertificateRevoked, &row.device_id).by(&actor));
+                entries.push(
+                    Entry::ok(EventType::CertificateRevoked, &row.device_id)
+                        .by(&actor)
+                        .from(&source),
+                );
             }
             audit::record(&tx, now, &entries)?;
             let summary = devices::get(&tx, &row.device_id)?.map(|d| d.summary());

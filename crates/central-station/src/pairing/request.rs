@@ -18,6 +18,7 @@ use zpair_proto::qr::PAIRING_TOKEN_BYTES;
 use super::job::{self, Ticket};
 use super::store::{self, NewJob, Opened};
 use crate::accounts::Caller;
+use crate::audit::Source;
 use crate::clock;
 use crate::http::{ApiJson, HttpError};
 use crate::state::AppState;
@@ -59,6 +60,7 @@ fn new_job_id() -> Result<String, HttpError> {
 pub(crate) async fn pair(
     State(state): State<AppState>,
     caller: Caller,
+    source: Source,
     ApiJson(request): ApiJson<PairRequest>,
 ) -> Result<(StatusCode, Json<PairAccepted>), HttpError> {
     caller.require(Role::Technician)?;
@@ -92,7 +94,7 @@ pub(crate) async fn pair(
         let (d, t) = (device_id.clone(), technician.clone());
         state
             .db()
-            .call(move |c| store::refuse(c, &d, &t, "rate_limited", now))
+            .call(move |c| store::refuse(c, &d, &t, &source, "rate_limited", now))
             .await?;
         tracing::info!(%device_id, %technician, "pair request rate limited");
         return Err(HttpError::RateLimited(wait));
@@ -102,6 +104,7 @@ pub(crate) async fn pair(
         job_id: new_job_id()?,
         device_id: device_id.clone(),
         technician: technician.clone(),
+        source,
         token_hash: token.as_ref().map(|t| Sha256::digest(&t[..]).into()),
         at: now,
     };

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
 use zpair_proto::api::{DeviceAlert, DeviceState, FailureReason, JobEvent, JobState, JobSummary};
 
-use crate::audit::{self, Entry, EventType};
+use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
 use crate::db::{DbError, parse_column};
 use crate::pki::IssuedCertificate;
@@ -45,6 +45,8 @@ pub(crate) struct NewJob {
     pub(crate) job_id: String,
     pub(crate) device_id: String,
     pub(crate) technician: String,
+    /// Where the technician's request came from.
+    pub(crate) source: Source,
     pub(crate) token_hash: Option<[u8; 32]>,
     pub(crate) at: OffsetDateTime,
 }
@@ -71,13 +73,16 @@ pub(crate) fn refuse(
     conn: &Connection,
     device_id: &str,
     technician: &str,
+    source: &Source,
     code: &str,
     at: OffsetDateTime,
 ) -> Result<(), DbError> {
     audit::record(
         conn,
         at,
-        &[Entry::failed(EventType::PairingRequested, device_id, code).by(technician)],
+        &[Entry::failed(EventType::PairingRequested, device_id, code)
+            .by(technician)
+            .from(source)],
     )
 }
 
@@ -101,6 +106,7 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
             &tx,
             &job.device_id,
             &job.technician,
+            &job.source,
             "unknown_device",
             job.at,
         )?;
@@ -112,6 +118,7 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
             &tx,
             &job.device_id,
             &job.technician,
+            &job.source,
             "pairing_in_progress",
             job.at,
         )?;
@@ -128,6 +135,7 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
                 &tx,
                 &job.device_id,
                 &job.technician,
+                &job.source,
                 "token_replayed",
                 job.at,
             )?;
@@ -155,6 +163,7 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
         job.at,
         &[Entry::ok(EventType::PairingRequested, &job.device_id)
             .by(&job.technician)
+            .from(&job.source)
             .job(&job.job_id)],
     )?;
     let event = JobEvent {

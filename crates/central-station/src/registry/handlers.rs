@@ -7,6 +7,7 @@ use zpair_proto::api::{DeviceImport, DeviceSummary, ImportReport, Role};
 
 use super::{Imported, store};
 use crate::accounts::Caller;
+use crate::audit::Source;
 use crate::http::{ApiJson, ApiPath, HttpError};
 use crate::state::AppState;
 
@@ -14,6 +15,7 @@ use crate::state::AppState;
 pub(crate) async fn import_one(
     State(state): State<AppState>,
     caller: Caller,
+    source: Source,
     ApiJson(record): ApiJson<DeviceImport>,
 ) -> Result<(StatusCode, Json<DeviceSummary>), HttpError> {
     caller.require(Role::Administrator)?;
@@ -21,7 +23,8 @@ pub(crate) async fn import_one(
     let (report, outcomes, device) = state
         .db()
         .call(move |c| {
-            let (report, outcomes) = super::import(c, std::slice::from_ref(&record), &actor)?;
+            let (report, outcomes) =
+                super::import(c, std::slice::from_ref(&record), &actor, &source)?;
             let device = store::get(c, &record.record.device_id)?;
             Ok((report, outcomes, device))
         })
@@ -42,13 +45,14 @@ pub(crate) async fn import_one(
 pub(crate) async fn import_many(
     State(state): State<AppState>,
     caller: Caller,
+    source: Source,
     ApiJson(records): ApiJson<Vec<DeviceImport>>,
 ) -> Result<Json<ImportReport>, HttpError> {
     caller.require(Role::Administrator)?;
     let actor = caller.username().to_owned();
     let (report, _) = state
         .db()
-        .call(move |c| super::import(c, &records, &actor))
+        .call(move |c| super::import(c, &records, &actor, &source))
         .await?;
     tracing::info!(
         imported = report.imported.len(),

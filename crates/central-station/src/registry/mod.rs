@@ -30,6 +30,7 @@ pub(crate) fn import(
     conn: &mut Connection,
     records: &[DeviceImport],
     actor: &str,
+    source: &audit::Source,
 ) -> Result<(ImportReport, Vec<Imported>), DbError> {
     let now = clock::now();
     let tx = conn.transaction()?;
@@ -64,7 +65,11 @@ pub(crate) fn import(
                 audit::record(
                     &tx,
                     now,
-                    &[audit::Entry::ok(EventType::DeviceRegistered, &device.device_id).by(actor)],
+                    &[
+                        audit::Entry::ok(EventType::DeviceRegistered, &device.device_id)
+                            .by(actor)
+                            .from(source),
+                    ],
                 )?;
                 report.imported.push(device.device_id.clone());
                 outcomes.push(outcome);
@@ -111,7 +116,8 @@ mod tests {
             record("", &key(3)),
             record("ZM-3", &key(3)),
         ];
-        let (report, _) = import(&mut conn, &records, "admin").expect("import");
+        let (report, _) =
+            import(&mut conn, &records, "admin", &audit::Source::default()).expect("import");
         assert_eq!(report.imported, ["ZM-1", "ZM-3"]);
         let refused: Vec<_> = report
             .rejected
@@ -139,17 +145,34 @@ mod tests {
     fn a_paired_devices_identity_key_cannot_be_swapped_by_import() {
         let dir = tempfile::tempdir().expect("temp");
         let mut conn = crate::db::open(dir.path()).expect("db");
-        import(&mut conn, &[record("ZM-1", &key(1))], "admin").expect("first");
+        import(
+            &mut conn,
+            &[record("ZM-1", &key(1))],
+            "admin",
+            &audit::Source::default(),
+        )
+        .expect("first");
         conn.execute(
             "UPDATE devices SET state = 'PROVISIONED' WHERE device_id = 'ZM-1'",
             [],
         )
         .expect("pair");
-        let (report, _) = import(&mut conn, &[record("ZM-1", &key(2))], "admin").expect("second");
+        let (report, _) = import(
+            &mut conn,
+            &[record("ZM-1", &key(2))],
+            "admin",
+            &audit::Source::default(),
+        )
+        .expect("second");
         assert_eq!(report.rejected[0].error.code, "identity_conflict");
         // Same key: an update of label and address is fine.
-        let (report, outcomes) =
-            import(&mut conn, &[record("ZM-1", &key(1))], "admin").expect("third");
+        let (report, outcomes) = import(
+            &mut conn,
+            &[record("ZM-1", &key(1))],
+            "admin",
+            &audit::Source::default(),
+        )
+        .expect("third");
         assert!(report.rejected.is_empty());
         assert_eq!(outcomes, [Imported::Updated]);
     }

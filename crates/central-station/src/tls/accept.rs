@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -122,6 +123,8 @@ async fn connection(stream: TcpStream, served: Served, mut shutdown: watch::Rece
     let first = dispatched.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         first.store(true, Ordering::Relaxed);
+        // The audit log records where each request came from.
+        request.extensions_mut().insert(ConnectInfo(peer));
         if let Some(id) = &identity {
             request.extensions_mut().insert(id.clone());
         }

@@ -1,0 +1,423 @@
+//! The hash chain over `provisioning_events`: each row stores the SHA-256 of
+//! its canonical content together with the previous row's hash, so editing,
+//! deleting or reordering a row breaks the chain at that row, and
+//! [`verify`] names the first broken link.
+//!
+//! The database's triggers already refuse UPDATE and DELETE; the chain is
+//! what still tells when someone with the file in hand drops them. It cannot
+//! tell a log rewritten from scratch from the real one: the head hash that
+//! [`verify`] reports is what an operator copies elsewhere to pin it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension as _, Transaction, TransactionBehavior, params,
+};
+use sha2::{Digest as _, Sha256};
+use zpair_proto::api::{AuditVerification, BrokenLink, LinkProblem};
+
+use crate::db::DbError;
+
+/// The previous hash of the first row.
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Names the hash's layout, so a later layout can never collide with this one.
+const DOMAIN: &[u8] = b"zpair-audit-v1";
+
+/// Every column of a row the hash covers (all of them but the two hashes).
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub(crate) id: i64,
+    pub(crate) timestamp: i64,
+    pub(crate) event_type: String,
+    pub(crate) device_id: String,
+    pub(crate) pairing_code: Option<String>,
+    pub(crate) success: bool,
+    pub(crate) error_message: Option<String>,
+    pub(crate) configuration_hash: Option<String>,
+    pub(crate) actor: Option<String>,
+    pub(crate) job_id: Option<String>,
+    pub(crate) source_address: Option<String>,
+    pub(crate) subject: Option<String>,
+}
+
+/// The stored hash of a row: SHA-256 over the domain, the previous hash and
+/// each column, every text length-prefixed and every absent value tagged, so
+/// no two different rows encode alike. Lowercase hex.
+pub(crate) fn hash(prev_hash: &str, row: &Row) -> String {
+    fn text(h: &mut Sha256, value: Option<&str>) {
+        match value {
+            None => h.update([0]),
+            Some(v) => {
+                h.update([1]);
+                h.update((v.len() as u64).to_be_bytes());
+                h.update(v.as_bytes());
+            }
+        }
+    }
+    let mut h = Sha256::new();
+    h.update(DOMAIN);
+    text(&mut h, Some(prev_hash));
+    h.update(row.id.to_be_bytes());
+    h.update(row.timestamp.to_be_bytes());
+    text(&mut h, Some(&row.event_type));
+    text(&mut h, Some(&row.device_id));
+    text(&mut h, row.pairing_code.as_deref());
+    h.update([u8::from(row.success)]);
+    text(&mut h, row.error_message.as_deref());
+    text(&mut h, row.configuration_hash.as_deref());
+    text(&mut h, row.actor.as_deref());
+    text(&mut h, row.job_id.as_deref());
+    text(&mut h, row.source_address.as_deref());
+    text(&mut h, row.subject.as_deref());
+    crate::pki::hex(&h.finalize())
+}
+
+/// Where the next row goes: its id and the hash it chains to. Ids are handed
+/// out here rather than by SQLite so the id is known before the hash (which
+/// covers it) is computed; `sqlite_sequence` keeps them from ever reusing a
+/// deleted tail row's id. Runs in the inserting transaction, whose write lock
+/// (one writer thread in the station; SQLite's lock across processes) keeps
+/// the head from moving under it.
+pub(crate) fn head(conn: &Connection) -> Result<(i64, String), DbError> {
+    let last: Option<(i64, Option<String>)> = conn
+        .prepare_cached("SELECT id, row_hash FROM provisioning_events ORDER BY id DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (last_id, prev) = match last {
+        Some((id, hash)) => (id, hash.unwrap_or_default()),
+        None => (0, GENESIS.to_owned()),
+    };
+    Ok((last_id.max(sequence(conn)?) + 1, prev))
+}
+
+/// The largest id the table ever handed out (0 for none).
+fn sequence(conn: &Connection) -> Result<i64, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'provisioning_events'")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+const SELECT_ROWS: &str = "SELECT id, timestamp, event_type, device_id, pairing_code, success,
+        error_message, configuration_hash, actor, job_id, source_address, subject,
+        prev_hash, row_hash
+     FROM provisioning_events ORDER BY id";
+
+/// A row as stored: its content, then `prev_hash` and `row_hash`.
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, Option<String>, Option<String>)> {
+    Ok((
+        Row {
+            id: r.get(0)?,
+            timestamp: r.get(1)?,
+            event_type: r.get(2)?,
+            device_id: r.get(3)?,
+            pairing_code: r.get(4)?,
+            success: r.get(5)?,
+            error_message: r.get(6)?,
+            configuration_hash: r.get(7)?,
+            actor: r.get(8)?,
+            job_id: r.get(9)?,
+            source_address: r.get(10)?,
+            subject: r.get(11)?,
+        },
+        r.get(12)?,
+        r.get(13)?,
+    ))
+}
+
+/// Chains the rows written before the chain existed, once, as migration 003
+/// is applied (before migration 004 makes the table append-only).
+pub(crate) fn seal_existing(conn: &Connection) -> Result<(), DbError> {
+    let rows: Vec<Row> = conn
+        .prepare(SELECT_ROWS)?
+        .query_map([], |r| read_row(r).map(|(row, _, _)| row))?
+        .collect::<Result<_, _>>()?;
+    let mut update =
+        conn.prepare("UPDATE provisioning_events SET prev_hash = ?1, row_hash = ?2 WHERE id = ?3")?;
+    let mut prev = GENESIS.to_owned();
+    for row in &rows {
+        let sealed = hash(&prev, row);
+        update.execute(params![prev, sealed, row.id])?;
+        prev = sealed;
+    }
+    Ok(())
+}
+
+/// Walks the whole chain in id order and names the first broken link, in one
+/// read transaction so rows written meanwhile are not half-seen.
+pub(crate) fn verify(conn: &Connection) -> Result<AuditVerification, DbError> {
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?;
+    walk(&tx)
+}
+
+/// [`verify`] on a read-only connection of its own, so a long walk does not
+/// hold up the station's writer thread (WAL readers never block the writer).
+pub(crate) fn verify_file(path: &Path) -> Result<AuditVerification, DbError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    verify(&conn)
+}
+
+fn walk(conn: &Connection) -> Result<AuditVerification, DbError> {
+    let mut stmt = conn.prepare(SELECT_ROWS)?;
+    let mut rows = stmt.query([])?;
+    let mut expected_id = 1;
+    let mut expected_prev = GENESIS.to_owned();
+    let mut checked = 0;
+    while let Some(r) = rows.next()? {
+        let (row, prev_hash, row_hash) = read_row(r)?;
+        let (prev_hash, row_hash) = (prev_hash.as_deref(), row_hash.as_deref());
+        if let Some(broken) = check(conn, &row, prev_hash, row_hash, expected_id, &expected_prev)? {
+            return Ok(broken_at(checked, broken));
+        }
+        checked += 1;
+        expected_id = row.id + 1;
+        expected_prev = row_hash.unwrap_or_default().to_owned();
+    }
+    let last_written = sequence(conn)?;
+    if last_written >= expected_id {
+        return Ok(broken_at(
+            checked,
+            BrokenLink {
+                id: expected_id,
+                problem: LinkProblem::Missing,
+                message: format!(
+                    "rows {expected_id} to {last_written} were deleted from the end of the log"
+                ),
+            },
+        ));
+    }
+    Ok(AuditVerification {
+        intact: true,
+        rows_checked: checked,
+        head_hash: (checked > 0).then_some(expected_prev),
+        first_broken_link: None,
+    })
+}
+
+fn broken_at(checked: u64, link: BrokenLink) -> AuditVerification {
+    AuditVerification {
+        intact: false,
+        rows_checked: checked,
+        head_hash: None,
+        first_broken_link: Some(link),
+    }
+}
+
+/// What is wrong with one row, given the rows before it (all sound). `None`
+/// means the row is sound and `row_hash` is the next row's expected link.
+fn check(
+    conn: &Connection,
+    row: &Row,
+    prev_hash: Option<&str>,
+    row_hash: Option<&str>,
+    expected_id: i64,
+    expected_prev: &str,
+) -> Result<Option<BrokenLink>, DbError> {
+    let id = row.id;
+    let broken = |problem, message: String| {
+        Ok(Some(BrokenLink {
+            id,
+            problem,
+            message,
+        }))
+    };
+    let (Some(prev_hash), Some(row_hash)) = (prev_hash, row_hash) else {
+        return broken(LinkProblem::Edited, format!("row {id} has lost its hash"));
+    };
+    if prev_hash != expected_prev
+        && let Some(other) = row_with_hash(conn, prev_hash)?
+    {
+        return broken(
+            LinkProblem::Reordered,
+            format!(
+                "row {id} was written after row {other}, not after row {}",
+                id - 1
+            ),
+        );
+    }
+    if hash(prev_hash, row) != row_hash {
+        return broken(
+            LinkProblem::Edited,
+            format!(
+                "row {id} was changed after it was written: its content does not match its hash"
+            ),
+        );
+    }
+    if id != expected_id {
+        return Ok(Some(BrokenLink {
+            id: expected_id,
+            problem: LinkProblem::Missing,
+            message: if id - 1 == expected_id {
+                format!("row {expected_id} was deleted")
+            } else {
+                format!("rows {expected_id} to {} were deleted", id - 1)
+            },
+        }));
+    }
+    if prev_hash != expected_prev {
+        return broken(
+            LinkProblem::Edited,
+            format!(
+                "row {id} does not chain to row {}: one of them was rewritten",
+                id - 1
+            ),
+        );
+    }
+    Ok(None)
+}
+
+/// The row a hash belongs to; a full scan, done only once a link is broken.
+fn row_with_hash(conn: &Connection, hash: &str) -> Result<Option<i64>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM provisioning_events WHERE row_hash = ?1",
+            [hash],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Entry, EventType, record};
+    use crate::clock;
+
+    /// A fresh database holding rows 1 to 5.
+    fn five_rows() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().expect("temp");
+        let conn = crate::db::open(dir.path()).expect("db");
+        for n in 1..=5 {
+            let entry = Entry::ok(EventType::DeviceRegistered, &format!("ZM-{n}")).by("ana");
+            record(&conn, clock::now(), &[entry]).expect("record");
+        }
+        (dir, conn)
+    }
+
+    /// What an attacker holding the file can do: drop the guards.
+    fn drop_triggers(conn: &Connection) {
+        conn.execute_batch(
+            "DROP TRIGGER provisioning_events_no_update;
+             DROP TRIGGER provisioning_events_no_delete;",
+        )
+        .expect("drop triggers");
+    }
+
+    fn first_break(conn: &Connection) -> BrokenLink {
+        let report = verify(conn).expect("verify");
+        assert!(!report.intact);
+        report.first_broken_link.expect("a broken link")
+    }
+
+    #[test]
+    fn the_database_refuses_to_update_or_delete_audit_rows() {
+        let (_dir, conn) = five_rows();
+        let update = conn.execute(
+            "UPDATE provisioning_events SET success = 0 WHERE id = 2",
+            [],
+        );
+        assert!(format!("{update:?}").contains("append-only"), "{update:?}");
+        let delete = conn.execute("DELETE FROM provisioning_events WHERE id = 5", []);
+        assert!(format!("{delete:?}").contains("append-only"), "{delete:?}");
+        assert!(verify(&conn).expect("verify").intact);
+    }
+
+    #[test]
+    fn an_untouched_log_verifies_with_its_head() {
+        let (_dir, conn) = five_rows();
+        let report = verify(&conn).expect("verify");
+        assert!(report.intact);
+        assert_eq!(report.rows_checked, 5);
+        let head: String = conn
+            .query_row(
+                "SELECT row_hash FROM provisioning_events WHERE id = 5",
+                [],
+                |r| r.get(0),
+            )
+            .expect("head");
+        assert_eq!(report.head_hash, Some(head));
+    }
+
+    #[test]
+    fn an_edited_row_is_named() {
+        let (_dir, conn) = five_rows();
+        drop_triggers(&conn);
+        conn.execute(
+            "UPDATE provisioning_events SET actor = 'mallory' WHERE id = 3",
+            [],
+        )
+        .expect("edit");
+        let link = first_break(&conn);
+        assert_eq!((link.id, link.problem), (3, LinkProblem::Edited));
+    }
+
+    #[test]
+    fn a_row_resealed_after_an_edit_breaks_the_next_link() {
+        let (_dir, conn) = five_rows();
+        drop_triggers(&conn);
+        let (mut row, prev, _) = conn
+            .query_row(&format!("{SELECT_ROWS} LIMIT 1 OFFSET 2"), [], read_row)
+            .expect("row 3");
+        row.actor = Some("mallory".into());
+        let prev = prev.expect("prev");
+        conn.execute(
+            "UPDATE provisioning_events SET actor = 'mallory', row_hash = ?1 WHERE id = 3",
+            [hash(&prev, &row)],
+        )
+        .expect("edit and reseal");
+        let link = first_break(&conn);
+        assert_eq!((link.id, link.problem), (4, LinkProblem::Edited));
+    }
+
+    #[test]
+    fn deleted_rows_are_named_in_the_middle_and_at_the_end() {
+        let (_dir, conn) = five_rows();
+        drop_triggers(&conn);
+        conn.execute("DELETE FROM provisioning_events WHERE id = 5", [])
+            .expect("delete last");
+        let link = first_break(&conn);
+        assert_eq!((link.id, link.problem), (5, LinkProblem::Missing));
+        conn.execute("DELETE FROM provisioning_events WHERE id IN (2, 3)", [])
+            .expect("delete middle");
+        let link = first_break(&conn);
+        assert_eq!((link.id, link.problem), (2, LinkProblem::Missing));
+        assert!(link.message.contains("rows 2 to 3"), "{}", link.message);
+    }
+
+    #[test]
+    fn swapped_rows_are_reported_as_reordered() {
+        let (_dir, conn) = five_rows();
+        drop_triggers(&conn);
+        conn.execute_batch(
+            "UPDATE provisioning_events SET id = 100 WHERE id = 2;
+             UPDATE provisioning_events SET id = 2 WHERE id = 3;
+             UPDATE provisioning_events SET id = 3 WHERE id = 100;",
+        )
+        .expect("swap");
+        let link = first_break(&conn);
+        assert_eq!((link.id, link.problem), (2, LinkProblem::Reordered));
+    }
+
+    #[test]
+    fn rows_keep_chaining_across_connections_and_after_a_restart() {
+        let (dir, conn) = five_rows();
+        drop(conn);
+        let other = crate::db::open(dir.path()).expect("reopen");
+        record(
+            &other,
+            clock::now(),
+            &[Entry::account(EventType::SignIn, "ana").by("ana")],
+        )
+        .expect("record");
+        let report = verify(&other).expect("verify");
+        assert!(report.intact, "{report:?}");
+        assert_eq!(report.rows_checked, 6);
+    }
+}
