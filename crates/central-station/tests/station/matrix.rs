@@ -100,7 +100,7 @@ fn access(method: &Method, path: &str) -> Access {
             "/api/provisioning/pair" | "/api/auth/step-up" | "/api/devices/{id}/reprovision",
         ) => Access::Technician,
         ("POST", "/api/devices" | "/api/devices/import" | "/api/devices/{id}/deprovision")
-        | ("GET", "/api/audit") => Access::Administrator,
+        | ("GET", "/api/audit" | "/api/audit/verify") => Access::Administrator,
         (
             "GET",
             "/api/auth/me"
