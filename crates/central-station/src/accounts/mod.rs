@@ -13,9 +13,9 @@ pub(crate) mod store;
 mod tokens;
 
 pub(crate) use caller::Caller;
-pub(crate) use roles::{AdministratorCaller, TechnicianCaller};
 pub(crate) use handlers::{login, logout, me, refresh, step_up};
 pub(crate) use password::PasswordCheck;
+pub(crate) use roles::{AdministratorCaller, TechnicianCaller};
 pub(crate) use tokens::hash_token;
 
 use std::time::Duration;

@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use zpair_proto::api::{AuditEvent, AuditVerification, Role};
+use zpair_proto::api::{AuditEvent, AuditVerification};
 
-use crate::accounts::Caller;
+use crate::accounts::AdministratorCaller;
 use crate::http::{ApiQuery, HttpError};
 use crate::state::AppState;
 
@@ -24,10 +24,9 @@ pub(crate) struct AuditQuery {
 /// The newest audit rows, oldest first.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _administrator: AdministratorCaller,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditEvent>>, HttpError> {
-    caller.require(Role::Administrator)?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let rows = state
         .db()
@@ -40,9 +39,8 @@ pub(crate) async fn list(
 /// says which (and where it first breaks).
 pub(crate) async fn verify_chain(
     State(state): State<AppState>,
-    caller: Caller,
+    _administrator: AdministratorCaller,
 ) -> Result<Json<AuditVerification>, HttpError> {
-    caller.require(Role::Administrator)?;
     let path = state.db().path().to_owned();
     let report = tokio::task::spawn_blocking(move || super::chain::verify_file(&path))
         .await

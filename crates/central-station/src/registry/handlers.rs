@@ -3,10 +3,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use zpair_proto::api::{DeviceImport, DeviceSummary, ImportReport, Role};
+use zpair_proto::api::{DeviceImport, DeviceSummary, ImportReport};
 
 use super::{Imported, store};
-use crate::accounts::Caller;
+use crate::accounts::{AdministratorCaller, Caller};
 use crate::audit::Source;
 use crate::http::{ApiJson, ApiPath, HttpError};
 use crate::state::AppState;
@@ -14,11 +14,10 @@ use crate::state::AppState;
 /// `POST /api/devices`: one record; 201 when added, 200 when updated.
 pub(crate) async fn import_one(
     State(state): State<AppState>,
-    caller: Caller,
+    AdministratorCaller(caller): AdministratorCaller,
     source: Source,
     ApiJson(record): ApiJson<DeviceImport>,
 ) -> Result<(StatusCode, Json<DeviceSummary>), HttpError> {
-    caller.require(Role::Administrator)?;
     let actor = caller.username().to_owned();
     let (report, outcomes, device) = state
         .db()
@@ -44,11 +43,10 @@ pub(crate) async fn import_one(
 /// `POST /api/devices/import`: many records, each accepted or refused on its own.
 pub(crate) async fn import_many(
     State(state): State<AppState>,
-    caller: Caller,
+    AdministratorCaller(caller): AdministratorCaller,
     source: Source,
     ApiJson(records): ApiJson<Vec<DeviceImport>>,
 ) -> Result<Json<ImportReport>, HttpError> {
-    caller.require(Role::Administrator)?;
     let actor = caller.username().to_owned();
     let (report, _) = state
         .db()
