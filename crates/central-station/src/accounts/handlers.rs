@@ -8,6 +8,8 @@ use zpair_proto::api::{
     Account, LoginRequest, RefreshRequest, Role, Session, StepUpRequest, StepUpResponse,
 };
 
+use super::caller::ClientAddress;
+use super::limits::{self, Attempt, Claim, Settled};
 use super::store::{self, NewSession};
 use super::tokens::{NewToken, new_token};
 use super::{CONFIRMATION_TTL, Caller, hash_token};
@@ -19,19 +21,25 @@ fn fresh_token() -> Result<NewToken, HttpError> {
     new_token().map_err(|e| HttpError::Internal(e.to_string()))
 }
 
-/// A new access/refresh pair for the state's lifetimes.
+/// A new access/refresh pair for the state's lifetimes, in a sign-in that
+/// lasts the configured shift from `now` (a refresh clamps it to the
+/// sign-in's end).
 fn new_session(
     state: &AppState,
     now: OffsetDateTime,
 ) -> Result<(NewToken, NewToken, NewSession), HttpError> {
+    let config = state.config();
     let access = fresh_token()?;
     let refresh = fresh_token()?;
+    let ends_at = now + clock::span(config.session_lifetime);
     let session = NewSession {
         access_hash: access.hash,
-        access_expires_at: now + clock::span(state.config().access_token_ttl),
+        access_expires_at: now + clock::span(config.access_token_ttl),
         refresh_hash: refresh.hash,
-        refresh_expires_at: now + clock::span(state.config().refresh_token_ttl),
-    };
+        refresh_expires_at: now + clock::span(config.refresh_token_ttl),
+        ends_at,
+    }
+    .ending_at(ends_at);
     Ok((access, refresh, session))
 }
 
@@ -50,39 +58,44 @@ fn session_body(
     }
 }
 
-/// Checks a password for an account, counting failures towards the lockout.
+/// Checks `password` for `username` (`user` if the name is known) within
+/// the limits of [`limits`]: the attempt is counted before the hash is
+/// computed, and a refused attempt computes none.
 async fn check_password(
     state: &AppState,
-    user: &store::UserRow,
+    attempt: &Attempt,
+    user: Option<&store::UserRow>,
     password: &str,
 ) -> Result<(), HttpError> {
-    let now = clock::now();
-    if user.is_locked(now) {
-        return Err(HttpError::AccountLocked);
-    }
-    if state
-        .passwords()
-        .verify(password, Some(user.password_hash.clone()))
-        .await
-    {
-        return Ok(());
-    }
-    let id = user.id;
-    let locked = state
+    let claimed = attempt.clone();
+    let claim = state
         .db()
-        .call(move |c| store::record_failed_login(c, id, now))
+        .call(move |c| limits::claim(c, &claimed, clock::now()))
         .await?;
-    tracing::info!(username = %user.account.username, locked, "wrong password");
-    Err(if locked {
-        HttpError::AccountLocked
-    } else {
-        HttpError::InvalidCredentials
-    })
+    match claim {
+        Claim::Check => {}
+        Claim::AccountLocked => return Err(HttpError::AccountLocked),
+        Claim::ClientBackoff(wait) => return Err(HttpError::SignInBackoff(wait)),
+    }
+    let phc = user.map(|u| u.password_hash.clone());
+    let matched = state.passwords().verify(password, phc).await;
+    let settled = attempt.clone();
+    let outcome = state
+        .db()
+        .call(move |c| limits::settle(c, &settled, matched, clock::now()))
+        .await?;
+    match outcome {
+        Settled::SignIn => Ok(()),
+        Settled::Refused => Err(HttpError::InvalidCredentials),
+        Settled::AccountLocked => Err(HttpError::AccountLocked),
+    }
 }
 
-/// `POST /api/auth/login`.
+/// `POST /api/auth/login`. Known and unknown usernames take the same path
+/// (an unknown one is hashed against a decoy and locked alike).
 pub(crate) async fn login(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<Session>, HttpError> {
     let username = request.username.clone();
@@ -90,13 +103,17 @@ pub(crate) async fn login(
         .db()
         .call(move |c| store::user_by_name(c, &username))
         .await?;
-    let Some(user) = user else {
-        // Same work as a wrong password, so unknown names cannot be told apart.
-        state.passwords().verify(&request.password, None).await;
-        tracing::info!("sign-in refused: unknown username");
-        return Err(HttpError::InvalidCredentials);
-    };
-    check_password(&state, &user, &request.password).await?;
+    let attempt = Attempt::new(&request.username, client);
+    let checked = check_password(&state, &attempt, user.as_ref(), &request.password).await;
+    if let Err(error) = &checked {
+        tracing::info!(reason = %error, "sign-in refused");
+    }
+    checked?;
+    let user = user.ok_or(HttpError::InvalidCredentials)?;
+    if user.disabled {
+        tracing::info!(username = %user.account.username, "sign-in refused: account disabled");
+        return Err(HttpError::AccountDisabled);
+    }
     let now = clock::now();
     let (access, refresh, session) = new_session(&state, now)?;
     let family = fresh_token()?.text;
@@ -104,19 +121,14 @@ pub(crate) async fn login(
     let id = user.id;
     state
         .db()
-        .call(move |c| {
-            let tx = c.transaction()?;
-            store::record_good_login(&tx, id)?;
-            store::open_session(&tx, id, &family, &stored, now)?;
-            tx.commit()?;
-            Ok(())
-        })
+        .call(move |c| store::open_session(c, id, &family, &stored, now))
         .await?;
     tracing::info!(username = %user.account.username, "signed in");
     Ok(Json(session_body(access, refresh, &session, user.account)))
 }
 
-/// `POST /api/auth/refresh`: one use; the old pair stops working.
+/// `POST /api/auth/refresh`: one use; the old pair stops working. The new
+/// pair ends when the sign-in does, however often it is refreshed.
 pub(crate) async fn refresh(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RefreshRequest>,
@@ -124,12 +136,13 @@ pub(crate) async fn refresh(
     let now = clock::now();
     let presented = hash_token(&request.refresh_token);
     let (access, refresh, session) = new_session(&state, now)?;
-    let stored = session.clone();
-    let account = state
+    let rotated = state
         .db()
-        .call(move |c| store::rotate(c, &presented, &stored, now))
-        .await?
-        .ok_or(HttpError::SessionExpired)?;
+        .call(move |c| store::rotate(c, &presented, session, now))
+        .await;
+    // The old access token was revoked (or, on a replay, the whole family).
+    state.revocations().announce();
+    let (account, session) = rotated?.ok_or(HttpError::SessionExpired)?;
     Ok(Json(session_body(access, refresh, &session, account)))
 }
 
@@ -146,6 +159,7 @@ pub(crate) async fn logout(
         .db()
         .call(move |c| store::revoke(c, &who, &presented, now))
         .await?;
+    state.revocations().announce();
     tracing::info!(username = %caller.username(), "signed out");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -159,6 +173,7 @@ pub(crate) async fn me(caller: Caller) -> Json<Account> {
 /// confirmation token good for one re-provisioning within five minutes.
 pub(crate) async fn step_up(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     caller: Caller,
     ApiJson(request): ApiJson<StepUpRequest>,
 ) -> Result<Json<StepUpResponse>, HttpError> {
@@ -169,17 +184,15 @@ pub(crate) async fn step_up(
         .call(move |c| store::user_by_id(c, id))
         .await?
         .ok_or(HttpError::Unauthorized)?;
-    check_password(&state, &user, &request.password).await?;
+    let attempt = Attempt::new(&user.account.username, client);
+    check_password(&state, &attempt, Some(&user), &request.password).await?;
     let now = clock::now();
     let token = fresh_token()?;
     let expires_at = now + clock::span(CONFIRMATION_TTL);
     let hash = token.hash;
     state
         .db()
-        .call(move |c| {
-            store::record_good_login(c, id)?;
-            store::insert_confirmation(c, &hash, id, expires_at, now)
-        })
+        .call(move |c| store::insert_confirmation(c, &hash, id, expires_at, now))
         .await?;
     tracing::info!(username = %caller.username(), "step-up confirmed");
     Ok(Json(StepUpResponse {

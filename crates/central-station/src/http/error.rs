@@ -24,6 +24,15 @@ pub(crate) enum HttpError {
     /// Too many failed sign-ins.
     #[error("account locked")]
     AccountLocked,
+    /// The right password for an account an administrator disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// This client failed too many sign-ins; it may try again after this long.
+    #[error("sign-in backoff")]
+    SignInBackoff(Duration),
+    /// No account has this username (administrator endpoints).
+    #[error("unknown user")]
+    UnknownUser,
     /// The refresh token is unknown, used or expired.
     #[error("session expired")]
     SessionExpired,
@@ -102,6 +111,24 @@ impl HttpError {
                 StatusCode::LOCKED,
                 "account_locked",
                 "Too many failed sign-ins: this account is locked for 15 minutes. Try again later or ask an administrator.".into(),
+            ),
+            AccountDisabled => (
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "This account is disabled. Ask an administrator to enable it.".into(),
+            ),
+            SignInBackoff(wait) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "Too many failed sign-ins from this computer. Wait {} minute(s), then try again.",
+                    wait.as_secs().div_ceil(60).max(1)
+                ),
+            ),
+            UnknownUser => (
+                StatusCode::NOT_FOUND,
+                "unknown_user",
+                "There is no account with this username. Check the spelling.".into(),
             ),
             SessionExpired => (
                 StatusCode::UNAUTHORIZED,
@@ -202,7 +229,7 @@ impl IntoResponse for HttpError {
             }),
         )
             .into_response();
-        if let HttpError::RateLimited(wait) = self {
+        if let HttpError::RateLimited(wait) | HttpError::SignInBackoff(wait) = self {
             let seconds = wait.as_secs().max(1).to_string();
             if let Ok(value) = HeaderValue::from_str(&seconds) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

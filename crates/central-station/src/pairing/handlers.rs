@@ -93,10 +93,11 @@ impl JobStream {
 }
 
 /// `GET /api/provisioning/jobs/{id}/events`: every past event from the
-/// database, then live ones; ends after PROVISIONED or FAILED.
+/// database, then live ones; ends after PROVISIONED or FAILED, or when the
+/// bearer token expires or is revoked.
 pub(crate) async fn job_events(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(job_id): ApiPath<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, HttpError> {
     // Subscribe first: whatever commits while the past is read is not missed.
@@ -116,16 +117,18 @@ pub(crate) async fn job_events(
         job_id,
         device_id,
     };
+    let stream = futures_util::stream::unfold(stream, JobStream::next);
     Ok(
-        Sse::new(futures_util::stream::unfold(stream, JobStream::next))
+        Sse::new(state.revocations().bound(state.db(), caller, stream))
             .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)),
     )
 }
 
-/// `GET /api/devices/{id}/events`: live events of the device's jobs, from now on.
+/// `GET /api/devices/{id}/events`: live events of the device's jobs, from
+/// now on, until the bearer token expires or is revoked.
 pub(crate) async fn device_events(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(device_id): ApiPath<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, HttpError> {
     let subscription = state.hub().subscribe(Topic::Device(device_id.clone()));
@@ -145,5 +148,8 @@ pub(crate) async fn device_events(
             }
         }
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+    Ok(
+        Sse::new(state.revocations().bound(state.db(), caller, stream))
+            .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)),
+    )
 }

@@ -83,6 +83,9 @@ async fn connection(
         tracing::debug!(%peer, device_id = %id.device_id, "client certificate accepted");
     }
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         if let Some(id) = &identity {
             request.extensions_mut().insert(id.clone());
         }

@@ -10,3 +10,4 @@ mod public;
 mod recovery;
 mod registry;
 mod reprovision;
+mod sessions;
