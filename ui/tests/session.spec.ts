@@ -68,3 +68,18 @@ test('a wrong password in the dialog is reported inside it', async ({ app, page 
   await expect(dialog.getByRole('alert')).toContainText('Wrong username or password');
   await expect(dialog).toBeVisible();
 });
+
+test('15 minutes without input signs out, and any input restarts the count', async ({ app, page }) => {
+  await page.clock.install();
+  await app.open('#/devices');
+  await page.clock.runFor('14:00');
+  await page.keyboard.press('Shift');
+  await page.clock.runFor('14:00');
+  await expect(page.getByRole('banner')).toContainText('Dana Whitfield');
+  expect(app.backend.callsTo('sign_out')).toHaveLength(0);
+
+  await page.clock.runFor('01:05');
+  await expect(app.heading('Sign in to ZPair')).toBeVisible();
+  await expect(page.getByRole('alert')).toContainText('signed out after 15 minutes without activity');
+  expect(app.backend.callsTo('sign_out')).toHaveLength(1);
+});

@@ -27,8 +27,11 @@ pub struct StationConfig {
     pub heartbeat_interval: Duration,
     /// Lifetime of an access token.
     pub access_token_ttl: Duration,
-    /// Lifetime of a refresh token.
+    /// Lifetime of a refresh token; never past its sign-in's [`Self::session_lifetime`].
     pub refresh_token_ttl: Duration,
+    /// How long one sign-in lasts at most (a shift): refreshes never extend
+    /// it, and the technician signs in again after it.
+    pub session_lifetime: Duration,
     /// Pair-request rate limits.
     pub rate_limits: RateLimits,
     /// The fail-safe window the station arms on each monitor it configures:
@@ -41,7 +44,7 @@ pub struct StationConfig {
 
 impl StationConfig {
     /// The defaults of the design: monitors on port 9443, heartbeats every
-    /// 10 s, access tokens for 15 min, refresh tokens for 12 h.
+    /// 10 s, access tokens for 15 min, refresh tokens and sign-ins for 12 h.
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Self {
         Self {
             data_dir,
@@ -52,6 +55,7 @@ impl StationConfig {
             heartbeat_interval: Duration::from_secs(10),
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(12 * 60 * 60),
+            session_lifetime: Duration::from_secs(12 * 60 * 60),
             rate_limits: RateLimits::default(),
             fail_safe: DEFAULT_FAIL_SAFE,
             edge: crate::edge::EdgeLimits::default(),

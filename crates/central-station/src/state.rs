@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use ed25519_dalek::SigningKey;
 
-use crate::accounts::PasswordCheck;
+use crate::accounts::{PasswordCheck, Revocations};
 use crate::clock;
 use crate::config::StationConfig;
 use crate::db::Db;
@@ -42,6 +42,7 @@ struct Inner {
     limiter: RateLimiter,
     jobs: JobTasks,
     passwords: PasswordCheck,
+    revocations: Revocations,
     exchanges: tokio::sync::Semaphore,
     streams: Arc<StreamSlots>,
 }
@@ -89,6 +90,7 @@ impl AppState {
             hub: Arc::new(EventHub::default()),
             jobs: JobTasks::default(),
             passwords: PasswordCheck::new(PARALLEL_PASSWORD_CHECKS),
+            revocations: Revocations::default(),
             exchanges: tokio::sync::Semaphore::new(PARALLEL_EXCHANGES),
         })))
     }
@@ -147,6 +149,11 @@ impl AppState {
 
     pub(crate) fn passwords(&self) -> &PasswordCheck {
         &self.0.passwords
+    }
+
+    /// Where revocations are announced to the event streams they may end.
+    pub(crate) fn revocations(&self) -> &Revocations {
+        &self.0.revocations
     }
 
     /// Slots for jobs exchanging with monitors.

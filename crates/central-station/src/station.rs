@@ -178,6 +178,12 @@ impl Station {
         self.state.station_public_key()
     }
 
+    /// Passwords hashed and compared since start (wrong, right and decoy
+    /// alike): what bursts of guesses actually got checked.
+    pub fn password_checks(&self) -> u64 {
+        self.state.passwords().checked()
+    }
+
     /// The SQLite file.
     pub fn database_path(&self) -> PathBuf {
         self.state.db().path().to_path_buf()

@@ -7,6 +7,7 @@ const TITLES: Record<string, string> = {
   invalid_credentials: 'Wrong username or password',
   account_locked: 'Account locked',
   session_expired: 'Signed out',
+  idle_sign_out: 'Signed out after inactivity',
   forbidden_role: 'Not allowed for your role',
   unknown_device: 'Unknown monitor',
   invalid_code: 'Not a pairing code',

@@ -1,6 +1,7 @@
 // Who is signed in, and whether their session ran out under the current screen.
 import type { Account } from '../bindings/Account';
 import type { AppError } from '../bindings/AppError';
+import { IDLE_SIGN_OUT_MS, watchIdle } from './idle';
 import { appErrorOf, getAccount, observeCommandErrors, onSessionExpired, signOut } from './ipc';
 
 class Session {
@@ -23,6 +24,7 @@ class Session {
   }
 
   signedIn(account: Account | null): void {
+    if (account !== null) this.restoreError = null;
     this.account = account;
     this.expired = false;
     this.dialogOpen = false;
@@ -37,6 +39,27 @@ class Session {
   async signOut(): Promise<void> {
     await signOut();
     this.signedIn(null);
+  }
+
+  /** Signs out after `timeoutMs` without input while signed in, and says why on the sign-in screen. */
+  watchIdle(timeoutMs = IDLE_SIGN_OUT_MS): () => void {
+    return watchIdle(
+      () => this.account !== null && !this.expired,
+      () => {
+        void this.signOut().then(
+          () => {
+            this.restoreError = {
+              code: 'idle_sign_out',
+              message: `You were signed out after ${String(Math.round(timeoutMs / 60_000))} minutes without activity. Sign in again to continue.`,
+            };
+          },
+          (error: unknown) => {
+            this.restoreError = appErrorOf(error);
+          },
+        );
+      },
+      timeoutMs,
+    );
   }
 
   /** Follows the Rust side's word that the session ended, by event or by a command's error. */

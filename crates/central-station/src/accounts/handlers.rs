@@ -5,12 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use time::OffsetDateTime;
 use zpair_proto::api::{
-    Account, LoginRequest, RefreshRequest, Role, Session, StepUpRequest, StepUpResponse,
+    Account, LoginRequest, RefreshRequest, Session, StepUpRequest, StepUpResponse,
 };
 
+use super::caller::ClientAddress;
+use super::limits::{self, Attempt, Claim, Settled};
 use super::store::{self, NewSession};
 use super::tokens::{NewToken, new_token};
-use super::{CONFIRMATION_TTL, Caller, hash_token};
+use super::{CONFIRMATION_TTL, Caller, TechnicianCaller, hash_token};
 use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
 use crate::http::{ApiJson, HttpError};
@@ -20,19 +22,25 @@ fn fresh_token() -> Result<NewToken, HttpError> {
     new_token().map_err(|e| HttpError::Internal(e.to_string()))
 }
 
-/// A new access/refresh pair for the state's lifetimes.
+/// A new access/refresh pair for the state's lifetimes, in a sign-in that
+/// lasts the configured shift from `now` (a refresh clamps it to the
+/// sign-in's end).
 fn new_session(
     state: &AppState,
     now: OffsetDateTime,
 ) -> Result<(NewToken, NewToken, NewSession), HttpError> {
+    let config = state.config();
     let access = fresh_token()?;
     let refresh = fresh_token()?;
+    let ends_at = now + clock::span(config.session_lifetime);
     let session = NewSession {
         access_hash: access.hash,
-        access_expires_at: now + clock::span(state.config().access_token_ttl),
+        access_expires_at: now + clock::span(config.access_token_ttl),
         refresh_hash: refresh.hash,
-        refresh_expires_at: now + clock::span(state.config().refresh_token_ttl),
-    };
+        refresh_expires_at: now + clock::span(config.refresh_token_ttl),
+        ends_at,
+    }
+    .ending_at(ends_at);
     Ok((access, refresh, session))
 }
 
@@ -65,64 +73,79 @@ async fn audit_refusal(state: &AppState, entries: Vec<Entry>) -> Result<(), Http
     Ok(())
 }
 
-/// Checks a password for an account, counting failures towards the lockout.
-/// A refusal is audited as `refused` (a failed sign-in or step-up), with an
-/// `account_locked` row when this failure locked the account.
+/// Checks `password` for `username` (`user` if the name is known) within
+/// the limits of [`limits`]: the attempt is counted before the hash is
+/// computed, and a refused attempt computes none. Each refusal is audited as
+/// `refused` (a failed sign-in or step-up) with its reason, and with an
+/// `account_locked` row when this attempt locked the account.
 async fn check_password(
     state: &AppState,
-    user: &store::UserRow,
+    attempt: &Attempt,
+    user: Option<&store::UserRow>,
     password: &str,
     refused: EventType,
     source: &Source,
 ) -> Result<(), HttpError> {
-    let now = clock::now();
-    let username = user.account.username.as_str();
+    let typed: String = attempt
+        .username()
+        .chars()
+        .take(MAX_AUDITED_USERNAME)
+        .collect();
     let refusal = |why: &str| {
-        Entry::account(refused, username)
-            .by(username)
+        Entry::account(refused, &typed)
+            .by(&typed)
             .from(source)
             .failing(why)
     };
-    if user.is_locked(now) {
-        audit_refusal(state, vec![refusal("account_locked")]).await?;
-        return Err(HttpError::AccountLocked);
-    }
-    if state
-        .passwords()
-        .verify(password, Some(user.password_hash.clone()))
-        .await
-    {
-        return Ok(());
-    }
-    let id = user.id;
-    let mut entries = vec![refusal("invalid_credentials")];
-    let lock = Entry::account(EventType::AccountLocked, username)
-        .by(username)
-        .from(source);
-    let locked = state
+    let claimed = attempt.clone();
+    let claim = state
         .db()
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let locked = store::record_failed_login(&tx, id, now)?;
-            if locked {
-                entries.push(lock);
-            }
-            audit::record(&tx, now, &entries)?;
-            tx.commit()?;
-            Ok(locked)
-        })
+        .call(move |c| limits::claim(c, &claimed, clock::now()))
         .await?;
-    tracing::info!(username = %user.account.username, locked, "wrong password");
-    Err(if locked {
-        HttpError::AccountLocked
+    match claim {
+        Claim::Check => {}
+        Claim::AccountLocked => {
+            audit_refusal(state, vec![refusal("account_locked")]).await?;
+            return Err(HttpError::AccountLocked);
+        }
+        Claim::ClientBackoff(wait) => {
+            audit_refusal(state, vec![refusal("rate_limited")]).await?;
+            return Err(HttpError::SignInBackoff(wait));
+        }
+    }
+    let phc = user.map(|u| u.password_hash.clone());
+    let matched = state.passwords().verify(password, phc).await;
+    let settled = attempt.clone();
+    let outcome = state
+        .db()
+        .call(move |c| limits::settle(c, &settled, matched, clock::now()))
+        .await?;
+    let why = if user.is_some() {
+        "invalid_credentials"
     } else {
-        HttpError::InvalidCredentials
-    })
+        "unknown_username"
+    };
+    match outcome {
+        Settled::SignIn => Ok(()),
+        Settled::Refused => {
+            audit_refusal(state, vec![refusal(why)]).await?;
+            Err(HttpError::InvalidCredentials)
+        }
+        Settled::AccountLocked => {
+            let locked = Entry::account(EventType::AccountLocked, &typed)
+                .by(&typed)
+                .from(source);
+            audit_refusal(state, vec![refusal(why), locked]).await?;
+            Err(HttpError::AccountLocked)
+        }
+    }
 }
 
-/// `POST /api/auth/login`.
+/// `POST /api/auth/login`. Known and unknown usernames take the same path
+/// (an unknown one is hashed against a decoy and locked alike).
 pub(crate) async fn login(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     source: Source,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<Session>, HttpError> {
@@ -131,30 +154,31 @@ pub(crate) async fn login(
         .db()
         .call(move |c| store::user_by_name(c, &username))
         .await?;
-    let Some(user) = user else {
-        // Same work as a wrong password, so unknown names cannot be told apart.
-        state.passwords().verify(&request.password, None).await;
-        tracing::info!("sign-in refused: unknown username");
-        let typed: String = request
-            .username
-            .chars()
-            .take(MAX_AUDITED_USERNAME)
-            .collect();
-        let refusal = Entry::account(EventType::SignInFailed, &typed)
-            .by(&typed)
-            .from(&source)
-            .failing("unknown_username");
-        audit_refusal(&state, vec![refusal]).await?;
-        return Err(HttpError::InvalidCredentials);
-    };
-    check_password(
+    let attempt = Attempt::new(&request.username, client);
+    let checked = check_password(
         &state,
-        &user,
+        &attempt,
+        user.as_ref(),
         &request.password,
         EventType::SignInFailed,
         &source,
     )
-    .await?;
+    .await;
+    if let Err(error) = &checked {
+        tracing::info!(reason = %error, "sign-in refused");
+    }
+    checked?;
+    let user = user.ok_or(HttpError::InvalidCredentials)?;
+    if user.disabled {
+        tracing::info!(username = %user.account.username, "sign-in refused: account disabled");
+        let username = &user.account.username;
+        let refusal = Entry::account(EventType::SignInFailed, username)
+            .by(username)
+            .from(&source)
+            .failing("account_disabled");
+        audit_refusal(&state, vec![refusal]).await?;
+        return Err(HttpError::AccountDisabled);
+    }
     let now = clock::now();
     let (access, refresh, session) = new_session(&state, now)?;
     let family = fresh_token()?.text;
@@ -168,7 +192,6 @@ pub(crate) async fn login(
         .db()
         .call(move |c| {
             let tx = c.transaction()?;
-            store::record_good_login(&tx, id)?;
             store::open_session(&tx, id, &family, &stored, now)?;
             audit::record(&tx, now, &[signed_in])?;
             tx.commit()?;
@@ -179,7 +202,8 @@ pub(crate) async fn login(
     Ok(Json(session_body(access, refresh, &session, user.account)))
 }
 
-/// `POST /api/auth/refresh`: one use; the old pair stops working.
+/// `POST /api/auth/refresh`: one use; the old pair stops working. The new
+/// pair ends when the sign-in does, however often it is refreshed.
 pub(crate) async fn refresh(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RefreshRequest>,
@@ -187,12 +211,13 @@ pub(crate) async fn refresh(
     let now = clock::now();
     let presented = hash_token(&request.refresh_token);
     let (access, refresh, session) = new_session(&state, now)?;
-    let stored = session.clone();
-    let account = state
+    let rotated = state
         .db()
-        .call(move |c| store::rotate(c, &presented, &stored, now))
-        .await?
-        .ok_or(HttpError::SessionExpired)?;
+        .call(move |c| store::rotate(c, &presented, session, now))
+        .await;
+    // The old access token was revoked (or, on a replay, the whole family).
+    state.revocations().announce();
+    let (account, session) = rotated?.ok_or(HttpError::SessionExpired)?;
     Ok(Json(session_body(access, refresh, &session, account)))
 }
 
@@ -219,6 +244,7 @@ pub(crate) async fn logout(
             Ok(())
         })
         .await?;
+    state.revocations().announce();
     tracing::info!(username = %caller.username(), "signed out");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -232,18 +258,27 @@ pub(crate) async fn me(caller: Caller) -> Json<Account> {
 /// confirmation token good for one re-provisioning within five minutes.
 pub(crate) async fn step_up(
     State(state): State<AppState>,
-    caller: Caller,
+    ClientAddress(client): ClientAddress,
+    TechnicianCaller(caller): TechnicianCaller,
     source: Source,
     ApiJson(request): ApiJson<StepUpRequest>,
 ) -> Result<Json<StepUpResponse>, HttpError> {
-    caller.require(Role::Technician)?;
     let id = caller.user_id;
     let user = state
         .db()
         .call(move |c| store::user_by_id(c, id))
         .await?
         .ok_or(HttpError::Unauthorized)?;
-    check_password(&state, &user, &request.password, EventType::StepUp, &source).await?;
+    let attempt = Attempt::new(&user.account.username, client);
+    check_password(
+        &state,
+        &attempt,
+        Some(&user),
+        &request.password,
+        EventType::StepUp,
+        &source,
+    )
+    .await?;
     let now = clock::now();
     let token = fresh_token()?;
     let expires_at = now + clock::span(CONFIRMATION_TTL);
@@ -255,7 +290,6 @@ pub(crate) async fn step_up(
         .db()
         .call(move |c| {
             let tx = c.transaction()?;
-            store::record_good_login(&tx, id)?;
             store::insert_confirmation(&tx, &hash, id, expires_at, now)?;
             audit::record(&tx, now, &[confirmed])?;
             tx.commit()?;

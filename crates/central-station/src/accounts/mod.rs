@@ -1,22 +1,29 @@
 //! Technician and administrator accounts: Argon2id passwords, short-lived
 //! access tokens with one-use rotating refresh tokens, lockout after repeated
-//! failures, and step-up confirmations for re-provisioning.
+//! failures counted before each check, sign-ins that end after a shift,
+//! accounts an administrator can disable, and step-up confirmations for
+//! re-provisioning.
 //!
 //! Tokens are 32 random bytes, base64url; the station keeps only their SHA-256,
 //! so a copy of the database signs nobody in.
 
 mod caller;
 mod handlers;
+mod limits;
 mod password;
 mod roles;
+mod session_end;
 pub(crate) mod store;
 mod tokens;
+mod users;
 
 pub(crate) use caller::Caller;
 pub(crate) use handlers::{login, logout, me, refresh, step_up};
 pub(crate) use password::PasswordCheck;
 pub(crate) use roles::{AdministratorCaller, TechnicianCaller};
+pub(crate) use session_end::Revocations;
 pub(crate) use tokens::hash_token;
+pub(crate) use users::{disable, enable, end_sessions};
 
 use std::time::Duration;
 
@@ -24,7 +31,8 @@ use zpair_proto::api::Role;
 
 use crate::audit;
 
-/// Failed sign-ins in a row that lock an account.
+/// Password checks per account per [`LOCKOUT`] window without a right one;
+/// the next attempt locks the account.
 pub(crate) const MAX_FAILED_LOGINS: i64 = 5;
 /// How long a locked account stays locked.
 pub(crate) const LOCKOUT: Duration = Duration::from_secs(15 * 60);

@@ -5,6 +5,7 @@
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Argon2, PasswordHash};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
@@ -41,6 +42,8 @@ fn decoy_hash() -> &'static str {
 #[derive(Debug)]
 pub(crate) struct PasswordCheck {
     slots: Semaphore,
+    /// Hashes computed since start: what a burst of guesses actually got.
+    checked: AtomicU64,
 }
 
 impl PasswordCheck {
@@ -48,7 +51,13 @@ impl PasswordCheck {
     pub(crate) fn new(parallel: usize) -> Self {
         Self {
             slots: Semaphore::new(parallel.max(1)),
+            checked: AtomicU64::new(0),
         }
+    }
+
+    /// How many passwords were hashed and compared since the station started.
+    pub(crate) fn checked(&self) -> u64 {
+        self.checked.load(Ordering::Relaxed)
     }
 
     /// Whether `password` matches `phc`; with `None` (unknown user), does the
@@ -60,6 +69,7 @@ impl PasswordCheck {
         let password = Zeroizing::new(password.as_bytes().to_vec());
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| decoy_hash().to_owned());
+        self.checked.fetch_add(1, Ordering::Relaxed);
         let matched = tokio::task::spawn_blocking(move || verify_blocking(&password, &phc))
             .await
             .unwrap_or(false);
@@ -80,5 +90,6 @@ mod tests {
         assert!(!check.verify("correct horsf", Some(phc)).await);
         assert!(!check.verify("anything", None).await);
         assert!(!check.verify("x", Some("not a phc string".into())).await);
+        assert_eq!(check.checked(), 4);
     }
 }

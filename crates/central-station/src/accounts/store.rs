@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
 use zpair_proto::api::{Account, Role};
 
-use super::{AccountError, Caller, LOCKOUT, MAX_FAILED_LOGINS};
+use super::{AccountError, Caller};
 use crate::clock;
 use crate::db::{DbError, parse_column};
 
@@ -15,23 +15,32 @@ pub(crate) struct UserRow {
     pub(crate) id: i64,
     pub(crate) account: Account,
     pub(crate) password_hash: String,
-    pub(crate) locked_until: Option<i64>,
+    /// An administrator disabled the account.
+    pub(crate) disabled: bool,
 }
 
-impl UserRow {
-    /// Whether sign-ins are refused right now.
-    pub(crate) fn is_locked(&self, now: OffsetDateTime) -> bool {
-        self.locked_until.is_some_and(|t| t > clock::unix(now))
-    }
-}
-
-/// Hashes of a new access/refresh pair and when each expires.
+/// Hashes of a new access/refresh pair, when each expires, and when the
+/// sign-in they belong to ends.
 #[derive(Debug, Clone)]
 pub(crate) struct NewSession {
     pub(crate) access_hash: [u8; 32],
     pub(crate) access_expires_at: OffsetDateTime,
     pub(crate) refresh_hash: [u8; 32],
     pub(crate) refresh_expires_at: OffsetDateTime,
+    pub(crate) ends_at: OffsetDateTime,
+}
+
+impl NewSession {
+    /// The same tokens, for a sign-in that ends at `ends_at`: neither token
+    /// outlives it.
+    pub(crate) fn ending_at(self, ends_at: OffsetDateTime) -> Self {
+        Self {
+            access_expires_at: self.access_expires_at.min(ends_at),
+            refresh_expires_at: self.refresh_expires_at.min(ends_at),
+            ends_at,
+            ..self
+        }
+    }
 }
 
 /// Adds an account.
@@ -64,9 +73,9 @@ pub(crate) fn insert_user(
     }
 }
 
-fn user_from_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(i64, String, String, String, String, Option<i64>)> {
+type UserColumns = (i64, String, String, String, String, Option<i64>);
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserColumns> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -81,14 +90,14 @@ fn user_from_row(
 pub(crate) fn user_by_name(conn: &Connection, username: &str) -> Result<Option<UserRow>, DbError> {
     let row = conn
         .query_row(
-            "SELECT id, username, display_name, role, password_hash, locked_until
+            "SELECT id, username, display_name, role, password_hash, disabled_at
              FROM users WHERE username = ?1",
             [username],
             user_from_row,
         )
         .optional()?;
     row.map(
-        |(id, username, display_name, role, password_hash, locked_until)| {
+        |(id, username, display_name, role, password_hash, disabled_at)| {
             Ok(UserRow {
                 id,
                 account: Account {
@@ -97,7 +106,7 @@ pub(crate) fn user_by_name(conn: &Connection, username: &str) -> Result<Option<U
                     role: parse_column(&role, Role::parse, "role")?,
                 },
                 password_hash,
-                locked_until,
+                disabled: disabled_at.is_some(),
             })
         },
     )
@@ -117,36 +126,6 @@ pub(crate) fn user_by_id(conn: &Connection, id: i64) -> Result<Option<UserRow>, 
     }
 }
 
-/// Counts a wrong password; returns whether this failure locked the account.
-pub(crate) fn record_failed_login(
-    conn: &Connection,
-    user_id: i64,
-    now: OffsetDateTime,
-) -> Result<bool, DbError> {
-    let failures: i64 = conn.query_row(
-        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?1 RETURNING failed_logins",
-        [user_id],
-        |r| r.get(0),
-    )?;
-    if failures >= MAX_FAILED_LOGINS {
-        conn.execute(
-            "UPDATE users SET failed_logins = 0, locked_until = ?2 WHERE id = ?1",
-            params![user_id, clock::unix(now + clock::span(LOCKOUT))],
-        )?;
-        return Ok(true);
-    }
-    Ok(false)
-}
-
-/// Clears the failure count after a right password.
-pub(crate) fn record_good_login(conn: &Connection, user_id: i64) -> Result<(), DbError> {
-    conn.execute(
-        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1",
-        [user_id],
-    )?;
-    Ok(())
-}
-
 /// Stores a new session; `family` continues a refresh chain.
 pub(crate) fn open_session(
     conn: &Connection,
@@ -157,8 +136,8 @@ pub(crate) fn open_session(
 ) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO sessions (family, user_id, access_hash, access_expires_at,
-                               refresh_hash, refresh_expires_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                               refresh_hash, refresh_expires_at, created_at, ends_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             family,
             user_id,
@@ -167,33 +146,56 @@ pub(crate) fn open_session(
             &session.refresh_hash[..],
             clock::unix(session.refresh_expires_at),
             clock::unix(now),
+            clock::unix(session.ends_at),
         ],
     )?;
     Ok(())
 }
 
-/// Who holds a live access token.
+/// Who holds a live access token of an enabled account.
 pub(crate) fn caller_by_access(
     conn: &Connection,
     access_hash: &[u8; 32],
     now: OffsetDateTime,
 ) -> Result<Option<Caller>, DbError> {
-    let row: Option<(i64, i64)> = conn
+    let row: Option<(i64, i64, i64)> = conn
         .query_row(
-            "SELECT id, user_id FROM sessions
+            "SELECT id, user_id, access_expires_at FROM sessions
              WHERE access_hash = ?1 AND revoked_at IS NULL AND access_expires_at > ?2",
             params![&access_hash[..], clock::unix(now)],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let Some((session_id, user_id)) = row else {
+    let Some((session_id, user_id, expires_at)) = row else {
         return Ok(None);
     };
-    Ok(user_by_id(conn, user_id)?.map(|user| Caller {
-        user_id,
-        session_id,
-        account: user.account,
-    }))
+    Ok(user_by_id(conn, user_id)?
+        .filter(|user| !user.disabled)
+        .map(|user| Caller {
+            user_id,
+            session_id,
+            access_expires_at: clock::from_unix(expires_at),
+            account: user.account,
+        }))
+}
+
+/// Whether a session's access token still works: not revoked, not expired,
+/// its account not disabled.
+pub(crate) fn access_live(
+    conn: &Connection,
+    session_id: i64,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM sessions JOIN users ON users.id = sessions.user_id
+             WHERE sessions.id = ?1 AND sessions.revoked_at IS NULL
+               AND sessions.access_expires_at > ?2 AND users.disabled_at IS NULL",
+            params![session_id, clock::unix(now)],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
 /// The session a refresh token belongs to.
@@ -202,22 +204,24 @@ struct RefreshRow {
     family: String,
     user_id: i64,
     expires_at: i64,
+    ends_at: i64,
     refreshed_at: Option<i64>,
     revoked_at: Option<i64>,
 }
 
-/// Exchanges a refresh token for a new session in the same family. A token
-/// already exchanged is a stolen copy or a replay: the whole family ends.
+/// Exchanges a refresh token for a new session in the same family, ending
+/// when the sign-in ends. A token already exchanged is a stolen copy or a
+/// replay: the whole family ends.
 pub(crate) fn rotate(
     conn: &mut Connection,
     refresh_hash: &[u8; 32],
-    next: &NewSession,
+    next: NewSession,
     now: OffsetDateTime,
-) -> Result<Option<Account>, DbError> {
+) -> Result<Option<(Account, NewSession)>, DbError> {
     let tx = conn.transaction()?;
     let row = tx
         .query_row(
-            "SELECT id, family, user_id, refresh_expires_at, refreshed_at, revoked_at
+            "SELECT id, family, user_id, refresh_expires_at, ends_at, refreshed_at, revoked_at
              FROM sessions WHERE refresh_hash = ?1",
             [&refresh_hash[..]],
             |r| {
@@ -226,8 +230,9 @@ pub(crate) fn rotate(
                     family: r.get(1)?,
                     user_id: r.get(2)?,
                     expires_at: r.get(3)?,
-                    refreshed_at: r.get(4)?,
-                    revoked_at: r.get(5)?,
+                    ends_at: r.get(4)?,
+                    refreshed_at: r.get(5)?,
+                    revoked_at: r.get(6)?,
                 })
             },
         )
@@ -237,6 +242,7 @@ pub(crate) fn rotate(
         family,
         user_id,
         expires_at,
+        ends_at,
         refreshed_at,
         revoked_at,
     }) = row
@@ -256,19 +262,20 @@ pub(crate) fn rotate(
         );
         return Ok(None);
     }
-    if revoked_at.is_some() || expires_at <= stamp {
+    if revoked_at.is_some() || expires_at <= stamp || ends_at <= stamp {
         return Ok(None);
     }
-    let Some(user) = user_by_id(&tx, user_id)? else {
+    let Some(user) = user_by_id(&tx, user_id)?.filter(|u| !u.disabled) else {
         return Ok(None);
     };
     tx.execute(
         "UPDATE sessions SET refreshed_at = ?2, revoked_at = ?2 WHERE id = ?1",
         params![id, stamp],
     )?;
-    open_session(&tx, user_id, &family, next, now)?;
+    let next = next.ending_at(clock::from_unix(ends_at));
+    open_session(&tx, user_id, &family, &next, now)?;
     tx.commit()?;
-    Ok(Some(user.account))
+    Ok(Some((user.account, next)))
 }
 
 /// Ends the caller's session, and the session of `refresh_hash` if it is the caller's.
@@ -289,6 +296,43 @@ pub(crate) fn revoke(
         ],
     )?;
     Ok(())
+}
+
+/// Ends every live session of an account; `None` if there is no such account.
+pub(crate) fn end_sessions(
+    conn: &Connection,
+    username: &str,
+    now: OffsetDateTime,
+) -> Result<Option<usize>, DbError> {
+    let Some(user) = user_by_name(conn, username)? else {
+        return Ok(None);
+    };
+    let ended = conn.execute(
+        "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+        params![user.id, clock::unix(now)],
+    )?;
+    Ok(Some(ended))
+}
+
+/// Disables an account and ends its sessions, or enables it again; `false`
+/// if there is no such account.
+pub(crate) fn set_disabled(
+    conn: &mut Connection,
+    username: &str,
+    disabled: bool,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    let tx = conn.transaction()?;
+    let stamp = disabled.then_some(clock::unix(now));
+    let changed = tx.execute(
+        "UPDATE users SET disabled_at = ?2 WHERE username = ?1",
+        params![username, stamp],
+    )?;
+    if disabled {
+        end_sessions(&tx, username, now)?;
+    }
+    tx.commit()?;
+    Ok(changed == 1)
 }
 
 /// Stores a step-up confirmation.

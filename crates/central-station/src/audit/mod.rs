@@ -77,24 +77,12 @@ pub(crate) enum EventType {
     /// A session was signed out.
     SignOut,
     /// An administrator ended an account's sessions.
-    #[allow(
-        dead_code,
-        reason = "written by the end-sessions endpoint (issue 12, part 5)"
-    )]
     SessionsEnded,
     /// An account was created.
     AccountCreated,
     /// An administrator disabled an account.
-    #[allow(
-        dead_code,
-        reason = "written by the disable endpoint (issue 12, part 5)"
-    )]
     AccountDisabled,
     /// An administrator enabled an account again.
-    #[allow(
-        dead_code,
-        reason = "written by the enable endpoint (issue 12, part 5)"
-    )]
     AccountEnabled,
 }
 

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("002_fail_safe.sql"),
     include_str!("003_audit_chain.sql"),
     include_str!("004_audit_append_only.sql"),
+    include_str!("005_accounts_and_sessions.sql"),
 ];
 
 /// The version migration 003 brings the file to: the audit rows already

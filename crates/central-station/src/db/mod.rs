@@ -6,7 +6,7 @@
 //! to one dedicated thread that owns the connection, so blocking I/O stays off
 //! the runtime and writes are serialised without lock contention.
 
-mod migrations;
+pub(crate) mod migrations;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};

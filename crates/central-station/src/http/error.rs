@@ -24,6 +24,15 @@ pub(crate) enum HttpError {
     /// Too many failed sign-ins.
     #[error("account locked")]
     AccountLocked,
+    /// The right password for an account an administrator disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// This client failed too many sign-ins; it may try again after this long.
+    #[error("sign-in backoff")]
+    SignInBackoff(Duration),
+    /// No account has this username (administrator endpoints).
+    #[error("unknown user")]
+    UnknownUser,
     /// The refresh token is unknown, used or expired.
     #[error("session expired")]
     SessionExpired,
@@ -111,6 +120,24 @@ impl HttpError {
                 StatusCode::LOCKED,
                 "account_locked",
                 "Too many failed sign-ins: this account is locked for 15 minutes. Try again later or ask an administrator.".into(),
+            ),
+            AccountDisabled => (
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "This account is disabled. Ask an administrator to enable it.".into(),
+            ),
+            SignInBackoff(wait) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "Too many failed sign-ins from this computer. Wait {} minute(s), then try again.",
+                    wait.as_secs().div_ceil(60).max(1)
+                ),
+            ),
+            UnknownUser => (
+                StatusCode::NOT_FOUND,
+                "unknown_user",
+                "There is no account with this username. Check the spelling.".into(),
             ),
             SessionExpired => (
                 StatusCode::UNAUTHORIZED,
@@ -227,7 +254,7 @@ impl IntoResponse for HttpError {
         )
             .into_response();
         let retry_after = match self {
-            HttpError::RateLimited(wait) => Some(wait),
+            HttpError::RateLimited(wait) | HttpError::SignInBackoff(wait) => Some(wait),
             HttpError::TooManyStreams | HttpError::Overloaded => {
                 Some(Duration::from_secs(crate::edge::RETRY_AFTER_SECONDS))
             }

@@ -96,7 +96,8 @@ impl JobStream {
 }
 
 /// `GET /api/provisioning/jobs/{id}/events`: every past event from the
-/// database, then live ones; ends after PROVISIONED or FAILED.
+/// database, then live ones; ends after PROVISIONED or FAILED, or when the
+/// bearer token expires or is revoked.
 pub(crate) async fn job_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -121,13 +122,15 @@ pub(crate) async fn job_events(
         device_id,
         _slot: slot,
     };
+    let stream = futures_util::stream::unfold(stream, JobStream::next);
     Ok(
-        Sse::new(futures_util::stream::unfold(stream, JobStream::next))
+        Sse::new(state.revocations().bound(state.db(), caller, stream))
             .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)),
     )
 }
 
-/// `GET /api/devices/{id}/events`: live events of the device's jobs, from now on.
+/// `GET /api/devices/{id}/events`: live events of the device's jobs, from
+/// now on, until the bearer token expires or is revoked.
 pub(crate) async fn device_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,5 +155,8 @@ pub(crate) async fn device_events(
             }
         }
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+    Ok(
+        Sse::new(state.revocations().bound(state.db(), caller, stream))
+            .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)),
+    )
 }

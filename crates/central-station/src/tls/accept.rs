@@ -123,7 +123,7 @@ async fn connection(stream: TcpStream, served: Served, mut shutdown: watch::Rece
     let first = dispatched.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         first.store(true, Ordering::Relaxed);
-        // The audit log records where each request came from.
+        // The audit log and the sign-in limits see where each request came from.
         request.extensions_mut().insert(ConnectInfo(peer));
         if let Some(id) = &identity {
             request.extensions_mut().insert(id.clone());

@@ -4,7 +4,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use zpair_proto::api::{Account, Role, Session};
 
-use crate::support::{ADMIN, TECH, TestStation};
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::support::{ADMIN, TECH, TECH2, TestStation};
 
 #[tokio::test]
 async fn login_gives_a_session_and_me_names_the_account() {
@@ -182,10 +184,7 @@ async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
     // Once the lock has passed, the right password works again.
     station
         .sql()
-        .execute(
-            "UPDATE users SET locked_until = 0 WHERE username = 'tech'",
-            [],
-        )
+        .execute("DELETE FROM sign_in_attempts", [])
         .expect("unlock");
     assert_eq!(station.try_login(TECH).await.status, StatusCode::OK);
 }
@@ -253,6 +252,121 @@ async fn roles_limit_what_each_account_may_do() {
     // Reading the registry is for everyone signed in.
     assert_eq!(
         station.get("/api/devices", &tech).await.status,
+        StatusCode::OK
+    );
+}
+
+/// `n` concurrent sign-ins, each on its own connection, in the order given.
+async fn burst(station: &TestStation, attempts: Vec<(&str, &str)>) -> Vec<StatusCode> {
+    let calls = attempts
+        .into_iter()
+        .map(|account| station.try_login(account));
+    futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|answer| answer.status)
+        .collect()
+}
+
+#[tokio::test]
+async fn forty_concurrent_wrong_passwords_get_at_most_five_checks_and_a_right_one_inside_is_refused()
+ {
+    let station = TestStation::start().await;
+    let before = station.station().password_checks();
+    let mut attempts = vec![(TECH.0, "not the password"); 40];
+    attempts.insert(20, TECH);
+    let statuses = burst(&station, attempts).await;
+    let checked = station.station().password_checks() - before;
+    println!("40 wrong passwords at once (and the right one among them): {checked} checked");
+    assert!((1..=5).contains(&checked), "{checked} passwords checked");
+    assert_eq!(
+        statuses[20],
+        StatusCode::LOCKED,
+        "the right password inside the burst"
+    );
+    assert!(!statuses.contains(&StatusCode::OK), "{statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count()
+            + statuses
+                .iter()
+                .filter(|s| **s == StatusCode::LOCKED)
+                .count(),
+        41,
+        "{statuses:?}"
+    );
+    // Still locked afterwards, for the right password too.
+    assert_eq!(station.try_login(TECH).await.status, StatusCode::LOCKED);
+    // Another account, from the same client, is not affected.
+    assert_eq!(station.try_login(TECH2).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_usernames_are_answered_like_known_ones() {
+    let station = TestStation::start().await;
+    let mut answers = Vec::new();
+    // From two addresses, so the client limit stays out of the comparison.
+    for (name, source) in [(TECH2.0.to_owned(), 1), ("nobody-here".to_owned(), 2)] {
+        let client = station.client_from(IpAddr::V4(Ipv4Addr::new(127, 0, 0, source)));
+        let before = station.station().password_checks();
+        let mut codes = Vec::new();
+        for _ in 0..6 {
+            let answer = login_with(&station, &client, (&name, "not the password")).await;
+            codes.push((answer.status, answer.code()));
+        }
+        answers.push((codes, station.station().password_checks() - before));
+    }
+    assert_eq!(answers[0], answers[1], "known vs unknown username");
+    let (codes, checked) = &answers[0];
+    assert_eq!(codes[3].1, "invalid_credentials");
+    assert_eq!(codes[4], (StatusCode::LOCKED, "account_locked".into()));
+    assert_eq!(codes[5].1, "account_locked");
+    // Both were hashed (the unknown one against a decoy), and only until the lock.
+    assert_eq!(*checked, 5);
+}
+
+/// A sign-in through `client`.
+async fn login_with(
+    station: &TestStation,
+    client: &reqwest::Client,
+    (username, password): (&str, &str),
+) -> crate::support::Answer {
+    let body = json!({ "username": username, "password": password });
+    station
+        .call_with(client, Method::POST, "/api/auth/login", None, Some(&body))
+        .await
+}
+
+#[tokio::test]
+async fn one_client_cannot_lock_everyone_out() {
+    let station = TestStation::start().await;
+    let attacker = station.client_from(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let colleague = station.client_from(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
+    // Two accounts' worth of failures lock those two accounts...
+    for account in [TECH.0, TECH2.0] {
+        for _ in 0..5 {
+            login_with(&station, &attacker, (account, "guess")).await;
+        }
+    }
+    // ...then the client is told to wait, and no other account is touched.
+    let refused = login_with(&station, &attacker, (ADMIN.0, "guess")).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into())
+    );
+    let before = station.station().password_checks();
+    for _ in 0..10 {
+        login_with(&station, &attacker, (ADMIN.0, "guess")).await;
+    }
+    assert_eq!(
+        station.station().password_checks(),
+        before,
+        "no checks while backing off"
+    );
+    assert_eq!(
+        login_with(&station, &colleague, ADMIN).await.status,
         StatusCode::OK
     );
 }

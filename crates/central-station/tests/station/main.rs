@@ -13,3 +13,4 @@ mod public;
 mod recovery;
 mod registry;
 mod reprovision;
+mod sessions;

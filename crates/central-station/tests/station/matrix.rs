@@ -47,15 +47,17 @@ enum Caller {
     MonitorCertificate,
     ExpiredToken,
     RevokedToken,
+    DisabledAccount,
 }
 
-const CALLERS: [Caller; 6] = [
+const CALLERS: [Caller; 7] = [
     Caller::Anonymous,
     Caller::Technician,
     Caller::Administrator,
     Caller::MonitorCertificate,
     Caller::ExpiredToken,
     Caller::RevokedToken,
+    Caller::DisabledAccount,
 ];
 
 /// What a caller must get: in (any answer but 401 and 403: the request was
@@ -102,6 +104,12 @@ fn access(method: &Method, path: &str) -> Access {
         ("POST", "/api/devices" | "/api/devices/import" | "/api/devices/{id}/deprovision")
         | ("GET", "/api/audit" | "/api/audit/verify") => Access::Administrator,
         (
+            "POST",
+            "/api/users/{username}/sessions/end"
+            | "/api/users/{username}/disable"
+            | "/api/users/{username}/enable",
+        ) => Access::Administrator,
+        (
             "GET",
             "/api/auth/me"
             | "/api/devices"
@@ -122,7 +130,9 @@ fn expected(access: Access, caller: Caller) -> Outcome {
         (Access::Public, _) => Outcome::In,
         (Access::Monitor, MonitorCertificate) => Outcome::In,
         (Access::Monitor, _) => Outcome::Unauthorized,
-        (_, Anonymous | MonitorCertificate | ExpiredToken | RevokedToken) => Outcome::Unauthorized,
+        (_, Anonymous | MonitorCertificate | ExpiredToken | RevokedToken | DisabledAccount) => {
+            Outcome::Unauthorized
+        }
         (Access::SignedIn, Technician | Administrator) => Outcome::In,
         (Access::Technician, Technician) | (Access::Administrator, Administrator) => Outcome::In,
         (Access::Technician, Administrator) | (Access::Administrator, Technician) => {
@@ -162,6 +172,12 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
             [sha2_of(&expired.access_token)],
         )
         .expect("expire one session");
+    // A technician whose account an administrator disabled after sign-in.
+    let disabled = station.login(crate::support::TECH2).await;
+    let out = station
+        .post("/api/users/tech2/disable", Some(&admin), &json!({}))
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.body);
     let plain = station.client();
     let monitor_client = station.mtls_client(
         &committed.configuration.client_certificate,
@@ -169,14 +185,16 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
     );
 
     let mut table = String::from(
-        "| route | anonymous | technician | administrator | monitor certificate | expired token | revoked token |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        "| route | anonymous | technician | administrator | monitor certificate | expired token | revoked token | disabled account |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     let mut wrong = Vec::new();
     for (method, path) in central_station::route_table() {
         let access = access(&method, path);
         let concrete = path
             .replace("/devices/{id}", "/devices/ZM-MATRIX-1")
-            .replace("/jobs/{id}", &format!("/jobs/{job_id}"));
+            .replace("/jobs/{id}", &format!("/jobs/{job_id}"))
+            // No such account: the matrix must not end the sessions it relies on.
+            .replace("{username}", "nobody");
         let mut row = format!("| `{method} {path}` |");
         for caller in CALLERS {
             let (client, bearer) = match caller {
@@ -186,6 +204,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
                 Caller::MonitorCertificate => (&monitor_client, None),
                 Caller::ExpiredToken => (&plain, Some(expired.access_token.as_str())),
                 Caller::RevokedToken => (&plain, Some(revoked.access_token.as_str())),
+                Caller::DisabledAccount => (&plain, Some(disabled.access_token.as_str())),
             };
             let mut request = client.request(method.clone(), station.url(&concrete));
             if let Some(token) = bearer {

@@ -153,6 +153,18 @@ impl TestStation {
 
     /// A client that trusts only the station's CA.
     pub fn client(&self) -> reqwest::Client {
+        self.client_builder().build().expect("client")
+    }
+
+    /// A client whose connections come from `source` (any 127.x.y.z works on Linux).
+    pub fn client_from(&self, source: std::net::IpAddr) -> reqwest::Client {
+        self.client_builder()
+            .local_address(source)
+            .build()
+            .expect("client")
+    }
+
+    fn client_builder(&self) -> reqwest::ClientBuilder {
         let tls = rustls::ClientConfig::builder_with_provider(Self::provider())
             .with_safe_default_protocol_versions()
             .expect("versions")
@@ -161,8 +173,6 @@ impl TestStation {
         reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .no_proxy()
-            .build()
-            .expect("client")
     }
 
     /// A client presenting a client certificate.
