@@ -10,6 +10,10 @@ use std::time::Duration;
 /// monitor never waits minutes in a half-paired state.
 pub const DEFAULT_FAIL_SAFE: Duration = Duration::from_secs(60);
 
+/// How long a re-provisioning authorises its pairing: the time to walk to
+/// the monitor, read its new code and pair it, with margin.
+pub const DEFAULT_REPROVISION_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 /// Everything [`crate::Station::start`] needs.
 #[derive(Debug, Clone)]
 pub struct StationConfig {
@@ -35,6 +39,9 @@ pub struct StationConfig {
     /// the monitor rolls back unless its proof of commit is accepted within
     /// it, and the station waits for that proof a little longer.
     pub fail_safe: Duration,
+    /// How long a confirmed re-provisioning lets its device be paired again
+    /// (once); past it, the technician re-provisions again.
+    pub reprovision_window: Duration,
 }
 
 impl StationConfig {
@@ -52,6 +59,7 @@ impl StationConfig {
             refresh_token_ttl: Duration::from_secs(12 * 60 * 60),
             rate_limits: RateLimits::default(),
             fail_safe: DEFAULT_FAIL_SAFE,
+            reprovision_window: DEFAULT_REPROVISION_WINDOW,
         }
     }
 

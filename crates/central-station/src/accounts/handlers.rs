@@ -8,7 +8,7 @@ use zpair_proto::api::{
     Account, LoginRequest, RefreshRequest, Role, Session, StepUpRequest, StepUpResponse,
 };
 
-use super::store::{self, NewSession};
+use super::store::{self, Binding, NewSession};
 use super::tokens::{NewToken, new_token};
 use super::{CONFIRMATION_TTL, Caller, hash_token};
 use crate::clock;
@@ -156,13 +156,21 @@ pub(crate) async fn me(caller: Caller) -> Json<Account> {
 }
 
 /// `POST /api/auth/step-up`: the technician's password again, for a
-/// confirmation token good for one re-provisioning within five minutes.
+/// confirmation token good for one action on one device, in this sign-in,
+/// within five minutes.
 pub(crate) async fn step_up(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<StepUpRequest>,
 ) -> Result<Json<StepUpResponse>, HttpError> {
     caller.require(Role::Technician)?;
+    let device_id = request.device_id.trim();
+    if device_id.is_empty() || device_id.len() > 64 {
+        return Err(HttpError::InvalidRequest(
+            "deviceId is required: the monitor the confirmation is for.".into(),
+        ));
+    }
+    let binding = Binding::of(&caller, device_id, request.action);
     let id = caller.user_id;
     let user = state
         .db()
@@ -178,10 +186,10 @@ pub(crate) async fn step_up(
         .db()
         .call(move |c| {
             store::record_good_login(c, id)?;
-            store::insert_confirmation(c, &hash, id, expires_at, now)
+            store::insert_confirmation(c, &hash, &binding, expires_at, now)
         })
         .await?;
-    tracing::info!(username = %caller.username(), "step-up confirmed");
+    tracing::info!(username = %caller.username(), device_id, action = request.action.as_str(), "step-up confirmed");
     Ok(Json(StepUpResponse {
         confirmation_token: token.text,
         expires_at,

@@ -41,6 +41,8 @@ pub(crate) enum EventType {
     ReprovisioningStarted,
     /// An administrator de-provisioned a monitor.
     Deprovisioned,
+    /// An administrator re-admitted a de-provisioned monitor.
+    Readmitted,
     /// A signed command was (or could not be) delivered to a monitor.
     CommandDelivered,
     /// A registration record was imported.
@@ -69,6 +71,7 @@ impl EventType {
             EventType::CertificateRevoked => "certificate_revoked",
             EventType::ReprovisioningStarted => "reprovisioning_started",
             EventType::Deprovisioned => "deprovisioned",
+            EventType::Readmitted => "readmitted",
             EventType::CommandDelivered => "command_delivered",
             EventType::DeviceRegistered => "device_registered",
             EventType::CommitRecovered => "commit_recovered",

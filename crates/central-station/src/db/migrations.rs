@@ -8,6 +8,7 @@ use super::DbError;
 const MIGRATIONS: &[&str] = &[
     include_str!("001_initial.sql"),
     include_str!("002_fail_safe.sql"),
+    include_str!("003_pairing_gate.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,6 +1,6 @@
 //! `POST /api/provisioning/pair`: checks the request in the order DESIGN.md
-//! gives — role, code format, rate limits, registry, token reuse, running job
-//! — then opens the job and answers `202` with its ID. The code and token
+//! gives — role, code format, rate limits, registry, running job, the pairing
+//! gate ([`super::gate`]), token reuse — then opens the job and answers `202` with its ID. The code and token
 //! stay in memory for the job only; the database keeps neither (only the
 //! token's SHA-256, to refuse it next time).
 
@@ -117,7 +117,10 @@ pub(crate) async fn pair(
             tracing::warn!(%device_id, %technician, "a pairing token was presented again");
             return Err(HttpError::TokenReplayed);
         }
-        Opened::InProgress => return Err(HttpError::PairingInProgress),
+        Opened::Closed(closed) => {
+            tracing::info!(%device_id, %technician, code = closed.code(), "pair request refused by the pairing gate");
+            return Err(closed.into());
+        }
     };
     state.hub().publish(seq, &event);
     tracing::info!(%job_id, %device_id, %technician, scanned = token.is_some(), "pairing job opened");

@@ -3,6 +3,7 @@
 mod support;
 
 mod auth;
+mod gate;
 mod jobs;
 mod mtls;
 mod pair_requests;
