@@ -292,6 +292,28 @@ impl World {
     pub fn audit(&self, device_id: &str) -> Vec<(String, bool)> {
         audit_rows(&self.station.database_path(), device_id)
     }
+
+    /// Lets the station pair a paired monitor once more, straight in its
+    /// database: the one pairing a confirmed re-provisioning authorises
+    /// (AWAITING_REPROVISION, a window), without the re-provisioning's
+    /// revocation. Tests of a failed re-pairing need the monitor's
+    /// configuration still in force while it is re-paired, to see the
+    /// failure leave it so.
+    pub fn authorise_repairing(&self, device_id: &str) {
+        let db = rusqlite::Connection::open(self.station.database_path()).expect("open database");
+        db.busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        let until_ms =
+            (time::OffsetDateTime::now_utc() + Duration::from_secs(600)).unix_timestamp() * 1000;
+        let changed = db
+            .execute(
+                "UPDATE devices SET state = 'AWAITING_REPROVISION', pairing_allowed_until_ms = ?2
+                 WHERE device_id = ?1 AND state = 'PROVISIONED'",
+                rusqlite::params![device_id, until_ms],
+            )
+            .expect("authorise");
+        assert_eq!(changed, 1, "{device_id} is paired");
+    }
 }
 
 /// Runs the pairing workflow and reduces its outcome to a [`PairResult`],

@@ -121,10 +121,11 @@ fn disagreement(
     } else {
         MonitorState::ReadyToPair
     };
-    let station_state = if agreed.is_some() {
-        "PROVISIONED"
-    } else {
-        "UNPROVISIONED"
+    let station_state = match (provisioned, agreed.is_some()) {
+        (true, _) => "PROVISIONED",
+        // A failed re-pairing: the authorisation it had still stands.
+        (false, true) => "AWAITING_REPROVISION",
+        (false, false) => "UNPROVISIONED",
     };
     let problem = if state != rest {
         "the monitor's state"
@@ -247,6 +248,7 @@ async fn a_cut_re_pairing_leaves_the_previous_configuration_in_force() {
             })
             .await;
             let before = monitor.configuration().map(|c| c.certificate_serial);
+            world.authorise_repairing(&monitor.registration_record().device_id);
             let fired = proxy.arm(*point);
             let result = pair_typed(world, tech, *index).await;
             assert!(fired.await.is_ok(), "{point}: the cut never happened");

@@ -372,6 +372,7 @@ async fn a_failing_connection_test_keeps_the_monitors_previous_configuration() {
             ..Default::default()
         })
         .await;
+    world.authorise_repairing("ZM-CONNTEST-01");
     world.monitors[m]
         .enter_provisioning_mode()
         .await

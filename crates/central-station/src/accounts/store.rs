@@ -1,7 +1,8 @@
 //! The SQL of accounts, sessions and confirmations. Every function runs on
 //! the database thread, inside the caller's connection or transaction.
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 use time::OffsetDateTime;
 use zpair_proto::api::{Account, Role, StepUpAction};
 
@@ -345,6 +346,22 @@ const USABLE: &str = "token_hash = ?1 AND user_id = ?2 AND device_id = ?3 AND ac
      AND (SELECT family FROM sessions WHERE id = confirmations.session_id)
        = (SELECT family FROM sessions WHERE id = ?6)";
 
+/// The values of [`USABLE`]'s parameters, in order.
+fn usable_params<'a>(
+    token_hash: &'a [u8; 32],
+    binding: &'a Binding,
+    now: OffsetDateTime,
+) -> impl rusqlite::Params + 'a {
+    params_from_iter([
+        Box::new(&token_hash[..]) as Box<dyn ToSql + 'a>,
+        Box::new(binding.user_id),
+        Box::new(binding.device_id.as_str()),
+        Box::new(binding.action.as_str()),
+        Box::new(clock::unix(now)),
+        Box::new(binding.session_id),
+    ])
+}
+
 /// Whether a confirmation would be accepted now (nothing is spent).
 pub(crate) fn confirmation_usable(
     conn: &Connection,
@@ -354,14 +371,7 @@ pub(crate) fn confirmation_usable(
 ) -> Result<bool, DbError> {
     Ok(conn.query_row(
         &format!("SELECT EXISTS (SELECT 1 FROM confirmations WHERE {USABLE})"),
-        params![
-            &token_hash[..],
-            binding.user_id,
-            binding.device_id,
-            binding.action.as_str(),
-            clock::unix(now),
-            binding.session_id
-        ],
+        usable_params(token_hash, binding, now),
         |r| r.get(0),
     )?)
 }
@@ -376,14 +386,7 @@ pub(crate) fn spend_confirmation(
 ) -> Result<bool, DbError> {
     let changed = conn.execute(
         &format!("UPDATE confirmations SET used_at = ?5 WHERE {USABLE}"),
-        params![
-            &token_hash[..],
-            binding.user_id,
-            binding.device_id,
-            binding.action.as_str(),
-            clock::unix(now),
-            binding.session_id
-        ],
+        usable_params(token_hash, binding, now),
     )?;
     Ok(changed == 1)
 }

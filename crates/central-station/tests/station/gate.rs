@@ -52,6 +52,23 @@ async fn pair(station: &TestStation, monitor: &FakeMonitor, bearer: &str) -> Job
     events.last().map(|e| e.state).expect("events")
 }
 
+/// `POST /api/devices/{id}/{action}` with a reason (de-provision, re-admit).
+async fn order(
+    station: &TestStation,
+    bearer: &str,
+    device_id: &str,
+    action: &str,
+    reason: &str,
+) -> Answer {
+    station
+        .post(
+            &format!("/api/devices/{device_id}/{action}"),
+            Some(bearer),
+            &json!({ "reason": reason }),
+        )
+        .await
+}
+
 fn refused(answer: &Answer, code: &str) {
     assert_eq!(
         (answer.status, answer.code().as_str()),
@@ -156,25 +173,14 @@ async fn a_deprovisioned_monitor_is_refused_until_an_administrator_readmits_it()
     let readmit = |bearer: String| {
         let station = &station;
         async move {
-            station
-                .post(
-                    "/api/devices/ZM-GATE-3/readmit",
-                    Some(&bearer),
-                    &json!({ "reason": "found in the storeroom, wiped" }),
-                )
-                .await
+            let reason = "found in the storeroom, wiped";
+            order(station, &bearer, "ZM-GATE-3", "readmit", reason).await
         }
     };
     assert_eq!(pair(&station, &monitor, &tech).await, JobState::Provisioned);
     refused(&readmit(admin.clone()).await, "device_not_deprovisioned");
 
-    let gone = station
-        .post(
-            "/api/devices/ZM-GATE-3/deprovision",
-            Some(&admin),
-            &json!({ "reason": "stolen" }),
-        )
-        .await;
+    let gone = order(&station, &admin, "ZM-GATE-3", "deprovision", "stolen").await;
     assert_eq!(gone.status, StatusCode::OK, "{}", gone.body);
     refused(
         &try_pair(&station, &monitor, &tech).await,
@@ -192,13 +198,7 @@ async fn a_deprovisioned_monitor_is_refused_until_an_administrator_readmits_it()
         (by_tech.status, by_tech.code()),
         (StatusCode::FORBIDDEN, "forbidden_role".into())
     );
-    let blank = station
-        .post(
-            "/api/devices/ZM-GATE-3/readmit",
-            Some(&admin),
-            &json!({ "reason": " " }),
-        )
-        .await;
+    let blank = order(&station, &admin, "ZM-GATE-3", "readmit", " ").await;
     assert_eq!(blank.status, StatusCode::BAD_REQUEST);
     let back = readmit(admin.clone()).await;
     assert_eq!(back.status, StatusCode::OK, "{}", back.body);
@@ -297,14 +297,7 @@ async fn deprovisioning_racing_a_pairing_ends_in_one_consistent_state() {
     .await;
     let tech = station.token(TECH).await;
     let admin = station.token(ADMIN).await;
-    let reason = json!({ "reason": "race" });
-    let deprovision = || {
-        station.post(
-            "/api/devices/ZM-GATE-RACE/deprovision",
-            Some(&admin),
-            &reason,
-        )
-    };
+    let deprovision = || order(&station, &admin, "ZM-GATE-RACE", "deprovision", "race");
     // Staggered by a few scheduler turns so it lands on both sides of the
     // moment the job opens.
     let staggered = |round: usize| async move {
@@ -367,13 +360,7 @@ async fn deprovisioning_racing_a_pairing_ends_in_one_consistent_state() {
         if job.is_none() {
             refused(&paired, "device_deprovisioned");
         }
-        let back = station
-            .post(
-                "/api/devices/ZM-GATE-RACE/readmit",
-                Some(&admin),
-                &json!({ "reason": "next round" }),
-            )
-            .await;
+        let back = order(&station, &admin, "ZM-GATE-RACE", "readmit", "next round").await;
         assert_eq!(back.status, StatusCode::OK, "{}", back.body);
     }
     println!("de-provisioned {deprovision_won}, refused during the job {during_job}");
