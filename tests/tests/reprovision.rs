@@ -4,23 +4,36 @@
 //! put back into provisioning mode at its screen is not paired again without
 //! it, a de-provisioned one not until an administrator re-admits it.
 
+use zpair_core::session::TechnicianSession;
 use zpair_proto::api::{CertificateValidity, DeviceState, StepUpAction};
 use zpair_proto::device::MonitorState;
 use zpair_tests::{ADMINISTRATOR, PairResult, TECHNICIAN, World, eventually};
 
 async fn paired_world(device_id: &str) -> World {
     let mut world = World::start().await;
+    add_paired(&mut world, device_id).await;
+    world
+}
+
+/// Adds a monitor and pairs it; returns its index.
+async fn add_paired(world: &mut World, device_id: &str) -> usize {
     let m = world.add_monitor(device_id).await;
+    let tech = world.session(TECHNICIAN).await;
+    assert!(matches!(
+        pair_at_its_screen(world, &tech, m).await,
+        PairResult::Provisioned(_)
+    ));
+    m
+}
+
+/// Puts monitor `m` into provisioning mode at its screen and pairs it with
+/// the QR it shows.
+async fn pair_at_its_screen(world: &World, tech: &TechnicianSession, m: usize) -> PairResult {
     world.monitors[m]
         .enter_provisioning_mode()
         .await
         .expect("provisioning mode");
-    let tech = world.session(TECHNICIAN).await;
-    assert!(matches!(
-        world.pair_scanned(&tech, &world.screen(m)).await,
-        PairResult::Provisioned(_)
-    ));
-    world
+    world.pair_scanned(tech, &world.screen(m)).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -174,12 +187,8 @@ async fn confirmed_reprovisioning_revokes_the_old_certificate_and_pairs_again() 
     let result = world.pair_scanned(&tech, &world.screen(0)).await;
     assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
     // Once: put back into provisioning mode at its screen, it is refused.
-    world.monitors[0]
-        .enter_provisioning_mode()
-        .await
-        .expect("provisioning mode");
     assert_eq!(
-        world.pair_scanned(&tech, &world.screen(0)).await,
+        pair_at_its_screen(&world, &tech, 0).await,
         PairResult::Refused("reprovision_required".into())
     );
     let new_serial = world.monitors[0]
@@ -208,25 +217,13 @@ fn code<T>(result: Result<T, zpair_core::client::ClientError>) -> Option<String>
 async fn a_paired_monitor_back_in_provisioning_mode_is_refused_and_a_confirmation_is_for_one_device()
  {
     let mut world = paired_world("ZM-GATE-01").await;
-    let b = world.add_monitor("ZM-GATE-02").await;
-    world.monitors[b]
-        .enter_provisioning_mode()
-        .await
-        .expect("provisioning mode");
+    add_paired(&mut world, "ZM-GATE-02").await;
     let tech = world.session(TECHNICIAN).await;
-    assert!(matches!(
-        world.pair_scanned(&tech, &world.screen(b)).await,
-        PairResult::Provisioned(_)
-    ));
 
     // At its screen, with its new code only: refused, and the monitor keeps
     // its configuration.
-    world.monitors[0]
-        .enter_provisioning_mode()
-        .await
-        .expect("provisioning mode");
     assert_eq!(
-        world.pair_scanned(&tech, &world.screen(0)).await,
+        pair_at_its_screen(&world, &tech, 0).await,
         PairResult::Refused("reprovision_required".into())
     );
     assert!(world.monitors[0].configuration().is_some());
@@ -271,12 +268,8 @@ async fn a_deprovisioned_monitor_is_paired_again_only_after_an_administrator_rea
     })
     .await;
 
-    world.monitors[0]
-        .enter_provisioning_mode()
-        .await
-        .expect("provisioning mode");
     assert_eq!(
-        world.pair_scanned(&tech, &world.screen(0)).await,
+        pair_at_its_screen(&world, &tech, 0).await,
         PairResult::Refused("device_deprovisioned".into())
     );
     // Technicians cannot re-admit.
@@ -303,10 +296,6 @@ async fn a_deprovisioned_monitor_is_paired_again_only_after_an_administrator_rea
             .iter()
             .any(|(e, ok)| e == "readmitted" && *ok)
     );
-    world.monitors[0]
-        .enter_provisioning_mode()
-        .await
-        .expect("provisioning mode");
-    let result = world.pair_scanned(&tech, &world.screen(0)).await;
+    let result = pair_at_its_screen(&world, &tech, 0).await;
     assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
 }
