@@ -292,6 +292,30 @@ impl World {
     pub fn audit(&self, device_id: &str) -> Vec<(String, bool)> {
         audit_rows(&self.station.database_path(), device_id)
     }
+
+    /// Authorises one re-pairing of a paired monitor as a technician does:
+    /// the password again (a step-up bound to this device and action), a
+    /// reason, then the station's re-provisioning, which also puts the
+    /// monitor in provisioning mode. Its certificate stays valid until the
+    /// re-pairing supersedes it.
+    pub async fn authorise_repairing(&self, session: &TechnicianSession, device_id: &str) {
+        let token = session.access_token().await.expect("token");
+        let client = self.client();
+        let confirmation = client
+            .step_up(
+                &token,
+                TECHNICIAN.1,
+                device_id,
+                zpair_proto::api::StepUpAction::Reprovision,
+            )
+            .await
+            .expect("step-up")
+            .confirmation_token;
+        client
+            .reprovision(&token, device_id, &confirmation, "Test: pairing it again")
+            .await
+            .expect("re-provision");
+    }
 }
 
 /// Runs the pairing workflow and reduces its outcome to a [`PairResult`],

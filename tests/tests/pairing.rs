@@ -372,11 +372,12 @@ async fn a_failing_connection_test_keeps_the_monitors_previous_configuration() {
             ..Default::default()
         })
         .await;
+    let tech = world.session(TECHNICIAN).await;
+    world.authorise_repairing(&tech, "ZM-CONNTEST-01").await;
     world.monitors[m]
         .enter_provisioning_mode()
         .await
         .expect("provisioning mode again");
-    let tech = world.session(TECHNICIAN).await;
     assert_eq!(
         world.pair_scanned(&tech, &world.screen(m)).await,
         PairResult::Failed(FailureReason::ConnectionTestFailed)

@@ -344,7 +344,12 @@ async fn no_code_token_password_or_private_key_reaches_any_log() {
         .expect("status");
     // A step-up confirmation, spent on a re-provision.
     let confirmation = client
-        .step_up(&session.access_token, TECHNICIAN.1)
+        .step_up(
+            &session.access_token,
+            TECHNICIAN.1,
+            "ZM-LOGS-01",
+            zpair_proto::api::StepUpAction::Reprovision,
+        )
         .await
         .expect("step-up")
         .confirmation_token;

@@ -43,6 +43,10 @@ export const MESSAGES: Record<string, string> = {
   invalid_code: 'The Central Station did not accept this pairing code. Check the code on the monitor screen.',
   token_replayed: 'This QR code was already used. Scan the QR code the monitor shows now.',
   pairing_in_progress: 'This monitor is already being paired. Wait for that pairing to finish.',
+  reprovision_required:
+    'This monitor is already paired (or its re-provisioning expired). To pair it again, re-provision it first: your password, a reason and its device ID. Then pair it with the new code it shows.',
+  device_deprovisioned:
+    'This monitor was de-provisioned by an administrator and cannot be paired. Ask an administrator to re-admit it, then pair it again.',
   rate_limited: 'Too many pairing attempts for this monitor. Wait a minute, then try again.',
   confirmation_required: 'The password confirmation has expired. Enter your password again.',
   confirmation_mismatch: 'The device ID you typed does not match this monitor. Type it exactly as shown.',
@@ -293,7 +297,8 @@ export class FakeBackend {
   /** The latest pairing of `deviceId` fails with `code`, and Rust suggests `nextAction`. */
   async failPairing(deviceId: string, code: string, nextAction: NextAction | null): Promise<Pairing> {
     const pairing = this.latestPairing(deviceId);
-    const message = FAILURE_MESSAGES[code] ?? `Failed: ${code}`;
+    // A job's failure, or the station's refusal of the pair request.
+    const message = FAILURE_MESSAGES[code] ?? MESSAGES[code] ?? `Failed: ${code}`;
     this.#step(pairing, 'FAILED', message);
     pairing.failure = { code, message };
     pairing.nextAction = nextAction;

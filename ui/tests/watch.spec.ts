@@ -1,5 +1,5 @@
 import type { NextAction } from '../src/bindings/NextAction';
-import { FAILURE_MESSAGES } from './fake-backend';
+import { FAILURE_MESSAGES, MESSAGES } from './fake-backend';
 import { expect, test } from './fixtures';
 import { shownTime } from './helpers';
 
@@ -169,6 +169,30 @@ test('next action call_it: says to contact IT, with no button to press', async (
   await expect(alert).toContainText('Contact IT: this cannot be fixed at the bedside');
   await expect(alert.getByRole('button')).toHaveCount(0);
   await expect(alert.getByRole('link')).toHaveCount(0);
+});
+
+test('next action reprovision: a paired monitor is re-provisioned before it is paired again', async ({
+  app,
+  page,
+}) => {
+  app.backend.seedPairing('ZM-001', 'SUBMITTING');
+  await app.open('#/watch');
+  await app.backend.failPairing('ZM-001', 'reprovision_required', 'reprovision');
+  const alert = card(page, 'ZM-001').getByRole('alert');
+  await expect(alert).toContainText('Re-provision this monitor first');
+  await expect(alert).toContainText(MESSAGES.reprovision_required ?? '');
+  await alert.getByRole('link', { name: 'Re-provision ZM-001' }).click();
+  await expect(app.heading('Re-provision ZM-001')).toBeVisible();
+});
+
+test('a de-provisioned monitor: an administrator re-admits it, nothing to press here', async ({ app, page }) => {
+  app.backend.seedPairing('ZM-003', 'SUBMITTING');
+  await app.open('#/watch');
+  await app.backend.failPairing('ZM-003', 'device_deprovisioned', 'call_it');
+  const alert = card(page, 'ZM-003').getByRole('alert');
+  await expect(alert).toContainText('Monitor de-provisioned');
+  await expect(alert).toContainText('Ask an administrator to re-admit it');
+  await expect(alert.getByRole('button')).toHaveCount(0);
 });
 
 test('next action sign_in: opens the sign-in dialog', async ({ app, page }) => {

@@ -10,6 +10,10 @@ use std::time::Duration;
 /// monitor never waits minutes in a half-paired state.
 pub const DEFAULT_FAIL_SAFE: Duration = Duration::from_secs(60);
 
+/// How long a re-provisioning authorises its pairing: the time to walk to
+/// the monitor, read its new code and pair it, with margin.
+pub const DEFAULT_REPROVISION_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 /// Everything [`crate::Station::start`] needs.
 #[derive(Debug, Clone)]
 pub struct StationConfig {
@@ -40,6 +44,9 @@ pub struct StationConfig {
     pub fail_safe: Duration,
     /// Bounds at the network edge: connections, streams, timeouts.
     pub edge: crate::edge::EdgeLimits,
+    /// How long a confirmed re-provisioning lets its device be paired again
+    /// (once); past it, the technician re-provisions again.
+    pub reprovision_window: Duration,
 }
 
 impl StationConfig {
@@ -59,6 +66,7 @@ impl StationConfig {
             rate_limits: RateLimits::default(),
             fail_safe: DEFAULT_FAIL_SAFE,
             edge: crate::edge::EdgeLimits::default(),
+            reprovision_window: DEFAULT_REPROVISION_WINDOW,
         }
     }
 

@@ -28,7 +28,7 @@ mod station;
 mod tls;
 
 pub use accounts::AccountError;
-pub use config::{DEFAULT_FAIL_SAFE, RateLimits, StationConfig};
+pub use config::{DEFAULT_FAIL_SAFE, DEFAULT_REPROVISION_WINDOW, RateLimits, StationConfig};
 pub use db::DbError;
 pub use edge::EdgeLimits;
 pub use error::StationError;

@@ -45,6 +45,11 @@ enum Command {
         #[arg(long, default_value_t = central_station::DEFAULT_FAIL_SAFE.as_secs(),
               value_parser = clap::value_parser!(u64).range(1..=300))]
         fail_safe_secs: u64,
+        /// How long a confirmed re-provisioning authorises one pairing of
+        /// its monitor, in seconds.
+        #[arg(long, default_value_t = central_station::DEFAULT_REPROVISION_WINDOW.as_secs(),
+              value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        reprovision_window_secs: u64,
     },
     /// Manage accounts.
     User {
@@ -246,12 +251,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
             hostnames,
             monitor_port,
             fail_safe_secs,
+            reprovision_window_secs,
         } => {
             let mut config = StationConfig::new(data_dir, listen);
             config.public_url = public_url;
             config.hostnames = hostnames;
             config.monitor_port = monitor_port;
             config.fail_safe = std::time::Duration::from_secs(fail_safe_secs);
+            config.reprovision_window = std::time::Duration::from_secs(reprovision_window_secs);
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

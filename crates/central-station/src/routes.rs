@@ -78,6 +78,7 @@ pub(crate) fn routes() -> Vec<Route> {
         get("/api/devices/{id}/events", pairing::device_events),
         post("/api/devices/{id}/reprovision", devices::reprovision),
         post("/api/devices/{id}/deprovision", devices::deprovision),
+        post("/api/devices/{id}/readmit", devices::readmit),
         post("/api/provisioning/pair", pairing::pair).body_limit(body::SMALL),
         get("/api/provisioning/jobs/{id}", pairing::job_summary),
         get("/api/provisioning/jobs/{id}/events", pairing::job_events),

@@ -136,6 +136,9 @@ mod tests {
         assert_eq!(exit_for("unknown_device"), Exit::Failed);
         assert_eq!(exit_for("station_unreachable"), Exit::Failed);
         assert_eq!(exit_for("code_mismatch"), Exit::Failed);
+        // The pairing gate: the station refused; its message says what to do.
+        assert_eq!(exit_for(codes::REPROVISION_REQUIRED), Exit::Failed);
+        assert_eq!(exit_for(codes::DEVICE_DEPROVISIONED), Exit::Failed);
         assert_eq!(Failure::input("x").exit_code(), ExitCode::from(2));
     }
 }

@@ -38,6 +38,11 @@ pub mod codes {
     pub const PAIRING_IN_PROGRESS: &str = "pairing_in_progress";
     /// Re-provisioning needs a fresh confirmation token.
     pub const CONFIRMATION_REQUIRED: &str = "confirmation_required";
+    /// The monitor is paired (or its re-provisioning expired): re-provision
+    /// it, which authorises one pairing.
+    pub const REPROVISION_REQUIRED: &str = "reprovision_required";
+    /// The monitor was de-provisioned: an administrator must re-admit it.
+    pub const DEVICE_DEPROVISIONED: &str = "device_deprovisioned";
     /// The pairing code is not `XXX-XXX-XXX`.
     pub const INVALID_CODE: &str = "invalid_code";
     /// The device ID typed is not a device ID.

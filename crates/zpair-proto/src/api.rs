@@ -120,17 +120,44 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// `POST /api/auth/step-up`: the password again, for a confirmation token.
+/// `POST /api/auth/step-up`: the password again, for a confirmation token
+/// bound to this session, this device and this action.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StepUpRequest {
     /// The signed-in technician's password, re-entered.
     pub password: String,
+    /// The one device the confirmation may act on.
+    pub device_id: String,
+    /// The one action it authorises.
+    pub action: StepUpAction,
 }
 
 impl std::fmt::Debug for StepUpRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StepUpRequest { password: <redacted> }")
+        f.debug_struct("StepUpRequest")
+            .field("password", &"<redacted>")
+            .field("device_id", &self.device_id)
+            .field("action", &self.action)
+            .finish()
+    }
+}
+
+/// What a step-up confirmation authorises. A confirmation asked for one
+/// action is refused for any other, so a new one never widens an old one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepUpAction {
+    /// `POST /api/devices/{id}/reprovision`.
+    Reprovision,
+}
+
+impl StepUpAction {
+    /// The wire and database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepUpAction::Reprovision => "reprovision",
+        }
     }
 }
 
@@ -398,15 +425,17 @@ pub struct JobSummary {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeviceState {
-    /// In the registry, never paired (or de-provisioned).
+    /// In the registry and pairable: never paired, its last pairing failed,
+    /// or an administrator re-admitted it.
     Unprovisioned,
     /// A pairing job is running.
     Pairing,
     /// Paired and holding a valid certificate.
     Provisioned,
-    /// Re-provisioning was confirmed; waiting for the monitor to be paired again.
+    /// Re-provisioning was confirmed; waiting for the monitor to be paired
+    /// again (one pairing, within the station's re-provisioning window).
     AwaitingReprovision,
-    /// De-provisioned by an administrator.
+    /// De-provisioned by an administrator; pairable only once re-admitted.
     Deprovisioned,
 }
 
@@ -578,6 +607,15 @@ impl std::fmt::Debug for ReprovisionRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeprovisionRequest {
+    /// Why, for the audit log.
+    pub reason: String,
+}
+
+/// `POST /api/devices/{id}/readmit` (administrators): a de-provisioned
+/// monitor may be paired again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadmitRequest {
     /// Why, for the audit log.
     pub reason: String,
 }

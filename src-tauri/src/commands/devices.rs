@@ -2,6 +2,7 @@
 //! re-provisioning.
 
 use tauri::State;
+use zpair_proto::api::StepUpAction;
 
 use crate::ipc::{AppError, ConnectedStatus, DeviceSummary, HistoryAction, HistoryOutcome};
 use crate::state::{AppState, StateError};
@@ -53,7 +54,9 @@ pub async fn reprovision(
     let (device_id, password, reason) = (device_id.trim(), password.as_str(), reason.trim());
     let device = session
         .authorized(|token| async move {
-            let confirmation = client.step_up(&token, password).await?;
+            let confirmation = client
+                .step_up(&token, password, device_id, StepUpAction::Reprovision)
+                .await?;
             client
                 .reprovision(&token, device_id, &confirmation.confirmation_token, reason)
                 .await

@@ -67,6 +67,7 @@ pub enum NextAction {
     Rescan,
     CallIt,
     SignIn,
+    Reprovision,
 }
 
 impl From<core::NextAction> for NextAction {
@@ -77,6 +78,7 @@ impl From<core::NextAction> for NextAction {
             core::NextAction::Rescan => NextAction::Rescan,
             core::NextAction::CallIt => NextAction::CallIt,
             core::NextAction::SignIn => NextAction::SignIn,
+            core::NextAction::Reprovision => NextAction::Reprovision,
         }
     }
 }

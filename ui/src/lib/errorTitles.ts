@@ -13,6 +13,8 @@ const TITLES: Record<string, string> = {
   invalid_code: 'Not a pairing code',
   token_replayed: 'QR code already used',
   pairing_in_progress: 'Already pairing this monitor',
+  reprovision_required: 'Re-provision this monitor first',
+  device_deprovisioned: 'Monitor de-provisioned',
   rate_limited: 'Too many attempts',
   confirmation_required: 'Password confirmation needed',
   confirmation_mismatch: 'Device ID does not match',

@@ -10,7 +10,7 @@ use zpair_proto::api::{
 
 use super::caller::ClientAddress;
 use super::limits::{self, Attempt, Claim, Settled};
-use super::store::{self, NewSession};
+use super::store::{self, Binding, NewSession};
 use super::tokens::{NewToken, new_token};
 use super::{CONFIRMATION_TTL, Caller, TechnicianCaller, hash_token};
 use crate::audit::{self, Entry, EventType, Source};
@@ -255,7 +255,8 @@ pub(crate) async fn me(caller: Caller) -> Json<Account> {
 }
 
 /// `POST /api/auth/step-up`: the technician's password again, for a
-/// confirmation token good for one re-provisioning within five minutes.
+/// confirmation token good for one action on one device, in this sign-in,
+/// within five minutes.
 pub(crate) async fn step_up(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
@@ -263,6 +264,13 @@ pub(crate) async fn step_up(
     source: Source,
     ApiJson(request): ApiJson<StepUpRequest>,
 ) -> Result<Json<StepUpResponse>, HttpError> {
+    let device_id = request.device_id.trim();
+    if device_id.is_empty() || device_id.len() > 64 {
+        return Err(HttpError::InvalidRequest(
+            "deviceId is required: the monitor the confirmation is for.".into(),
+        ));
+    }
+    let binding = Binding::of(&caller, device_id, request.action);
     let id = caller.user_id;
     let user = state
         .db()
@@ -290,13 +298,13 @@ pub(crate) async fn step_up(
         .db()
         .call(move |c| {
             let tx = c.transaction()?;
-            store::insert_confirmation(&tx, &hash, id, expires_at, now)?;
+            store::insert_confirmation(&tx, &hash, &binding, expires_at, now)?;
             audit::record(&tx, now, &[confirmed])?;
             tx.commit()?;
             Ok(())
         })
         .await?;
-    tracing::info!(username = %caller.username(), "step-up confirmed");
+    tracing::info!(username = %caller.username(), device_id, action = request.action.as_str(), "step-up confirmed");
     Ok(Json(StepUpResponse {
         confirmation_token: token.text,
         expires_at,

@@ -1,9 +1,10 @@
 //! The SQL of accounts, sessions and confirmations. Every function runs on
 //! the database thread, inside the caller's connection or transaction.
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 use time::OffsetDateTime;
-use zpair_proto::api::{Account, Role};
+use zpair_proto::api::{Account, Role, StepUpAction};
 
 use super::{AccountError, Caller};
 use crate::clock;
@@ -335,20 +336,45 @@ pub(crate) fn set_disabled(
     Ok(changed == 1)
 }
 
+/// What a step-up confirmation is bound to: the account and the sign-in
+/// that asked for it, and the one action on the one device it authorises.
+#[derive(Debug, Clone)]
+pub(crate) struct Binding {
+    pub(crate) user_id: i64,
+    pub(crate) session_id: i64,
+    pub(crate) device_id: String,
+    pub(crate) action: StepUpAction,
+}
+
+impl Binding {
+    /// The binding of `caller` acting on `device_id`.
+    pub(crate) fn of(caller: &Caller, device_id: &str, action: StepUpAction) -> Self {
+        Self {
+            user_id: caller.user_id,
+            session_id: caller.session_id,
+            device_id: device_id.to_owned(),
+            action,
+        }
+    }
+}
+
 /// Stores a step-up confirmation.
 pub(crate) fn insert_confirmation(
     conn: &Connection,
     token_hash: &[u8; 32],
-    user_id: i64,
+    binding: &Binding,
     expires_at: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
     conn.execute(
-        "INSERT INTO confirmations (token_hash, user_id, expires_at, created_at)
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO confirmations (token_hash, user_id, session_id, device_id, action, expires_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             &token_hash[..],
-            user_id,
+            binding.user_id,
+            binding.session_id,
+            binding.device_id,
+            binding.action.as_str(),
             clock::unix(expires_at),
             clock::unix(now)
         ],
@@ -356,17 +382,55 @@ pub(crate) fn insert_confirmation(
     Ok(())
 }
 
-/// Uses up a confirmation: true only if it is this user's, unexpired and unused.
-pub(crate) fn consume_confirmation(
+/// The confirmations `binding` may use: unused, unexpired, asked for this
+/// device and action by this account in the same sign-in. A refresh keeps
+/// the sign-in (its session family); signing in again starts another.
+const USABLE: &str = "token_hash = ?1 AND user_id = ?2 AND device_id = ?3 AND action = ?4
+     AND used_at IS NULL AND expires_at > ?5
+     AND (SELECT family FROM sessions WHERE id = confirmations.session_id)
+       = (SELECT family FROM sessions WHERE id = ?6)";
+
+/// The values of [`USABLE`]'s parameters, in order.
+fn usable_params<'a>(
+    token_hash: &'a [u8; 32],
+    binding: &'a Binding,
+    now: OffsetDateTime,
+) -> impl rusqlite::Params + 'a {
+    params_from_iter([
+        Box::new(&token_hash[..]) as Box<dyn ToSql + 'a>,
+        Box::new(binding.user_id),
+        Box::new(binding.device_id.as_str()),
+        Box::new(binding.action.as_str()),
+        Box::new(clock::unix(now)),
+        Box::new(binding.session_id),
+    ])
+}
+
+/// Whether a confirmation would be accepted now (nothing is spent).
+pub(crate) fn confirmation_usable(
     conn: &Connection,
     token_hash: &[u8; 32],
-    user_id: i64,
+    binding: &Binding,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    Ok(conn.query_row(
+        &format!("SELECT EXISTS (SELECT 1 FROM confirmations WHERE {USABLE})"),
+        usable_params(token_hash, binding, now),
+        |r| r.get(0),
+    )?)
+}
+
+/// Spends a confirmation: true only if it was usable. Call it in the
+/// transaction of the change it authorises, so a refused change spends nothing.
+pub(crate) fn spend_confirmation(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+    binding: &Binding,
     now: OffsetDateTime,
 ) -> Result<bool, DbError> {
     let changed = conn.execute(
-        "UPDATE confirmations SET used_at = ?3
-         WHERE token_hash = ?1 AND user_id = ?2 AND used_at IS NULL AND expires_at > ?3",
-        params![&token_hash[..], user_id, clock::unix(now)],
+        &format!("UPDATE confirmations SET used_at = ?5 WHERE {USABLE}"),
+        usable_params(token_hash, binding, now),
     )?;
     Ok(changed == 1)
 }

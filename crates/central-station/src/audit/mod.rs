@@ -50,6 +50,8 @@ pub(crate) enum EventType {
     ReprovisioningStarted,
     /// An administrator de-provisioned a monitor.
     Deprovisioned,
+    /// An administrator re-admitted a de-provisioned monitor.
+    Readmitted,
     /// A signed command was (or could not be) delivered to a monitor.
     CommandDelivered,
     /// A registration record was imported.
@@ -60,12 +62,6 @@ pub(crate) enum EventType {
     /// A monitor presented a certificate the station refused (revoked,
     /// replaced or expired): it believes it is paired and is not.
     CertificateRefused,
-    /// An administrator let a DE-PROVISIONED monitor be paired again.
-    #[allow(
-        dead_code,
-        reason = "written by the re-admit endpoint (issue 12, part 1)"
-    )]
-    DeviceReadmitted,
     /// A sign-in with the right password.
     SignIn,
     /// A sign-in refused (wrong password, unknown username, locked account).
@@ -102,11 +98,11 @@ impl EventType {
             EventType::CertificateRevoked => "certificate_revoked",
             EventType::ReprovisioningStarted => "reprovisioning_started",
             EventType::Deprovisioned => "deprovisioned",
+            EventType::Readmitted => "readmitted",
             EventType::CommandDelivered => "command_delivered",
             EventType::DeviceRegistered => "device_registered",
             EventType::CommitRecovered => "commit_recovered",
             EventType::CertificateRefused => "certificate_refused",
-            EventType::DeviceReadmitted => "device_readmitted",
             EventType::SignIn => "sign_in",
             EventType::SignInFailed => "sign_in_failed",
             EventType::AccountLocked => "account_locked",

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::fsutil::{self, FsError};
 
@@ -72,6 +72,11 @@ pub(crate) fn open(data_dir: &Path) -> Result<Connection, DbError> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Every transaction takes the write lock when it begins: what it checks
+    // is then what it writes over, even against another process (an admin
+    // command), and it waits (busy timeout) rather than failing when a read
+    // snapshot would have to be upgraded after someone else wrote.
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
     migrations::migrate(&mut conn)?;
     Ok(conn)
 }

@@ -1,26 +1,26 @@
-//! Re-provisioning (technicians, behind a step-up confirmation) and
-//! de-provisioning (administrators): a command signed with the provisioning
-//! key is sent to the monitor, and the monitor's certificate is revoked.
+//! Re-provisioning (technicians, behind a step-up confirmation),
+//! de-provisioning and re-admission (administrators): a command signed with
+//! the provisioning key is sent to the monitor, and the monitor's certificate
+//! is revoked. The state changes themselves are in [`super::transitions`].
 
 use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::State;
-use rusqlite::{Connection, params};
-use time::OffsetDateTime;
-use zpair_proto::api::{DeprovisionRequest, DeviceState, DeviceSummary, ReprovisionRequest, Role};
+use zpair_proto::api::{
+    DeprovisionRequest, DeviceSummary, ReadmitRequest, ReprovisionRequest, StepUpAction,
+};
 use zpair_proto::device::{CommandKind, DeviceCommand};
 use zpair_proto::{b64, canonical, crypto};
 
-use crate::accounts::{Caller, hash_token, store as accounts};
+use super::transitions;
+use crate::accounts::store::Binding;
+use crate::accounts::{AdministratorCaller, TechnicianCaller, hash_token};
 use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
-use crate::db::DbError;
 use crate::http::{ApiJson, ApiPath, HttpError};
 use crate::monitor::{MonitorClient, MonitorError, MonitorTarget};
-use crate::pairing::store::active_job;
-use crate::pki::certificates;
-use crate::registry::{DeviceRow, store as devices};
+use crate::registry::DeviceRow;
 use crate::state::AppState;
 
 /// Longest reason kept.
@@ -83,206 +83,118 @@ async fn deliver(
         .map(|_| ())
 }
 
-fn record_command(
-    conn: &Connection,
-    command: &DeviceCommand,
-    actor: &str,
-    reason: &str,
-    delivered: bool,
-) -> Result<(), DbError> {
-    conn.execute(
-        "INSERT INTO device_commands (device_id, command, nonce, issued_at, actor, reason, delivered)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            command.device_id,
-            command.command.as_str(),
-            command.nonce,
-            clock::unix(command.issued_at),
-            actor,
-            reason,
-            delivered
-        ],
-    )?;
-    Ok(())
-}
-
-/// Revokes the device's current certificate, if it has a live one.
-fn revoke_current(
-    conn: &Connection,
-    device: &DeviceRow,
-    reason: &str,
-    now: OffsetDateTime,
-) -> Result<bool, DbError> {
-    match &device.certificate_serial {
-        Some(serial) => certificates::revoke(conn, serial, reason, now),
-        None => Ok(false),
-    }
-}
-
-async fn load_device(state: &AppState, device_id: String) -> Result<DeviceRow, HttpError> {
-    state
-        .db()
-        .call(move |c| devices::get(c, &device_id))
-        .await?
-        .ok_or(HttpError::UnknownDevice)
-}
-
-async fn ensure_no_job(state: &AppState, device_id: &str) -> Result<(), HttpError> {
-    let id = device_id.to_owned();
-    if state
-        .db()
-        .call(move |c| active_job(c, &id))
-        .await?
-        .is_some()
-    {
-        return Err(HttpError::PairingInProgress);
-    }
-    Ok(())
-}
-
 /// `POST /api/devices/{id}/reprovision`: the monitor returns to provisioning
-/// mode (keeping its data) and its certificate is revoked. Needs the
-/// Technician role and an unused confirmation from this user's step-up. If the
-/// monitor cannot be reached, nothing is revoked (502).
+/// mode (keeping its data and its configuration in force), and it may be
+/// paired once within the re-provisioning window. Its certificate stays
+/// valid until a new pairing supersedes it: a re-pairing that fails leaves
+/// the monitor working on its previous configuration (the fail-safe commit). Needs the Technician role and an
+/// unused confirmation from this user's step-up in this sign-in, for this
+/// device and this action. It is spent only when the change is recorded:
+/// an unreachable monitor (502) or a refusal (409) leaves it usable.
 pub(crate) async fn reprovision(
     State(state): State<AppState>,
-    caller: Caller,
+    TechnicianCaller(caller): TechnicianCaller,
     source: Source,
     ApiPath(device_id): ApiPath<String>,
     ApiJson(request): ApiJson<ReprovisionRequest>,
 ) -> Result<Json<DeviceSummary>, HttpError> {
-    caller.require(Role::Technician)?;
     let reason = check_reason(&request.reason)?;
-    let device = load_device(&state, device_id).await?;
-    let hash = hash_token(&request.confirmation_token);
-    let user = caller.user_id;
-    let now = clock::now();
-    let confirmed = state
+    let confirmation = hash_token(&request.confirmation_token);
+    let binding = Binding::of(&caller, &device_id, StepUpAction::Reprovision);
+    let checked = binding.clone();
+    let device = state
         .db()
-        .call(move |c| accounts::consume_confirmation(c, &hash, user, now))
-        .await?;
-    if !confirmed {
-        tracing::info!(username = %caller.username(), device_id = %device.device_id, "re-provisioning without a valid confirmation");
-        return Err(HttpError::ConfirmationRequired);
-    }
-    ensure_no_job(&state, &device.device_id).await?;
-    if device.state != DeviceState::Provisioned {
-        return Err(HttpError::DeviceNotProvisioned);
-    }
+        .call(move |c| transitions::check_reprovision(c, &confirmation, &checked, clock::now()))
+        .await?
+        .inspect_err(|refused| {
+            tracing::info!(username = %caller.username(), %device_id, ?refused, "re-provisioning refused");
+        })?;
     let command = command(&state, &device.device_id, CommandKind::Reprovision)?;
     if let Err(e) = deliver(&state, &device, &command).await {
-        tracing::info!(device_id = %device.device_id, error = %e, "re-provision command not delivered");
-        let (cmd, actor, why) = (
-            command.clone(),
-            caller.username().to_owned(),
-            reason.clone(),
-        );
-        let failure = e.to_string();
-        state
-            .db()
-            .call(move |c| {
-                record_command(c, &cmd, &actor, &why, false)?;
-                audit::record(
-                    c,
-                    clock::now(),
-                    &[
-                        Entry::failed(EventType::ReprovisioningStarted, &cmd.device_id, failure)
-                            .by(&actor)
-                            .from(&source),
-                    ],
-                )
-            })
-            .await?;
-        return Err(match e {
-            MonitorError::Refused { error, .. } => HttpError::MonitorRefused(error),
-            other => HttpError::Monitor(other.reason()),
-        });
+        return Err(not_delivered(&state, command, caller.username(), &reason, source, e).await);
     }
     let actor = caller.username().to_owned();
-    let (summary, revoked) = state
+    let window = clock::span(state.config().reprovision_window);
+    let changed = state
         .db()
         .call(move |c| {
             let now = clock::now();
-            let tx = c.transaction()?;
-            record_command(&tx, &command, &actor, &reason, true)?;
-            let revoked = revoke_current(&tx, &device, "reprovisioned", now)?;
-            devices::set_state(
-                &tx,
-                &device.device_id,
-                DeviceState::AwaitingReprovision,
-                now,
-            )?;
-            let mut entries = vec![
-                Entry::ok(EventType::ReprovisioningStarted, &device.device_id)
-                    .by(&actor)
-                    .from(&source),
-            ];
-            if revoked {
-                entries.push(
-                    Entry::ok(EventType::CertificateRevoked, &device.device_id)
-                        .by(&actor)
-                        .from(&source),
-                );
-            }
-            audit::record(&tx, now, &entries)?;
-            let summary = devices::get(&tx, &device.device_id)?.map(|d| d.summary());
-            tx.commit()?;
-            Ok((summary, revoked))
+            let order = transitions::Reprovision {
+                command: &command,
+                confirmation,
+                binding: &binding,
+                actor: &actor,
+                reason: &reason,
+                source: &source,
+                pairing_until: now + window,
+            };
+            transitions::reprovision(c, &order, now)
         })
-        .await?;
-    if revoked {
+        .await??;
+    if changed.revoked {
         state.revocations_changed().await;
     }
     tracing::info!(by = %caller.username(), "monitor re-provisioned");
-    summary
-        .map(Json)
-        .ok_or_else(|| HttpError::Internal("device vanished".into()))
+    Ok(Json(changed.summary))
+}
+
+/// Records a re-provision command the monitor did not take, and the answer.
+async fn not_delivered(
+    state: &AppState,
+    command: DeviceCommand,
+    actor: &str,
+    reason: &str,
+    source: Source,
+    error: MonitorError,
+) -> HttpError {
+    tracing::info!(device_id = %command.device_id, %error, "re-provision command not delivered");
+    let (actor, reason, failure) = (actor.to_owned(), reason.to_owned(), error.to_string());
+    let recorded = state
+        .db()
+        .call(move |c| {
+            transitions::record_command(c, &command, &actor, &reason, false)?;
+            audit::record(
+                c,
+                clock::now(),
+                &[Entry::failed(
+                    EventType::ReprovisioningStarted,
+                    &command.device_id,
+                    failure,
+                )
+                .by(&actor)
+                .from(&source)],
+            )
+        })
+        .await;
+    if let Err(e) = recorded {
+        return e.into();
+    }
+    match error {
+        MonitorError::Refused { error, .. } => HttpError::MonitorRefused(error),
+        other => HttpError::Monitor(other.reason()),
+    }
 }
 
 /// `POST /api/devices/{id}/deprovision` (administrators): revokes the
 /// monitor's certificate and marks it DEPROVISIONED, then tells the monitor
 /// to drop its configuration. The revocation does not wait for the monitor:
 /// a lost or stolen one must be cut off all the same; whether the command
-/// arrived is in the audit log (`command_delivered`).
+/// arrived is in the audit log (`command_delivered`). Refused (409) while a
+/// pairing job runs, checked in the same transaction as the change.
 pub(crate) async fn deprovision(
     State(state): State<AppState>,
-    caller: Caller,
+    AdministratorCaller(caller): AdministratorCaller,
     source: Source,
     ApiPath(device_id): ApiPath<String>,
     ApiJson(request): ApiJson<DeprovisionRequest>,
 ) -> Result<Json<DeviceSummary>, HttpError> {
-    caller.require(Role::Administrator)?;
     let reason = check_reason(&request.reason)?;
-    let device = load_device(&state, device_id).await?;
-    ensure_no_job(&state, &device.device_id).await?;
     let actor = caller.username().to_owned();
-    let row = device.clone();
-    let (summary, revoked) = state
+    let (device, changed) = state
         .db()
-        .call(move |c| {
-            let now = clock::now();
-            let tx = c.transaction()?;
-            let revoked = revoke_current(&tx, &row, "deprovisioned", now)?;
-            devices::set_state(&tx, &row.device_id, DeviceState::Deprovisioned, now)?;
-            let mut entries = vec![
-                Entry::ok(EventType::Deprovisioned, &row.device_id)
-                    .by(&actor)
-                    .from(&source),
-            ];
-            if revoked {
-                entries.push(
-                    Entry::ok(EventType::CertificateRevoked, &row.device_id)
-                        .by(&actor)
-                        .from(&source),
-                );
-            }
-            audit::record(&tx, now, &entries)?;
-            let summary = devices::get(&tx, &row.device_id)?.map(|d| d.summary());
-            tx.commit()?;
-            Ok((summary, revoked))
-        })
-        .await?;
-    if revoked {
+        .call(move |c| transitions::deprovision(c, &device_id, &actor, &source, clock::now()))
+        .await??;
+    if changed.revoked {
         state.revocations_changed().await;
     }
     let command = command(&state, &device.device_id, CommandKind::Deprovision)?;
@@ -295,18 +207,36 @@ pub(crate) async fn deprovision(
     state
         .db()
         .call(move |c| {
-            record_command(c, &command, &actor, &reason, delivered)?;
+            transitions::record_command(c, &command, &actor, &reason, delivered)?;
             let entry = match failure {
                 None => Entry::ok(EventType::CommandDelivered, &command.device_id),
                 Some(error) => {
                     Entry::failed(EventType::CommandDelivered, &command.device_id, error)
                 }
             };
-            audit::record(c, clock::now(), &[entry.by(&actor)])
+            audit::record(c, clock::now(), &[entry.by(&actor).from(&source)])
         })
         .await?;
     tracing::info!(by = %caller.username(), delivered, "monitor de-provisioned");
-    summary
-        .map(Json)
-        .ok_or_else(|| HttpError::Internal("device vanished".into()))
+    Ok(Json(changed.summary))
+}
+
+/// `POST /api/devices/{id}/readmit` (administrators): a DEPROVISIONED
+/// monitor (found again, repaired) becomes UNPROVISIONED and may be paired
+/// again. Audited with the administrator and the reason.
+pub(crate) async fn readmit(
+    State(state): State<AppState>,
+    AdministratorCaller(caller): AdministratorCaller,
+    source: Source,
+    ApiPath(device_id): ApiPath<String>,
+    ApiJson(request): ApiJson<ReadmitRequest>,
+) -> Result<Json<DeviceSummary>, HttpError> {
+    let reason = check_reason(&request.reason)?;
+    let actor = caller.username().to_owned();
+    let summary = state
+        .db()
+        .call(move |c| transitions::readmit(c, &device_id, &actor, &reason, &source, clock::now()))
+        .await??;
+    tracing::info!(by = %caller.username(), device_id = %summary.device_id, "monitor re-admitted");
+    Ok(Json(summary))
 }

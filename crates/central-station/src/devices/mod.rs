@@ -1,9 +1,10 @@
 //! A registered monitor after pairing: its heartbeats over mTLS, its
-//! connected status, and the signed commands that re-provision or
-//! de-provision it.
+//! connected status, the signed commands that re-provision or
+//! de-provision it, and its re-admission.
 
 mod commands;
 mod status;
+mod transitions;
 
-pub(crate) use commands::{deprovision, reprovision};
+pub(crate) use commands::{deprovision, readmit, reprovision};
 pub(crate) use status::{heartbeat, record_refused_certificates, status};

@@ -78,6 +78,16 @@ pub(crate) enum HttpError {
     /// The device is not in a state that allows this.
     #[error("device not provisioned")]
     DeviceNotProvisioned,
+    /// A paired monitor (or one whose re-provisioning expired) is paired
+    /// again only after a confirmed re-provisioning.
+    #[error("reprovision required")]
+    ReprovisionRequired,
+    /// A de-provisioned monitor is paired again only once re-admitted.
+    #[error("device deprovisioned")]
+    DeviceDeprovisioned,
+    /// Re-admitting a monitor that is not de-provisioned.
+    #[error("device not deprovisioned")]
+    DeviceNotDeprovisioned,
     /// The monitor could not be reached or refused a command.
     #[error("monitor failed: {0:?}")]
     Monitor(FailureReason),
@@ -93,6 +103,17 @@ pub(crate) enum HttpError {
     /// Something on the station's side broke.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<crate::pairing::Closed> for HttpError {
+    fn from(closed: crate::pairing::Closed) -> Self {
+        use crate::pairing::Closed;
+        match closed {
+            Closed::ReprovisionRequired => HttpError::ReprovisionRequired,
+            Closed::Deprovisioned => HttpError::DeviceDeprovisioned,
+            Closed::InProgress => HttpError::PairingInProgress,
+        }
+    }
 }
 
 impl From<DbError> for HttpError {
@@ -204,7 +225,22 @@ impl HttpError {
             DeviceNotProvisioned => (
                 StatusCode::CONFLICT,
                 "device_not_provisioned",
-                "This monitor is not paired, so there is nothing to re-provision. Pair it instead.".into(),
+                "This monitor is not paired, so there is nothing to re-provision. Pair it instead (a de-provisioned one needs an administrator to re-admit it first).".into(),
+            ),
+            ReprovisionRequired => (
+                StatusCode::CONFLICT,
+                "reprovision_required",
+                "This monitor is already paired (or its re-provisioning expired). To pair it again, re-provision it first: your password, a reason and its device ID. Then pair it with the new code it shows.".into(),
+            ),
+            DeviceDeprovisioned => (
+                StatusCode::CONFLICT,
+                "device_deprovisioned",
+                "This monitor was de-provisioned by an administrator and cannot be paired. Ask an administrator to re-admit it, then pair it again.".into(),
+            ),
+            DeviceNotDeprovisioned => (
+                StatusCode::CONFLICT,
+                "device_not_deprovisioned",
+                "This monitor is not de-provisioned, so there is nothing to re-admit.".into(),
             ),
             Monitor(reason) => (
                 StatusCode::BAD_GATEWAY,

@@ -2,6 +2,7 @@
 //! with the monitor and pushes its configuration, and the live event streams.
 
 mod events;
+mod gate;
 mod handlers;
 pub(crate) mod job;
 mod rate_limit;
@@ -9,6 +10,7 @@ mod request;
 pub(crate) mod store;
 
 pub(crate) use events::{EventHub, Topic};
+pub(crate) use gate::Closed;
 pub(crate) use handlers::{device_events, job_events, job_summary};
 pub(crate) use rate_limit::RateLimiter;
 pub(crate) use request::pair;

@@ -1,6 +1,6 @@
 //! `POST /api/provisioning/pair`: checks the request in the order DESIGN.md
-//! gives — role, code format, rate limits, registry, token reuse, running job
-//! — then opens the job and answers `202` with its ID. The code and token
+//! gives — role, code format, rate limits, registry, running job, the pairing
+//! gate ([`super::gate`]), token reuse — then opens the job and answers `202` with its ID. The code and token
 //! stay in memory for the job only; the database keeps neither (only the
 //! token's SHA-256, to refuse it next time).
 
@@ -12,12 +12,12 @@ use axum::http::StatusCode;
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 use zpair_proto::PairingCode;
-use zpair_proto::api::{PairAccepted, PairRequest, Role};
+use zpair_proto::api::{PairAccepted, PairRequest};
 use zpair_proto::qr::PAIRING_TOKEN_BYTES;
 
 use super::job::{self, Ticket};
 use super::store::{self, NewJob, Opened};
-use crate::accounts::Caller;
+use crate::accounts::TechnicianCaller;
 use crate::audit::Source;
 use crate::clock;
 use crate::http::{ApiJson, HttpError};
@@ -59,11 +59,10 @@ fn new_job_id() -> Result<String, HttpError> {
 /// Opens a pairing job.
 pub(crate) async fn pair(
     State(state): State<AppState>,
-    caller: Caller,
+    TechnicianCaller(caller): TechnicianCaller,
     source: Source,
     ApiJson(request): ApiJson<PairRequest>,
 ) -> Result<(StatusCode, Json<PairAccepted>), HttpError> {
-    caller.require(Role::Technician)?;
     let device_id = request.device_id.trim().to_owned();
     if device_id.is_empty() || device_id.len() > 64 {
         return Err(HttpError::InvalidRequest(
@@ -120,7 +119,10 @@ pub(crate) async fn pair(
             tracing::warn!(%device_id, %technician, "a pairing token was presented again");
             return Err(HttpError::TokenReplayed);
         }
-        Opened::InProgress => return Err(HttpError::PairingInProgress),
+        Opened::Closed(closed) => {
+            tracing::info!(%device_id, %technician, code = closed.code(), "pair request refused by the pairing gate");
+            return Err(closed.into());
+        }
     };
     state.hub().publish(seq, &event);
     tracing::info!(%job_id, %device_id, %technician, scanned = token.is_some(), "pairing job opened");

@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
 use zpair_proto::api::{DeviceAlert, DeviceState, FailureReason, JobEvent, JobState, JobSummary};
 
+use super::gate::{self, Closed};
 use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
 use crate::db::{DbError, parse_column};
@@ -64,8 +65,9 @@ pub(crate) enum Opened {
     UnknownDevice,
     /// The QR token was used before.
     TokenReplayed,
-    /// Another job for the device is running.
-    InProgress,
+    /// The pairing gate is closed for this device (a job is running, it is
+    /// paired, or it was de-provisioned).
+    Closed(Closed),
 }
 
 /// Records a refused pair request in the audit log.
@@ -97,8 +99,8 @@ pub(crate) fn active_job(conn: &Connection, device_id: &str) -> Result<Option<St
         .optional()?)
 }
 
-/// Checks registry, running jobs and token reuse, and opens the job — all
-/// in one transaction, so two requests cannot both pass.
+/// Checks registry, running jobs, the pairing gate and token reuse, and
+/// opens the job — all in one transaction, so two requests cannot both pass.
 pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbError> {
     let tx = conn.transaction()?;
     let Some(device) = devices::get(&tx, &job.device_id)? else {
@@ -113,17 +115,23 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
         tx.commit()?;
         return Ok(Opened::UnknownDevice);
     };
-    if active_job(&tx, &job.device_id)?.is_some() {
+    let closed = if active_job(&tx, &job.device_id)?.is_some() {
+        Err(Closed::InProgress)
+    } else {
+        let allowed_until = gate::allowed_until(&tx, &job.device_id)?;
+        gate::check(device.state, allowed_until, job.at)
+    };
+    if let Err(closed) = closed {
         refuse(
             &tx,
             &job.device_id,
             &job.technician,
             &job.source,
-            "pairing_in_progress",
+            closed.code(),
             job.at,
         )?;
         tx.commit()?;
-        return Ok(Opened::InProgress);
+        return Ok(Opened::Closed(closed));
     }
     if let Some(hash) = &job.token_hash {
         let inserted = tx.execute(
@@ -154,10 +162,19 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
             clock::unix(job.at)
         ],
     )?;
-    tx.execute(
-        "UPDATE devices SET state_before_pairing = state, state = ?2, updated_at = ?3 WHERE device_id = ?1",
-        params![job.device_id, DeviceState::Pairing.as_str(), clock::unix(job.at)],
+    let moved = tx.execute(
+        "UPDATE devices SET state_before_pairing = state, state = ?2, updated_at = ?3
+         WHERE device_id = ?1 AND state = ?4",
+        params![
+            job.device_id,
+            DeviceState::Pairing.as_str(),
+            clock::unix(job.at),
+            device.state.as_str()
+        ],
     )?;
+    if moved != 1 {
+        return Err(DbError::Invalid("device state (changed during the check)"));
+    }
     audit::record(
         &tx,
         job.at,
@@ -330,12 +347,17 @@ fn write_in(tx: &Connection, step: Step) -> Result<Option<Written>, DbError> {
                         .job(&step.job_id),
                 );
             }
-            tx.execute(
+            // Only from PAIRING: nothing else may move a device while its job
+            // runs, and if something did, this rolls back rather than
+            // overwrite it (the monitor gets no proof and rolls back too).
+            // The pairing a re-provisioning authorised is spent here.
+            let paired = tx.execute(
                 "UPDATE devices SET state = ?2, state_before_pairing = NULL, certificate_serial = ?3,
                         server_url = ?4, ip_address = COALESCE(?5, ip_address),
                         last_heartbeat_ms = NULL, uptime_seconds = 0, heartbeats = 0,
-                        bytes_sent = 0, errors = 0, updated_at = ?6, alert = NULL, alert_ms = NULL
-                 WHERE device_id = ?1",
+                        bytes_sent = 0, errors = 0, updated_at = ?6, alert = NULL, alert_ms = NULL,
+                        pairing_allowed_until_ms = NULL
+                 WHERE device_id = ?1 AND state = 'PAIRING'",
                 params![
                     step.device_id,
                     DeviceState::Provisioned.as_str(),
@@ -345,6 +367,11 @@ fn write_in(tx: &Connection, step: Step) -> Result<Option<Written>, DbError> {
                     clock::unix(step.at)
                 ],
             )?;
+            if paired != 1 {
+                return Err(DbError::Invalid(
+                    "device state (left PAIRING during its job)",
+                ));
+            }
         }
         Some(Finish::Failed { revoke }) => {
             if let Some(serial) = revoke

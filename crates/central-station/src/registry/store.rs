@@ -209,17 +209,3 @@ pub(crate) fn upsert(
     )?;
     Ok(Ok(Imported::Updated))
 }
-
-/// Moves a device to `state`.
-pub(crate) fn set_state(
-    conn: &Connection,
-    device_id: &str,
-    state: DeviceState,
-    now: OffsetDateTime,
-) -> Result<(), DbError> {
-    conn.execute(
-        "UPDATE devices SET state = ?2, updated_at = ?3 WHERE device_id = ?1",
-        params![device_id, state.as_str(), clock::unix(now)],
-    )?;
-    Ok(())
-}

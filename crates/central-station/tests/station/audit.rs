@@ -61,7 +61,7 @@ async fn sign_in_failures_step_up_and_sign_out_are_audited_with_actor_and_addres
         ("wrong password", StatusCode::UNAUTHORIZED),
         (TECH.1, StatusCode::OK),
     ] {
-        let body = json!({ "password": password });
+        let body = json!({ "password": password, "deviceId": "ZM-ANY", "action": "reprovision" });
         let answer = station.post("/api/auth/step-up", Some(bearer), &body).await;
         assert_eq!(answer.status, status, "{}", answer.body);
     }

@@ -238,13 +238,7 @@ async fn roles_limit_what_each_account_may_do() {
         (pair.status, pair.code()),
         (StatusCode::FORBIDDEN, "forbidden_role".into())
     );
-    let step_up = station
-        .post(
-            "/api/auth/step-up",
-            Some(&admin),
-            &json!({ "password": ADMIN.1 }),
-        )
-        .await;
+    let step_up = station.step_up(&admin, ADMIN.1, "ZM-ROLE-1").await;
     assert_eq!(
         (step_up.status, step_up.code()),
         (StatusCode::FORBIDDEN, "forbidden_role".into())

@@ -187,7 +187,7 @@ async fn a_scanned_pairing_reaches_provisioned_and_heartbeats_show_connected() {
 }
 
 #[tokio::test]
-async fn a_typed_code_pairs_at_the_registered_address_and_repairing_revokes_the_old_certificate() {
+async fn a_typed_code_pairs_at_the_registered_address_and_pairing_again_needs_a_reprovisioning() {
     let (station, monitor, code, _token) = paired_world("ZM-JOB-2").await;
     let tech = station.token(TECH).await;
     let accepted = pair(
@@ -202,7 +202,30 @@ async fn a_typed_code_pairs_at_the_registered_address_and_repairing_revokes_the_
     );
     let first = monitor.await_commit(None).await.serial();
 
+    // Put back into provisioning mode at its screen, the paired monitor is
+    // not paired again with its new code alone.
     let (code, token) = monitor.enter_provisioning();
+    let refused = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&tech),
+            &json!({ "deviceId": "ZM-JOB-2", "pairingCode": code, "pairingToken": token }),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::CONFLICT, "reprovision_required".into())
+    );
+
+    let confirmation = station.confirmation(&tech, "ZM-JOB-2").await;
+    let reprovisioned = station.reprovision(&tech, "ZM-JOB-2", &confirmation).await;
+    assert_eq!(
+        reprovisioned.status,
+        StatusCode::OK,
+        "{}",
+        reprovisioned.body
+    );
+    // The refused request did not spend the QR token: it is good now.
     let accepted = pair(
         &station,
         &tech,

@@ -101,7 +101,13 @@ fn access(method: &Method, path: &str) -> Access {
             "POST",
             "/api/provisioning/pair" | "/api/auth/step-up" | "/api/devices/{id}/reprovision",
         ) => Access::Technician,
-        ("POST", "/api/devices" | "/api/devices/import" | "/api/devices/{id}/deprovision")
+        (
+            "POST",
+            "/api/devices"
+            | "/api/devices/import"
+            | "/api/devices/{id}/deprovision"
+            | "/api/devices/{id}/readmit",
+        )
         | ("GET", "/api/audit" | "/api/audit/verify") => Access::Administrator,
         (
             "POST",

@@ -16,7 +16,8 @@ async fn a_job_left_running_by_a_crash_fails_as_interrupted_on_restart() {
     station.stop().await;
 
     // What a crash in the middle of a job leaves behind: a job in CONFIGURING
-    // with a certificate issued, the device in PAIRING (previously PROVISIONED).
+    // with a certificate issued, the device in PAIRING (previously
+    // UNPROVISIONED: the pairing gate lets no other pairing start).
     {
         let db = station.sql();
         db.execute(
@@ -39,7 +40,7 @@ async fn a_job_left_running_by_a_crash_fails_as_interrupted_on_restart() {
         )
         .expect("certificate");
         db.execute(
-            "UPDATE devices SET state = 'PAIRING', state_before_pairing = 'PROVISIONED' WHERE device_id = 'ZM-CRASH-1'",
+            "UPDATE devices SET state = 'PAIRING', state_before_pairing = 'UNPROVISIONED' WHERE device_id = 'ZM-CRASH-1'",
             [],
         )
         .expect("device");
@@ -74,7 +75,7 @@ async fn a_job_left_running_by_a_crash_fails_as_interrupted_on_restart() {
     let device: DeviceSummary = station.get("/api/devices/ZM-CRASH-1", &tech).await.json();
     assert_eq!(
         device.state,
-        DeviceState::Provisioned,
+        DeviceState::Unprovisioned,
         "back to its state before the job"
     );
     let revoked: Option<i64> = station

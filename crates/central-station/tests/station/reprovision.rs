@@ -35,29 +35,6 @@ async fn paired(device_id: &str) -> (TestStation, FakeMonitor) {
     (station, monitor)
 }
 
-async fn step_up(station: &TestStation, bearer: &str, password: &str) -> reqwest::StatusCode {
-    station
-        .post(
-            "/api/auth/step-up",
-            Some(bearer),
-            &json!({ "password": password }),
-        )
-        .await
-        .status
-}
-
-async fn confirmation(station: &TestStation, bearer: &str, password: &str) -> String {
-    let answer = station
-        .post(
-            "/api/auth/step-up",
-            Some(bearer),
-            &json!({ "password": password }),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    answer.json::<StepUpResponse>().confirmation_token
-}
-
 #[tokio::test]
 async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
     let (station, monitor) = paired("ZM-REPRO-1").await;
@@ -65,15 +42,7 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
     let tech2 = station.token(TECH2).await;
     let reprovision = |bearer: String, token: String| {
         let station = &station;
-        async move {
-            station
-                .post(
-                    "/api/devices/ZM-REPRO-1/reprovision",
-                    Some(&bearer),
-                    &json!({ "confirmationToken": token, "reason": "moved to ICU-2" }),
-                )
-                .await
-        }
+        async move { station.reprovision(&bearer, "ZM-REPRO-1", &token).await }
     };
 
     let none = reprovision(tech.clone(), String::new()).await;
@@ -86,32 +55,30 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
         "confirmation_required"
     );
 
-    let wrong = station
-        .post(
-            "/api/auth/step-up",
-            Some(&tech),
-            &json!({ "password": "nope nope" }),
-        )
-        .await;
+    let wrong = station.step_up(&tech, "nope nope", "ZM-REPRO-1").await;
     assert_eq!(
         (wrong.status, wrong.code()),
         (StatusCode::UNAUTHORIZED, "invalid_credentials".into())
     );
     let admin = station.token(ADMIN).await;
     assert_eq!(
-        step_up(&station, &admin, ADMIN.1).await,
+        station.step_up(&admin, ADMIN.1, "ZM-REPRO-1").await.status,
         StatusCode::FORBIDDEN
     );
 
     // Another technician's confirmation.
-    let theirs = confirmation(&station, &tech2, TECH2.1).await;
+    let theirs = station
+        .step_up(&tech2, TECH2.1, "ZM-REPRO-1")
+        .await
+        .json::<StepUpResponse>()
+        .confirmation_token;
     assert_eq!(
         reprovision(tech.clone(), theirs).await.code(),
         "confirmation_required"
     );
 
     // An expired one.
-    let expired = confirmation(&station, &tech, TECH.1).await;
+    let expired = station.confirmation(&tech, "ZM-REPRO-1").await;
     station
         .sql()
         .execute("UPDATE confirmations SET expires_at = 0", [])
@@ -123,7 +90,7 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
     assert!(monitor.commands().is_empty(), "nothing was sent so far");
 
     // A valid one works once.
-    let good = confirmation(&station, &tech, TECH.1).await;
+    let good = station.confirmation(&tech, "ZM-REPRO-1").await;
     let done = reprovision(tech.clone(), good.clone()).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(
@@ -145,7 +112,9 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
         certificate.serial,
         monitor.committed().expect("committed").serial()
     );
-    assert_eq!(certificate.validity, CertificateValidity::Revoked);
+    // Still valid: it stays in force until the pairing the re-provisioning
+    // allows supersedes it (a failed re-pairing leaves the monitor on it).
+    assert_eq!(certificate.validity, CertificateValidity::Valid);
     assert!(
         station
             .audit("ZM-REPRO-1")
@@ -166,22 +135,21 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
 }
 
 #[tokio::test]
-async fn an_unreachable_monitor_is_not_reprovisioned_and_keeps_its_certificate() {
+async fn an_unreachable_monitor_is_not_reprovisioned_and_keeps_its_certificate_and_confirmation() {
     let (station, monitor) = paired("ZM-REPRO-2").await;
     monitor.stop();
     let tech = station.token(TECH).await;
-    let token = confirmation(&station, &tech, TECH.1).await;
-    let answer = station
-        .post(
-            "/api/devices/ZM-REPRO-2/reprovision",
-            Some(&tech),
-            &json!({ "confirmationToken": token, "reason": "swap" }),
-        )
-        .await;
+    let token = station.confirmation(&tech, "ZM-REPRO-2").await;
+    let answer = station.reprovision(&tech, "ZM-REPRO-2", &token).await;
     assert_eq!(
         (answer.status, answer.code()),
         (StatusCode::BAD_GATEWAY, "monitor_unreachable".into())
     );
+    let spent: Option<i64> = station
+        .sql()
+        .query_row("SELECT used_at FROM confirmations", [], |r| r.get(0))
+        .expect("the confirmation");
+    assert_eq!(spent, None, "nothing changed, so nothing was spent");
     let status: ConnectedStatus = station
         .get("/api/devices/ZM-REPRO-2/status", &tech)
         .await

@@ -2,6 +2,8 @@
 //! explicit confirmation, then the station sends the monitor back to
 //! provisioning mode.
 
+use zpair_proto::api::StepUpAction;
+
 use super::signed_in;
 use crate::failure::{CONFIRMATION_MISMATCH, Exit, Failure};
 use crate::output::Output;
@@ -20,7 +22,17 @@ pub async fn run(out: &Output, args: crate::ReprovisionArgs) -> Result<(), Failu
     let confirmation = session
         .authorized(|token| {
             let password = &password;
-            async move { client.step_up(&token, password.expose()).await }
+            let device_id = args.device_id.as_str();
+            async move {
+                client
+                    .step_up(
+                        &token,
+                        password.expose(),
+                        device_id,
+                        StepUpAction::Reprovision,
+                    )
+                    .await
+            }
         })
         .await?;
     if !args.yes {

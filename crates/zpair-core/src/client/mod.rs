@@ -17,7 +17,8 @@ use serde::de::DeserializeOwned;
 use zpair_proto::api::{
     Account, ApiError, AuditEvent, ConnectedStatus, DeprovisionRequest, DeviceImport,
     DeviceSummary, ImportReport, JobSummary, LoginRequest, PairAccepted, PairRequest,
-    RefreshRequest, ReprovisionRequest, Session, StationKey, StepUpRequest, StepUpResponse,
+    ReadmitRequest, RefreshRequest, ReprovisionRequest, Session, StationKey, StepUpAction,
+    StepUpRequest, StepUpResponse,
 };
 
 pub use error::ClientError;
@@ -171,14 +172,19 @@ impl StationClient {
             .await
     }
 
-    /// `POST /api/auth/step-up`: the password again, for a confirmation token.
+    /// `POST /api/auth/step-up`: the password again, for a confirmation
+    /// token good for `action` on `device_id` only, in this sign-in.
     pub async fn step_up(
         &self,
         token: &(impl Token + ?Sized),
         password: &str,
+        device_id: &str,
+        action: StepUpAction,
     ) -> Result<StepUpResponse, ClientError> {
         let body = StepUpRequest {
             password: password.to_owned(),
+            device_id: device_id.to_owned(),
+            action,
         };
         self.call(
             self.authed(Method::POST, &["api", "auth", "step-up"], token)
@@ -302,6 +308,28 @@ impl StationClient {
             self.authed(
                 Method::POST,
                 &["api", "devices", device_id, "deprovision"],
+                token,
+            )
+            .json(&body),
+        )
+        .await
+    }
+
+    /// `POST /api/devices/{id}/readmit` (administrators): a de-provisioned
+    /// monitor may be paired again.
+    pub async fn readmit(
+        &self,
+        token: &(impl Token + ?Sized),
+        device_id: &str,
+        reason: &str,
+    ) -> Result<DeviceSummary, ClientError> {
+        let body = ReadmitRequest {
+            reason: reason.to_owned(),
+        };
+        self.call(
+            self.authed(
+                Method::POST,
+                &["api", "devices", device_id, "readmit"],
                 token,
             )
             .json(&body),

@@ -105,6 +105,9 @@ pub enum NextAction {
     CallIt,
     /// Sign in again.
     SignIn,
+    /// Re-provision the monitor (password, reason, device ID), then pair it
+    /// with the new code it shows.
+    Reprovision,
 }
 
 impl NextAction {
@@ -116,6 +119,7 @@ impl NextAction {
             NextAction::Rescan => "rescan",
             NextAction::CallIt => "call_it",
             NextAction::SignIn => "sign_in",
+            NextAction::Reprovision => "reprovision",
         }
     }
 }
@@ -191,7 +195,7 @@ const FAILURE_ACTIONS: [(FailureReason, NextAction, NextAction); 11] = [
 ];
 
 /// Refusals before a job starts (error codes), same shape.
-const REFUSAL_ACTIONS: [(&str, NextAction, NextAction); 18] = [
+const REFUSAL_ACTIONS: [(&str, NextAction, NextAction); 20] = [
     ("qr_not_json", NextAction::Rescan, NextAction::Rescan),
     ("qr_not_zmonitor", NextAction::Rescan, NextAction::Rescan),
     ("qr_invalid_field", NextAction::Rescan, NextAction::Rescan),
@@ -231,6 +235,17 @@ const REFUSAL_ACTIONS: [(&str, NextAction, NextAction); 18] = [
         codes::PAIRING_IN_PROGRESS,
         NextAction::Retry,
         NextAction::Retry,
+    ),
+    (
+        codes::REPROVISION_REQUIRED,
+        NextAction::Reprovision,
+        NextAction::Reprovision,
+    ),
+    // An administrator re-admits it; nothing to do at the bedside.
+    (
+        codes::DEVICE_DEPROVISIONED,
+        NextAction::CallIt,
+        NextAction::CallIt,
     ),
     (codes::RATE_LIMITED, NextAction::Retry, NextAction::Retry),
     (
@@ -318,6 +333,14 @@ mod tests {
         assert_eq!(
             next_action_for_code("session_expired", Entry::Scanned),
             Some(NextAction::SignIn)
+        );
+        assert_eq!(
+            next_action_for_code("reprovision_required", Entry::Typed),
+            Some(NextAction::Reprovision)
+        );
+        assert_eq!(
+            next_action_for_code("device_deprovisioned", Entry::Scanned),
+            Some(NextAction::CallIt)
         );
         assert_eq!(next_action_for_code("something_else", Entry::Scanned), None);
     }

@@ -271,6 +271,36 @@ impl TestStation {
         assert!(answer.status.is_success(), "{}", answer.body);
     }
 
+    /// Asks for a step-up confirmation to re-provision `device_id`, in the
+    /// sign-in of `bearer`.
+    pub async fn step_up(&self, bearer: &str, password: &str, device_id: &str) -> Answer {
+        self.post(
+            "/api/auth/step-up",
+            Some(bearer),
+            &serde_json::json!({ "password": password, "deviceId": device_id, "action": "reprovision" }),
+        )
+        .await
+    }
+
+    /// A step-up confirmation of [`TECH`] to re-provision `device_id`.
+    pub async fn confirmation(&self, bearer: &str, device_id: &str) -> String {
+        let answer = self.step_up(bearer, TECH.1, device_id).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer
+            .json::<zpair_proto::api::StepUpResponse>()
+            .confirmation_token
+    }
+
+    /// `POST /api/devices/{id}/reprovision`.
+    pub async fn reprovision(&self, bearer: &str, device_id: &str, confirmation: &str) -> Answer {
+        self.post(
+            &format!("/api/devices/{device_id}/reprovision"),
+            Some(bearer),
+            &serde_json::json!({ "confirmationToken": confirmation, "reason": "moved to ICU-2" }),
+        )
+        .await
+    }
+
     /// Every event of a job's SSE stream, until it ends.
     pub async fn job_events(&self, job_id: &str, bearer: &str) -> Vec<JobEvent> {
         let response = self
