@@ -8,15 +8,41 @@
 // `cargo xtask e2e` starts the station and the monitors and sets the
 // variables read here; the app runs in a session keyring of its own.
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { shownPayload, VirtualCamera } from './camera.mjs';
-import { control, env, eventually, field, onScreen, runSuite, shownCode } from './harness.mjs';
+import { shownPayload as readPayload, VirtualCamera } from './camera.mjs';
+import { control, env, eventually, field, onScreen, runSuite, shownCode as readCode } from './harness.mjs';
 
 const stationUrl = env('ZPAIR_STATION_URL');
 const fingerprint = env('ZPAIR_STATION_FINGERPRINT').toLowerCase();
 const username = env('ZPAIR_USERNAME');
 const password = env('ZPAIR_PASSWORD');
 const shots = env('ZPAIR_SCREENSHOTS');
+
+/**
+ * Every secret that went through the app in this run (the password, each
+ * code and QR token, the session's tokens), written to ZPAIR_SECRETS at the
+ * end: `cargo xtask e2e` searches the app's trace-level log for each.
+ * @type {Set<string>}
+ */
+const secrets = new Set([password, `${password}-wrong`]);
+
+/** @param {string} dir */
+const shownCode = (dir) => {
+  const code = readCode(dir);
+  secrets.add(code);
+  return code;
+};
+
+/** @param {string} dir */
+const shownPayload = (dir) => {
+  const payload = readPayload(dir);
+  for (const key of ['pairingCode', 'pairingToken']) {
+    const value = payload[key];
+    if (typeof value === 'string') secrets.add(value);
+  }
+  return payload;
+};
 /** The app's virtual camera: what it sees is what this suite puts in the file. */
 const camera = new VirtualCamera(join(dirname(shots), 'camera', 'view.png'));
 /** Each monitor's screen folder, by device ID. */
@@ -85,6 +111,7 @@ const newestCard = (browser, deviceId) => browser.$(`li[data-testid="pairing"][d
  * @param {string} code
  */
 async function pairByCode(browser, deviceId, code) {
+  secrets.add(code);
   await onScreen(browser, 'Scan or type a code');
   const device = await field(browser, 'Device ID');
   await device.setValue(deviceId);
@@ -162,7 +189,17 @@ const steps = [
       await (await field(browser, 'Password')).setValue(password);
       await control(browser, 'button', 'Sign in').click();
       await browser.$('[data-testid="account"]').waitForDisplayed();
-      await eventually('the session in the session keyring', sessionKey, (key) => key !== null && key !== staleKey);
+      const key = await eventually('the session in the session keyring', sessionKey, (found) => found !== null && found !== staleKey);
+      // The session's own tokens, to look for in the app's log.
+      if (key !== null) {
+        /** @type {unknown} */
+        const stored = JSON.parse(execFileSync('keyctl', ['pipe', key], { encoding: 'utf8' }));
+        if (typeof stored === 'object' && stored !== null) {
+          for (const [name, value] of Object.entries(stored)) {
+            if (name.endsWith('Token') && typeof value === 'string') secrets.add(value);
+          }
+        }
+      }
     },
   ],
   [
@@ -294,7 +331,7 @@ const steps = [
   ],
 ];
 
-process.exitCode = await runSuite({
+const exitCode = await runSuite({
   application: env('ZPAIR_APP'),
   // The virtual camera, re-read whenever the suite changes what it shows.
   args: ['--camera', `file:${camera.file}`],
@@ -303,3 +340,5 @@ process.exitCode = await runSuite({
   log: env('ZPAIR_APP_LOG'),
   steps,
 });
+writeFileSync(env('ZPAIR_SECRETS'), JSON.stringify([...secrets]));
+process.exitCode = exitCode;

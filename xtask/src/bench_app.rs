@@ -112,6 +112,8 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         dir: process::target_dir().join("bench-app/screens"),
         station_port: STATION_PORT,
         monitor_port: MONITOR_PORT,
+        // The app's own level: the bench measures it as it ships.
+        app_log_filter: None,
     })
 }
 

@@ -12,6 +12,7 @@ use std::process::Command;
 
 use crate::bootstrap;
 use crate::process::{self, Failure};
+use crate::secrets;
 use crate::ui::NpmProject;
 use crate::world::{self, MONITORS, Site, TECHNICIAN, World};
 
@@ -27,6 +28,8 @@ pub struct Drive<'a> {
     pub dir: PathBuf,
     pub station_port: u16,
     pub monitor_port: u16,
+    /// `RUST_LOG` for the app, when the run sets one.
+    pub app_log_filter: Option<&'a str>,
 }
 
 /// `cargo xtask e2e [--no-build]`: installs and builds what the suite
@@ -54,13 +57,18 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
 /// `cargo xtask test` has them).
 pub fn run_suite() -> Result<(), Failure> {
     process::say("the real app through WebDriver (tauri-driver, WebKitWebDriver, Xvfb)");
+    let dir = process::target_dir().join("e2e");
     drive(&Drive {
         script: "run.mjs",
         app: process::target_dir().join("debug/zpair-app"),
-        dir: process::target_dir().join("e2e"),
+        dir: dir.clone(),
         station_port: STATION_PORT,
         monitor_port: MONITOR_PORT,
-    })
+        // Every line the app can write, so the search below covers them all.
+        app_log_filter: Some("trace"),
+    })?;
+    process::say("the app's trace-level log, searched for every secret of the run");
+    secrets::check_log(&dir.join("app.log"), &dir.join("secrets.json"))
 }
 
 /// Runs `drive.script` with node against `drive.app` under its own Xvfb
@@ -99,9 +107,13 @@ pub fn drive(drive: &Drive<'_>) -> Result<(), Failure> {
         .env("ZPAIR_MONITORS", monitor_screens(&world))
         .env("ZPAIR_SCREENSHOTS", &shots)
         .env("ZPAIR_APP_LOG", root.join("app.log"))
+        .env("ZPAIR_SECRETS", root.join("secrets.json"))
         // Xvfb's X display only: never a Wayland session the caller may have.
         .env_remove("WAYLAND_DISPLAY")
         .env("GDK_BACKEND", "x11");
+    if let Some(filter) = drive.app_log_filter {
+        node.env("RUST_LOG", filter);
+    }
     process::with_home(&mut node, &home)?;
     let keyring = bootstrap::in_session_keyring(&node);
     let outcome = process::run(&mut under_xvfb(root, &keyring));

@@ -22,6 +22,7 @@ mod keys;
 mod notices;
 mod process;
 mod sbom;
+mod secrets;
 mod test;
 mod ui;
 mod world;
