@@ -223,7 +223,7 @@ export class FakeBackend {
     this.history = [
       { at: iso(now - 3 * DAY), deviceId: 'ZM-001', action: 'paired', outcome: 'provisioned', detail: null },
       { at: iso(now - 2 * DAY), deviceId: 'ZM-002', action: 'paired', outcome: 'failed', detail: 'Pairing code expired' },
-      { at: iso(now - 90 * MINUTE), deviceId: 'ZM-005', action: 'reprovisioned', outcome: 'started', detail: 'Moved to ICU 4' },
+      { at: iso(now - 100 * MINUTE), deviceId: 'ZM-005', action: 'reprovisioned', outcome: 'started', detail: 'Moved to ICU 4' },
     ];
   }
 
