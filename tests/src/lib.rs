@@ -412,6 +412,24 @@ pub fn station_view(database: &Path, device_id: &str) -> StationView {
     }
 }
 
+/// A binary of the workspace, built by `cargo build --workspace --bins` into
+/// the target folder the running test binary is in (found at run time, so a
+/// shared target folder serves the checkout under test).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first",
+        path.display()
+    );
+    path
+}
+
 /// Reads the audit table directly from the station's SQLite file.
 pub fn audit_rows(database: &Path, device_id: &str) -> Vec<(String, bool)> {
     let db = rusqlite::Connection::open(database).expect("open station database");

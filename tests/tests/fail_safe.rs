@@ -23,7 +23,7 @@ use zpair_proto::api::{DeviceImport, JobState, PairRequest};
 use zpair_proto::device::MonitorState;
 use zpair_tests::fault_proxy::{CutPoint, FaultProxy, Run, sweep};
 use zpair_tests::{
-    FAIL_SAFE, PairResult, StationView, TECHNICIAN, World, create_accounts, eventually,
+    FAIL_SAFE, PairResult, StationView, TECHNICIAN, World, binary, create_accounts, eventually,
     run_pairing, station_view, unique_ip,
 };
 
@@ -353,22 +353,6 @@ async fn a_monitor_restarted_at_any_message_boundary_agrees_with_the_station() {
         }
     }
     println!("{} monitor restarts, all agreeing", outcomes.len());
-}
-
-/// A binary of the workspace, built by `cargo build --bins` next to this test.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --workspace --bins` first",
-        path.display()
-    );
-    path
 }
 
 /// The station as a real process, so it can be SIGKILLed.

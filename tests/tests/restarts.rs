@@ -2,30 +2,13 @@
 //! pairing job (a real process, SIGKILL), and a monitor restarted.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use zpair_core::client::{StationClient, StationTrust, TrustAnchor};
 use zpair_proto::api::{FailureReason, JobState, PairRequest};
 use zpair_proto::device::{MonitorState, RegistrationRecord};
-use zpair_tests::{PairResult, TECHNICIAN, World, create_accounts, eventually, unique_ip};
-
-/// A binary of the workspace, built by `cargo build --bins` next to this test.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --workspace --bins` first",
-        path.display()
-    );
-    path
-}
+use zpair_tests::{PairResult, TECHNICIAN, World, binary, create_accounts, eventually, unique_ip};
 
 fn start_station(dir: &std::path::Path, addr: SocketAddr) -> Child {
     Command::new(binary("central-station"))

@@ -16,7 +16,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use zpair_core::client::{StationClient, StationTrust, TrustAnchor};
 use zpair_core::secret_store::{KeyringSecretStore, SecretStore as _};
-use zpair_tests::{TECHNICIAN, create_accounts, unique_ip};
+use zpair_tests::{TECHNICIAN, binary, create_accounts, unique_ip};
 
 /// Every way a log line might carry `secret`: as is, in either case,
 /// URL-encoded, in standard base64, and — for the base64url the protocol
@@ -53,21 +53,6 @@ fn encodings(secret: &str) -> Vec<String> {
     forms.sort();
     forms.dedup();
     forms
-}
-
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --workspace --bins` first",
-        path.display()
-    );
-    path
 }
 
 struct Run {
