@@ -24,6 +24,8 @@ mod capture;
 mod clock;
 mod device;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod grey;
 mod open;
 mod pace;

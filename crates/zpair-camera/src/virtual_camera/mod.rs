@@ -6,8 +6,8 @@
 
 mod folder;
 mod image;
-mod mjpeg;
-mod y4m;
+pub(crate) mod mjpeg;
+pub(crate) mod y4m;
 
 use std::fs::{self, File};
 use std::io::BufReader;
