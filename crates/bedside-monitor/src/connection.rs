@@ -30,11 +30,14 @@ pub enum ConnectionError {
     /// The station answered, but not with success.
     #[error("the station answered {0}")]
     Status(reqwest::StatusCode),
+    /// The station's revocation list does not parse.
+    #[error("the revocation list does not parse: {0}")]
+    Crl(String),
 }
 
-/// The rustls client configuration: only the pushed CA is trusted, and the
-/// new certificate and key are presented.
-pub fn tls_config(credentials: &Credentials) -> Result<rustls::ClientConfig, ConnectionError> {
+/// The pushed CA as the only root: every connection to the station trusts
+/// nothing else.
+fn station_roots(credentials: &Credentials) -> Result<rustls::RootCertStore, ConnectionError> {
     let mut roots = rustls::RootCertStore::empty();
     for ca in CertificateDer::pem_slice_iter(credentials.ca_pem.as_bytes()) {
         let ca = ca.map_err(|_| ConnectionError::Pem("CA certificate"))?;
@@ -43,18 +46,33 @@ pub fn tls_config(credentials: &Credentials) -> Result<rustls::ClientConfig, Con
     if roots.is_empty() {
         return Err(ConnectionError::Pem("CA certificate"));
     }
+    Ok(roots)
+}
+
+/// A client configuration that trusts only the pushed CA, still to be told
+/// whether it presents a certificate.
+fn trusting_the_station(
+    credentials: &Credentials,
+) -> Result<
+    rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>,
+    ConnectionError,
+> {
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(station_roots(credentials)?))
+}
+
+/// The rustls client configuration: only the pushed CA is trusted, and the
+/// new certificate and key are presented.
+pub fn tls_config(credentials: &Credentials) -> Result<rustls::ClientConfig, ConnectionError> {
     let chain = CertificateDer::pem_slice_iter(credentials.certificate_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| ConnectionError::Pem("client certificate"))?;
     let key = PrivateKeyDer::from_pem_slice(credentials.key_pem.as_bytes())
         .map_err(|_| ConnectionError::Pem("client key"))?;
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_client_auth_cert(chain, key)?;
-    Ok(config)
+    Ok(trusting_the_station(credentials)?.with_client_auth_cert(chain, key)?)
 }
 
 /// An HTTPS-only client for the station with these credentials.
@@ -118,7 +136,9 @@ pub async fn deliver(
                 Ok(false) => Verdict::Unreachable(format!(
                     "a TLS alert {alert:?}, but the revocation list does not name the certificate"
                 )),
-                Err(why) => Verdict::Unreachable(format!("a TLS alert {alert:?}; {why}")),
+                Err(why) => Verdict::Unreachable(format!(
+                    "a TLS alert {alert:?}; no revocation list to confirm it: {why}"
+                )),
             },
             None => Verdict::Unreachable(e.to_string()),
         },
@@ -154,39 +174,23 @@ async fn revoked(
     credentials: &Credentials,
     server_url: &str,
     serial: &str,
-) -> Result<bool, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for ca in CertificateDer::pem_slice_iter(credentials.ca_pem.as_bytes()) {
-        let ca = ca.map_err(|_| "the CA certificate is not valid PEM".to_owned())?;
-        roots.add(ca).map_err(|e| e.to_string())?;
-    }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+) -> Result<bool, ConnectionError> {
     let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+        .tls_backend_preconfigured(trusting_the_station(credentials)?.with_no_client_auth())
         .https_only(true)
         .no_proxy()
         .timeout(REQUEST_TIMEOUT)
-        .build()
-        .map_err(|e| e.to_string())?;
+        .build()?;
     let url = format!("{}/api/ca/crl", server_url.trim_end_matches('/'));
-    let response = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| format!("no revocation list: {e}"))?;
+    let response = client.get(url).send().await?;
     if !response.status().is_success() {
-        return Err(format!("no revocation list: {}", response.status()));
+        return Err(ConnectionError::Status(response.status()));
     }
-    let pem = response.bytes().await.map_err(|e| e.to_string())?;
+    let pem = response.bytes().await?;
     let der = CertificateRevocationListDer::from_pem_slice(&pem)
-        .map_err(|_| "the revocation list is not PEM".to_owned())?;
-    let (_, crl) = x509_parser::parse_x509_crl(&der).map_err(|e| e.to_string())?;
+        .map_err(|_| ConnectionError::Pem("revocation list"))?;
+    let (_, crl) =
+        x509_parser::parse_x509_crl(&der).map_err(|e| ConnectionError::Crl(e.to_string()))?;
     Ok(crl
         .iter_revoked_certificates()
         .any(|r| crate::exchange::verify::serial_hex(r.raw_serial()) == serial))

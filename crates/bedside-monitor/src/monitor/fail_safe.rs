@@ -286,21 +286,38 @@ pub(crate) async fn confirm(core: Arc<Core>) {
     };
     let result = match decided {
         Ok(()) => core.commit_confirmed(),
-        Err(why) => core.roll_back(&why),
+        Err(why) => core.roll_back(&why.to_string()),
     };
     if let Err(e) = result {
         tracing::error!(error = %e, "cannot record the outcome of the commit");
     }
 }
 
-/// `Ok` once the station accepted the proof, `Err(why)` to roll back.
+/// Why a prepared commit is rolled back; its text is what the screen says.
+#[derive(Debug, thiserror::Error)]
+enum RollBack {
+    /// The confirmation started with nothing prepared.
+    #[error("Nothing was prepared to commit.")]
+    NothingPrepared,
+    /// The new configuration's certificates or key are unusable.
+    #[error("The new configuration cannot be used: {0}.")]
+    Unusable(connection::ConnectionError),
+    /// The station refused the proof (its window had closed).
+    #[error("The Central Station did not confirm the new configuration in time.")]
+    Refused,
+    /// No answer for twice the fail-safe window: rolled back in doubt.
+    #[error("The Central Station could not be reached to confirm the new configuration.")]
+    Unreachable,
+}
+
+/// `Ok` once the station accepted the proof, else why to roll back.
 ///
 /// Up to the deadline each attempt is a proof of commit. The station's window
 /// closes no later than the monitor's deadline, so past it the station has
 /// decided, and each attempt asks for that decision (a proof it can no
 /// longer accept is refused). Only when the station cannot be reached for as
 /// long again does the monitor give up in doubt and roll back.
-async fn confirm_until_decided(core: &Core) -> Result<(), String> {
+async fn confirm_until_decided(core: &Core) -> Result<(), RollBack> {
     let Some((credentials, server_url, serial, fail_safe)) =
         core.lock().confirming.as_ref().map(|c| {
             let configuration = &c.prepared.committed.configuration;
@@ -312,10 +329,9 @@ async fn confirm_until_decided(core: &Core) -> Result<(), String> {
             )
         })
     else {
-        return Err("nothing to confirm".to_owned());
+        return Err(RollBack::NothingPrepared);
     };
-    let client = connection::client(&credentials)
-        .map_err(|e| format!("The new configuration cannot be used: {e}."))?;
+    let client = connection::client(&credentials).map_err(RollBack::Unusable)?;
     let give_up = fail_safe.deadline + fail_safe.length;
     let mut pause = Duration::from_millis(100);
     loop {
@@ -333,9 +349,7 @@ async fn confirm_until_decided(core: &Core) -> Result<(), String> {
             Verdict::Refused(detail) => {
                 core.counters.failed();
                 tracing::warn!(%detail, "the Central Station refused the proof of commit");
-                return Err(
-                    "The Central Station did not confirm the new configuration in time.".to_owned(),
-                );
+                return Err(RollBack::Refused);
             }
             Verdict::Unreachable(detail) => {
                 core.counters.failed();
@@ -344,10 +358,7 @@ async fn confirm_until_decided(core: &Core) -> Result<(), String> {
         }
         let left = give_up.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(
-                "The Central Station could not be reached to confirm the new configuration."
-                    .to_owned(),
-            );
+            return Err(RollBack::Unreachable);
         }
         tokio::time::sleep(pause.min(left)).await;
         pause = (pause * 2).min(MAX_PAUSE);
