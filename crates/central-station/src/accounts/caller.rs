@@ -1,9 +1,6 @@
 //! The signed-in account behind a request's bearer token.
 
-use std::convert::Infallible;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use time::OffsetDateTime;
@@ -64,23 +61,5 @@ impl FromRequestParts<AppState> for Caller {
             .call(move |c| super::store::caller_by_access(c, &hash, now))
             .await?
             .ok_or(HttpError::Unauthorized)
-    }
-}
-
-/// The address a request came from: what sign-in attempts are counted
-/// against, besides the account. Requests without one (served in process,
-/// not through the TLS listener) count as `0.0.0.0`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddress(pub(crate) IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        Ok(Self(address))
     }
 }

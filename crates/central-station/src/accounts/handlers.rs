@@ -8,7 +8,6 @@ use zpair_proto::api::{
     Account, LoginRequest, RefreshRequest, Session, StepUpRequest, StepUpResponse,
 };
 
-use super::caller::ClientAddress;
 use super::limits::{self, Attempt, Claim, Settled};
 use super::store::{self, Binding, NewSession};
 use super::tokens::{NewToken, new_token};
@@ -145,7 +144,6 @@ async fn check_password(
 /// (an unknown one is hashed against a decoy and locked alike).
 pub(crate) async fn login(
     State(state): State<AppState>,
-    ClientAddress(client): ClientAddress,
     source: Source,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<Session>, HttpError> {
@@ -154,7 +152,7 @@ pub(crate) async fn login(
         .db()
         .call(move |c| store::user_by_name(c, &username))
         .await?;
-    let attempt = Attempt::new(&request.username, client);
+    let attempt = Attempt::new(&request.username, source.ip());
     let checked = check_password(
         &state,
         &attempt,
@@ -259,7 +257,6 @@ pub(crate) async fn me(caller: Caller) -> Json<Account> {
 /// within five minutes.
 pub(crate) async fn step_up(
     State(state): State<AppState>,
-    ClientAddress(client): ClientAddress,
     TechnicianCaller(caller): TechnicianCaller,
     source: Source,
     ApiJson(request): ApiJson<StepUpRequest>,
@@ -277,7 +274,7 @@ pub(crate) async fn step_up(
         .call(move |c| store::user_by_id(c, id))
         .await?
         .ok_or(HttpError::Unauthorized)?;
-    let attempt = Attempt::new(&user.account.username, client);
+    let attempt = Attempt::new(&user.account.username, source.ip());
     check_password(
         &state,
         &attempt,

@@ -2,7 +2,7 @@
 //! which the TLS accept loop attaches to every request of a connection.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -16,6 +16,13 @@ impl Source {
     /// `ip:port`, as stored.
     pub(crate) fn address(&self) -> Option<String> {
         self.0.map(|a| a.to_string())
+    }
+
+    /// The client's IP: what sign-in attempts are counted against, besides
+    /// the account. A request served in process (no address) counts as
+    /// `0.0.0.0`.
+    pub(crate) fn ip(&self) -> IpAddr {
+        self.0.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
     }
 }
 
