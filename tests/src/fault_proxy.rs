@@ -7,10 +7,12 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use bedside_monitor::Monitor;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use zpair_proto::device::RegistrationRecord;
 
 /// Which way bytes flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,6 +108,20 @@ impl FaultProxy {
         Self { addr, shared, task }
     }
 
+    /// A proxy on a fresh loopback address in front of `monitor`, and the
+    /// monitor's registration record pointing the station at the proxy.
+    pub async fn in_front_of(monitor: &Monitor) -> (Self, RegistrationRecord) {
+        let proxy = Self::start(
+            crate::unique_ip(),
+            monitor.local_addr().port(),
+            monitor.local_addr(),
+        )
+        .await;
+        let mut record = monitor.registration_record();
+        record.ip_address = Some(proxy.addr().ip().to_string());
+        (proxy, record)
+    }
+
     /// Where the station should connect.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -142,6 +158,15 @@ impl FaultProxy {
 
 fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
     shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Waits (30 s at most) for an armed point to be reached and returns its
+/// [`Hold`]; panics naming the point if the exchange never got there.
+pub async fn reached(point: CutPoint, fired: oneshot::Receiver<Hold>) -> Hold {
+    tokio::time::timeout(std::time::Duration::from_secs(30), fired)
+        .await
+        .unwrap_or_else(|_| panic!("{point}: the exchange never reached it"))
+        .unwrap_or_else(|_| panic!("{point}: the exchange ended before it"))
 }
 
 /// Cut points over an exchange recorded as `runs`: each boundary between

@@ -146,14 +146,7 @@ impl World {
         let mut imports = Vec::new();
         for device_id in device_ids {
             let monitor = self.start_monitor(device_id, unique_ip()).await;
-            let proxy = FaultProxy::start(
-                unique_ip(),
-                monitor.local_addr().port(),
-                monitor.local_addr(),
-            )
-            .await;
-            let mut record = monitor.registration_record();
-            record.ip_address = Some(proxy.addr().ip().to_string());
+            let (proxy, record) = FaultProxy::in_front_of(&monitor).await;
             imports.push(DeviceImport {
                 record,
                 device_label: Some(format!("LABEL-{device_id}")),

@@ -21,7 +21,7 @@ use zpair_core::pairing::PairTarget;
 use zpair_core::session::TechnicianSession;
 use zpair_proto::api::{DeviceImport, JobState, PairRequest};
 use zpair_proto::device::MonitorState;
-use zpair_tests::fault_proxy::{CutPoint, FaultProxy, Run, sweep};
+use zpair_tests::fault_proxy::{CutPoint, FaultProxy, Run, reached, sweep};
 use zpair_tests::{
     FAIL_SAFE, PairResult, StationView, TECHNICIAN, World, binary, create_accounts, eventually,
     run_pairing, station_view, unique_ip,
@@ -287,14 +287,7 @@ async fn a_monitor_restarted_at_any_message_boundary_agrees_with_the_station() {
         let device_id = format!("ZM-RESTART-{i:02}");
         let ip = unique_ip();
         let monitor = world.start_monitor(&device_id, ip).await;
-        let proxy = FaultProxy::start(
-            unique_ip(),
-            monitor.local_addr().port(),
-            monitor.local_addr(),
-        )
-        .await;
-        let mut record = monitor.registration_record();
-        record.ip_address = Some(proxy.addr().ip().to_string());
+        let (proxy, record) = FaultProxy::in_front_of(&monitor).await;
         world.register(&record, &device_id).await;
         setups.push((device_id, ip, monitor, proxy));
     }
@@ -317,10 +310,7 @@ async fn a_monitor_restarted_at_any_message_boundary_agrees_with_the_station() {
                     },
                 );
                 let restart = async {
-                    let hold = tokio::time::timeout(Duration::from_secs(30), fired)
-                        .await
-                        .expect("the exchange reaches the point")
-                        .expect("the cut happened");
+                    let hold = reached(*point, fired).await;
                     monitor.shutdown().await;
                     let again = world.start_monitor(&device_id, ip).await;
                     drop(hold);
@@ -443,14 +433,7 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
         config.heartbeat_interval = Duration::from_millis(300);
         let monitor = Monitor::start(config).await.expect("monitor");
         monitor.trust_station(&station_key).expect("trust");
-        let proxy = FaultProxy::start(
-            unique_ip(),
-            monitor.local_addr().port(),
-            monitor.local_addr(),
-        )
-        .await;
-        let mut record = monitor.registration_record();
-        record.ip_address = Some(proxy.addr().ip().to_string());
+        let (proxy, record) = FaultProxy::in_front_of(&monitor).await;
         imports.push(DeviceImport {
             record,
             device_label: None,
@@ -482,10 +465,7 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
             )
             .await
             .expect("202");
-        let hold = tokio::time::timeout(Duration::from_secs(30), fired)
-            .await
-            .unwrap_or_else(|_| panic!("{point}: the exchange never reached it"))
-            .unwrap_or_else(|_| panic!("{point}: the exchange ended before it"));
+        let hold = reached(*point, fired).await;
         station.kill_and_restart();
         drop(hold);
         jobs.push((*point, device_id.clone(), accepted.job_id));

@@ -7,36 +7,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::monitor::FakeMonitor;
-use crate::support::{ADMIN, TECH, TestStation};
-
-/// A station with one monitor paired through it: its job, and a client
-/// certificate in force.
-async fn paired_and_provisioned(device_id: &str) -> (TestStation, FakeMonitor, String) {
-    let monitor = FakeMonitor::start(device_id, std::net::Ipv4Addr::LOCALHOST.into(), 0).await;
-    let station = TestStation::builder()
-        .monitor_port(monitor.addr.port())
-        .start()
-        .await;
-    monitor.trust(&station.station().station_public_key());
-    station.register(&monitor.record()).await;
-    let (code, token) = monitor.enter_provisioning();
-    let tech = station.token(TECH).await;
-    let accepted: zpair_proto::api::PairAccepted = station
-        .post(
-            "/api/provisioning/pair",
-            Some(&tech),
-            &json!({ "deviceId": device_id, "pairingCode": code, "pairingToken": token, "ipAddress": "127.0.0.1" }),
-        )
-        .await
-        .json();
-    let events = station.job_events(&accepted.job_id, &tech).await;
-    assert_eq!(
-        events.last().map(|e| e.state),
-        Some(zpair_proto::api::JobState::Provisioned)
-    );
-    (station, monitor, accepted.job_id)
-}
+use crate::support::{ADMIN, TECH, paired_through_the_station};
 
 /// Who calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +128,7 @@ fn outcome(status: StatusCode) -> Outcome {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_route_answers_every_caller_as_the_matrix_says() {
-    let (station, monitor, job_id) = paired_and_provisioned("ZM-MATRIX-1").await;
+    let (station, monitor, job_id) = paired_through_the_station("ZM-MATRIX-1").await;
     let committed = monitor.await_commit(None).await;
     let tech = station.token(TECH).await;
     let admin = station.token(ADMIN).await;

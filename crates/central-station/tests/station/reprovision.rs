@@ -1,37 +1,16 @@
 //! Step-up and the re-provisioning guard.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use reqwest::StatusCode;
-use serde_json::json;
 use zpair_proto::api::{
-    CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary, JobState, StepUpResponse,
+    CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary, StepUpResponse,
 };
 use zpair_proto::device::CommandKind;
 
 use crate::support::monitor::FakeMonitor;
-use crate::support::{ADMIN, TECH, TECH2, TestStation};
+use crate::support::{ADMIN, TECH, TECH2, TestStation, paired_through_the_station};
 
 async fn paired(device_id: &str) -> (TestStation, FakeMonitor) {
-    let monitor = FakeMonitor::start(device_id, IpAddr::V4(Ipv4Addr::LOCALHOST), 0).await;
-    let station = TestStation::builder()
-        .monitor_port(monitor.addr.port())
-        .start()
-        .await;
-    monitor.trust(&station.station().station_public_key());
-    station.register(&monitor.record()).await;
-    let (code, token) = monitor.enter_provisioning();
-    let tech = station.token(TECH).await;
-    let accepted: zpair_proto::api::PairAccepted = station
-        .post(
-            "/api/provisioning/pair",
-            Some(&tech),
-            &json!({ "deviceId": device_id, "pairingCode": code, "pairingToken": token }),
-        )
-        .await
-        .json();
-    let events = station.job_events(&accepted.job_id, &tech).await;
-    assert_eq!(events.last().map(|e| e.state), Some(JobState::Provisioned));
+    let (station, monitor, _job) = paired_through_the_station(device_id).await;
     (station, monitor)
 }
 

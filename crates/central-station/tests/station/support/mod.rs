@@ -372,6 +372,38 @@ pub fn record(
     }
 }
 
+/// A station with one fake monitor paired through it to PROVISIONED (the
+/// technician's pair request, the whole job): the station, the monitor and
+/// the job's ID.
+pub async fn paired_through_the_station(
+    device_id: &str,
+) -> (TestStation, monitor::FakeMonitor, String) {
+    let monitor =
+        monitor::FakeMonitor::start(device_id, std::net::Ipv4Addr::LOCALHOST.into(), 0).await;
+    let station = TestStation::builder()
+        .monitor_port(monitor.addr.port())
+        .start()
+        .await;
+    monitor.trust(&station.station().station_public_key());
+    station.register(&monitor.record()).await;
+    let (code, token) = monitor.enter_provisioning();
+    let tech = station.token(TECH).await;
+    let accepted: zpair_proto::api::PairAccepted = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&tech),
+            &serde_json::json!({ "deviceId": device_id, "pairingCode": code, "pairingToken": token }),
+        )
+        .await
+        .json();
+    let events = station.job_events(&accepted.job_id, &tech).await;
+    assert_eq!(
+        events.last().map(|e| e.state),
+        Some(zpair_proto::api::JobState::Provisioned)
+    );
+    (station, monitor, accepted.job_id)
+}
+
 /// Polls until `check` holds (at most ~20 s, then panics).
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
