@@ -21,8 +21,10 @@ use zpair_tests::{TECHNICIAN, binary, create_accounts, unique_ip};
 /// Every way a log line might carry `secret`: as is, in either case,
 /// URL-encoded, in standard base64, and — for the base64url the protocol
 /// uses — its bytes in hex and standard base64. Short forms are left out:
-/// they would match by chance.
-fn encodings(secret: &str) -> Vec<String> {
+/// they would match by chance. `decode_bytes` is false for a private key's
+/// PEM lines: PKCS#8 carries the public key too, whose bytes a certificate
+/// rightly shows, so only the lines' text is a secret.
+fn encodings(secret: &str, decode_bytes: bool) -> Vec<String> {
     let standard = base64::engine::general_purpose::STANDARD;
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let url_encoded: String = secret
@@ -42,7 +44,9 @@ fn encodings(secret: &str) -> Vec<String> {
         standard.encode(secret),
         hex(secret.as_bytes()),
     ];
-    if let Ok(bytes) = zpair_proto::b64::decode(secret) {
+    if let Ok(bytes) = zpair_proto::b64::decode(secret)
+        && decode_bytes
+    {
         forms.push(hex(&bytes));
         forms.push(hex(&bytes).to_uppercase());
         let padded = standard.encode(&bytes);
@@ -429,7 +433,7 @@ async fn no_code_token_password_or_private_key_reaches_any_log() {
     }
     for (path, text) in &logs {
         for (what, secret) in &secrets {
-            for form in encodings(secret) {
+            for form in encodings(secret, *what != "private key") {
                 assert!(
                     !text.contains(form.as_str()),
                     "{what} found in {} (as {form})",
@@ -442,7 +446,7 @@ async fn no_code_token_password_or_private_key_reaches_any_log() {
 
 #[test]
 fn every_encoding_of_a_secret_is_searched() {
-    let forms = encodings("q8Zk-3_Ab9Xy");
+    let forms = encodings("q8Zk-3_Ab9Xy", true);
     for expected in [
         "q8Zk-3_Ab9Xy",
         "q8zk-3_ab9xy",
@@ -461,7 +465,7 @@ fn every_encoding_of_a_secret_is_searched() {
     assert!(forms.contains(&hex));
     assert!(forms.iter().any(|f| f.contains('+') || f.contains('/')));
     assert_eq!(
-        encodings("abc"),
+        encodings("abc", true),
         Vec::<String>::new(),
         "too short to search"
     );
