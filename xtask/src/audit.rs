@@ -44,7 +44,48 @@ pub enum Outcome {
     /// Every check ran, advisories included.
     Checked,
     /// Everything but advisories ran and passed: no database (why).
-    NoDatabase(String),
+    NoDatabase(NoDatabase),
+}
+
+/// Why no advisory database could be had.
+#[derive(Debug)]
+pub enum NoDatabase {
+    /// `ZPAIR_ADVISORY_DB` names nothing.
+    Missing(PathBuf),
+    /// Neither given nor allowed to be found or fetched.
+    FallbacksOff,
+    /// A bundle or clone without the database's branch.
+    NoBranch(PathBuf),
+    /// A file or folder operation failed.
+    Io(std::io::Error),
+    /// A git command failed.
+    Git(Failure),
+    /// Not given, no shared snapshot, and fetching the live one failed.
+    FetchFailed(Box<NoDatabase>),
+}
+
+impl std::fmt::Display for NoDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoDatabase::Missing(path) => write!(
+                f,
+                "ZPAIR_ADVISORY_DB names {}, which does not exist",
+                path.display()
+            ),
+            NoDatabase::FallbacksOff => f.write_str(
+                "ZPAIR_ADVISORY_DB is not set and ZPAIR_ADVISORY_DB_NO_FALLBACK turns off the shared snapshot and the fetch",
+            ),
+            NoDatabase::NoBranch(path) => {
+                write!(f, "{} has no branch {ADVISORY_DB_BRANCH}", path.display())
+            }
+            NoDatabase::Io(e) => write!(f, "{e}"),
+            NoDatabase::Git(e) => write!(f, "{e}"),
+            NoDatabase::FetchFailed(e) => write!(
+                f,
+                "ZPAIR_ADVISORY_DB is not set, {SHARED_BUNDLE} is absent, and fetching {ADVISORY_DB_URL} failed: {e}"
+            ),
+        }
+    }
 }
 
 /// `cargo xtask audit`: every check, and no database is a failure.
@@ -176,15 +217,12 @@ struct AdvisoryDb {
 
 impl AdvisoryDb {
     /// Finds a database, clones it into the target dir, or says why not.
-    fn prepare(workspace: &Path) -> Result<Self, String> {
+    fn prepare(workspace: &Path) -> Result<Self, NoDatabase> {
         let cache = process::target_dir().join("advisory-db");
         if let Some(source) = std::env::var_os("ZPAIR_ADVISORY_DB") {
-            let source = std::path::absolute(PathBuf::from(source)).map_err(|e| e.to_string())?;
+            let source = std::path::absolute(PathBuf::from(source)).map_err(NoDatabase::Io)?;
             if !source.exists() {
-                return Err(format!(
-                    "ZPAIR_ADVISORY_DB names {}, which does not exist",
-                    source.display()
-                ));
+                return Err(NoDatabase::Missing(source));
             }
             return Self::from_local(&source, &cache.join("local"));
         }
@@ -195,23 +233,15 @@ impl AdvisoryDb {
             return Self::from_local(&shared, &cache.join("shared"));
         }
         if !fallbacks {
-            return Err(
-                "ZPAIR_ADVISORY_DB is not set and ZPAIR_ADVISORY_DB_NO_FALLBACK turns off the shared snapshot and the fetch"
-                    .into(),
-            );
+            return Err(NoDatabase::FallbacksOff);
         }
-        Self::fetch(&cache.join("live")).map_err(|e| {
-            format!(
-                "ZPAIR_ADVISORY_DB is not set, {} is absent, and fetching {ADVISORY_DB_URL} failed: {e}",
-                SHARED_BUNDLE
-            )
-        })
+        Self::fetch(&cache.join("live")).map_err(|e| NoDatabase::FetchFailed(Box::new(e)))
     }
 
     /// A bundle or a clone on this machine, cloned once per commit into a
     /// folder of its own (`CACHE/<commit>/`), never replaced: parallel runs
     /// each see a whole clone.
-    fn from_local(source: &Path, cache: &Path) -> Result<Self, String> {
+    fn from_local(source: &Path, cache: &Path) -> Result<Self, NoDatabase> {
         let heads = git_output(
             Command::new("git")
                 .arg("ls-remote")
@@ -221,7 +251,7 @@ impl AdvisoryDb {
         let commit = heads
             .split_whitespace()
             .next()
-            .ok_or_else(|| format!("{} has no branch {ADVISORY_DB_BRANCH}", source.display()))?;
+            .ok_or_else(|| NoDatabase::NoBranch(source.to_path_buf()))?;
         let root = cache.join(commit);
         let clone = root.join(ADVISORY_DB_FOLDER);
         if !clone.join(".git").is_dir() {
@@ -234,7 +264,7 @@ impl AdvisoryDb {
                     .arg(source)
                     .arg(&partial),
             )?;
-            std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(&root).map_err(NoDatabase::Io)?;
             if std::fs::rename(&partial, &clone).is_err() {
                 // Another run put the same commit in place first.
                 let _ = std::fs::remove_dir_all(&partial);
@@ -244,7 +274,7 @@ impl AdvisoryDb {
     }
 
     /// A shallow clone of the live database, refreshed on every run.
-    fn fetch(root: &Path) -> Result<Self, String> {
+    fn fetch(root: &Path) -> Result<Self, NoDatabase> {
         let clone = root.join(ADVISORY_DB_FOLDER);
         let result = if clone.join(".git").is_dir() {
             git_output(Command::new("git").arg("-C").arg(&clone).args([
@@ -264,7 +294,7 @@ impl AdvisoryDb {
                 ]))
             })
         } else {
-            std::fs::create_dir_all(root).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(root).map_err(NoDatabase::Io)?;
             git_output(
                 Command::new("git")
                     .args(["clone", "-q", "--depth", "1", ADVISORY_DB_URL])
@@ -275,7 +305,7 @@ impl AdvisoryDb {
         Self::describe(root, ADVISORY_DB_URL.to_owned())
     }
 
-    fn describe(root: &Path, origin: String) -> Result<Self, String> {
+    fn describe(root: &Path, origin: String) -> Result<Self, NoDatabase> {
         let clone = root.join(ADVISORY_DB_FOLDER);
         let head = git_output(Command::new("git").arg("-C").arg(&clone).args([
             "log",
@@ -293,9 +323,9 @@ impl AdvisoryDb {
 }
 
 /// Runs a git command quietly (never prompting), its output or why it failed.
-fn git_output(cmd: &mut Command) -> Result<String, String> {
+fn git_output(cmd: &mut Command) -> Result<String, NoDatabase> {
     cmd.env("GIT_TERMINAL_PROMPT", "0");
-    process::output(cmd).map_err(|e| e.to_string())
+    process::output(cmd).map_err(NoDatabase::Git)
 }
 
 /// What cargo-deny reported.

@@ -52,8 +52,23 @@ impl Value {
     }
 }
 
+/// Why a document is not JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// The byte offset where parsing stopped.
+    pub at: usize,
+    /// What was expected there.
+    pub what: String,
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid JSON at byte {}: {}", self.at, self.what)
+    }
+}
+
 /// Parses a whole JSON document.
-pub fn parse(text: &str) -> Result<Value, String> {
+pub fn parse(text: &str) -> Result<Value, JsonError> {
     let mut parser = Parser {
         bytes: text.as_bytes(),
         at: 0,
@@ -93,8 +108,11 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn error(&self, what: &str) -> String {
-        format!("invalid JSON at byte {}: {what}", self.at)
+    fn error(&self, what: impl Into<String>) -> JsonError {
+        JsonError {
+            at: self.at,
+            what: what.into(),
+        }
     }
 
     fn skip_space(&mut self) {
@@ -103,16 +121,16 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, literal: &str) -> Result<(), String> {
+    fn expect(&mut self, literal: &str) -> Result<(), JsonError> {
         if self.bytes[self.at..].starts_with(literal.as_bytes()) {
             self.at += literal.len();
             Ok(())
         } else {
-            Err(self.error(&format!("expected `{literal}`")))
+            Err(self.error(format!("expected `{literal}`")))
         }
     }
 
-    fn value(&mut self) -> Result<Value, String> {
+    fn value(&mut self) -> Result<Value, JsonError> {
         self.skip_space();
         match self.bytes.get(self.at) {
             Some(b'{') => self.object(),
@@ -138,7 +156,7 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self) -> Result<Value, String> {
+    fn object(&mut self) -> Result<Value, JsonError> {
         self.at += 1;
         let mut map = BTreeMap::new();
         self.skip_space();
@@ -165,7 +183,7 @@ impl Parser<'_> {
         }
     }
 
-    fn array(&mut self) -> Result<Value, String> {
+    fn array(&mut self) -> Result<Value, JsonError> {
         self.at += 1;
         let mut items = Vec::new();
         self.skip_space();
@@ -187,7 +205,7 @@ impl Parser<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, JsonError> {
         self.expect("\"")?;
         let mut out = Vec::new();
         loop {
@@ -224,7 +242,7 @@ impl Parser<'_> {
         String::from_utf8(out).map_err(|_| self.error("string is not UTF-8"))
     }
 
-    fn hex4(&mut self) -> Result<u32, String> {
+    fn hex4(&mut self) -> Result<u32, JsonError> {
         let digits = self
             .bytes
             .get(self.at..self.at + 4)
@@ -235,7 +253,7 @@ impl Parser<'_> {
         Ok(digits)
     }
 
-    fn unicode_escape(&mut self) -> Result<char, String> {
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
         let first = self.hex4()?;
         let code = if (0xD800..0xDC00).contains(&first) {
             self.expect("\\u")?;
