@@ -12,6 +12,7 @@
 //! - [`rendering`]: how the web view draws, fitted to the machine's GPU.
 //! - [`scan`]: QR codes read from frames, and the monitors found in them.
 
+pub mod args;
 pub mod camera;
 pub mod commands;
 pub mod events;
@@ -72,11 +73,11 @@ pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 }
 
 /// Starts the app: logs to stderr, opens the state, shows the main window.
-/// `--camera SPEC` chooses the camera (a number, a name, or `file:PATH`).
+/// The command line is [`args::AppArgs`].
 pub fn run() {
     init_logging();
-    let camera = match camera::spec_from_args(std::env::args().skip(1)) {
-        Ok(spec) => spec,
+    let args = match args::AppArgs::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
         Err(e) => {
             eprintln!("zpair-app: {e}");
             std::process::exit(2);
@@ -85,7 +86,9 @@ pub fn run() {
     let result = configure(tauri::Builder::default())
         .on_permission_request(|webview, kind| media::answer(&webview, kind))
         .setup(move |app| {
-            let state = AppState::open(app.handle())?.with_camera(camera);
+            let state = AppState::open(app.handle())?
+                .with_camera(args.camera)
+                .with_suggested_station(args.station);
             app.manage(state);
             if let Some(window) = app.get_webview_window("main") {
                 media::enable_camera(&window)?;

@@ -180,6 +180,8 @@ export interface Scenario {
   firstRun?: boolean;
   /** The session Rust restores at start-up; null opens on the sign-in screen. */
   account?: Account | null;
+  /** The address the app was started with (`--station`), as the demo does. */
+  suggestedStationUrl?: string;
 }
 
 export class FakeBackend {
@@ -203,11 +205,13 @@ export class FakeBackend {
   #clock = Date.now() - 2 * MINUTE;
 
   constructor(scenario: Scenario = {}) {
+    const suggestedStationUrl = scenario.suggestedStationUrl ?? null;
     this.setup = scenario.firstRun
-      ? { stationUrl: null, trust: null }
+      ? { stationUrl: null, trust: null, suggestedStationUrl }
       : {
           stationUrl: STATION_URL,
           trust: { kind: 'fingerprint', fingerprint: STATION_FINGERPRINT, subject: this.probe.subject },
+          suggestedStationUrl,
         };
     this.account = scenario.account === undefined ? TECHNICIAN : scenario.account;
     for (const d of [
@@ -330,6 +334,7 @@ export class FakeBackend {
       case 'trust_station_fingerprint': {
         if (text(args, 'fingerprint') !== this.probe.fingerprint) throw new Refusal('station_untrusted');
         this.setup = {
+          ...this.setup,
           stationUrl: text(args, 'stationUrl'),
           trust: { kind: 'fingerprint', fingerprint: this.probe.fingerprint, subject: this.probe.subject },
         };
@@ -338,6 +343,7 @@ export class FakeBackend {
       case 'trust_station_ca': {
         if (!text(args, 'caPem').includes('-----BEGIN CERTIFICATE-----')) throw new Refusal('invalid_ca');
         this.setup = {
+          ...this.setup,
           stationUrl: text(args, 'stationUrl'),
           trust: { kind: 'ca', fingerprint: CA_FINGERPRINT, subject: 'CN=St Example Hospital Root CA' },
         };

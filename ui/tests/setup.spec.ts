@@ -104,3 +104,17 @@ test('an unreachable station is reported while reading its certificate', async (
   await expect(alert).toContainText('Cannot reach the Central Station');
   await expect(alert).toContainText(MESSAGES.station_unreachable ?? '');
 });
+
+test.describe('started with --station, as the demo does', () => {
+  test.use({ scenario: { firstRun: true, account: null, suggestedStationUrl: STATION_URL } });
+
+  test('the address is filled in and only the fingerprint is left to compare', async ({ app, page }) => {
+    await app.open();
+    await expect(page.getByLabel('Central Station URL')).toHaveValue(STATION_URL);
+    await page.getByRole('button', { name: "Read the station's certificate" }).click();
+    expect(app.backend.callsTo('probe_station')).toEqual([{ stationUrl: STATION_URL }]);
+    // Nothing is trusted until the fingerprint is typed and compared.
+    expect(app.backend.callsTo('trust_station_fingerprint')).toEqual([]);
+    await expect(app.heading('Set up the Central Station')).toBeVisible();
+  });
+});

@@ -92,7 +92,7 @@ impl Demo {
     fn open_app(&self) -> Result<(), Failure> {
         self.world.print_banner()?;
         eprintln!(
-            "  In the ZPair window: enter {}, check the fingerprint above (or import the CA file),",
+            "  In the ZPair window: {} is filled in; compare the fingerprint above (or import the CA file),",
             self.world.station_url()
         );
         eprintln!(
@@ -115,7 +115,9 @@ impl Demo {
             .join("screen")
             .join("qr.png");
         app.arg("--camera")
-            .arg(format!("file:{}", screen.display()));
+            .arg(format!("file:{}", screen.display()))
+            .arg("--station")
+            .arg(self.world.station_url());
         process::with_home(&mut app, &self.dir.join("app"))?;
         let log = std::fs::File::create(self.dir.join("app.log"))
             .map_err(|e| Failure::Step(format!("cannot create app.log: {e}")))?;

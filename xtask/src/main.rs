@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     };
     // Whatever the command signs in with ends with it.
     let _keys = keys::ForgetNewKeys::now();
-    let result = match command {
+    let result = process::announce_workspace().and_then(|()| match command {
         "bootstrap" => bootstrap::run(),
         "demo" => demo::run(rest),
         "test" => test::run(rest),
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         other => Err(process::Failure::Usage(format!(
             "unknown command `{other}`\n\n{HELP}"
         ))),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -123,11 +123,44 @@ pub fn target_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-/// The workspace root (xtask's manifest is one level below it).
+/// The workspace xtask acts on, found when it runs — never where it was
+/// compiled: one target directory serves several checkouts, and cargo counts
+/// the xtask built in one as fresh in another, so a compiled-in path would
+/// make `cargo xtask` in checkout B format, lint and test checkout A.
+///
+/// `cargo xtask` is `cargo run -p xtask`, which sets `CARGO_MANIFEST_DIR` to
+/// xtask's folder in the checkout it was run in; run any other way, it is the
+/// nearest folder up from the current one whose `Cargo.toml` has a
+/// `[workspace]`.
 pub fn workspace_root() -> std::path::PathBuf {
-    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or(manifest)
+    let from_cargo = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .and_then(|xtask| xtask.parent().map(std::path::Path::to_path_buf));
+    let cwd = std::env::current_dir().unwrap_or_default();
+    from_cargo
+        .or_else(|| {
+            cwd.ancestors()
+                .find(|dir| declares_workspace(dir))
+                .map(std::path::Path::to_path_buf)
+        })
+        .unwrap_or(cwd)
+}
+
+fn declares_workspace(dir: &std::path::Path) -> bool {
+    std::fs::read_to_string(dir.join("Cargo.toml"))
+        .is_ok_and(|manifest| manifest.lines().any(|line| line.trim() == "[workspace]"))
+}
+
+/// Says which checkout this command acts on (so a log shows what was
+/// tested), or fails when that is not a ZPair checkout.
+pub fn announce_workspace() -> Result<(), Failure> {
+    let root = workspace_root();
+    if !root.join("xtask").join("Cargo.toml").is_file() {
+        return Err(Failure::Usage(format!(
+            "{} is not a ZPair checkout: run `cargo xtask` inside one",
+            root.display()
+        )));
+    }
+    say(&format!("workspace {}", root.display()));
+    Ok(())
 }

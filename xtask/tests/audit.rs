@@ -15,8 +15,16 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// xtask's folder in the checkout under test: read when the test runs (cargo
+/// sets it), since a compiled-in path may name another checkout.
+fn xtask_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .expect("cargo test sets CARGO_MANIFEST_DIR")
+}
+
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    xtask_dir()
         .parent()
         .expect("xtask is in the workspace")
         .to_path_buf()
@@ -60,7 +68,7 @@ fn audit(args: &[&str], database: Option<&Path>) -> (bool, String) {
 }
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    xtask_dir()
         .join("tests/fixtures")
         .join(name)
         .join("Cargo.toml")

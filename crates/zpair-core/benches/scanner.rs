@@ -62,6 +62,9 @@ enum BenchError {
     MissingPeerResult(PathBuf),
 }
 
+/// The ZXing-C++ peer: reads frame paths on stdin, prints what it decodes.
+const ZXING_PEER: &str = include_str!("zxing_peer.py");
+
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BenchError + '_ {
     move |source| BenchError::Io {
         path: path.to_owned(),
@@ -334,9 +337,10 @@ fn zxing_peer(sets: &[Set]) -> Result<Vec<Vec<(bool, f64)>>, BenchError> {
             paths.push((si, i, path));
         }
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/zxing_peer.py");
+    // The peer's script travels inside the bench, so it is always the one
+    // from the checkout the bench was built from.
     let mut peer = Command::new(&python);
-    peer.arg(script)
+    peer.args(["-c", ZXING_PEER])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped());
     let mut child = peer.spawn().map_err(|source| BenchError::Spawn {

@@ -22,9 +22,8 @@ mod tests {
 
     /// What the main window's capability grants.
     fn granted() -> (Vec<String>, BTreeSet<String>) {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/capabilities/main.json");
-        let text = std::fs::read_to_string(path).expect("capabilities/main.json");
-        let json: serde_json::Value = serde_json::from_str(&text).expect("capability JSON");
+        let text = include_str!("../../capabilities/main.json");
+        let json: serde_json::Value = serde_json::from_str(text).expect("capability JSON");
         let windows = json["windows"]
             .as_array()
             .expect("windows")

@@ -16,8 +16,13 @@ use super::*;
 /// Set to `1` to write the generated files into the UI instead of comparing.
 const WRITE_VAR: &str = "ZPAIR_WRITE_BINDINGS";
 
+/// The UI's copies in the checkout under test: found when the test runs (a
+/// compiled-in path could name another checkout sharing the target folder).
 fn ui_bindings_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .expect("cargo test sets CARGO_MANIFEST_DIR")
+        .join("../ui/src/bindings")
 }
 
 /// Writes every type a command returns or an event carries, with the types

@@ -30,6 +30,9 @@ pub struct TrustInfo {
 pub struct SetupState {
     pub station_url: Option<String>,
     pub trust: Option<TrustInfo>,
+    /// The address given with `--station`, to fill in before setup; trusted
+    /// only once its fingerprint is compared or its CA imported.
+    pub suggested_station_url: Option<String>,
 }
 
 // The certificate a station presents, read before trusting it.

@@ -96,6 +96,8 @@ pub struct AppState {
     scanner: Scanner,
     sightings: Sightings,
     camera: Arc<CameraDesk>,
+    /// The station address `--station` gave, shown on the setup screen.
+    suggested_station: Option<String>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -165,6 +167,7 @@ impl AppState {
             scanner: Scanner::default(),
             sightings: Sightings::default(),
             camera: CameraDesk::new(None),
+            suggested_station: None,
         }
     }
 
@@ -177,12 +180,18 @@ impl AppState {
 
     /// What the setup screens show.
     pub fn setup_state(&self) -> SetupState {
-        self.station()
+        let setup = self
+            .station()
             .map(|station| station.setup.setup_state())
             .unwrap_or(SetupState {
                 station_url: None,
                 trust: None,
-            })
+                suggested_station_url: None,
+            });
+        SetupState {
+            suggested_station_url: self.suggested_station.clone(),
+            ..setup
+        }
     }
 
     /// The session with the trusted station, signed in or not.
@@ -257,6 +266,13 @@ impl AppState {
     /// blocking thread).
     pub fn scanner(&self) -> &Scanner {
         &self.scanner
+    }
+
+    /// The same state suggesting the station `--station` named.
+    #[must_use]
+    pub fn with_suggested_station(mut self, url: Option<String>) -> Self {
+        self.suggested_station = url;
+        self
     }
 
     /// The same state using the camera `--camera` chose.

@@ -35,6 +35,7 @@ impl StationSetup {
             TrustAnchor::Fingerprint(_) => TrustKind::Fingerprint,
         };
         SetupState {
+            suggested_station_url: None,
             station_url: Some(self.trust.url.clone()),
             trust: Some(TrustInfo {
                 kind,

@@ -24,8 +24,8 @@ use zpair_proto::api::{
 pub use error::ClientError;
 pub use events::EventStream;
 pub use trust::{
-    CertificateInfo, StationTrust, TrustAnchor, fetch_certificate_fingerprint, format_fingerprint,
-    parse_fingerprint, probe_station,
+    CertificateInfo, StationTrust, TrustAnchor, check_station_url, fetch_certificate_fingerprint,
+    format_fingerprint, parse_fingerprint, probe_station,
 };
 
 use crate::secret::Secret;

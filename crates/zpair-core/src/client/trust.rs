@@ -123,6 +123,12 @@ pub fn format_fingerprint(hex: &str) -> String {
     pairs.join(":")
 }
 
+/// A station address as typed or given on a command line, checked the way
+/// the client will use it (`https` only, with a host, nothing secret in it).
+pub fn check_station_url(text: &str) -> Result<String, ClientError> {
+    parse_station_url(text).map(|url| url.to_string())
+}
+
 /// Parses and checks a station URL: `https` only, with a host.
 pub(crate) fn parse_station_url(text: &str) -> Result<reqwest::Url, ClientError> {
     let invalid = |reason: &str| ClientError::InvalidUrl {
