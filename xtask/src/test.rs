@@ -87,8 +87,9 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
 
 /// Runs every target in `fuzz/fuzz_targets` for [`FUZZ_RUNS`] iterations,
 /// starting from its committed seeds (`fuzz/seeds/<target>/`: inputs that
-/// reach its assertions, which random bytes almost never do) and with its
-/// dictionary (`fuzz/dictionaries/<target>.dict`) when it has one.
+/// reach its assertions, which random bytes almost never do), with its
+/// dictionary (`fuzz/dictionaries/<target>.dict`) and its own flags
+/// (`fuzz/options/<target>.flags`) when it has them.
 /// cargo-fuzz needs nightly-only flags; `RUSTC_BOOTSTRAP=1` lets the stable
 /// toolchain accept them, so the machine needs no second toolchain. The
 /// sanitized build goes beside the others in the target dir (not in
@@ -116,9 +117,30 @@ fn run_fuzzers(fuzz_dir: &Path) -> Result<(), Failure> {
         if dictionary.is_file() {
             cmd.arg(format!("-dict={}", dictionary.display()));
         }
+        cmd.args(target_flags(
+            &fuzz_dir.join("options").join(format!("{target}.flags")),
+        )?);
         process::run(&mut cmd)?;
     }
     Ok(())
+}
+
+/// A target's own libFuzzer flags (`fuzz/options/<target>.flags`, one per
+/// line, `#` comments), or none.
+fn target_flags(path: &Path) -> Result<Vec<String>, Failure> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(str::to_owned)
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Failure::Step(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 fn fuzz_targets(dir: &Path) -> Result<Vec<String>, Failure> {

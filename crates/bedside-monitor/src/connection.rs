@@ -186,8 +186,14 @@ async fn revoked(
     if !response.status().is_success() {
         return Err(ConnectionError::Status(response.status()));
     }
-    let pem = response.bytes().await?;
-    let der = CertificateRevocationListDer::from_pem_slice(&pem)
+    revocation_list_names(&response.bytes().await?, serial)
+}
+
+/// Whether the PEM revocation list `pem` lists `serial` (lowercase hex).
+/// Its signature is not checked here: it came over TLS from the station the
+/// monitor trusts.
+pub fn revocation_list_names(pem: &[u8], serial: &str) -> Result<bool, ConnectionError> {
+    let der = CertificateRevocationListDer::from_pem_slice(pem)
         .map_err(|_| ConnectionError::Pem("revocation list"))?;
     let (_, crl) =
         x509_parser::parse_x509_crl(&der).map_err(|e| ConnectionError::Crl(e.to_string()))?;

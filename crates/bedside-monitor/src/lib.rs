@@ -25,6 +25,8 @@ pub mod connection;
 mod error;
 pub mod events;
 pub mod exchange;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod machine;
 mod monitor;

@@ -16,6 +16,8 @@ mod devices;
 mod edge;
 mod error;
 mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod monitor;
 mod pairing;

@@ -153,6 +153,11 @@ impl Station {
         })
     }
 
+    /// What its handlers share.
+    pub(crate) fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// `https://127.0.0.1:PORT` (the bound address).
     pub fn url(&self) -> String {
         self.url.clone()

@@ -152,6 +152,10 @@ impl Monitor {
         self.core.state()
     }
 
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
     /// Where the monitor listens.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr

@@ -5,6 +5,7 @@ mod support;
 mod audit;
 mod auth;
 mod edge;
+mod fuzz_seeds;
 mod gate;
 mod jobs;
 mod matrix;
