@@ -644,3 +644,34 @@ fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop
     );
     assert!(desk.stop().is_none(), "stopping twice is harmless");
 }
+
+#[test]
+fn a_scanned_pairing_refused_by_the_monitor_says_to_scan_again() {
+    let world = world_with_monitor("ZM-APP-RESCAN");
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = App::start_in(data.path(), Arc::default());
+    app.trust_ca(&world);
+    app.sign_in();
+
+    let screen = monitor_screen(&world);
+    let (width, height) = screen.dimensions();
+    let report: ScanReport =
+        serde_json::from_value(app.scan(screen.as_raw(), width, height).expect("scanned"))
+            .expect("a ScanReport");
+    let Sighting::Found(found) = report.sighting else {
+        panic!("expected the monitor, got {report:?}");
+    };
+    // The monitor leaves provisioning mode before the technician taps Pair.
+    block_on(world.monitors[0].cancel_provisioning()).expect("cancelled");
+
+    let pairing: Pairing = app.ok("pair_scanned", json!({"scanId": found.scan_id}));
+    let failed = app.finished(&pairing.pairing_id);
+    assert_eq!(
+        failed.failure.as_ref().map(|f| f.code.as_str()),
+        Some("not_in_provisioning_mode"),
+        "{failed:?}"
+    );
+    // Typed, this would say to re-enter the code; scanned, to scan the
+    // monitor's QR again once it shows one.
+    assert_eq!(failed.next_action, Some(NextAction::Rescan));
+}

@@ -19,9 +19,6 @@ use crate::ipc::{
     AppError, HistoryAction, HistoryOutcome, JobState, Pairing, PairingStep, timestamp,
 };
 
-/// The app only pairs from typed codes (the contract has no scanned entry).
-const ENTRY: Entry = Entry::Typed;
-
 /// Runs the pairing to its end and records how it ended.
 pub(super) async fn follow(
     pairings: Pairings,
@@ -30,16 +27,19 @@ pub(super) async fn follow(
     target: PairTarget,
 ) {
     let device_id = target.device_id().to_owned();
+    // What to do after a failure depends on how the code was entered: a
+    // scanned one is scanned again, a typed one typed again.
+    let entry = target.entry();
     let outcome = zpair_core::pairing::pair(&session, target, |progress| {
-        step(&pairings, &pairing_id, progress);
+        step(&pairings, &pairing_id, entry, progress);
     })
     .await;
-    finish(&pairings, &pairing_id, &device_id, outcome);
+    finish(&pairings, &pairing_id, &device_id, entry, outcome);
 }
 
 /// A job step from the station; the local steps before it are already shown
 /// as SUBMITTING.
-fn step(pairings: &Pairings, pairing_id: &str, progress: &PairingProgress) {
+fn step(pairings: &Pairings, pairing_id: &str, entry: Entry, progress: &PairingProgress) {
     let Some(state) = progress.job_state() else {
         return;
     };
@@ -60,25 +60,26 @@ fn step(pairings: &Pairings, pairing_id: &str, progress: &PairingProgress) {
             at: timestamp(OffsetDateTime::now_utc()),
         });
         if let Some(reason) = reason {
-            fail_with_reason(pairing, reason);
+            fail_with_reason(pairing, reason, entry);
         }
     });
     announce(pairings, updated);
 }
 
-fn fail_with_reason(pairing: &mut Pairing, reason: FailureReason) {
+fn fail_with_reason(pairing: &mut Pairing, reason: FailureReason, entry: Entry) {
     pairing.state = JobState::Failed;
     pairing.failure = Some(AppError {
         code: reason.code().to_owned(),
         message: reason.message().to_owned(),
     });
-    pairing.next_action = Some(next_action_for_failure(reason, ENTRY).into());
+    pairing.next_action = Some(next_action_for_failure(reason, entry).into());
 }
 
 fn finish(
     pairings: &Pairings,
     pairing_id: &str,
     device_id: &str,
+    entry: Entry,
     outcome: Result<PairingOutcome, PairingError>,
 ) {
     let (updated, outcome, failure_code) = match outcome {
@@ -92,7 +93,7 @@ fn finish(
         Ok(PairingOutcome::Failed { job_id, reason, .. }) => {
             tracing::info!(pairing_id, device_id, job_id = %job_id, reason = reason.code(), "pairing failed");
             let updated = pairings.book.update(pairing_id, |pairing| {
-                fail_with_reason(pairing, reason);
+                fail_with_reason(pairing, reason, entry);
             });
             (
                 updated,
@@ -103,7 +104,7 @@ fn finish(
         Err(error) => {
             let code = error.code().to_owned();
             tracing::info!(pairing_id, device_id, code = %code, "pairing refused");
-            let next_action = error.next_action(ENTRY);
+            let next_action = error.next_action(entry);
             let failure = events::reject(pairings.notifier.as_ref(), error);
             let updated = pairings.book.update(pairing_id, |pairing| {
                 pairing.state = JobState::Failed;
@@ -130,5 +131,38 @@ fn finish(
 fn announce(pairings: &Pairings, updated: Option<Pairing>) {
     if let Some(pairing) = updated {
         pairings.notifier.pairing_status(&pairing);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipc::NextAction;
+
+    fn pairing() -> Pairing {
+        Pairing {
+            pairing_id: "pairing-1".into(),
+            job_id: None,
+            device_id: "ZM-1".into(),
+            state: JobState::Pairing,
+            steps: Vec::new(),
+            failure: None,
+            next_action: None,
+            started_at: timestamp(OffsetDateTime::UNIX_EPOCH),
+        }
+    }
+
+    #[test]
+    fn a_code_mismatch_says_to_do_again_what_was_done() {
+        let mut scanned = pairing();
+        fail_with_reason(&mut scanned, FailureReason::CodeMismatch, Entry::Scanned);
+        assert_eq!(scanned.next_action, Some(NextAction::Rescan));
+        let mut typed = pairing();
+        fail_with_reason(&mut typed, FailureReason::CodeMismatch, Entry::Typed);
+        assert_eq!(typed.next_action, Some(NextAction::ReenterCode));
+        assert_eq!(
+            typed.failure.map(|f| f.code),
+            Some("code_mismatch".to_owned())
+        );
     }
 }
