@@ -1,4 +1,4 @@
-//! The technician's local log of what they did on this device (DESIGN.md
+//! The technician's local log of what they did on this device (ARCHITECTURE.md
 //! step 8): JSON lines in `history.jsonl` in the app's data folder.
 //!
 //! A line holds the time, the device ID, the action, the outcome and a

@@ -1,4 +1,4 @@
-// A stand-in for the Rust side that keeps the IPC contract (notes/ipc.md):
+// A stand-in for the Rust side that keeps the IPC contract (ARCHITECTURE.md, "The app's IPC"):
 // the same commands, arguments, results, error codes and events, backed by a
 // small in-memory state machine the tests drive step by step.
 import type { Account } from '../src/bindings/Account';

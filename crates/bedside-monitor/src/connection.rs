@@ -10,7 +10,7 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use zpair_proto::device::Heartbeat;
 
-use crate::configuration::Credentials;
+use crate::station_configuration::Credentials;
 
 /// How long one heartbeat (or the connection test) may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -4,12 +4,12 @@ use std::net::SocketAddr;
 
 use zpair_proto::device::MonitorState;
 
-use crate::configuration::ConfigurationError;
 use crate::identity::IdentityError;
 use crate::provisioning::screen::ScreenError;
 use crate::provisioning::session::SessionError;
-use crate::settings::SettingsError;
+use crate::station_configuration::ConfigurationError;
 use crate::storage::StorageError;
+use crate::trusted_station::SettingsError;
 
 /// Why a monitor operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! Who the monitor is: its device ID, its serial and its long-term Ed25519
 //! identity key, made once on first run and kept in its data directory. The
 //! station's registry holds the public half; the monitor proves itself with
-//! the private half at every pairing (DESIGN.md step 4).
+//! the private half at every pairing (ARCHITECTURE.md step 4).
 
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
 use serde::{Deserialize, Serialize};

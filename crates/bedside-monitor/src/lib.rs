@@ -1,5 +1,5 @@
 //! A simulated Z Monitor, the device side of ZPair's pairing flow (the seeds'
-//! ProvisioningService, as DESIGN.md corrects it).
+//! ProvisioningService, as ARCHITECTURE.md's pairing flow corrects it).
 //!
 //! A monitor has a long-term Ed25519 identity and a serial made on first run;
 //! an explicit provisioning mode with a one-use `XXX-XXX-XXX` code and a QR
@@ -19,8 +19,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod config;
-pub mod configuration;
 pub mod connection;
 mod error;
 pub mod events;
@@ -34,11 +32,13 @@ pub mod paths;
 pub mod patient_data;
 pub mod provisioning;
 mod server;
-pub mod settings;
+pub mod startup;
+pub mod station_configuration;
 pub mod storage;
+pub mod trusted_station;
 
-pub use config::MonitorConfig;
-pub use configuration::AppliedConfiguration;
 pub use error::MonitorError;
 pub use monitor::Monitor;
 pub use provisioning::screen::Screen;
+pub use startup::MonitorConfig;
+pub use station_configuration::AppliedConfiguration;

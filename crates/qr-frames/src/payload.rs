@@ -1,5 +1,5 @@
 //! Realistic Z Monitor QR payloads: the JSON a monitor in provisioning mode
-//! shows (see DESIGN.md, "The pairing flow"), varied per seed so tests and
+//! shows (see ARCHITECTURE.md, "The pairing flow"), varied per seed so tests and
 //! benchmarks exercise different QR layouts of the same size class.
 
 use crate::rng::SplitMix;

@@ -1,4 +1,4 @@
-//! Validation of the text read from a monitor's QR code (DESIGN.md step 2):
+//! Validation of the text read from a monitor's QR code (ARCHITECTURE.md step 2):
 //! schema, pairing code, token and expiry, checked before anything is sent,
 //! with a message for each way it can be wrong.
 //!

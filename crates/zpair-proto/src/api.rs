@@ -221,7 +221,7 @@ pub struct PairAccepted {
     pub events_url: String,
 }
 
-/// Where a pairing job stands (DESIGN.md, step 5).
+/// Where a pairing job stands (ARCHITECTURE.md, step 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobState {
@@ -274,8 +274,8 @@ impl JobState {
     }
 }
 
-/// Why a pairing job failed: the fixed list of DESIGN.md step 5, plus the
-/// cases the monitor and the station can tell apart.
+/// Why a pairing job failed: the fixed list of ARCHITECTURE.md step 5, with
+/// each case the monitor and the station can tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureReason {
@@ -538,7 +538,7 @@ pub struct ConnectionCounters {
     pub errors: u64,
 }
 
-/// `GET /api/devices/{id}/status` (DESIGN.md step 6; the seeds' connected-status view).
+/// `GET /api/devices/{id}/status` (ARCHITECTURE.md step 6; the seeds' connected-status view).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectedStatus {

@@ -1,4 +1,4 @@
-//! The configuration the Central Station pushes to a monitor (DESIGN.md step 4).
+//! The configuration the Central Station pushes to a monitor (ARCHITECTURE.md step 4).
 //!
 //! Unlike the seeds, it carries no private key: the monitor made its own and
 //! sent a CSR. It is signed with the station's Ed25519 provisioning key over

@@ -1,4 +1,4 @@
-//! What the Central Station and a Z Monitor say to each other (DESIGN.md,
+//! What the Central Station and a Z Monitor say to each other (ARCHITECTURE.md,
 //! steps 4, 6 and 7). The app never sees these.
 //!
 //! The exchange, over HTTPS to the monitor's own address:

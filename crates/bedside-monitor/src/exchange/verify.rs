@@ -15,7 +15,7 @@ use zpair_proto::crypto::{self, HpkeKeyPair, Sealed, VerifyingKey};
 use zpair_proto::{b64, canonical};
 
 use super::ExchangeError;
-use crate::configuration::AppliedConfiguration;
+use crate::station_configuration::AppliedConfiguration;
 
 /// The sealed configuration as the station sent it.
 #[derive(Debug, Clone, Copy)]

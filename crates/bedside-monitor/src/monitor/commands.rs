@@ -10,12 +10,12 @@ use zpair_proto::device::{CommandKind, ConfigureResponse, DeviceCommand, Monitor
 use super::core::{Core, Inner, SeenCommand};
 use super::mode::Entry;
 use crate::MonitorError;
-use crate::configuration;
 use crate::events::EventType;
 use crate::exchange::ExchangeError;
 use crate::machine;
 use crate::provisioning::screen;
 use crate::provisioning::session::SessionEnd;
+use crate::station_configuration;
 
 /// Commands older (or further in the future) than this are refused.
 pub(crate) const COMMAND_MAX_AGE: time::Duration = time::Duration::minutes(5);
@@ -102,7 +102,7 @@ impl Core {
             screen::clear(&self.dir)?;
         }
         inner.exchange = None;
-        configuration::remove(&self.dir)?;
+        station_configuration::remove(&self.dir)?;
         inner.committed = None;
         self.set_state(inner, MonitorState::Deprovisioned)?;
         self.events.ok(EventType::Deprovisioned);

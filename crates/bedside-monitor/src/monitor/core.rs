@@ -15,8 +15,6 @@ use super::fail_safe::{Confirming, FailSafe};
 use super::heartbeat::Counters;
 use super::station_auth::ReplayGuard;
 use crate::MonitorError;
-use crate::config::MonitorConfig;
-use crate::configuration::{self, AppliedConfiguration, Committed, Credentials};
 use crate::events::EventLog;
 use crate::exchange::keys::ExchangeKeys;
 use crate::identity::Identity;
@@ -24,8 +22,10 @@ use crate::machine::{self, Persisted, SessionOnDisk};
 use crate::paths::DataDir;
 use crate::provisioning::screen::{self, Screen};
 use crate::provisioning::session::{PairingSession, PastSession, SessionEnd, StoredSession};
-use crate::settings::Settings;
+use crate::startup::MonitorConfig;
+use crate::station_configuration::{self, AppliedConfiguration, Committed, Credentials};
 use crate::storage::{self, PRIVATE_FILE};
+use crate::trusted_station::Settings;
 
 /// `state.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,8 +135,8 @@ impl Core {
         let now = OffsetDateTime::now_utc();
         let state_file: Option<StateFile> = storage::read_json(&dir.state())?;
         let pairing: PairingFile = storage::read_json(&dir.pairing())?.unwrap_or_default();
-        let committed = configuration::load(&dir)?;
-        let mut prepared = configuration::load_prepared(&dir)?;
+        let committed = station_configuration::load(&dir)?;
+        let mut prepared = station_configuration::load_prepared(&dir)?;
         let persisted_mid_exchange = state_file
             .as_ref()
             .is_some_and(|s| machine::mid_exchange(s.state));
@@ -145,7 +145,7 @@ impl Core {
         let confirmed = prepared.as_ref().map(|p| &p.committed.generation)
             == committed.as_ref().map(|c| &c.generation);
         if (confirmed || !persisted_mid_exchange) && prepared.take().is_some() {
-            configuration::clear_prepared(&dir)?;
+            station_configuration::clear_prepared(&dir)?;
         }
         let persisted_state = state_file
             .as_ref()
@@ -203,7 +203,7 @@ impl Core {
             .chain(prepared.iter().map(|p| &p.committed))
             .map(|c| c.generation.as_str())
             .collect();
-        configuration::discard_all_but(&dir, &keep)?;
+        station_configuration::discard_all_but(&dir, &keep)?;
 
         let (state_tx, _) = watch::channel(state);
         let core = Self {

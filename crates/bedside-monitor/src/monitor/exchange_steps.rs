@@ -17,13 +17,13 @@ use tokio::sync::watch;
 use super::core::{Core, Exchange, Inner, Staged};
 use super::fail_safe::{Confirmation, FailSafe};
 use crate::MonitorError;
-use crate::configuration::{self, Committed, Credentials, Prepared};
 use crate::events::EventType;
 use crate::exchange::verify::{self, SealedBox};
 use crate::exchange::{ExchangeError, keys};
 use crate::machine;
 use crate::provisioning::screen;
 use crate::provisioning::session::{Attempt, SessionEnd};
+use crate::station_configuration::{self, Committed, Credentials, Prepared};
 
 const NOT_THIS_SESSION: &str =
     "This request does not belong to the monitor's current pairing session.";
@@ -296,7 +296,7 @@ impl Core {
         self.events
             .ok_with_hash(EventType::ConfigurationReceived, &opened.hash);
 
-        let generation = configuration::new_generation().map_err(MonitorError::from)?;
+        let generation = station_configuration::new_generation().map_err(MonitorError::from)?;
         inner.staged_generation = Some(generation.clone());
         self.set_state(inner, MonitorState::ApplyingConfig)?;
         let credentials = Credentials {
@@ -314,7 +314,7 @@ impl Core {
         // From here on, fail_exchange finds the staged files and removes them.
         inner.exchange = Some(exchange);
         if let Some(staged) = inner.exchange.as_ref().and_then(|e| e.staged.as_ref()) {
-            configuration::stage(&self.dir, &generation, &staged.credentials)
+            station_configuration::stage(&self.dir, &generation, &staged.credentials)
                 .map_err(MonitorError::from)?;
         }
         self.events

@@ -26,11 +26,11 @@ use zpair_proto::device::MonitorState;
 
 use super::core::{Core, Inner};
 use crate::MonitorError;
-use crate::configuration::{self, Credentials, Prepared};
 use crate::connection::{self, Verdict};
 use crate::events::EventType;
 use crate::provisioning::screen;
 use crate::provisioning::session::SessionEnd;
+use crate::station_configuration::{self, Credentials, Prepared};
 
 /// The longest fail-safe a station may ask for: no state of an exchange
 /// lasts longer than this.
@@ -119,7 +119,7 @@ impl Core {
         fail_safe: FailSafe,
         challenge: Option<Vec<u8>>,
     ) -> Result<watch::Receiver<Option<Confirmation>>, MonitorError> {
-        configuration::prepare(&self.dir, &prepared)?;
+        station_configuration::prepare(&self.dir, &prepared)?;
         let (outcome, receiver) = watch::channel(None);
         inner.confirming = Some(Confirming {
             prepared,
@@ -142,7 +142,7 @@ impl Core {
         now: OffsetDateTime,
     ) -> Result<bool, MonitorError> {
         let generation = prepared.committed.generation.clone();
-        let credentials = configuration::credentials(&self.dir, &generation);
+        let credentials = station_configuration::credentials(&self.dir, &generation);
         match credentials {
             Ok(credentials) if prepared.until > now => {
                 let (outcome, _) = watch::channel(None);
@@ -156,8 +156,8 @@ impl Core {
                 Ok(true)
             }
             _ => {
-                configuration::clear_prepared(&self.dir)?;
-                configuration::discard(&self.dir, &generation)?;
+                station_configuration::clear_prepared(&self.dir)?;
+                station_configuration::discard(&self.dir, &generation)?;
                 let why = "The Central Station did not confirm the pairing before the monitor restarted past its fail-safe; the previous configuration stays in force.";
                 self.events.failed(EventType::ProvisioningFailed, why);
                 self.show_notice(why);
@@ -183,13 +183,13 @@ impl Core {
             return Ok(());
         };
         let committed = confirming.prepared.committed.clone();
-        if let Err(e) = configuration::commit(&self.dir, &committed) {
+        if let Err(e) = station_configuration::commit(&self.dir, &committed) {
             tracing::error!(error = %e, "cannot write the confirmed configuration");
             inner.confirming = Some(confirming);
             drop(inner);
             return self.roll_back("The new configuration could not be saved.");
         }
-        configuration::clear_prepared(&self.dir)?;
+        station_configuration::clear_prepared(&self.dir)?;
         let old = inner.committed.replace(committed);
         inner.exchange = None;
         inner.fail_safe = None;
@@ -207,7 +207,7 @@ impl Core {
         }
         let new_generation = confirming.prepared.committed.generation.as_str();
         if let Some(old) = old.filter(|o| o.generation != new_generation)
-            && let Err(e) = configuration::discard(&self.dir, &old.generation)
+            && let Err(e) = station_configuration::discard(&self.dir, &old.generation)
         {
             tracing::warn!(error = %e, "cannot remove the previous certificates");
         }
@@ -228,8 +228,8 @@ impl Core {
             return Ok(());
         };
         let generation = &confirming.prepared.committed.generation;
-        configuration::clear_prepared(&self.dir)?;
-        if let Err(e) = configuration::discard(&self.dir, generation) {
+        station_configuration::clear_prepared(&self.dir)?;
+        if let Err(e) = station_configuration::discard(&self.dir, generation) {
             tracing::warn!(error = %e, "cannot remove the rolled-back certificates");
         }
         inner.fail_safe = None;
@@ -258,7 +258,7 @@ impl Core {
         if inner.state != MonitorState::Provisioned || in_force != Some(generation) {
             return Ok(());
         }
-        configuration::remove(&self.dir)?;
+        station_configuration::remove(&self.dir)?;
         inner.committed = None;
         self.set_state(&mut inner, MonitorState::Unprovisioned)?;
         self.events.failed(EventType::CertificateRefused, why);

@@ -10,8 +10,8 @@ use tokio::sync::watch;
 use zpair_proto::device::{Heartbeat, MonitorState};
 
 use super::core::Core;
-use crate::configuration::{self, Credentials};
 use crate::connection::{self, Verdict};
+use crate::station_configuration::{self, Credentials};
 
 /// What the monitor counts about its connection since it started.
 #[derive(Debug)]
@@ -86,7 +86,8 @@ async fn beat(core: &Core, link: &mut Option<Link>) {
         .as_ref()
         .is_none_or(|(generation, _, _)| *generation != committed.generation)
     {
-        let credentials = match configuration::credentials(&core.dir, &committed.generation) {
+        let credentials = match station_configuration::credentials(&core.dir, &committed.generation)
+        {
             Ok(credentials) => credentials,
             Err(error) => {
                 core.counters.failed();

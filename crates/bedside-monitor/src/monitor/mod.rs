@@ -20,12 +20,12 @@ use tokio::task::JoinHandle;
 use zpair_proto::device::{MonitorState, RegistrationRecord};
 
 use self::core::Core;
-use crate::config::MonitorConfig;
-use crate::configuration::AppliedConfiguration;
 use crate::identity::Identity;
 use crate::paths::DataDir;
 use crate::provisioning::screen::Screen;
-use crate::settings::{self, Settings};
+use crate::startup::MonitorConfig;
+use crate::station_configuration::AppliedConfiguration;
+use crate::trusted_station::{self, Settings};
 use crate::{MonitorError, patient_data, server, storage};
 
 /// How long shutdown waits for requests in flight.
@@ -121,7 +121,7 @@ impl Monitor {
 
     /// Trusts the Central Station's provisioning key (base64url) from now on; persisted.
     pub fn trust_station(&self, station_key_b64: &str) -> Result<(), MonitorError> {
-        let key = settings::trust_station(&self.core.dir, station_key_b64)?;
+        let key = trusted_station::trust_station(&self.core.dir, station_key_b64)?;
         self.core.set_station_key(key);
         Ok(())
     }

@@ -9,11 +9,11 @@ use zpair_proto::device::MonitorState;
 
 use super::core::{Core, Inner};
 use crate::MonitorError;
-use crate::configuration;
 use crate::events::EventType;
 use crate::machine;
 use crate::provisioning::screen::{self, Screen};
 use crate::provisioning::session::{PairingSession, SessionEnd};
+use crate::station_configuration;
 
 /// How long an exchange may wait for the station's next step before the
 /// monitor gives up on it and is ready for a new one.
@@ -145,7 +145,7 @@ impl Core {
     /// READY_TO_PAIR with the same code.
     pub fn fail_exchange(&self, inner: &mut Inner, why: &str) -> Result<(), MonitorError> {
         if let Some(staged) = inner.exchange.take().and_then(|e| e.staged)
-            && let Err(e) = configuration::discard(&self.dir, &staged.generation)
+            && let Err(e) = station_configuration::discard(&self.dir, &staged.generation)
         {
             tracing::warn!(error = %e, "cannot remove a staged configuration");
         }

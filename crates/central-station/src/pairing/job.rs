@@ -1,4 +1,4 @@
-//! The pairing job, station → monitor (DESIGN.md step 4):
+//! The pairing job, station → monitor (ARCHITECTURE.md step 4):
 //!
 //! 1. PAIRING — connect to the monitor (its TLS key pinned to the registry's
 //!    identity key), send a fresh challenge, verify the identity signature

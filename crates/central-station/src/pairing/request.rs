@@ -1,5 +1,5 @@
-//! `POST /api/provisioning/pair`: checks the request in the order DESIGN.md
-//! gives — role, code format, rate limits, registry, running job, the pairing
+//! `POST /api/provisioning/pair`: checks the request in the order of
+//! ARCHITECTURE.md's step 3 — role, code format, rate limits, registry, running job, the pairing
 //! gate ([`super::gate`]), token reuse — then opens the job and answers `202` with its ID. The code and token
 //! stay in memory for the job only; the database keeps neither (only the
 //! token's SHA-256, to refuse it next time).

@@ -1,4 +1,4 @@
-//! The pairing workflow (DESIGN.md steps 2–5): check locally, send the pair
+//! The pairing workflow (ARCHITECTURE.md steps 2–5): check locally, send the pair
 //! request, follow the job to its end, reporting each step as it happens.
 
 mod phase;

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedside_monitor::config::{self, MonitorConfig};
 use bedside_monitor::identity::{Identity, IdentityError};
 use bedside_monitor::paths::DataDir;
-use bedside_monitor::settings::{self, SettingsError};
+use bedside_monitor::startup::{self, MonitorConfig};
+use bedside_monitor::trusted_station::{self, SettingsError};
 use bedside_monitor::{Monitor, MonitorError, patient_data, storage};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -71,7 +71,7 @@ enum Command {
         #[arg(long)]
         ip: IpAddr,
         /// The port to listen on.
-        #[arg(long, default_value_t = config::DEFAULT_PORT)]
+        #[arg(long, default_value_t = startup::DEFAULT_PORT)]
         port: u16,
         /// The device ID, when the data directory has no identity yet.
         #[arg(long)]
@@ -80,16 +80,16 @@ enum Command {
         #[arg(long)]
         provision: bool,
         /// How long a pairing code is valid, in seconds.
-        #[arg(long, default_value_t = config::DEFAULT_CODE_LIFETIME.as_secs())]
+        #[arg(long, default_value_t = startup::DEFAULT_CODE_LIFETIME.as_secs())]
         code_lifetime_secs: u64,
         /// How often the QR gets a fresh token, in seconds.
-        #[arg(long, default_value_t = config::DEFAULT_QR_REFRESH.as_secs())]
+        #[arg(long, default_value_t = startup::DEFAULT_QR_REFRESH.as_secs())]
         qr_refresh_secs: u64,
         /// Time between heartbeats, in seconds.
-        #[arg(long, default_value_t = config::DEFAULT_HEARTBEAT_INTERVAL.as_secs())]
+        #[arg(long, default_value_t = startup::DEFAULT_HEARTBEAT_INTERVAL.as_secs())]
         heartbeat_secs: u64,
         /// Wrong codes before provisioning mode closes.
-        #[arg(long, default_value_t = config::DEFAULT_MAX_FAILED_ATTEMPTS)]
+        #[arg(long, default_value_t = startup::DEFAULT_MAX_FAILED_ATTEMPTS)]
         max_failed_attempts: u32,
     },
 }
@@ -156,7 +156,7 @@ async fn execute(command: Command) -> Result<(), CliError> {
             print_record(&Identity::load(&DataDir::new(data_dir))?, ip)
         }
         Command::TrustStation { data_dir, key } => {
-            settings::trust_station(&DataDir::new(data_dir), &key)?;
+            trusted_station::trust_station(&DataDir::new(data_dir), &key)?;
             eprintln!(
                 "The monitor now trusts configurations and commands signed with this station key."
             );
@@ -197,7 +197,7 @@ async fn execute(command: Command) -> Result<(), CliError> {
 
 fn print_record(identity: &Identity, ip: Option<IpAddr>) -> Result<(), CliError> {
     let record =
-        identity.registration_record(config::DEFAULT_FIRMWARE, ip.map(|ip| ip.to_string()));
+        identity.registration_record(startup::DEFAULT_FIRMWARE, ip.map(|ip| ip.to_string()));
     println!("{}", serde_json::to_string(&record)?);
     Ok(())
 }
