@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use qr_frames::{Distortion, GreyImage, monitor_frame};
-use zpair_core::scanner::{GreyFrame, Scanner, ScannerConfig, is_z_monitor_payload};
+use zpair_scanner::{GreyFrame, Scanner, ScannerConfig, is_z_monitor_payload};
 
 /// Widest and tallest cell frame.
 const MAX_CELLS: usize = 96;

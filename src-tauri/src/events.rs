@@ -5,8 +5,8 @@
 //! notifier.
 
 use tauri::{AppHandle, Emitter, Runtime};
-use zpair_core::UserFacing;
 use zpair_core::error::codes;
+use zpair_proto::user_facing::UserFacing;
 
 use crate::ipc::{AppError, Pairing};
 

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use zpair_core::UserFacing;
+use zpair_proto::user_facing::UserFacing;
 
 use crate::ipc::{HistoryAction, HistoryEntry, HistoryOutcome, timestamp};
 

@@ -90,7 +90,7 @@ fn bench(args: &[String]) -> Result<(), process::Failure> {
     let (package, bench) = match name.as_str() {
         "app" => return bench_app::run(rest),
         "pairing" => ("zpair-tests", "pairing"),
-        "scanner" => ("zpair-core", "scanner"),
+        "scanner" => ("zpair-scanner", "scanner"),
         other => return Err(process::Failure::Usage(format!("unknown bench `{other}`"))),
     };
     bootstrap::ensure_system_packages()?;

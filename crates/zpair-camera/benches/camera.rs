@@ -28,7 +28,7 @@ use zpair_camera::{
     CaptureConfig, CaptureSession, Clock, GreyBuffer, Handlers, PreviewConfig, SystemClock,
     VirtualCamera, VirtualConfig, encode_preview,
 };
-use zpair_core::scanner::{Scanner, ScannerConfig};
+use zpair_scanner::{Scanner, ScannerConfig};
 
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use zpair_core::scanner::{Detection, LiveConfig, LiveError, LiveEvent, LiveScanner, LiveStats};
+use zpair_scanner::{Detection, LiveConfig, LiveError, LiveEvent, LiveScanner, LiveStats};
 
 use crate::clock::{Clock, StopSignal};
 use crate::error::CameraError;

@@ -513,7 +513,7 @@ mod tests {
 
     #[test]
     fn messages_say_what_to_do() {
-        use zpair_core::UserFacing;
+        use zpair_proto::user_facing::UserFacing;
         let denied = CameraError::PermissionDenied {
             device: "cam".into(),
         };

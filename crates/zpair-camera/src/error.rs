@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use zpair_core::UserFacing;
+use zpair_proto::user_facing::UserFacing;
 
 use crate::grey::ConvertError;
 use crate::source::FrameRateError;

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use image::{ImageFormat, ImageReader, Limits};
-use zpair_core::scanner::MAX_FRAME_PIXELS;
+use zpair_scanner::MAX_FRAME_PIXELS;
 
 use crate::source::GreyBuffer;
 

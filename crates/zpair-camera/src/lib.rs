@@ -12,7 +12,7 @@
 //!   paced at its frame rate on the capture thread exactly like a camera.
 //!
 //! [`CaptureSession::start`] runs the source on a thread of its own. Each
-//! frame is offered to [`zpair_core::scanner::LiveScanner`], which copies it
+//! frame is offered to [`zpair_scanner::LiveScanner`], which copies it
 //! into a one-frame mailbox and never blocks, so a slow scan drops frames
 //! instead of holding the camera up. A second thread encodes a downscaled
 //! JPEG preview at a modest rate. Detections, previews and the session's

@@ -15,7 +15,7 @@ use std::time::Duration;
 use image::ExtendedColorType;
 use image::codecs::jpeg::JpegEncoder;
 
-use zpair_core::mailbox::Latest;
+use zpair_scanner::mailbox::Latest;
 
 use crate::source::GreyBuffer;
 

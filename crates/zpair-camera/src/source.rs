@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use zpair_core::scanner::{GreyFrame, ScanError};
+use zpair_scanner::{GreyFrame, ScanError};
 
 use crate::clock::StopSignal;
 use crate::error::CameraError;

@@ -7,13 +7,7 @@ use serde::Serialize;
 use zpair_proto::pairing_code::{CODE_LENGTH, GROUP_LENGTH, TypedChar, classify};
 pub use zpair_proto::pairing_code::{PairingCode, PairingCodeError};
 
-use crate::error::{UserFacing, UserFacingError, codes};
-
-impl UserFacing for PairingCodeError {
-    fn code(&self) -> &str {
-        codes::INVALID_CODE
-    }
-}
+use crate::error::{UserFacing as _, UserFacingError};
 
 /// What a code field shows while the technician types (serialises as the
 /// app's `CodeCheck`).

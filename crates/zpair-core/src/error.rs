@@ -2,10 +2,9 @@
 //! app's UI and scripts switch on, and a `message` that says what happened and
 //! what to do next (GitButler's `but_api::json::Error`).
 //!
-//! Each module keeps its own `thiserror` enum; [`UserFacing`] is how all of
+//! Each module keeps its own `thiserror` enum; [`UserFacing`] (defined in
+//! `zpair-proto`, re-exported here) is how all of
 //! them reduce to `{code, message}`, so the app and the CLI print them alike.
-
-use serde::{Deserialize, Serialize};
 
 /// Stable error codes shared by the modules of this crate and the station.
 ///
@@ -63,37 +62,4 @@ pub mod codes {
     pub const SECRET_STORE_UNAVAILABLE: &str = "secret_store_unavailable";
 }
 
-/// An error that can be shown to a technician.
-pub trait UserFacing: std::error::Error {
-    /// The stable identifier (snake_case) the UI and scripts switch on.
-    fn code(&self) -> &str;
-
-    /// What happened and what to do next. Defaults to the error's `Display`.
-    fn message(&self) -> String {
-        self.to_string()
-    }
-
-    /// The serialisable `{code, message}` pair.
-    fn user_facing(&self) -> UserFacingError {
-        UserFacingError {
-            code: self.code().to_owned(),
-            message: self.message(),
-        }
-    }
-}
-
-/// The `{code, message}` pair as it crosses the IPC boundary or is printed
-/// by the CLI with `--json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserFacingError {
-    /// Stable identifier.
-    pub code: String,
-    /// What happened and what to do next.
-    pub message: String,
-}
-
-impl std::fmt::Display for UserFacingError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
+pub use zpair_proto::user_facing::{UserFacing, UserFacingError};

@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod device;
 pub mod pairing_code;
 pub mod qr;
+pub mod user_facing;
 
 pub use pairing_code::PairingCode;
 pub use qr::QrPayload;

@@ -153,6 +153,13 @@ fn fold(c: char) -> Option<u8> {
     }
 }
 
+/// A technician typed it: the same `invalid_code` as the station answers.
+impl crate::user_facing::UserFacing for PairingCodeError {
+    fn code(&self) -> &str {
+        "invalid_code"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

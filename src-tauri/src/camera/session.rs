@@ -6,7 +6,7 @@ use zpair_camera::{
     CameraError, CameraSpec, CaptureConfig, CaptureSession, CaptureStats, Clock, Handlers,
     SourceConfig, StreamInfo, SystemClock, list_devices, source_for,
 };
-use zpair_core::UserFacing;
+use zpair_proto::user_facing::UserFacing;
 
 use super::PreviewShelf;
 use crate::ipc::CameraChoice;

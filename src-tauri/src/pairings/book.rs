@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use time::OffsetDateTime;
-use zpair_core::UserFacing;
 use zpair_core::error::codes;
 use zpair_core::pairing::PairTarget;
+use zpair_proto::user_facing::UserFacing;
 
 use crate::ipc::{JobState, Pairing, PairingStep, timestamp};
 

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use zpair_core::UserFacing;
 use zpair_core::pairing::{
     Entry, PairTarget, PairingError, PairingOutcome, PairingPhase, PairingProgress,
     next_action_for_failure,
 };
 use zpair_core::session::TechnicianSession;
 use zpair_proto::api::FailureReason;
+use zpair_proto::user_facing::UserFacing;
 
 use super::Pairings;
 use crate::events;

@@ -13,8 +13,8 @@ mod sightings;
 pub use sightings::{ScanDeskError, Sightings};
 
 use time::OffsetDateTime;
-use zpair_core::UserFacing;
-use zpair_core::scanner::{Detection, GreyFrame, ScanError, ScanOutcome, Scanner};
+use zpair_proto::user_facing::UserFacing;
+use zpair_scanner::{Detection, GreyFrame, ScanError, ScanOutcome, Scanner};
 
 use crate::ipc::{Point, ScanReport, Sighting};
 
@@ -94,7 +94,7 @@ pub fn outline(corners: &[(f32, f32); 4]) -> Vec<Point> {
 mod tests {
     use std::time::Duration;
 
-    use zpair_core::scanner::ScannerConfig;
+    use zpair_scanner::ScannerConfig;
 
     use super::*;
 

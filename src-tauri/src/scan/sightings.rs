@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
-use zpair_core::UserFacing;
 use zpair_core::qr::{self, QrError, ScannedMonitor};
 use zpair_proto::qr::PAIRING_TOKEN_BYTES;
+use zpair_proto::user_facing::UserFacing;
 
 use crate::ipc::{AppError, FoundMonitor, SentMonitor, Sighting, timestamp};
 

@@ -14,11 +14,11 @@ use std::sync::{Arc, RwLock};
 
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_store::StoreExt;
-use zpair_core::UserFacing;
 use zpair_core::client::StationClient;
-use zpair_core::scanner::Scanner;
 use zpair_core::secret_store::SecretStore;
 use zpair_core::session::{SessionError, TechnicianSession};
+use zpair_proto::user_facing::UserFacing;
+use zpair_scanner::Scanner;
 
 use crate::camera::CameraDesk;
 use crate::events::{self, Notifier};

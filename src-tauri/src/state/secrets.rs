@@ -63,7 +63,7 @@ impl SecretStore for NoKeyring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zpair_core::UserFacing as _;
+    use zpair_proto::user_facing::UserFacing as _;
 
     #[test]
     fn a_missing_keyring_is_reported_on_use_not_hidden() {

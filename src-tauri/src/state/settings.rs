@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use tauri::Runtime;
-use zpair_core::UserFacing;
 use zpair_core::client::{StationTrust, TrustAnchor};
+use zpair_proto::user_facing::UserFacing;
 
 use crate::ipc::{SetupState, TrustInfo, TrustKind};
 

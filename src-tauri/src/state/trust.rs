@@ -2,12 +2,12 @@
 //! the live station before anything is saved, so a typo or an impostor is
 //! caught at setup rather than at the first sign-in.
 
-use zpair_core::UserFacing;
 use zpair_core::client::{
     CertificateInfo, ClientError, StationClient, StationTrust, TrustAnchor, parse_fingerprint,
     probe_station,
 };
 use zpair_core::error::codes;
+use zpair_proto::user_facing::UserFacing;
 
 use super::settings::StationSetup;
 

@@ -9,7 +9,7 @@
 
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 
-use zpair_core::scanner::MAX_FRAME_PIXELS;
+use zpair_scanner::MAX_FRAME_PIXELS;
 
 use crate::source::{FrameRate, FrameRateError, GreyBuffer};
 

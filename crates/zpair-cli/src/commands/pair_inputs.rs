@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use zpair_core::scanner::{GreyFrame, Scanner, ScannerConfig};
+use zpair_scanner::{GreyFrame, Scanner, ScannerConfig};
 
 use crate::failure::{Failure, QR_NOT_FOUND};
 

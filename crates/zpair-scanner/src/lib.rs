@@ -20,6 +20,7 @@
 mod cascade;
 mod guard;
 mod live;
+pub mod mailbox;
 mod perspective;
 mod preprocess;
 

@@ -490,7 +490,7 @@ fn bytes_to_text(bytes: Vec<u8>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scanner::preprocess::Homography;
+    use crate::preprocess::Homography;
 
     #[test]
     fn large_frames_start_reduced_and_small_ones_get_retries() {

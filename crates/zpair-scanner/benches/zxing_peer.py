@@ -1,4 +1,4 @@
-"""ZXing-C++ as a peer column for `cargo bench -p zpair-core --bench scanner -- --peers`.
+"""ZXing-C++ as a peer column for `cargo bench -p zpair-scanner --bench scanner -- --peers`.
 
 Reads grey PNG paths (one per line) on stdin, decodes each once with the
 zxing-cpp wheel (QR codes only, its default options), and prints one JSON

@@ -4,7 +4,7 @@
 //! for byte.
 //!
 //! ```text
-//! cargo bench -p zpair-core --bench scanner -- [DIR] [--peers] [--frames N] [--size WxH]
+//! cargo bench -p zpair-scanner --bench scanner -- [DIR] [--peers] [--frames N] [--size WxH]
 //! ```
 //!
 //! DIR holds subfolders of `N.<png|jpg|webp>` + `N.txt` (the expected text).
@@ -24,7 +24,7 @@ use std::time::Instant;
 use qr_frames::Distortion;
 use rxing::common::HybridBinarizer;
 use rxing::{BarcodeFormat, BinaryBitmap, DecodeHints, Luma8Source, MultiFormatReader, Reader};
-use zpair_core::scanner::{GreyFrame, Scanner, ScannerConfig};
+use zpair_scanner::{GreyFrame, Scanner, ScannerConfig};
 
 /// Frames per generated distortion set.
 const DEFAULT_FRAMES: u64 = 20;
