@@ -129,10 +129,7 @@ mod tests {
     use time::macros::datetime;
 
     fn digest(bytes: &[u8]) -> String {
-        Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex::encode(&Sha256::digest(bytes))
     }
 
     fn sample_configuration() -> ConfigurationPayload {

@@ -269,10 +269,7 @@ pub fn seal(public_key: &[u8], device_id: &str, plaintext: &[u8]) -> Result<Seal
 
 /// SHA-256 as lowercase hex: the audit log's `configuration_hash`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::encode(&Sha256::digest(bytes))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod canonical;
 pub mod config;
 pub mod crypto;
 pub mod device;
+pub mod hex;
 pub mod pairing_code;
 pub mod qr;
 pub mod user_facing;

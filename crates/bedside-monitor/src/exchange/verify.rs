@@ -168,11 +168,7 @@ pub fn serial_hex(raw: &[u8]) -> String {
         .iter()
         .position(|b| *b != 0)
         .unwrap_or(raw.len().saturating_sub(1));
-    raw.get(start..)
-        .unwrap_or_default()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    zpair_proto::hex::encode(raw.get(start..).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -93,24 +93,7 @@ pub(crate) fn load_or_create(
     })
 }
 
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Reads lowercase or uppercase hex.
-pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect()
-}
+pub(crate) use zpair_proto::hex::{decode as unhex, encode as hex};
 
 /// A fresh certificate serial: 16 random bytes whose first byte is 0x10–0x7F,
 /// so the DER integer is positive, needs no padding byte, and reads the same

@@ -260,7 +260,7 @@ fn crl_serials(pem: &str) -> Vec<String> {
         .expect("CRL PEM");
     let (_, crl) = x509_parser::parse_x509_crl(&der).expect("CRL");
     crl.iter_revoked_certificates()
-        .map(|r| r.raw_serial().iter().map(|b| format!("{b:02x}")).collect())
+        .map(|r| zpair_proto::hex::encode(r.raw_serial()))
         .collect()
 }
 

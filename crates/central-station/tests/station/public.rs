@@ -88,8 +88,5 @@ async fn presented_fingerprint(station: &TestStation) -> String {
         .await
         .expect("handshake for localhost");
     let cert = tls.get_ref().1.peer_certificates().expect("certificate")[0].clone();
-    Sha256::digest(&cert)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    zpair_proto::hex::encode(&Sha256::digest(&cert))
 }

@@ -43,10 +43,7 @@ impl Committed {
         )
         .expect("certificate PEM");
         let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("certificate");
-        cert.raw_serial()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        zpair_proto::hex::encode(cert.raw_serial())
     }
 }
 
