@@ -3,18 +3,16 @@
 //! content or the new one, never half of each. Secrets get mode 0600 and
 //! their folders 0700.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::fs::{self, DirBuilder};
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// Mode of files only the monitor itself may read: keys, certificates, codes.
-pub const PRIVATE_FILE: u32 = 0o600;
-/// Mode of the folders that hold them.
-pub const PRIVATE_DIR: u32 = 0o700;
+/// Modes of files only the monitor itself may read (keys, certificates,
+/// codes) and of the folders that hold them.
+pub use zpair_files::{PRIVATE_DIR, PRIVATE_FILE};
 
 /// A file or folder that could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +35,15 @@ pub enum StorageError {
     },
 }
 
+impl From<zpair_files::FileError> for StorageError {
+    fn from(e: zpair_files::FileError) -> Self {
+        StorageError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
     move |source| StorageError::Io {
         path: path.to_path_buf(),
@@ -47,12 +54,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
 /// Creates `dir` and its missing parents with mode 0700, and tightens an
 /// existing one to 0700.
 pub fn ensure_private_dir(dir: &Path) -> Result<(), StorageError> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(PRIVATE_DIR)
-        .create(dir)
-        .map_err(io(dir))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(PRIVATE_DIR)).map_err(io(dir))
+    zpair_files::ensure_private_dir(dir).map_err(StorageError::from)
 }
 
 /// Creates a data directory (and missing parents) with mode 0700; one that
@@ -65,44 +67,10 @@ pub fn ensure_data_dir(dir: &Path) -> Result<(), StorageError> {
         .map_err(io(dir))
 }
 
-/// Replaces `path` with `bytes` atomically; the file gets `mode`.
+/// Replaces `path` with `bytes` atomically; the file gets `mode` (see
+/// `zpair-files`).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StorageError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let unique = zpair_proto::crypto::random_bytes::<6>()
-        .map(zpair_proto::b64::encode)
-        .unwrap_or_else(|_| std::process::id().to_string());
-    let temp = dir.join(format!(".{name}.{unique}.tmp"));
-    let result = write_then_rename(&temp, path, bytes, mode);
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result?;
-    // The rename is durable only once the folder entry itself is on disk.
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
-}
-
-fn write_then_rename(
-    temp: &Path,
-    path: &Path,
-    bytes: &[u8],
-    mode: u32,
-) -> Result<(), StorageError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(temp)
-        .map_err(io(temp))?;
-    // `mode` above is filtered by the umask; set it exactly.
-    file.set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(io(temp))?;
-    file.write_all(bytes).map_err(io(temp))?;
-    file.sync_all().map_err(io(temp))?;
-    fs::rename(temp, path).map_err(io(path))
+    zpair_files::write_atomic(path, bytes, mode).map_err(StorageError::from)
 }
 
 /// Writes `value` as pretty JSON, atomically, with `mode`.
@@ -170,6 +138,7 @@ pub fn remove_dir(path: &Path) -> Result<(), StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).expect("metadata").permissions().mode() & 0o777

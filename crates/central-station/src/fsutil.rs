@@ -1,30 +1,13 @@
 //! Files that hold keys and certificates: private directories (0700) and
-//! atomic writes (temp file, fsync, rename) with mode 0600, so a crash never
-//! leaves a half-written key and no other user can read one.
+//! atomic writes with mode 0600 (`zpair-files`), so a crash never leaves a
+//! half-written key and no other user can read one.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
 
-/// Why a file could not be prepared.
-#[derive(Debug, thiserror::Error)]
-#[error("{action} {path}: {source}")]
-pub struct FsError {
-    action: &'static str,
-    path: PathBuf,
-    source: std::io::Error,
-}
-
-impl FsError {
-    pub(crate) fn new(action: &'static str, path: &Path, source: std::io::Error) -> Self {
-        Self {
-            action,
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
+/// Why a file could not be prepared: what, which file, what the system said.
+pub use zpair_files::FileError as FsError;
 
 /// Creates `dir` (and its parents) if missing; a directory this function
 /// creates is made private (0700). An existing one keeps its mode, since it
@@ -43,37 +26,9 @@ pub(crate) fn make_private_dir(dir: &Path) -> Result<(), FsError> {
         .map_err(|e| FsError::new("cannot restrict directory", dir, e))
 }
 
-/// Writes `bytes` to `path` with mode 0600, atomically.
+/// Writes `bytes` to `path` with mode 0600, atomically (see `zpair-files`).
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let suffix = zpair_proto::crypto::random_bytes::<6>()
-        .map(zpair_proto::b64::encode)
-        .unwrap_or_else(|_| std::process::id().to_string());
-    let temp = dir.join(format!(".{name}.{suffix}.tmp"));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)
-            .map_err(|e| FsError::new("cannot create", &temp, e))?;
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| FsError::new("cannot write", &temp, e))?;
-        fs::rename(&temp, path).map_err(|e| FsError::new("cannot replace", path, e))?;
-        // The rename is durable only once the directory entry is.
-        fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| FsError::new("cannot sync directory", dir, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
+    zpair_files::write_private(path, bytes)
 }
 
 /// Reads a file that may not exist yet.

@@ -2,7 +2,6 @@
 //! here (tokens are in the system keyring), but it decides whom the CLI
 //! trusts, so it is written owner-only and atomically.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -96,37 +95,17 @@ fn write_failure(path: &Path, e: &dyn std::fmt::Display) -> Failure {
     )
 }
 
+/// Atomically, 0600, in a 0700 folder (see `zpair-files`).
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let fail = |e: std::io::Error| write_failure(path, &e);
-    let dir = path
-        .parent()
-        .ok_or_else(|| fail(std::io::ErrorKind::InvalidInput.into()))?;
-    create_private_dir(dir).map_err(fail)?;
-    let tmp = dir.join(format!(".cli.json.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&tmp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    // The rename is durable once the directory entry is.
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(fail)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    let fail = |e: zpair_files::FileError| write_failure(path, &e.source);
+    let dir = path.parent().ok_or_else(|| {
+        write_failure(
+            path,
+            &std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        )
+    })?;
+    zpair_files::ensure_private_dir(dir).map_err(fail)?;
+    zpair_files::write_private(path, bytes).map_err(fail)
 }
 
 #[cfg(test)]
