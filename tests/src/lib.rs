@@ -437,17 +437,4 @@ pub fn audit_rows(database: &Path, device_id: &str) -> Vec<(String, bool)> {
         .expect("audit rows read")
 }
 
-/// Waits until `check` holds, polling; panics with `what` after 20 s.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
+pub use zpair_testkit::eventually;

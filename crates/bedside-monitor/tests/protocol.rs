@@ -103,7 +103,7 @@ async fn a_good_exchange_reaches_provisioned_and_heartbeats_arrive() {
 
     // The connection test, then heartbeats over mTLS.
     eventually("heartbeats after the connection test", || {
-        station.received().len() >= 3
+        std::future::ready(station.received().len() >= 3)
     })
     .await;
     let beats = station.received();
@@ -369,7 +369,7 @@ async fn a_token_of_a_cancelled_session_is_stale_and_of_an_expired_one_is_expire
     let (code, token) = scan(&monitor);
     sleep_past(screen.expires_at).await;
     eventually("provisioning mode ends with the code", || {
-        monitor.screen().is_none()
+        std::future::ready(monitor.screen().is_none())
     })
     .await;
     monitor
@@ -817,7 +817,7 @@ async fn a_restart_keeps_the_configuration_and_heartbeats_resume() {
         "same identity and serial"
     );
     eventually("heartbeats after the restart", || {
-        station.received().len() >= beats + 2
+        std::future::ready(station.received().len() >= beats + 2)
     })
     .await;
     again.shutdown().await;
@@ -928,15 +928,19 @@ async fn the_qr_is_refreshed_with_a_new_token_for_the_same_code() {
         .expect("provisioning mode");
     let json = monitor.data_dir().screen_qr_json();
     eventually("a refreshed QR", || {
-        monitor
-            .screen()
-            .is_some_and(|s| s.payload.pairing_token != first.payload.pairing_token)
+        std::future::ready({
+            monitor
+                .screen()
+                .is_some_and(|s| s.payload.pairing_token != first.payload.pairing_token)
+        })
     })
     .await;
     let now = monitor.screen().expect("screen");
     assert_eq!(now.code, first.code);
     eventually("the screen file follows", || {
-        std::fs::read_to_string(&json).is_ok_and(|t| !t.contains(&first.payload.pairing_token))
+        std::future::ready({
+            std::fs::read_to_string(&json).is_ok_and(|t| !t.contains(&first.payload.pairing_token))
+        })
     })
     .await;
     // The first token is still accepted.

@@ -507,13 +507,4 @@ pub fn other_code(code: &PairingCode) -> PairingCode {
     PairingCode::parse(other).expect("valid")
 }
 
-/// Waits until `check` holds (polling), failing after 20 s.
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
+pub use zpair_testkit::eventually;

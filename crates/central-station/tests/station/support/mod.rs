@@ -404,17 +404,4 @@ pub async fn paired_through_the_station(
     (station, monitor, accepted.job_id)
 }
 
-/// Polls until `check` holds (at most ~20 s, then panics).
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
+pub use zpair_testkit::eventually;
