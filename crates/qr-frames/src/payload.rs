@@ -2,15 +2,19 @@
 //! shows (see ARCHITECTURE.md, "The pairing flow"), varied per seed so tests and
 //! benchmarks exercise different QR layouts of the same size class.
 
+use std::net::{IpAddr, Ipv4Addr};
+
+use time::{Date, Month, OffsetDateTime, Time};
+use zpair_proto::pairing_code::{ALPHABET, CODE_LENGTH};
+use zpair_proto::qr::PAIRING_TOKEN_BYTES;
+use zpair_proto::{PairingCode, QrPayload};
+
 use crate::rng::SplitMix;
 
-/// The pairing-code alphabet: no 0/O, 1/I/L, so it can be typed unambiguously.
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-const BASE64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const WARDS: [&str; 8] = ["ICU", "CCU", "NICU", "PICU", "ER", "OR", "W3B", "STEPDOWN"];
 
 /// A Z Monitor pairing payload (about 200–230 bytes of JSON), deterministic
-/// from `seed`.
+/// from `seed`, built by the protocol's own type as a monitor builds it.
 #[must_use]
 pub fn sample_payload(seed: u64) -> String {
     let mut rng = SplitMix::new(seed ^ 0x5A4D_5041_4952);
@@ -18,50 +22,36 @@ pub fn sample_payload(seed: u64) -> String {
     let bed = 1 + rng.below(48);
     let year = 2019 + rng.below(7);
     let serial = rng.below(1_000_000);
-    let ip_host = 2 + rng.below(250);
-    let code: String = (0..9)
-        .map(|i| {
-            let c = char::from(CODE_ALPHABET[rng.below(CODE_ALPHABET.len())]);
-            if i == 3 || i == 6 {
-                format!("-{c}")
-            } else {
-                c.to_string()
-            }
-        })
+    let ip_host = u8::try_from(2 + rng.below(250)).unwrap_or(2);
+    let letters: String = (0..CODE_LENGTH)
+        .map(|_| char::from(ALPHABET[rng.below(ALPHABET.len())]))
         .collect();
-    let token = base64url_16(&mut rng);
-    let month = 1 + rng.below(12);
-    let day = 1 + rng.below(28);
-    let hour = rng.below(24);
-    let minute = rng.below(60);
+    let code = PairingCode::parse(&letters).unwrap_or_else(|_| unreachable!("drawn from ALPHABET"));
+    let token: [u8; PAIRING_TOKEN_BYTES] = std::array::from_fn(|_| rng.next_u64().to_le_bytes()[0]);
+    let expires_at = expiry(&mut rng);
     let fw = (1 + rng.below(3), rng.below(10), rng.below(20));
-    format!(
-        "{{\"deviceId\":\"ZM-{ward}-{bed:02}\",\"deviceSerial\":\"SN-{year}-{serial:06}\",\
-         \"ipAddress\":\"127.0.0.{ip_host}\",\"pairingCode\":\"{code}\",\
-         \"pairingToken\":\"{token}\",\"expiresAt\":\"2026-{month:02}-{day:02}T{hour:02}:{minute:02}:00Z\",\
-         \"firmwareVersion\":\"{}.{}.{}\"}}",
-        fw.0, fw.1, fw.2
+    QrPayload::new(
+        &format!("ZM-{ward}-{bed:02}"),
+        &format!("SN-{year}-{serial:06}"),
+        IpAddr::V4(Ipv4Addr::new(127, 0, 0, ip_host)),
+        &code,
+        &token,
+        expires_at,
+        &format!("{}.{}.{}", fw.0, fw.1, fw.2),
     )
+    .to_json()
 }
 
-/// 16 random bytes as unpadded base64url (22 characters), like a real token.
-fn base64url_16(rng: &mut SplitMix) -> String {
-    let bytes: Vec<u8> = (0..16).map(|_| rng.next_u64().to_le_bytes()[0]).collect();
-    let mut out = String::with_capacity(22);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            let idx = (n >> (18 - 6 * i)) & 0x3F;
-            out.push(char::from(BASE64URL[idx as usize]));
-        }
-    }
-    out
+/// A whole minute in 2026.
+fn expiry(rng: &mut SplitMix) -> OffsetDateTime {
+    let month =
+        Month::try_from(u8::try_from(1 + rng.below(12)).unwrap_or(1)).unwrap_or(Month::January);
+    let day = u8::try_from(1 + rng.below(28)).unwrap_or(1);
+    let hour = u8::try_from(rng.below(24)).unwrap_or(0);
+    let minute = u8::try_from(rng.below(60)).unwrap_or(0);
+    let date = Date::from_calendar_date(2026, month, day).unwrap_or(Date::MIN);
+    let time = Time::from_hms(hour, minute, 0).unwrap_or(Time::MIDNIGHT);
+    date.with_time(time).assume_utc()
 }
 
 #[cfg(test)]
@@ -81,10 +71,13 @@ mod tests {
     }
 
     #[test]
-    fn token_is_22_base64url_chars() {
-        let mut rng = SplitMix::new(7);
-        let t = base64url_16(&mut rng);
-        assert_eq!(t.len(), 22);
-        assert!(t.bytes().all(|c| BASE64URL.contains(&c)));
+    fn payloads_are_what_a_monitor_shows() {
+        for s in 0..50 {
+            let payload: QrPayload =
+                serde_json::from_str(&sample_payload(s)).expect("the protocol's JSON");
+            assert!(PairingCode::parse(&payload.pairing_code).is_ok());
+            assert_eq!(payload.pairing_token.len(), 22, "16 bytes, base64url");
+            assert!(payload.device_id.starts_with("ZM-"));
+        }
     }
 }
