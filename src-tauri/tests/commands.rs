@@ -156,6 +156,12 @@ fn pairs_reviews_and_reprovisions_a_monitor_through_the_commands() {
     let args = |password: &str, confirm: &str| json!({"deviceId": "ZM-APP-01", "password": password, "reason": "moved to ICU 2", "confirmDeviceId": confirm});
     let mismatch = app.err("reprovision", args(TECHNICIAN.1, "ZM-APP-02"));
     assert_eq!(mismatch.code, "confirmation_mismatch");
+    // A reason the station would refuse is refused before the password is sent.
+    let blank = app.err(
+        "reprovision",
+        json!({"deviceId": "ZM-APP-01", "password": TECHNICIAN.1, "reason": "  ", "confirmDeviceId": "ZM-APP-01"}),
+    );
+    assert_eq!(blank.code, "invalid_reason");
     let wrong_password = app.err("reprovision", args("not the password", "ZM-APP-01"));
     assert_eq!(wrong_password.code, "invalid_credentials");
     let device: DeviceSummary = app.ok("reprovision", args(TECHNICIAN.1, "ZM-APP-01"));

@@ -33,12 +33,13 @@ const TRUST_OR_SESSION: [&str; 12] = [
 ];
 
 /// Codes that mean the input was wrong.
-const USAGE: [&str; 7] = [
+const USAGE: [&str; 8] = [
     codes::INVALID_CODE,
     codes::INVALID_DEVICE_ID,
+    codes::INVALID_REASON,
     codes::INVALID_STATION_URL,
     INVALID_INPUT,
-    CONFIRMATION_MISMATCH,
+    codes::CONFIRMATION_MISMATCH,
     NOT_CONFIRMED,
     QR_NOT_FOUND,
 ];
@@ -47,8 +48,6 @@ const USAGE: [&str; 7] = [
 pub const NOT_SET_UP: &str = "not_set_up";
 /// A file or answer the CLI could not use.
 pub const INVALID_INPUT: &str = "invalid_input";
-/// The typed device ID did not match.
-pub const CONFIRMATION_MISMATCH: &str = "confirmation_mismatch";
 /// The technician did not confirm.
 pub const NOT_CONFIRMED: &str = "not_confirmed";
 /// No QR code in the image.

@@ -46,6 +46,10 @@ pub mod codes {
     pub const INVALID_CODE: &str = "invalid_code";
     /// The device ID typed is not a device ID.
     pub const INVALID_DEVICE_ID: &str = "invalid_device_id";
+    /// A reason for the audit log that the station would refuse.
+    pub const INVALID_REASON: &str = "invalid_reason";
+    /// The device ID typed to confirm is not the monitor's.
+    pub const CONFIRMATION_MISMATCH: &str = "confirmation_mismatch";
     /// The live status stream ended before the job did, twice.
     pub const STATUS_STREAM_LOST: &str = "status_stream_lost";
     /// The station's answer could not be understood.

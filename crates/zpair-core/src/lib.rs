@@ -17,6 +17,7 @@ pub mod code;
 pub mod error;
 pub mod pairing;
 pub mod qr;
+pub mod reprovision;
 pub mod secret;
 pub mod secret_store;
 pub mod session;

@@ -584,6 +584,29 @@ pub struct DeviceAlert {
     pub at: OffsetDateTime,
 }
 
+/// Longest reason kept for the audit log (re-provision, de-provision, re-admit).
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// Why a reason for the audit log was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Give a reason of 1 to {MAX_REASON_CHARS} characters, on one line, for the audit log.")]
+pub struct ReasonError;
+
+/// A reason for the audit log as a person typed it, trimmed: 1 to
+/// [`MAX_REASON_CHARS`] characters, no control characters. The station and
+/// its clients apply the same rule, so a client refuses what the station
+/// would before anything is sent.
+pub fn check_reason(reason: &str) -> Result<&str, ReasonError> {
+    let reason = reason.trim();
+    if reason.is_empty()
+        || reason.chars().count() > MAX_REASON_CHARS
+        || reason.chars().any(char::is_control)
+    {
+        return Err(ReasonError);
+    }
+    Ok(reason)
+}
+
 /// `POST /api/devices/{id}/reprovision`.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

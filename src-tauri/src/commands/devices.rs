@@ -2,10 +2,10 @@
 //! re-provisioning.
 
 use tauri::State;
-use zpair_proto::api::StepUpAction;
+use zpair_core::reprovision::Reprovision;
 
 use crate::ipc::{AppError, ConnectedStatus, DeviceSummary, HistoryAction, HistoryOutcome};
-use crate::state::{AppState, StateError};
+use crate::state::AppState;
 
 /// Every monitor in the station's registry.
 #[tauri::command]
@@ -46,23 +46,18 @@ pub async fn reprovision(
     reason: String,
     confirm_device_id: String,
 ) -> Result<DeviceSummary, AppError> {
-    if confirm_device_id.trim() != device_id.trim() {
-        return Err(StateError::ConfirmationMismatch { device_id }.into());
-    }
+    let reprovision = Reprovision::new(&device_id, &reason)?;
+    reprovision.confirm(&confirm_device_id)?;
     let session = state.signed_in_session().await?;
-    let client = session.client();
-    let (device_id, password, reason) = (device_id.trim(), password.as_str(), reason.trim());
-    let device = session
-        .authorized(|token| async move {
-            let confirmation = client
-                .step_up(&token, password, device_id, StepUpAction::Reprovision)
-                .await?;
-            client
-                .reprovision(&token, device_id, &confirmation.confirmation_token, reason)
-                .await
-        })
+    let confirmation = reprovision
+        .step_up(&session, &password)
         .await
         .map_err(|e| state.reject(e))?;
+    let device = reprovision
+        .apply(&session, &confirmation)
+        .await
+        .map_err(|e| state.reject(e))?;
+    let device_id = reprovision.device_id();
     tracing::info!(device_id, "re-provisioning confirmed");
     state.history().record_or_warn(
         device_id,

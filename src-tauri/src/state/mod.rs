@@ -33,21 +33,12 @@ pub enum StateError {
     /// No station has been set up yet.
     #[error("No Central Station is set up yet. Open Settings and set up the station IT gave you.")]
     NoStation,
-    /// The device ID typed to confirm re-provisioning is not the monitor's.
-    #[error(
-        "The device ID you typed does not match {device_id}. Type the monitor's device ID exactly as shown to confirm."
-    )]
-    ConfirmationMismatch {
-        /// The monitor being re-provisioned.
-        device_id: String,
-    },
 }
 
 impl UserFacing for StateError {
     fn code(&self) -> &str {
         match self {
             StateError::NoStation => "station_not_set_up",
-            StateError::ConfirmationMismatch { .. } => "confirmation_mismatch",
         }
     }
 }

@@ -18,6 +18,8 @@ const TITLES: Record<string, string> = {
   rate_limited: 'Too many attempts',
   confirmation_required: 'Password confirmation needed',
   confirmation_mismatch: 'Device ID does not match',
+  invalid_reason: 'Reason needed',
+  invalid_device_id: 'Not a device ID',
   code_mismatch: 'Pairing code did not match',
   code_expired: 'Pairing code expired',
   token_stale: 'QR code out of date',

@@ -23,20 +23,10 @@ use crate::monitor::{MonitorClient, MonitorError, MonitorTarget};
 use crate::registry::DeviceRow;
 use crate::state::AppState;
 
-/// Longest reason kept.
-const MAX_REASON_CHARS: usize = 500;
-
 fn check_reason(reason: &str) -> Result<String, HttpError> {
-    let reason = reason.trim();
-    if reason.is_empty()
-        || reason.chars().count() > MAX_REASON_CHARS
-        || reason.chars().any(char::is_control)
-    {
-        return Err(HttpError::InvalidRequest(format!(
-            "Give a reason of 1 to {MAX_REASON_CHARS} characters, for the audit log."
-        )));
-    }
-    Ok(reason.to_owned())
+    zpair_proto::api::check_reason(reason)
+        .map(str::to_owned)
+        .map_err(|e| HttpError::InvalidRequest(e.to_string()))
 }
 
 /// A signed command for a monitor.
