@@ -46,6 +46,10 @@ pub mod codes {
     pub const INVALID_CODE: &str = "invalid_code";
     /// The device ID typed is not a device ID.
     pub const INVALID_DEVICE_ID: &str = "invalid_device_id";
+    /// A scan ID that is not (or no longer) a found monitor's.
+    pub const SCAN_UNKNOWN: &str = "scan_unknown";
+    /// A QR already sent for pairing.
+    pub const QR_ALREADY_SENT: &str = "qr_already_sent";
     /// A reason for the audit log that the station would refuse.
     pub const INVALID_REASON: &str = "invalid_reason";
     /// The device ID typed to confirm is not the monitor's.

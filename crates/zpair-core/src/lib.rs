@@ -21,6 +21,7 @@ pub mod reprovision;
 pub mod secret;
 pub mod secret_store;
 pub mod session;
+pub mod sightings;
 
 pub use code::{PairingCode, PairingCodeError};
 pub use error::{UserFacing, UserFacingError};

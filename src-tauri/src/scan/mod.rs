@@ -8,15 +8,14 @@
 //! (one token) is sent for pairing at most once, however many frames show
 //! it or however often "Pair" is tapped.
 
-mod sightings;
-
-pub use sightings::{ScanDeskError, Sightings};
+pub use zpair_core::sightings::{ScanDeskError, Seen, Sightings};
 
 use time::OffsetDateTime;
 use zpair_proto::user_facing::UserFacing;
 use zpair_scanner::{Detection, GreyFrame, ScanError, ScanOutcome, Scanner};
 
-use crate::ipc::{Point, ScanReport, Sighting};
+use crate::ipc::{AppError, FoundMonitor, Point, ScanReport, SentMonitor, Sighting, timestamp};
+use crate::pairings::BookError;
 
 /// Why a frame could not be scanned.
 #[derive(Debug, thiserror::Error)]
@@ -80,8 +79,29 @@ pub fn report(
         };
     };
     ScanReport {
-        sighting: sightings.consider(&best.text, now, pairing_running),
+        sighting: sighting(sightings.consider(&best.text, now, pairing_running)),
         outline: best.corners.map(|corners| outline(&corners)),
+    }
+}
+
+/// What the Scan screen is told: a found monitor without its token, a
+/// refusal as `{code, message}`.
+fn sighting(seen: Seen) -> Sighting {
+    match seen {
+        Seen::Nothing => Sighting::Nothing,
+        Seen::Found { scan_id, monitor } => Sighting::Found(FoundMonitor {
+            scan_id,
+            device_id: monitor.device_id,
+            device_serial: monitor.device_serial,
+            ip_address: monitor.ip_address.to_string(),
+            firmware_version: monitor.firmware_version,
+            expires_at: timestamp(monitor.expires_at),
+        }),
+        Seen::Sent { device_id } => Sighting::Sent(SentMonitor { device_id }),
+        Seen::Running { device_id } => {
+            Sighting::Refused(AppError::from(BookError::InProgress { device_id }))
+        }
+        Seen::Refused(e) => Sighting::Refused(AppError::from(e)),
     }
 }
 

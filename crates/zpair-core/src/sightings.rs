@@ -1,15 +1,17 @@
 //! The monitors found by scanning and not yet paired, and the QR codes
-//! already sent for pairing.
+//! already sent for pairing: the rules the Scan screen follows, whichever
+//! camera the frames come from. Each QR is one found monitor however many
+//! frames show it, is sent at most once, and a dismissed one is ignored
+//! while it stays in view; a newer QR of the same monitor replaces an older.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
-use zpair_core::qr::{self, QrError, ScannedMonitor};
 use zpair_proto::qr::PAIRING_TOKEN_BYTES;
-use zpair_proto::user_facing::UserFacing;
 
-use crate::ipc::{AppError, FoundMonitor, SentMonitor, Sighting, timestamp};
+use crate::error::{UserFacing, codes};
+use crate::qr::{self, QrError, ScannedMonitor};
 
 type Token = [u8; PAIRING_TOKEN_BYTES];
 
@@ -35,11 +37,29 @@ pub enum ScanDeskError {
 impl UserFacing for ScanDeskError {
     fn code(&self) -> &str {
         match self {
-            ScanDeskError::Unknown => "scan_unknown",
-            ScanDeskError::AlreadySent { .. } => "qr_already_sent",
+            ScanDeskError::Unknown => codes::SCAN_UNKNOWN,
+            ScanDeskError::AlreadySent { .. } => codes::QR_ALREADY_SENT,
             ScanDeskError::Expired(e) => e.code(),
         }
     }
+}
+
+/// What one QR read means for the technician.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// A QR dismissed earlier, still in view: nothing to show.
+    Nothing,
+    /// A monitor to pair, under its scan ID.
+    Found {
+        scan_id: String,
+        monitor: ScannedMonitor,
+    },
+    /// A QR whose pairing request has already gone.
+    Sent { device_id: String },
+    /// A monitor whose pairing is running: not offered again until it ends.
+    Running { device_id: String },
+    /// Not a usable Z Monitor QR, and why.
+    Refused(QrError),
 }
 
 /// Found monitors by scan ID, and the tokens already sent.
@@ -75,33 +95,36 @@ impl Sightings {
         text: &str,
         now: OffsetDateTime,
         pairing_running: impl Fn(&str) -> bool,
-    ) -> Sighting {
+    ) -> Seen {
         let monitor = match qr::validate(text, now) {
             Ok(monitor) => monitor,
-            Err(e) => return Sighting::Refused(AppError::from(e)),
+            Err(e) => return Seen::Refused(e),
         };
         let mut inner = self.lock();
         inner.forget_expired(now);
         let token = *monitor.token.expose();
         if let Some((device_id, _)) = inner.sent.get(&token) {
-            return Sighting::Sent(SentMonitor {
+            return Seen::Sent {
                 device_id: device_id.clone(),
-            });
+            };
         }
         if inner.dismissed.contains_key(&token) {
-            return Sighting::Nothing;
+            return Seen::Nothing;
         }
         if pairing_running(&monitor.device_id) {
-            return Sighting::Refused(AppError::from(crate::pairings::BookError::InProgress {
+            return Seen::Running {
                 device_id: monitor.device_id,
-            }));
+            };
         }
         if let Some((scan_id, known)) = inner
             .found
             .iter()
             .find(|(_, known)| known.token.expose() == &token)
         {
-            return Sighting::Found(found(scan_id, known));
+            return Seen::Found {
+                scan_id: scan_id.clone(),
+                monitor: known.clone(),
+            };
         }
         // A newer QR of the same monitor replaces the one found before.
         inner
@@ -109,9 +132,8 @@ impl Sightings {
             .retain(|_, known| known.device_id != monitor.device_id);
         inner.issued += 1;
         let scan_id = format!("scan-{}", inner.issued);
-        let shown = found(&scan_id, &monitor);
-        inner.found.insert(scan_id, monitor);
-        Sighting::Found(shown)
+        inner.found.insert(scan_id.clone(), monitor.clone());
+        Seen::Found { scan_id, monitor }
     }
 
     /// Takes a found monitor to pair it, and marks its QR as sent so no
@@ -165,17 +187,6 @@ impl Inner {
     }
 }
 
-fn found(scan_id: &str, monitor: &ScannedMonitor) -> FoundMonitor {
-    FoundMonitor {
-        scan_id: scan_id.to_owned(),
-        device_id: monitor.device_id.clone(),
-        device_serial: monitor.device_serial.clone(),
-        ip_address: monitor.ip_address.to_string(),
-        firmware_version: monitor.firmware_version.clone(),
-        expires_at: timestamp(monitor.expires_at),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,9 +214,9 @@ mod tests {
         false
     }
 
-    fn scan_id(sighting: &Sighting) -> String {
-        match sighting {
-            Sighting::Found(found) => found.scan_id.clone(),
+    fn scan_id(seen: &Seen) -> String {
+        match seen {
+            Seen::Found { scan_id, .. } => scan_id.clone(),
             other => panic!("expected a found monitor, got {other:?}"),
         }
     }
@@ -232,9 +243,9 @@ mod tests {
         ));
         assert_eq!(
             sightings.consider(&text, NOW, idle),
-            Sighting::Sent(SentMonitor {
+            Seen::Sent {
                 device_id: "ZM-1".into()
-            })
+            }
         );
     }
 
@@ -244,7 +255,7 @@ mod tests {
         let expires = NOW + Duration::minutes(5);
         let old = qr_text("ZM-1", TOKEN_A, expires);
         sightings.dismiss(&scan_id(&sightings.consider(&old, NOW, idle)));
-        assert_eq!(sightings.consider(&old, NOW, idle), Sighting::Nothing);
+        assert_eq!(sightings.consider(&old, NOW, idle), Seen::Nothing);
         let newer = qr_text("ZM-1", TOKEN_B, expires);
         scan_id(&sightings.consider(&newer, NOW, idle));
     }
@@ -264,11 +275,11 @@ mod tests {
     }
 
     #[test]
-    fn expired_foreign_and_in_flight_qrs_are_refused_with_their_code() {
+    fn expired_and_foreign_qrs_are_refused_with_their_code_and_one_pairing_runs_alone() {
         let sightings = Sightings::default();
         let expired = qr_text("ZM-1", TOKEN_A, NOW - Duration::minutes(5));
-        let refused = |s: Sighting| match s {
-            Sighting::Refused(e) => e.code,
+        let refused = |s: Seen| match s {
+            Seen::Refused(e) => e.code().to_owned(),
             other => panic!("expected a refusal, got {other:?}"),
         };
         assert_eq!(
@@ -281,8 +292,10 @@ mod tests {
         );
         let fresh = qr_text("ZM-2", TOKEN_B, NOW + Duration::minutes(5));
         assert_eq!(
-            refused(sightings.consider(&fresh, NOW, |id| id == "ZM-2")),
-            "pairing_in_progress"
+            sightings.consider(&fresh, NOW, |id| id == "ZM-2"),
+            Seen::Running {
+                device_id: "ZM-2".into()
+            }
         );
     }
 
