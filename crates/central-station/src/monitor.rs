@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use zpair_proto::api::{ApiError, FailureReason};
 use zpair_proto::crypto::{self, SigningKey};
 
-use crate::tls::pinning::PinnedIdentity;
+use zpair_tls::{PinnedServer, ServerCheck};
 
 /// Connecting to a monitor gives up after this.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -100,9 +100,12 @@ impl MonitorClient {
             .with_safe_default_protocol_versions()
             .map_err(|e| MonitorError::Client(e.to_string()))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedIdentity::new(
-                target.identity_key,
-                mismatch.clone(),
+            .with_custom_certificate_verifier(Arc::new(PinnedServer::new(
+                ServerCheck::Ed25519Key {
+                    key: target.identity_key,
+                    mismatch: Some(mismatch.clone()),
+                },
+                &crate::tls::provider(),
             )))
             .with_no_client_auth();
         let http = reqwest::Client::builder()

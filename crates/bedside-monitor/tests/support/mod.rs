@@ -17,12 +17,9 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertificateSigningRequestParams, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::OffsetDateTime;
-use x509_parser::prelude::{FromDer as _, X509Certificate};
 use zpair_proto::api::ApiError;
 use zpair_proto::config::{ConfigurationPayload, SignedConfiguration};
 use zpair_proto::crypto::{self, SigningKey};
@@ -31,6 +28,7 @@ use zpair_proto::device::{
     DeviceCommand, Heartbeat, RegistrationRecord,
 };
 use zpair_proto::{PairingCode, b64, canonical};
+use zpair_tls::{PinnedServer, ServerCheck};
 
 /// The fail-safe window the test station arms: short, so a rollback
 /// happens within a test.
@@ -222,69 +220,6 @@ async fn heartbeat(
     StatusCode::NO_CONTENT
 }
 
-/// Accepts the monitor's self-signed certificate only when its key is the
-/// registered identity key, as the station pins it.
-#[derive(Debug)]
-struct PinnedIdentity {
-    key: Vec<u8>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for PinnedIdentity {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let (_, cert) = X509Certificate::from_der(end_entity.as_ref())
-            .map_err(|_| rustls::Error::General("unreadable certificate".into()))?;
-        if cert.public_key().subject_public_key.data.as_ref() == self.key.as_slice() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General(
-                "not the registered identity key".into(),
-            ))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
 /// What the station holds about one monitor, and its HTTPS client to it.
 pub struct Push {
     pub record: RegistrationRecord,
@@ -326,10 +261,13 @@ impl Push {
             .with_safe_default_protocol_versions()
             .expect("versions")
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedIdentity {
-                key: key.as_bytes().to_vec(),
-                provider: provider(),
-            }))
+            .with_custom_certificate_verifier(Arc::new(PinnedServer::new(
+                ServerCheck::Ed25519Key {
+                    key: key.to_bytes(),
+                    mismatch: None,
+                },
+                &provider(),
+            )))
             .with_no_client_auth();
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)

@@ -10,7 +10,6 @@
 
 mod accept;
 mod identity;
-pub(crate) mod pinning;
 mod server;
 
 pub(crate) use accept::serve;

@@ -14,15 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use zpair_tls::{PinnedServer, ServerCheck};
 
 use super::error::{ClientError, find_tls_error, station_origin};
 
@@ -175,10 +173,10 @@ pub(crate) fn client_config(anchor: &TrustAnchor) -> Result<ClientConfig, Client
             builder.with_webpki_verifier(verifier).with_no_client_auth()
         }
         TrustAnchor::Fingerprint(text) => {
-            let verifier = PinnedCertificate {
-                fingerprint: parse_fingerprint(text)?,
-                algorithms: provider.signature_verification_algorithms,
-            };
+            let verifier = PinnedServer::new(
+                ServerCheck::CertificateSha256(parse_fingerprint(text)?),
+                &provider,
+            );
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(verifier))
@@ -204,99 +202,6 @@ fn parse_pem_certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, Cli
 fn no_certificates() -> ClientError {
     ClientError::InvalidTrust {
         reason: "the CA file holds no certificate (expected -----BEGIN CERTIFICATE-----)".into(),
-    }
-}
-
-/// Accepts exactly one end-entity certificate, by its SHA-256, and still
-/// checks that the server holds that certificate's key.
-#[derive(Debug)]
-struct PinnedCertificate {
-    fingerprint: String,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinnedCertificate {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        // The pin replaces name and chain checks: it names one certificate.
-        if zpair_proto::crypto::sha256_hex(end_entity) == self.fingerprint {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::ApplicationVerificationFailure,
-            ))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-/// Accepts any certificate (still checking the handshake signature, so the
-/// certificate shown is one the server holds the key of). Used only by
-/// [`probe_station`], never for API calls.
-#[derive(Debug)]
-struct AnyCertificate {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
     }
 }
 
@@ -338,9 +243,10 @@ pub async fn probe_station(url: &str) -> Result<CertificateInfo, ClientError> {
         .with_safe_default_protocol_versions()
         .map_err(|e| unreachable(e.to_string()))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCertificate {
-            algorithms: provider.signature_verification_algorithms,
-        }))
+        .with_custom_certificate_verifier(Arc::new(PinnedServer::new(
+            ServerCheck::AnyCertificate,
+            &provider,
+        )))
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tls = tokio::time::timeout(PROBE_TIMEOUT, connector.connect(server_name, tcp))
