@@ -1,4 +1,4 @@
-import { MESSAGES } from './fake-backend';
+import { messageFor } from './fake-backend';
 import { expect, test } from './fixtures';
 
 test.describe('signed out', () => {
@@ -45,7 +45,7 @@ test.describe('signed out', () => {
 
     const alert = page.getByRole('alert');
     await expect(alert).toContainText('Wrong username or password');
-    await expect(alert).toContainText(MESSAGES.invalid_credentials ?? '');
+    await expect(alert).toContainText(messageFor('invalid_credentials'));
     await expect(page.getByLabel('Password')).toHaveValue('');
     await expect(page.getByLabel('Password')).toBeFocused();
     await expect(page.getByLabel('Username')).toHaveValue('dana');
@@ -60,7 +60,7 @@ test.describe('signed out', () => {
 
     const alert = page.getByRole('alert');
     await expect(alert).toContainText('Account locked');
-    await expect(alert).toContainText(MESSAGES.account_locked ?? '');
+    await expect(alert).toContainText(messageFor('account_locked'));
     await expect(app.heading('Sign in to ZPair')).toBeVisible();
   });
 

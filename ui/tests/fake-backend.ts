@@ -76,6 +76,24 @@ export const FAILURE_MESSAGES: Record<string, string> = {
     'The monitor did not confirm its new configuration in time, so it went back to its previous one. Check the network between the monitor and the Central Station, then retry.',
 };
 
+/** The message the fake refuses a command with for `code`; a spec naming a
+ * code the fake has no message for fails here, rather than comparing with
+ * nothing. */
+export function messageFor(code: string): string {
+  return known(code, MESSAGES[code] ?? FAILURE_MESSAGES[code]);
+}
+
+/** The message a pairing job that failed with `code` carries (the fake's
+ * own lookup order when it fails one). */
+export function failureMessageFor(code: string): string {
+  return known(code, FAILURE_MESSAGES[code] ?? MESSAGES[code]);
+}
+
+function known(code: string, message: string | undefined): string {
+  if (message === undefined) throw new Error(`the fake backend has no message for ${code}`);
+  return message;
+}
+
 const STEP_MESSAGES: Record<JobState, string> = {
   SUBMITTING: 'Request sent to the Central Station',
   PAIRING: 'Monitor proved its identity',
@@ -302,7 +320,7 @@ export class FakeBackend {
   async failPairing(deviceId: string, code: string, nextAction: NextAction | null): Promise<Pairing> {
     const pairing = this.latestPairing(deviceId);
     // A job's failure, or the station's refusal of the pair request.
-    const message = FAILURE_MESSAGES[code] ?? MESSAGES[code] ?? `Failed: ${code}`;
+    const message = failureMessageFor(code);
     this.#step(pairing, 'FAILED', message);
     pairing.failure = { code, message };
     pairing.nextAction = nextAction;

@@ -1,4 +1,4 @@
-import { MESSAGES } from './fake-backend';
+import { messageFor } from './fake-backend';
 import { expect, test } from './fixtures';
 
 test('Scan is the primary entry: the camera, image files and the typed code side by side', async ({ app, page }) => {
@@ -94,7 +94,7 @@ test('an unknown device ID is marked on the device field', async ({ app, page })
   await pairWith(app, page);
   const device = page.getByLabel('Device ID');
   await expect(device).toHaveAttribute('aria-invalid', 'true');
-  await expect(device).toHaveAccessibleDescription(new RegExp(MESSAGES.unknown_device ?? ''));
+  await expect(device).toHaveAccessibleDescription(new RegExp(messageFor('unknown_device')));
   await expect(app.heading('Scan or type a code')).toBeVisible();
   await device.fill('ZM-004');
   await expect(device).not.toHaveAttribute('aria-invalid');
@@ -105,7 +105,7 @@ test('a code the station refuses is marked on the code field', async ({ app, pag
   await pairWith(app, page);
   const code = page.getByLabel('Pairing code');
   await expect(code).toHaveAttribute('aria-invalid', 'true');
-  await expect(code).toHaveAccessibleDescription(new RegExp(MESSAGES.invalid_code ?? ''));
+  await expect(code).toHaveAccessibleDescription(new RegExp(messageFor('invalid_code')));
 });
 
 test('a monitor already being paired links to its progress', async ({ app, page }) => {
@@ -128,7 +128,7 @@ for (const [code, title] of [
     await pairWith(app, page);
     const alert = page.getByRole('region', { name: 'Or type the code' }).getByRole('alert');
     await expect(alert).toContainText(title);
-    await expect(alert).toContainText(MESSAGES[code] ?? '');
+    await expect(alert).toContainText(messageFor(code));
     await expect(page.getByLabel('Device ID')).toHaveValue('ZM-003');
     await expect(page.getByLabel('Pairing code')).toHaveValue('K7P-M3X-Q9R');
   });

@@ -1,4 +1,4 @@
-import { ADMINISTRATOR, MESSAGES } from './fake-backend';
+import { ADMINISTRATOR, messageFor } from './fake-backend';
 import { expect, test } from './fixtures';
 
 test('a technician re-provisions with password, reason and the exact device ID, then pairs again', async ({
@@ -65,7 +65,7 @@ test('a wrong password is marked on the password field, cleared and focused', as
   await fillAndConfirm(page, 'wrong');
   const password = page.getByLabel('Your password');
   await expect(password).toHaveAttribute('aria-invalid', 'true');
-  await expect(password).toHaveAccessibleDescription(new RegExp(MESSAGES.invalid_credentials ?? ''));
+  await expect(password).toHaveAccessibleDescription(new RegExp(messageFor('invalid_credentials')));
   await expect(password).toHaveValue('');
   await expect(password).toBeFocused();
   await expect(page.getByLabel('Reason')).toHaveValue('Moved to ward 5');
@@ -86,7 +86,7 @@ test('confirmation_mismatch is marked on the confirmation field', async ({ app, 
   await fillAndConfirm(page);
   const confirmation = page.getByLabel('Type ZM-001 to confirm');
   await expect(confirmation).toHaveAttribute('aria-invalid', 'true');
-  await expect(confirmation).toHaveAccessibleDescription(new RegExp(MESSAGES.confirmation_mismatch ?? ''));
+  await expect(confirmation).toHaveAccessibleDescription(new RegExp(messageFor('confirmation_mismatch')));
 });
 
 for (const [code, title] of [
@@ -99,7 +99,7 @@ for (const [code, title] of [
     await app.open('#/devices/ZM-001/reprovision');
     await fillAndConfirm(page);
     await expect(page.getByRole('alert')).toContainText(title);
-    await expect(page.getByRole('alert')).toContainText(MESSAGES[code] ?? '');
+    await expect(page.getByRole('alert')).toContainText(messageFor(code));
     await expect(app.heading('Re-provision ZM-001')).toBeVisible();
   });
 }

@@ -1,4 +1,4 @@
-import { MESSAGES, STATION_URL } from './fake-backend';
+import { STATION_URL, messageFor } from './fake-backend';
 import { expect, test } from './fixtures';
 import { shownDateTime } from './helpers';
 
@@ -122,7 +122,7 @@ test('an unknown monitor is reported and not asked about again', async ({ app, p
   await app.open('#/devices/ZM-999');
   const alert = page.getByRole('alert');
   await expect(alert).toContainText('Unknown monitor');
-  await expect(alert).toContainText(MESSAGES.unknown_device ?? '');
+  await expect(alert).toContainText(messageFor('unknown_device'));
   await page.clock.runFor(9000);
   expect(app.backend.callsTo('device_status')).toHaveLength(1);
   await page.getByRole('link', { name: 'All devices' }).click();
@@ -144,7 +144,7 @@ test('a failing refresh keeps the last details and recovers on the next poll', a
 test('a device list that fails to load can be loaded again', async ({ app, page }) => {
   app.backend.failNext('list_devices', 'station_unreachable');
   await app.open('#/devices');
-  await expect(page.getByRole('alert')).toContainText(MESSAGES.station_unreachable ?? '');
+  await expect(page.getByRole('alert')).toContainText(messageFor('station_unreachable'));
   await page.getByRole('alert').getByRole('button', { name: 'Try again' }).click();
   await expect(page.getByRole('list', { name: 'Devices' }).getByRole('listitem')).toHaveCount(5);
 });

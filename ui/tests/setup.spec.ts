@@ -1,4 +1,4 @@
-import { CA_PEM, MESSAGES, STATION_FINGERPRINT, STATION_URL } from './fake-backend';
+import { CA_PEM, STATION_FINGERPRINT, STATION_URL, messageFor } from './fake-backend';
 import { expect, test } from './fixtures';
 import { STATION_FINGERPRINT_GROUPED, shownDateTime, squeezed } from './helpers';
 
@@ -90,7 +90,7 @@ test('a CA file the Rust side refuses shows its message', async ({ app, page }) 
     .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a certificate') });
   await page.getByRole('button', { name: 'Trust this CA' }).click();
 
-  await expect(page.getByRole('alert')).toContainText(MESSAGES.invalid_ca ?? '');
+  await expect(page.getByRole('alert')).toContainText(messageFor('invalid_ca'));
   await expect(app.heading('Set up the Central Station')).toBeVisible();
 });
 
@@ -102,7 +102,7 @@ test('an unreachable station is reported while reading its certificate', async (
 
   const alert = page.getByRole('alert');
   await expect(alert).toContainText('Cannot reach the Central Station');
-  await expect(alert).toContainText(MESSAGES.station_unreachable ?? '');
+  await expect(alert).toContainText(messageFor('station_unreachable'));
 });
 
 test.describe('started with --station, as the demo does', () => {

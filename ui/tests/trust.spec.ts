@@ -1,4 +1,4 @@
-import { CA_FINGERPRINT, CA_PEM, MESSAGES, STATION_URL } from './fake-backend';
+import { CA_FINGERPRINT, CA_PEM, STATION_URL, messageFor } from './fake-backend';
 import { expect, test } from './fixtures';
 import { STATION_FINGERPRINT_GROUPED, grouped, squeezed } from './helpers';
 
@@ -14,7 +14,7 @@ test.describe('signed out', () => {
 
     const alert = page.getByRole('alert');
     await expect(alert).toContainText('Central Station not trusted');
-    await expect(alert).toContainText(MESSAGES.station_untrusted ?? '');
+    await expect(alert).toContainText(messageFor('station_untrusted'));
     await alert.getByRole('link', { name: 'Set up trust again' }).click();
 
     await expect(app.heading('Central Station and trust')).toBeVisible();

@@ -1,5 +1,5 @@
 import type { NextAction } from '../src/bindings/NextAction';
-import { FAILURE_MESSAGES, MESSAGES } from './fake-backend';
+import { failureMessageFor, messageFor } from './fake-backend';
 import { expect, test } from './fixtures';
 import { shownTime } from './helpers';
 
@@ -122,9 +122,9 @@ for (const [code, title, action] of FAILURES) {
     await app.backend.failPairing('ZM-003', code, action);
     const alert = card(page, 'ZM-003').getByRole('alert');
     await expect(alert).toContainText(title);
-    await expect(alert).toContainText(FAILURE_MESSAGES[code] ?? '');
+    await expect(alert).toContainText(failureMessageFor(code));
     await expect(card(page, 'ZM-003')).toContainText('Failed');
-    await expect(app.liveRegion()).toContainText(`ZM-003: Failed. ${FAILURE_MESSAGES[code] ?? ''}`);
+    await expect(app.liveRegion()).toContainText(`ZM-003: Failed. ${failureMessageFor(code)}`);
   });
 }
 
@@ -180,7 +180,7 @@ test('next action reprovision: a paired monitor is re-provisioned before it is p
   await app.backend.failPairing('ZM-001', 'reprovision_required', 'reprovision');
   const alert = card(page, 'ZM-001').getByRole('alert');
   await expect(alert).toContainText('Re-provision this monitor first');
-  await expect(alert).toContainText(MESSAGES.reprovision_required ?? '');
+  await expect(alert).toContainText(messageFor('reprovision_required'));
   await alert.getByRole('link', { name: 'Re-provision ZM-001' }).click();
   await expect(app.heading('Re-provision ZM-001')).toBeVisible();
 });
