@@ -3,7 +3,7 @@
 //! standing in for the Central Station, and an HTTPS client that pins the
 //! monitor's certificate to its registered identity key.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,6 +28,7 @@ use zpair_proto::device::{
     DeviceCommand, Heartbeat, RegistrationRecord,
 };
 use zpair_proto::{PairingCode, b64, canonical};
+use zpair_testkit::TlsServer;
 use zpair_tls::{PinnedServer, ServerCheck};
 
 /// The fail-safe window the test station arms: short, so a rollback
@@ -65,7 +66,8 @@ pub struct Station {
     pub key: SigningKey,
     pub url: String,
     pub heartbeats: Arc<Mutex<Vec<Heartbeat>>>,
-    handle: axum_server::Handle<SocketAddr>,
+    /// Stops serving when the station is dropped.
+    _server: TlsServer,
 }
 
 impl Station {
@@ -112,26 +114,15 @@ impl Station {
         let app = Router::new()
             .route("/api/devices/heartbeat", post(heartbeat))
             .with_state(heartbeats.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let handle = axum_server::Handle::new();
-        let server = axum_server::from_tcp_rustls(
-            listener,
-            axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls)),
-        )
-        .expect("server")
-        .handle(handle.clone());
-        tokio::spawn(async move {
-            let _ = server.serve(app.into_make_service()).await;
-        });
+        let server = TlsServer::start(app, tls);
         Self {
             ca_key,
             ca_params,
             ca_pem: ca_cert.pem(),
             key: crypto::generate_signing_key().expect("station key"),
-            url: format!("https://{addr}"),
+            url: server.url(),
             heartbeats,
-            handle,
+            _server: server,
         }
     }
 
@@ -203,12 +194,6 @@ impl Station {
     /// Heartbeats received so far.
     pub fn received(&self) -> Vec<Heartbeat> {
         self.heartbeats.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for Station {
-    fn drop(&mut self) {
-        self.handle.shutdown();
     }
 }
 

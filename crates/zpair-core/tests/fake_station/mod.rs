@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -22,6 +21,7 @@ use zpair_proto::api::{
     Account, ApiError, FailureReason, JobEvent, JobState, JobSummary, LoginRequest, PairAccepted,
     PairRequest, RefreshRequest, Role, Session,
 };
+use zpair_testkit::TlsServer;
 
 /// The one account.
 pub const USER: (&str, &str) = ("tech", "secret password");
@@ -122,13 +122,8 @@ pub struct FakeStation {
     /// `https://127.0.0.1:PORT`.
     pub url: String,
     inner: Arc<Inner>,
-    handle: axum_server::Handle<SocketAddr>,
-}
-
-impl Drop for FakeStation {
-    fn drop(&mut self) {
-        self.handle.shutdown();
-    }
+    /// Stops serving when the station is dropped.
+    _server: TlsServer,
 }
 
 impl FakeStation {
@@ -161,22 +156,11 @@ impl FakeStation {
             .route("/api/provisioning/jobs/{id}/events", get(job_events))
             .with_state(inner.clone());
 
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let handle = axum_server::Handle::new();
-        let server = axum_server::from_tcp_rustls(
-            listener,
-            axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)),
-        )
-        .expect("server")
-        .handle(handle.clone());
-        tokio::spawn(async move {
-            let _ = server.serve(app.into_make_service()).await;
-        });
+        let server = TlsServer::start(app, config);
         Self {
-            url: format!("https://{addr}"),
+            url: server.url(),
             inner,
-            handle,
+            _server: server,
         }
     }
 
