@@ -1,16 +1,11 @@
 //! The heartbeat endpoint and client certificates on the API port.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use zpair_proto::api::{
-    CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary, JobState,
-};
+use zpair_proto::api::{CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary};
 use zpair_proto::device::{CommandKind, Heartbeat};
 
-use crate::support::monitor::FakeMonitor;
-use crate::support::{ADMIN, TECH, TestStation};
+use crate::support::{ADMIN, TECH, TestStation, paired_through_the_station};
 
 fn beat() -> Heartbeat {
     Heartbeat {
@@ -66,25 +61,8 @@ async fn a_certificate_from_another_ca_is_refused_at_the_handshake() {
 
 #[tokio::test]
 async fn a_revoked_certificate_is_refused_on_new_connections_after_the_crl_rebuild() {
-    let monitor = FakeMonitor::start("ZM-REVOKE-1", IpAddr::V4(Ipv4Addr::LOCALHOST), 0).await;
-    let station = TestStation::builder()
-        .monitor_port(monitor.addr.port())
-        .start()
-        .await;
-    monitor.trust(&station.station().station_public_key());
-    station.register(&monitor.record()).await;
-    let (code, token) = monitor.enter_provisioning();
+    let (station, monitor, _job) = paired_through_the_station("ZM-REVOKE-1").await;
     let tech = station.token(TECH).await;
-    let accepted: zpair_proto::api::PairAccepted = station
-        .post(
-            "/api/provisioning/pair",
-            Some(&tech),
-            &json!({ "deviceId": "ZM-REVOKE-1", "pairingCode": code, "pairingToken": token }),
-        )
-        .await
-        .json();
-    let events = station.job_events(&accepted.job_id, &tech).await;
-    assert_eq!(events.last().map(|e| e.state), Some(JobState::Provisioned));
     let committed = monitor.await_commit(None).await;
     let cert = &committed.configuration.client_certificate;
 
