@@ -5,7 +5,7 @@
 //! notifier.
 
 use tauri::{AppHandle, Emitter, Runtime};
-use zpair_core::error::codes;
+use zpair_core::error::ErrorCode;
 use zpair_proto::user_facing::UserFacing;
 
 use crate::ipc::{AppError, Pairing};
@@ -40,7 +40,7 @@ impl<R: Runtime> Notifier for AppHandle<R> {
 /// The rejection for `error`; a session the station refused to refresh is
 /// also announced, so the UI shows sign-in over whatever screen asked.
 pub fn reject<E: UserFacing>(notifier: &dyn Notifier, error: E) -> AppError {
-    if error.code() == codes::SESSION_EXPIRED {
+    if error.code() == ErrorCode::SessionExpired {
         notifier.session_expired();
     }
     AppError::from(error)

@@ -11,6 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use zpair_core::error::ErrorCode;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -39,8 +40,8 @@ pub enum HistoryError {
 }
 
 impl UserFacing for HistoryError {
-    fn code(&self) -> &str {
-        "history_unavailable"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::HistoryUnavailable
     }
 }
 
@@ -54,7 +55,7 @@ struct Line {
     action: HistoryAction,
     outcome: HistoryOutcome,
     #[serde(default)]
-    failure_code: Option<String>,
+    failure_code: Option<ErrorCode>,
 }
 
 /// The history file, appended to by commands and pairing tasks at once.
@@ -80,14 +81,14 @@ impl History {
         device_id: &str,
         action: HistoryAction,
         outcome: HistoryOutcome,
-        failure_code: Option<&str>,
+        failure_code: Option<ErrorCode>,
     ) -> Result<(), HistoryError> {
         let line = Line {
             at: timestamp(OffsetDateTime::now_utc()),
             device_id: device_id.to_owned(),
             action,
             outcome,
-            failure_code: failure_code.map(str::to_owned),
+            failure_code,
         };
         // A struct of strings and unit enums always serialises.
         let mut bytes = serde_json::to_vec(&line).unwrap_or_default();
@@ -107,7 +108,7 @@ impl History {
         device_id: &str,
         action: HistoryAction,
         outcome: HistoryOutcome,
-        failure_code: Option<&str>,
+        failure_code: Option<ErrorCode>,
     ) {
         if let Err(e) = self.record(device_id, action, outcome, failure_code) {
             tracing::warn!(error = %e, "history not recorded");
@@ -158,7 +159,7 @@ impl History {
                     device_id: line.device_id,
                     action: line.action,
                     outcome: line.outcome,
-                    detail: line.failure_code,
+                    failure_code: line.failure_code,
                 }),
                 // The line number only: the content is not ours to echo.
                 Err(e) => tracing::warn!(
@@ -200,13 +201,13 @@ mod tests {
                 "ZM-1",
                 HistoryAction::Paired,
                 HistoryOutcome::Failed,
-                Some("code_mismatch"),
+                Some(ErrorCode::CodeMismatch),
             )
             .expect("record");
         let entries = history.entries().expect("read");
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[0].outcome, HistoryOutcome::Started);
-        assert_eq!(entries[1].detail.as_deref(), Some("code_mismatch"));
+        assert_eq!(entries[1].failure_code, Some(ErrorCode::CodeMismatch));
         assert_eq!(entries[1].device_id, "ZM-1");
         // A second handle on the same folder (the next run) sees the same.
         assert_eq!(History::new(dir.path()).entries().expect("read"), entries);

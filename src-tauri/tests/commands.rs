@@ -10,6 +10,7 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use zpair_core::error::ErrorCode;
 
 use serde_json::{Value, json};
 use tauri::Manager;
@@ -101,7 +102,7 @@ fn pairs_reviews_and_reprovisions_a_monitor_through_the_commands() {
     let bad: CodeCheck = app.ok("check_code", json!({"input": "K7P-0"}));
     assert_eq!(
         bad.error.expect("0 is never in a code").code,
-        "invalid_code"
+        ErrorCode::InvalidCode
     );
 
     // Pair: the command answers at once, the steps follow as events.
@@ -150,20 +151,20 @@ fn pairs_reviews_and_reprovisions_a_monitor_through_the_commands() {
     );
     assert!(status.server_url.is_some());
     let unknown = app.err("device_status", json!({"deviceId": "ZM-NOT-THERE"}));
-    assert_eq!(unknown.code, "unknown_device");
+    assert_eq!(unknown.code, ErrorCode::UnknownDevice);
 
     // Re-provision: the typed confirmation must match, the password must be right.
     let args = |password: &str, confirm: &str| json!({"deviceId": "ZM-APP-01", "password": password, "reason": "moved to ICU 2", "confirmDeviceId": confirm});
     let mismatch = app.err("reprovision", args(TECHNICIAN.1, "ZM-APP-02"));
-    assert_eq!(mismatch.code, "confirmation_mismatch");
+    assert_eq!(mismatch.code, ErrorCode::ConfirmationMismatch);
     // A reason the station would refuse is refused before the password is sent.
     let blank = app.err(
         "reprovision",
         json!({"deviceId": "ZM-APP-01", "password": TECHNICIAN.1, "reason": "  ", "confirmDeviceId": "ZM-APP-01"}),
     );
-    assert_eq!(blank.code, "invalid_reason");
+    assert_eq!(blank.code, ErrorCode::InvalidReason);
     let wrong_password = app.err("reprovision", args("not the password", "ZM-APP-01"));
-    assert_eq!(wrong_password.code, "invalid_credentials");
+    assert_eq!(wrong_password.code, ErrorCode::InvalidCredentials);
     let device: DeviceSummary = app.ok("reprovision", args(TECHNICIAN.1, "ZM-APP-01"));
     assert_eq!(device.state, DeviceState::AwaitingReprovision);
     block_on(eventually(
@@ -212,9 +213,9 @@ fn pairs_reviews_and_reprovisions_a_monitor_through_the_commands() {
 
     // The history says what happened, and nothing secret.
     let history: Vec<HistoryEntry> = app.ok("history", json!({}));
-    let seen: Vec<(HistoryAction, HistoryOutcome, Option<&str>)> = history
+    let seen: Vec<(HistoryAction, HistoryOutcome, Option<ErrorCode>)> = history
         .iter()
-        .map(|e| (e.action, e.outcome, e.detail.as_deref()))
+        .map(|e| (e.action, e.outcome, e.failure_code))
         .collect();
     assert_eq!(
         seen,
@@ -226,13 +227,13 @@ fn pairs_reviews_and_reprovisions_a_monitor_through_the_commands() {
             (
                 HistoryAction::Paired,
                 HistoryOutcome::Failed,
-                Some("code_mismatch")
+                Some(ErrorCode::CodeMismatch)
             ),
             (HistoryAction::Paired, HistoryOutcome::Started, None),
             (
                 HistoryAction::Paired,
                 HistoryOutcome::Failed,
-                Some("code_mismatch")
+                Some(ErrorCode::CodeMismatch)
             ),
         ]
     );
@@ -262,7 +263,10 @@ fn pairs_reviews_and_reprovisions_a_monitor_through_the_commands() {
     // Sign out: the session is gone here and at the station.
     app.ok::<Value>("sign_out", json!({}));
     assert_eq!(app.ok::<Option<Account>>("get_account", json!({})), None);
-    assert_eq!(app.err("list_devices", json!({})).code, "not_signed_in");
+    assert_eq!(
+        app.err("list_devices", json!({})).code,
+        ErrorCode::NotSignedIn
+    );
     let revoked = block_on(world.client().me(&session.access_token));
     assert!(revoked.is_err(), "the station revoked the session");
 }
@@ -289,28 +293,28 @@ fn trusts_a_fingerprint_only_when_the_station_presents_it_and_keeps_the_setup() 
         "trust_station_fingerprint",
         json!({"stationUrl": url, "fingerprint": other}),
     );
-    assert_eq!(refused.code, "station_untrusted");
+    assert_eq!(refused.code, ErrorCode::StationUntrusted);
     let malformed = app.err(
         "trust_station_fingerprint",
         json!({"stationUrl": url, "fingerprint": "AB:CD"}),
     );
-    assert_eq!(malformed.code, "invalid_trust_anchor");
+    assert_eq!(malformed.code, ErrorCode::InvalidTrustAnchor);
     let not_https = app.err(
         "trust_station_fingerprint",
         json!({"stationUrl": url.replace("https://", "http://"), "fingerprint": probe.fingerprint}),
     );
-    assert_eq!(not_https.code, "invalid_station_url");
+    assert_eq!(not_https.code, ErrorCode::InvalidStationUrl);
     let not_a_ca = app.err(
         "trust_station_ca",
         json!({"stationUrl": url, "caPem": "not a certificate"}),
     );
-    assert_eq!(not_a_ca.code, "invalid_trust_anchor");
+    assert_eq!(not_a_ca.code, ErrorCode::InvalidTrustAnchor);
     let nothing: SetupState = app.ok("get_setup", json!({}));
     assert_eq!(nothing.station_url, None);
     assert_eq!(
         app.err("sign_in", json!({"username": "tech", "password": "x"}))
             .code,
-        "station_not_set_up"
+        ErrorCode::StationNotSetUp
     );
 
     // The fingerprint as IT writes it (grouped, upper case) is the same one.
@@ -331,7 +335,7 @@ fn trusts_a_fingerprint_only_when_the_station_presents_it_and_keeps_the_setup() 
             json!({"username": TECHNICIAN.0, "password": "wrong"})
         )
         .code,
-        "invalid_credentials"
+        ErrorCode::InvalidCredentials
     );
     let account = app.sign_in();
 
@@ -340,12 +344,12 @@ fn trusts_a_fingerprint_only_when_the_station_presents_it_and_keeps_the_setup() 
         "start_pairing",
         json!({"deviceId": "ZM-1", "code": "K7P-M3X"}),
     );
-    assert_eq!(bad_code.code, "invalid_code");
+    assert_eq!(bad_code.code, ErrorCode::InvalidCode);
     let no_device = app.err(
         "start_pairing",
         json!({"deviceId": "  ", "code": "K7P-M3X-Q9R"}),
     );
-    assert_eq!(no_device.code, "invalid_device_id");
+    assert_eq!(no_device.code, ErrorCode::InvalidDeviceId);
     assert!(
         app.ok::<Vec<Pairing>>("list_pairings", json!({}))
             .is_empty()
@@ -379,7 +383,7 @@ fn trusts_a_fingerprint_only_when_the_station_presents_it_and_keeps_the_setup() 
         "start_pairing",
         json!({"deviceId": "ZM-1", "code": "K7P-M3X-Q9R"}),
     );
-    assert_eq!(not_signed_in.code, "not_signed_in");
+    assert_eq!(not_signed_in.code, ErrorCode::NotSignedIn);
 }
 
 #[test]
@@ -405,7 +409,7 @@ fn a_session_the_station_will_not_refresh_sends_the_technician_to_sign_in() {
     .expect("revoked at the station");
 
     let expired = app.err("list_devices", json!({}));
-    assert_eq!(expired.code, "session_expired");
+    assert_eq!(expired.code, ErrorCode::SessionExpired);
     assert_eq!(app.expiry_events(), [Value::Null]);
     assert_eq!(app.ok::<Option<Account>>("get_account", json!({})), None);
     assert!(
@@ -449,7 +453,7 @@ fn a_damaged_settings_file_opens_the_app_without_a_station() {
     assert_eq!(app.ok::<Option<Account>>("get_account", json!({})), None);
     assert_eq!(
         app.err("list_devices", json!({})).code,
-        "station_not_set_up"
+        ErrorCode::StationNotSetUp
     );
 }
 
@@ -535,7 +539,7 @@ fn pairs_a_monitor_from_the_qr_on_its_screen_and_never_sends_that_qr_twice() {
         "{after:?}"
     );
     let twice = app.err("pair_scanned", json!({"scanId": found.scan_id}));
-    assert_eq!(twice.code, "scan_unknown");
+    assert_eq!(twice.code, ErrorCode::ScanUnknown);
     let pairings: Vec<Pairing> = app.ok("list_pairings", json!({}));
     assert_eq!(pairings.len(), 1);
 
@@ -565,7 +569,7 @@ fn pairs_a_monitor_from_the_qr_on_its_screen_and_never_sends_that_qr_twice() {
         .expect_err("wrong size");
     assert_eq!(short["code"], "frame_invalid");
     let json_body = app.err("scan_frame", json!({"pixels": [0, 0, 0, 0]}));
-    assert_eq!(json_body.code, "frame_invalid");
+    assert_eq!(json_body.code, ErrorCode::FrameInvalid);
 }
 
 #[test]

@@ -50,7 +50,7 @@ pub enum PairResult {
     /// The job ran and failed with this reason.
     Failed(FailureReason),
     /// The station (or the app's own validation) refused the request with this code.
-    Refused(String),
+    Refused(zpair_core::error::ErrorCode),
 }
 
 /// Options for [`World::start_with`].
@@ -237,7 +237,7 @@ impl World {
             match zpair_core::qr::validate(&payload.to_json(), time::OffsetDateTime::now_utc()) {
                 Ok(scanned) => scanned,
                 Err(e) => {
-                    return PairResult::Refused(zpair_core::error::UserFacing::code(&e).to_owned());
+                    return PairResult::Refused(zpair_core::error::UserFacing::code(&e));
                 }
             };
         let result = run_pairing(session, PairTarget::Scanned(scanned)).await;
@@ -324,7 +324,7 @@ pub async fn run_pairing(session: &TechnicianSession, target: PairTarget) -> Pai
     match outcome {
         Ok(PairingOutcome::Provisioned { .. }) => PairResult::Provisioned(states),
         Ok(PairingOutcome::Failed { reason, .. }) => PairResult::Failed(reason),
-        Err(e) => PairResult::Refused(zpair_core::error::UserFacing::code(&e).to_owned()),
+        Err(e) => PairResult::Refused(zpair_core::error::UserFacing::code(&e)),
     }
 }
 

@@ -2,6 +2,7 @@
 //! a real station, real monitors, real TLS and SQLite on loopback.
 
 use std::time::Duration;
+use zpair_core::error::ErrorCode;
 
 use zpair_core::session::TechnicianSession;
 use zpair_proto::api::{ConnectionState, DeviceState, FailureReason, JobState};
@@ -205,7 +206,7 @@ async fn an_expired_qr_is_refused_by_the_app_before_anything_is_sent() {
     payload.expires_at = "2020-01-01T00:00:00Z".into();
     assert_eq!(
         world.pair_scanned(&tech, &payload).await,
-        PairResult::Refused("qr_expired".into())
+        PairResult::Refused(ErrorCode::QrExpired)
     );
     let audit = world.audit("ZM-EXPQR-01");
     assert!(
@@ -240,7 +241,7 @@ async fn a_replayed_token_is_refused_by_the_station() {
     );
     assert_eq!(
         world.pair_scanned(&tech, &payload).await,
-        PairResult::Refused("token_replayed".into())
+        PairResult::Refused(ErrorCode::TokenReplayed)
     );
 }
 
@@ -282,7 +283,7 @@ async fn an_unknown_device_is_refused() {
         world
             .pair_typed(&tech, "ZM-NOT-REGISTERED", "ABC-DEF-GHJ")
             .await,
-        PairResult::Refused("unknown_device".into())
+        PairResult::Refused(ErrorCode::UnknownDevice)
     );
 }
 
@@ -299,7 +300,7 @@ async fn only_technicians_may_pair() {
         world
             .pair_typed(&admin, "ZM-ROLE-01", &screen.code.display())
             .await,
-        PairResult::Refused("forbidden_role".into())
+        PairResult::Refused(ErrorCode::ForbiddenRole)
     );
     assert_eq!(world.monitors[m].state(), MonitorState::ReadyToPair);
 }

@@ -4,6 +4,7 @@
 //! put back into provisioning mode at its screen is not paired again without
 //! it, a de-provisioned one not until an administrator re-admits it.
 
+use zpair_core::error::ErrorCode;
 use zpair_core::session::TechnicianSession;
 use zpair_proto::api::{CertificateValidity, DeviceState, StepUpAction};
 use zpair_proto::device::MonitorState;
@@ -48,7 +49,7 @@ async fn reprovisioning_without_a_valid_confirmation_is_refused() {
         .await;
     assert_eq!(
         forged.map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()),
-        Err("confirmation_required".into())
+        Err(ErrorCode::ConfirmationRequired)
     );
 
     let wrong_password = world
@@ -64,7 +65,7 @@ async fn reprovisioning_without_a_valid_confirmation_is_refused() {
         wrong_password
             .map(|_| ())
             .map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()),
-        Err("invalid_credentials".into())
+        Err(ErrorCode::InvalidCredentials)
     );
 
     // A confirmation is good once.
@@ -101,7 +102,7 @@ async fn reprovisioning_without_a_valid_confirmation_is_refused() {
         again
             .map(|_| ())
             .map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()),
-        Err("confirmation_required".into())
+        Err(ErrorCode::ConfirmationRequired)
     );
 
     // Administrators cannot step up: re-provisioning is the technician's.
@@ -120,7 +121,7 @@ async fn reprovisioning_without_a_valid_confirmation_is_refused() {
         refused
             .map(|_| ())
             .map_err(|e| zpair_core::error::UserFacing::code(&e).to_owned()),
-        Err("forbidden_role".into())
+        Err(ErrorCode::ForbiddenRole)
     );
 }
 
@@ -190,7 +191,7 @@ async fn confirmed_reprovisioning_pairs_again_and_the_new_certificate_supersedes
     // Once: put back into provisioning mode at its screen, it is refused.
     assert_eq!(
         pair_at_its_screen(&world, &tech, 0).await,
-        PairResult::Refused("reprovision_required".into())
+        PairResult::Refused(ErrorCode::ReprovisionRequired)
     );
     let new_serial = world.monitors[0]
         .configuration()
@@ -223,10 +224,10 @@ async fn confirmed_reprovisioning_pairs_again_and_the_new_certificate_supersedes
     assert!(crl.contains("BEGIN X509 CRL"));
 }
 
-fn code<T>(result: Result<T, zpair_core::client::ClientError>) -> Option<String> {
+fn code<T>(result: Result<T, zpair_core::client::ClientError>) -> Option<ErrorCode> {
     result
         .err()
-        .map(|e| zpair_core::error::UserFacing::code(&e).to_owned())
+        .map(|e| zpair_core::error::UserFacing::code(&e))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -240,7 +241,7 @@ async fn a_paired_monitor_back_in_provisioning_mode_is_refused_and_a_confirmatio
     // its configuration.
     assert_eq!(
         pair_at_its_screen(&world, &tech, 0).await,
-        PairResult::Refused("reprovision_required".into())
+        PairResult::Refused(ErrorCode::ReprovisionRequired)
     );
     assert!(world.monitors[0].configuration().is_some());
 
@@ -260,7 +261,7 @@ async fn a_paired_monitor_back_in_provisioning_mode_is_refused_and_a_confirmatio
         .client()
         .reprovision(&token, "ZM-GATE-02", &for_a.confirmation_token, "swap")
         .await;
-    assert_eq!(code(on_b), Some("confirmation_required".into()));
+    assert_eq!(code(on_b), Some(ErrorCode::ConfirmationRequired));
     assert_eq!(
         world.station_view("ZM-GATE-02").state,
         "PROVISIONED",
@@ -286,7 +287,7 @@ async fn a_deprovisioned_monitor_is_paired_again_only_after_an_administrator_rea
 
     assert_eq!(
         pair_at_its_screen(&world, &tech, 0).await,
-        PairResult::Refused("device_deprovisioned".into())
+        PairResult::Refused(ErrorCode::DeviceDeprovisioned)
     );
     // Technicians cannot re-admit.
     let tech_token = tech.access_token().await.expect("token");
@@ -297,7 +298,7 @@ async fn a_deprovisioned_monitor_is_paired_again_only_after_an_administrator_rea
                 .readmit(&tech_token, "ZM-GATE-03", "found")
                 .await
         ),
-        Some("forbidden_role".into())
+        Some(ErrorCode::ForbiddenRole)
     );
 
     let device = world

@@ -1,14 +1,18 @@
 // A stand-in for the Rust side that keeps the IPC contract (ARCHITECTURE.md, "The app's IPC"):
 // the same commands, arguments, results, error codes and events, backed by a
 // small in-memory state machine the tests drive step by step.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Account } from '../src/bindings/Account';
 import type { AppError } from '../src/bindings/AppError';
 import type { CodeCheck } from '../src/bindings/CodeCheck';
 import type { ConnectedStatus } from '../src/bindings/ConnectedStatus';
 import type { DeviceSummary } from '../src/bindings/DeviceSummary';
+import { ERROR_CATALOGUE } from '../src/bindings/ErrorCatalogue';
+import type { ErrorCode } from '../src/bindings/ErrorCode';
 import type { HistoryEntry } from '../src/bindings/HistoryEntry';
 import type { JobState } from '../src/bindings/JobState';
-import type { NextAction } from '../src/bindings/NextAction';
 import type { Pairing } from '../src/bindings/Pairing';
 import type { SetupState } from '../src/bindings/SetupState';
 import type { StationProbe } from '../src/bindings/StationProbe';
@@ -27,72 +31,36 @@ export const PASSWORDS: Record<string, string> = { dana: 'correct horse', sam: '
 
 export const STATION_URL = 'https://station.hospital.test:8443';
 export const STATION_FINGERPRINT = '3f9a0c1be27d4458a6b9e0f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b';
-export const CA_FINGERPRINT = '0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9';
-export const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake/hospital/root/ca\n-----END CERTIFICATE-----\n';
+/** A real CA certificate (tests/contract/hospital-ca.pem), read as Rust reads it. */
+export const CA_PEM = readFileSync(path.join(import.meta.dirname, 'contract', 'hospital-ca.pem'), 'utf8');
+export const CA_FINGERPRINT = caCertificate(CA_PEM).fingerprint;
 
-/** The messages Rust sends with each code: what happened and what to do next. */
-export const MESSAGES: Record<string, string> = {
-  station_unreachable: 'The Central Station did not answer. Check the tablet is on the ward network, then try again.',
-  station_untrusted:
-    "The Central Station's certificate does not match the one this tablet trusts. Set up trust again with IT's fingerprint or CA.",
-  invalid_credentials: 'That username and password do not match. Check them and try again.',
-  account_locked: 'This account is locked after too many failed sign-ins. Wait 15 minutes or ask IT to unlock it.',
-  session_expired: 'Your session has ended. Sign in again to carry on.',
-  forbidden_role: 'Your role is not allowed to do this. Ask a technician.',
-  unknown_device: 'The Central Station does not know this device ID. Check the ID on the monitor screen.',
-  invalid_code: 'The Central Station did not accept this pairing code. Check the code on the monitor screen.',
-  token_replayed: 'This QR code was already used. Scan the QR code the monitor shows now.',
-  pairing_in_progress: 'This monitor is already being paired. Wait for that pairing to finish.',
-  reprovision_required:
-    'This monitor is already paired (or its re-provisioning expired). To pair it again, re-provision it first: your password, a reason and its device ID. Then pair it with the new code it shows.',
-  device_deprovisioned:
-    'This monitor was de-provisioned by an administrator and cannot be paired. Ask an administrator to re-admit it, then pair it again.',
-  rate_limited: 'Too many pairing attempts for this monitor. Wait a minute, then try again.',
-  confirmation_required: 'The password confirmation has expired. Enter your password again.',
-  confirmation_mismatch: 'The device ID you typed does not match this monitor. Type it exactly as shown.',
-  monitor_unreachable: 'The Central Station could not reach the monitor. Check it is switched on and on the network.',
-  invalid_ca: 'That file is not a PEM certificate. Ask IT for the hospital CA file.',
-  qr_expired: "This QR code expired. On the monitor, choose Regenerate QR Code, then scan the new code.",
-  qr_not_json: "This QR code is not a Z Monitor pairing code. Scan the QR code on the monitor's provisioning screen.",
-  qr_not_zmonitor:
-    "This QR code is not from a Z Monitor in provisioning mode. Scan the QR code on the monitor's provisioning screen.",
-  qr_already_sent: 'This QR code was already sent for pairing. Follow that pairing in the list.',
-  scan_unknown: 'This monitor is no longer in the found list. Point the camera at its QR code again.',
-  frame_invalid: 'The camera frame arrived in the wrong form. Close the Scan screen and open it again.',
-};
-
-export const FAILURE_MESSAGES: Record<string, string> = {
-  code_mismatch: 'The monitor did not accept the pairing code. Enter the code shown on the monitor again.',
-  code_expired: 'The pairing code expired. Put the monitor in provisioning mode again and use the new code.',
-  token_stale: 'The scanned QR code was replaced by a newer one. Scan the QR code again.',
-  provisioning_closed: 'The monitor closed provisioning mode after too many wrong codes. Contact IT.',
-  not_in_provisioning_mode: 'The monitor is not in provisioning mode. Start provisioning mode on the monitor, then scan again.',
-  signature_invalid: 'The monitor refused the configuration signature. Contact IT.',
-  certificate_invalid: 'The monitor refused its new certificate. Contact IT.',
-  monitor_unreachable: 'The Central Station could not reach the monitor. Check it is on, then try again.',
-  connection_test_failed: 'The monitor could not connect with its new configuration. Try again.',
-  interrupted: 'The pairing was interrupted before it finished. Sign in again, then pair again.',
-  commit_unconfirmed:
-    'The monitor did not confirm its new configuration in time, so it went back to its previous one. Check the network between the monitor and the Central Station, then retry.',
-};
-
-/** The message the fake refuses a command with for `code`; a spec naming a
- * code the fake has no message for fails here, rather than comparing with
- * nothing. */
-export function messageFor(code: string): string {
-  return known(code, MESSAGES[code] ?? FAILURE_MESSAGES[code]);
+/** What Rust's CertificateInfo::from_pem reads from a CA file: the first
+ * certificate's SHA-256 and subject, or a refusal. */
+export function caCertificate(pem: string): { fingerprint: string; subject: string } {
+  const block = /-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/.exec(pem);
+  try {
+    if (block === null) throw new Error('no certificate');
+    const certificate = new X509Certificate(`-----BEGIN CERTIFICATE-----${block[1] ?? ''}-----END CERTIFICATE-----\n`);
+    return {
+      fingerprint: certificate.fingerprint256.replaceAll(':', '').toLowerCase(),
+      // Node lists the attributes one per line; Rust (x509-parser) joins them with ", ".
+      subject: certificate.subject.split('\n').join(', '),
+    };
+  } catch {
+    throw new Refusal('invalid_trust_anchor');
+  }
 }
 
-/** The message a pairing job that failed with `code` carries (the fake's
- * own lookup order when it fails one). */
-export function failureMessageFor(code: string): string {
-  return known(code, FAILURE_MESSAGES[code] ?? MESSAGES[code]);
+/** The message Rust sends with `code` when it knows nothing more specific:
+ * the error catalogue as the bindings test exports it from Rust, so the fake
+ * cannot answer with a message of its own. */
+export function messageFor(code: ErrorCode): string {
+  return ERROR_CATALOGUE[code].message;
 }
 
-function known(code: string, message: string | undefined): string {
-  if (message === undefined) throw new Error(`the fake backend has no message for ${code}`);
-  return message;
-}
+/** How the monitor was identified, which decides between re-scanning and re-typing. */
+export type Entry = 'scanned' | 'typed';
 
 const STEP_MESSAGES: Record<JobState, string> = {
   SUBMITTING: 'Request sent to the Central Station',
@@ -104,7 +72,7 @@ const STEP_MESSAGES: Record<JobState, string> = {
   FAILED: 'Pairing failed',
 };
 
-export const appError = (code: string, message = MESSAGES[code] ?? `Error ${code}`): AppError => ({ code, message });
+export const appError = (code: ErrorCode, message = messageFor(code)): AppError => ({ code, message });
 
 // The pairing code's rules as zpair_proto::pairing_code has them.
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -115,8 +83,11 @@ const LOOK_ALIKES: Record<string, string> = {
   χ: 'X', У: 'Y', у: 'Y', Υ: 'Y', Ζ: 'Z', Ν: 'N', О: 'O', о: 'O', Ο: 'O', ο: 'O',
 };
 
+/** zpair_core::code::check_typed: the code as typed so far, re-formatted, and
+ * what is already wrong with it. */
 export function checkCode(input: string): CodeCheck {
   const chars: string[] = [];
+  let count = 0;
   let error: AppError | null = null;
   for (const raw of input) {
     const code = raw.codePointAt(0) ?? 0;
@@ -124,22 +95,24 @@ export function checkCode(input: string): CodeCheck {
     const folded = LOOK_ALIKES[wide] ?? wide;
     if (/[\s\-_.·\u2010-\u2015\u2212]/u.test(folded)) continue;
     const upper = folded.toUpperCase();
-    if (error === null && !ALPHABET.includes(upper)) {
-      error = appError(
+    if (!ALPHABET.includes(upper)) {
+      error ??= appError(
         'invalid_code',
         `'${raw}' never appears in a pairing code (codes use no 0, O, 1, I or L). Check the code on the monitor's screen`,
       );
+      continue;
     }
-    chars.push(upper);
+    count += 1;
+    if (chars.length < 9) chars.push(upper);
   }
-  if (error === null && chars.length > 9) {
-    error = appError(
+  if (count > 9) {
+    error ??= appError(
       'invalid_code',
-      `a pairing code has 9 characters (XXX-XXX-XXX); this one has ${String(chars.length)}. Check the code on the monitor's screen`,
+      `a pairing code has 9 characters (XXX-XXX-XXX); this one has ${String(count)}. Check the code on the monitor's screen`,
     );
   }
   const groups = [chars.slice(0, 3), chars.slice(3, 6), chars.slice(6)].filter((g) => g.length > 0);
-  return { display: groups.map((g) => g.join('')).join('-'), complete: error === null && chars.length === 9, error };
+  return { display: groups.map((g) => g.join('')).join('-'), complete: error === null && count === 9, error };
 }
 
 interface Device {
@@ -243,9 +216,9 @@ export class FakeBackend {
     }
     const now = Date.now();
     this.history = [
-      { at: iso(now - 3 * DAY), deviceId: 'ZM-001', action: 'paired', outcome: 'provisioned', detail: null },
-      { at: iso(now - 2 * DAY), deviceId: 'ZM-002', action: 'paired', outcome: 'failed', detail: 'Pairing code expired' },
-      { at: iso(now - 100 * MINUTE), deviceId: 'ZM-005', action: 'reprovisioned', outcome: 'started', detail: 'Moved to ICU 4' },
+      { at: iso(now - 3 * DAY), deviceId: 'ZM-001', action: 'paired', outcome: 'provisioned', failureCode: null },
+      { at: iso(now - 2 * DAY), deviceId: 'ZM-002', action: 'paired', outcome: 'failed', failureCode: 'code_expired' },
+      { at: iso(now - 100 * MINUTE), deviceId: 'ZM-005', action: 'reprovisioned', outcome: 'started', failureCode: null },
     ];
   }
 
@@ -255,7 +228,7 @@ export class FakeBackend {
   }
 
   /** The next call of `command` rejects with this error (Rust's `{ code, message }`). */
-  failNext(command: string, code: string, message?: string): void {
+  failNext(command: string, code: ErrorCode, message?: string): void {
     const queue = this.#queued.get(command) ?? [];
     queue.push(appError(code, message));
     this.#queued.set(command, queue);
@@ -281,7 +254,7 @@ export class FakeBackend {
       return Promise.resolve({ ok: true, value: structuredClone(this.#handle(command, args)) });
     } catch (error) {
       if (error instanceof Refusal) return Promise.resolve({ ok: false, error: error.appError });
-      if (error instanceof ScanRefusal) return Promise.resolve({ ok: false, error: appError(error.message) });
+      if (error instanceof ScanRefusal) return Promise.resolve({ ok: false, error: appError(error.code) });
       throw error;
     }
   }
@@ -316,15 +289,16 @@ export class FakeBackend {
     return pairing;
   }
 
-  /** The latest pairing of `deviceId` fails with `code`, and Rust suggests `nextAction`. */
-  async failPairing(deviceId: string, code: string, nextAction: NextAction | null): Promise<Pairing> {
+  /** The latest pairing of `deviceId` fails with `code` (a job's failure, or
+   * the station's refusal of the pair request), with the next action Rust's
+   * catalogue gives for a monitor identified by `entry`. */
+  async failPairing(deviceId: string, code: ErrorCode, entry: Entry = 'typed'): Promise<Pairing> {
     const pairing = this.latestPairing(deviceId);
-    // A job's failure, or the station's refusal of the pair request.
-    const message = failureMessageFor(code);
+    const { message, [entry]: nextAction } = ERROR_CATALOGUE[code];
     this.#step(pairing, 'FAILED', message);
     pairing.failure = { code, message };
     pairing.nextAction = nextAction;
-    this.#finishHistory(deviceId, 'failed', message);
+    this.#finishHistory(deviceId, 'failed', code);
     await this.#emit('pairing://status', pairing);
     return pairing;
   }
@@ -359,12 +333,8 @@ export class FakeBackend {
         return this.setup;
       }
       case 'trust_station_ca': {
-        if (!text(args, 'caPem').includes('-----BEGIN CERTIFICATE-----')) throw new Refusal('invalid_ca');
-        this.setup = {
-          ...this.setup,
-          stationUrl: text(args, 'stationUrl'),
-          trust: { kind: 'ca', fingerprint: CA_FINGERPRINT, subject: 'CN=St Example Hospital Root CA' },
-        };
+        const ca = caCertificate(text(args, 'caPem'));
+        this.setup = { ...this.setup, stationUrl: text(args, 'stationUrl'), trust: { kind: 'ca', ...ca } };
         return this.setup;
       }
       case 'get_account':
@@ -417,7 +387,7 @@ export class FakeBackend {
         const account = this.#requireSession();
         if (account.role !== 'technician') throw new Refusal('forbidden_role');
         const { deviceId } = this.scanner.take(text(args, 'scanId'));
-        this.history.push({ at: iso(Date.now()), deviceId, action: 'paired', outcome: 'started', detail: null });
+        this.history.push({ at: iso(Date.now()), deviceId, action: 'paired', outcome: 'started', failureCode: null });
         return this.#newPairing(deviceId);
       }
       case 'list_cameras':
@@ -439,7 +409,7 @@ export class FakeBackend {
     if (!checkCode(code).complete) throw new Refusal('invalid_code');
     this.#device(deviceId);
     if (this.#running(deviceId)) throw new Refusal('pairing_in_progress');
-    this.history.push({ at: iso(Date.now()), deviceId, action: 'paired', outcome: 'started', detail: null });
+    this.history.push({ at: iso(Date.now()), deviceId, action: 'paired', outcome: 'started', failureCode: null });
     return this.#newPairing(deviceId);
   }
 
@@ -453,13 +423,7 @@ export class FakeBackend {
     found.summary.state = 'AWAITING_REPROVISION';
     found.status.state = 'AWAITING_REPROVISION';
     if (found.status.certificate) found.status.certificate.validity = 'revoked';
-    this.history.push({
-      at: iso(Date.now()),
-      deviceId,
-      action: 'reprovisioned',
-      outcome: 'started',
-      detail: text(args, 'reason'),
-    });
+    this.history.push({ at: iso(Date.now()), deviceId, action: 'reprovisioned', outcome: 'started', failureCode: null });
     return found.summary;
   }
 
@@ -510,11 +474,11 @@ export class FakeBackend {
     pairing.steps.push({ state, message, at: this.#tick() });
   }
 
-  #finishHistory(deviceId: string, outcome: HistoryEntry['outcome'], detail: string | null = null): void {
+  #finishHistory(deviceId: string, outcome: HistoryEntry['outcome'], failureCode: ErrorCode | null = null): void {
     const entry = this.history.findLast((e) => e.deviceId === deviceId && e.action === 'paired');
     if (entry) {
       entry.outcome = outcome;
-      entry.detail = detail;
+      entry.failureCode = failureCode;
     }
   }
 
@@ -525,9 +489,9 @@ export class FakeBackend {
   }
 }
 
-class Refusal extends Error {
+export class Refusal extends Error {
   readonly appError: AppError;
-  constructor(code: string) {
+  constructor(code: ErrorCode) {
     super(code);
     this.appError = appError(code);
   }

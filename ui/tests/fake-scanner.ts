@@ -1,8 +1,12 @@
 // The Rust scanner's stand-in for the mocked IPC: real QR decoding of the
-// grey pixels the page sends (jsQR), then the same rules as
-// src-tauri/src/scan/sightings.rs — one scan ID per QR, each QR sent once, a
-// newer QR of a monitor replacing the older, expired and foreign QRs refused.
+// grey pixels the page sends (jsQR), then a copy of the rules of
+// zpair_core::qr and zpair_core::sightings — one scan ID per QR, each QR sent
+// once, a newer QR of a monitor replacing the older, expired and foreign QRs
+// refused. fake-contract.spec.ts holds the copy to Rust's answers.
 import jsQR from 'jsqr';
+import { isIP } from 'node:net';
+import { checkCode } from './fake-backend';
+import type { ErrorCode } from '../src/bindings/ErrorCode';
 import type { FoundMonitor } from '../src/bindings/FoundMonitor';
 import type { ScanReport } from '../src/bindings/ScanReport';
 import type { Sighting } from '../src/bindings/Sighting';
@@ -31,7 +35,11 @@ export function monitorPayload(deviceId: string, validMs = 10 * 60_000, token = 
 }
 
 /** Why a frame or QR was refused: the contract's code. */
-export class ScanRefusal extends Error {}
+export class ScanRefusal extends Error {
+  constructor(readonly code: ErrorCode) {
+    super(code);
+  }
+}
 
 export class FakeScanner {
   /** Sizes of the frames the page sent, in order, and a camera frame's number in its stream. */
@@ -40,6 +48,9 @@ export class FakeScanner {
   sent = new Map<string, string>();
   dismissed = new Set<string>();
   #issued = 0;
+
+  /** The tablet's clock, in milliseconds (the contract test sets it). */
+  constructor(readonly now: () => number = Date.now) {}
 
   scan(body: string, headers: Record<string, string>, running: (deviceId: string) => boolean): ScanReport {
     const width = Number(headers['x-frame-width']);
@@ -62,7 +73,7 @@ export class FakeScanner {
     if (code === null) return { sighting: { kind: 'nothing' }, outline: null };
     const { topLeftCorner, topRightCorner, bottomRightCorner, bottomLeftCorner } = code.location;
     return {
-      sighting: this.#consider(code.data, running),
+      sighting: this.consider(code.data, running),
       outline: [topLeftCorner, topRightCorner, bottomRightCorner, bottomLeftCorner],
     };
   }
@@ -71,7 +82,7 @@ export class FakeScanner {
     const entry = this.found.get(scanId);
     if (entry === undefined) throw new ScanRefusal('scan_unknown');
     this.found.delete(scanId);
-    if (new Date(entry.monitor.expiresAt).getTime() < Date.now()) throw new ScanRefusal('qr_expired');
+    if (expired(entry.monitor.expiresAt, this.now())) throw new ScanRefusal('qr_expired');
     this.sent.set(entry.token, entry.monitor.deviceId);
     return { deviceId: entry.monitor.deviceId };
   }
@@ -83,18 +94,11 @@ export class FakeScanner {
     this.dismissed.add(entry.token);
   }
 
-  #consider(text: string, running: (deviceId: string) => boolean): Sighting {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(text);
-    } catch {
-      return refused('qr_not_json');
-    }
-    const qr = payload as Partial<QrPayload>;
-    if (typeof qr.deviceId !== 'string' || typeof qr.pairingCode !== 'string' || typeof qr.pairingToken !== 'string') {
-      return refused('qr_not_zmonitor');
-    }
-    if (typeof qr.expiresAt !== 'string' || new Date(qr.expiresAt).getTime() < Date.now()) return refused('qr_expired');
+  /** What the Scan screen is told about a QR reading `text`. */
+  consider(text: string, running: (deviceId: string) => boolean): Sighting {
+    const checked = checkPayload(text, this.now());
+    if (typeof checked === 'string') return refused(checked);
+    const qr = checked;
     const sentTo = this.sent.get(qr.pairingToken);
     if (sentTo !== undefined) return { kind: 'sent', deviceId: sentTo };
     if (this.dismissed.has(qr.pairingToken)) return { kind: 'nothing' };
@@ -109,17 +113,65 @@ export class FakeScanner {
     const monitor: FoundMonitor = {
       scanId: `scan-${String(this.#issued)}`,
       deviceId: qr.deviceId,
-      deviceSerial: qr.deviceSerial ?? '',
-      ipAddress: qr.ipAddress ?? '',
-      firmwareVersion: qr.firmwareVersion ?? '',
-      expiresAt: qr.expiresAt,
+      deviceSerial: qr.deviceSerial,
+      ipAddress: qr.ipAddress,
+      firmwareVersion: qr.firmwareVersion,
+      // As Rust formats every time it sends the UI: UTC with milliseconds.
+      expiresAt: new Date(qr.expiresAt).toISOString(),
     };
     this.found.set(monitor.scanId, { monitor, token: qr.pairingToken });
     return { kind: 'found', ...monitor };
   }
 }
 
-function refused(code: string): Sighting {
+const MAX_PAYLOAD_BYTES = 1024;
+const CLOCK_SKEW_MS = 30_000;
+const MAX_CODE_LIFETIME_MS = 3600_000;
+
+const expired = (expiresAt: string, now: number): boolean => now > Date.parse(expiresAt) + CLOCK_SKEW_MS;
+
+/** zpair_core::qr::validate: the payload, or the code it is refused with. */
+function checkPayload(text: string, now: number): QrPayload | ErrorCode {
+  if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) return 'qr_too_large';
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return 'qr_not_json';
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return 'qr_not_zmonitor';
+  const fields = payload as Record<string, unknown>;
+  if (!('deviceId' in fields) || !('pairingCode' in fields)) return 'qr_not_zmonitor';
+  const printable = (name: string, max: number): boolean => {
+    const value = fields[name];
+    if (typeof value !== 'string') return false;
+    // Code points, as Rust counts chars.
+    const length = Array.from(value).length;
+    // eslint-disable-next-line no-control-regex
+    return length > 0 && length <= max && !/[\u0000-\u001f\u007f-\u009f]/u.test(value) && value.trim() === value;
+  };
+  const textOf = (name: string): string | null => (typeof fields[name] === 'string' ? fields[name] : null);
+  if (!printable('deviceId', 64) || !printable('deviceSerial', 64) || !printable('firmwareVersion', 32)) {
+    return 'qr_invalid_field';
+  }
+  const ip = textOf('ipAddress');
+  if (ip === null || isIP(ip) === 0) return 'qr_invalid_field';
+  const code = textOf('pairingCode');
+  if (code === null || !checkCode(code).complete) return 'qr_invalid_field';
+  const token = textOf('pairingToken');
+  if (token === null || !/^[A-Za-z0-9_-]{22}$/.test(token) || Buffer.from(token, 'base64url').length !== 16) {
+    return 'qr_invalid_field';
+  }
+  const expiresAt = textOf('expiresAt');
+  if (expiresAt === null || !RFC_3339.test(expiresAt) || Number.isNaN(Date.parse(expiresAt))) return 'qr_invalid_field';
+  if (expired(expiresAt, now)) return 'qr_expired';
+  if (Date.parse(expiresAt) > now + MAX_CODE_LIFETIME_MS + CLOCK_SKEW_MS) return 'qr_invalid_field';
+  return fields as unknown as QrPayload;
+}
+
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function refused(code: ErrorCode): Sighting {
   // The backend fills in the message for the code, as for every refusal.
   return { kind: 'refused', code, message: '' };
 }

@@ -1,3 +1,4 @@
+import { messageFor } from './fake-backend';
 import { expect, test } from './fixtures';
 import { shownDateTime } from './helpers';
 
@@ -10,11 +11,11 @@ test('history lists what this technician did, newest first, with the outcome', a
 
   await expect(entries.nth(0)).toContainText('Re-provisioned ZM-005');
   await expect(entries.nth(0)).toContainText('Started');
-  await expect(entries.nth(0)).toContainText('Moved to ICU 4');
   await expect(entries.nth(0)).toContainText('2 hours ago');
   await expect(entries.nth(0)).toContainText(shownDateTime(newest.at));
   await expect(entries.nth(1)).toContainText('Paired ZM-002');
   await expect(entries.nth(1)).toContainText('Failed');
+  await expect(entries.nth(1)).toContainText('Pairing code expired');
   await expect(entries.nth(2)).toContainText('Paired ZM-001');
   await expect(entries.nth(2)).toContainText('Provisioned');
   await expect(entries.nth(2)).toContainText(shownDateTime(oldest.at));
@@ -41,9 +42,9 @@ test('an empty history says what will appear there', async ({ app, page }) => {
 });
 
 test('a history that fails to load can be loaded again', async ({ app, page }) => {
-  app.backend.failNext('history', 'internal', 'The local log could not be read. Restart ZPair.');
+  app.backend.failNext('history', 'history_unavailable');
   await app.open('#/history');
-  await expect(page.getByRole('alert')).toContainText('The local log could not be read');
+  await expect(page.getByRole('alert')).toContainText(messageFor('history_unavailable'));
   await page.getByRole('alert').getByRole('button', { name: 'Try again' }).click();
   await expect(page.getByTestId('history-entry')).toHaveCount(3);
 });

@@ -50,7 +50,7 @@ export const SCREENS: ScreenCase[] = [
       app.backend.seedPairing('ZM-003', 'CONFIGURING');
       app.backend.seedPairing('ZM-005', 'PAIRING');
       await app.open('#/watch');
-      await app.backend.failPairing('ZM-005', 'code_mismatch', 'reenter_code');
+      await app.backend.failPairing('ZM-005', 'code_mismatch');
       await expect(app.page.getByRole('link', { name: 'Enter the code again' })).toBeVisible();
     },
   },

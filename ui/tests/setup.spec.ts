@@ -90,7 +90,7 @@ test('a CA file the Rust side refuses shows its message', async ({ app, page }) 
     .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a certificate') });
   await page.getByRole('button', { name: 'Trust this CA' }).click();
 
-  await expect(page.getByRole('alert')).toContainText(messageFor('invalid_ca'));
+  await expect(page.getByRole('alert')).toContainText(messageFor('invalid_trust_anchor'));
   await expect(app.heading('Set up the Central Station')).toBeVisible();
 });
 

@@ -1,5 +1,5 @@
-import type { NextAction } from '../src/bindings/NextAction';
-import { failureMessageFor, messageFor } from './fake-backend';
+import type { ErrorCode } from '../src/bindings/ErrorCode';
+import { messageFor } from './fake-backend';
 import { expect, test } from './fixtures';
 import { shownTime } from './helpers';
 
@@ -94,44 +94,44 @@ test('finished pairings can be dismissed; those in flight cannot', async ({ app,
 
 test('a failed list of pairings can be loaded again', async ({ app, page }) => {
   app.backend.seedPairing('ZM-003', 'PAIRING');
-  app.backend.failNext('list_pairings', 'internal', 'The pairing list could not be read. Try again.');
+  app.backend.failNext('list_pairings', 'app_internal', 'The pairing list could not be read. Try again.');
   await app.open('#/watch');
   await expect(page.getByRole('alert')).toContainText('The pairing list could not be read');
   await page.getByRole('button', { name: 'Try again' }).click();
   await expect(card(page, 'ZM-003')).toBeVisible();
 });
 
-const FAILURES: [string, string, NextAction][] = [
-  ['code_mismatch', 'Pairing code did not match', 'reenter_code'],
-  ['code_expired', 'Pairing code expired', 'rescan'],
-  ['token_stale', 'QR code out of date', 'rescan'],
-  ['provisioning_closed', 'Provisioning mode closed', 'call_it'],
-  ['not_in_provisioning_mode', 'Monitor not in provisioning mode', 'rescan'],
-  ['signature_invalid', 'Configuration refused by the monitor', 'call_it'],
-  ['certificate_invalid', 'Certificate refused by the monitor', 'call_it'],
-  ['monitor_unreachable', 'Cannot reach the monitor', 'retry'],
-  ['connection_test_failed', 'Connection test failed', 'retry'],
-  ['interrupted', 'Pairing interrupted', 'sign_in'],
-  ['commit_unconfirmed', 'Monitor did not confirm', 'retry'],
+const FAILURES: [ErrorCode, string][] = [
+  ['code_mismatch', 'Pairing code did not match'],
+  ['code_expired', 'Pairing code expired'],
+  ['token_stale', 'QR code out of date'],
+  ['provisioning_closed', 'Provisioning mode closed'],
+  ['not_in_provisioning_mode', 'Monitor not in provisioning mode'],
+  ['signature_invalid', 'Configuration refused by the monitor'],
+  ['certificate_invalid', 'Certificate refused by the monitor'],
+  ['monitor_unreachable', 'Cannot reach the monitor'],
+  ['connection_test_failed', 'Connection test failed'],
+  ['interrupted', 'Pairing interrupted'],
+  ['commit_unconfirmed', 'Monitor did not confirm'],
 ];
 
-for (const [code, title, action] of FAILURES) {
+for (const [code, title] of FAILURES) {
   test(`a ${code} failure shows its reason`, async ({ app, page }) => {
     app.backend.seedPairing('ZM-003', 'CONFIGURING');
     await app.open('#/watch');
-    await app.backend.failPairing('ZM-003', code, action);
+    await app.backend.failPairing('ZM-003', code);
     const alert = card(page, 'ZM-003').getByRole('alert');
     await expect(alert).toContainText(title);
-    await expect(alert).toContainText(failureMessageFor(code));
+    await expect(alert).toContainText(messageFor(code));
     await expect(card(page, 'ZM-003')).toContainText('Failed');
-    await expect(app.liveRegion()).toContainText(`ZM-003: Failed. ${failureMessageFor(code)}`);
+    await expect(app.liveRegion()).toContainText(`ZM-003: Failed. ${messageFor(code)}`);
   });
 }
 
 test('next action retry: tries again with the same pairing', async ({ app, page }) => {
   const pairing = app.backend.seedPairing('ZM-003', 'CONFIGURING');
   await app.open('#/watch');
-  await app.backend.failPairing('ZM-003', 'monitor_unreachable', 'retry');
+  await app.backend.failPairing('ZM-003', 'monitor_unreachable');
   await app.screenshot('pairing-failed');
   await card(page, 'ZM-003').getByRole('button', { name: 'Try again' }).click();
 
@@ -143,7 +143,7 @@ test('next action retry: tries again with the same pairing', async ({ app, page 
 test('next action reenter_code: back to the code form with the device ID filled', async ({ app, page }) => {
   app.backend.seedPairing('ZM-003', 'CONFIGURING');
   await app.open('#/watch');
-  await app.backend.failPairing('ZM-003', 'code_mismatch', 'reenter_code');
+  await app.backend.failPairing('ZM-003', 'code_mismatch', 'typed');
   await card(page, 'ZM-003').getByRole('link', { name: 'Enter the code again' }).click();
 
   await expect(app.heading('Scan or type a code')).toBeVisible();
@@ -155,7 +155,7 @@ test('next action reenter_code: back to the code form with the device ID filled'
 test('next action rescan: to the Scan screen', async ({ app, page }) => {
   app.backend.seedPairing('ZM-003', 'PAIRING');
   await app.open('#/watch');
-  await app.backend.failPairing('ZM-003', 'token_stale', 'rescan');
+  await app.backend.failPairing('ZM-003', 'code_mismatch', 'scanned');
   await card(page, 'ZM-003').getByRole('link', { name: 'Scan the QR code again' }).click();
   await expect(app.heading('Scan or type a code')).toBeVisible();
   await expect(page.getByRole('heading', { name: "Scan the monitor's QR code" })).toBeVisible();
@@ -164,7 +164,7 @@ test('next action rescan: to the Scan screen', async ({ app, page }) => {
 test('next action call_it: says to contact IT, with no button to press', async ({ app, page }) => {
   app.backend.seedPairing('ZM-003', 'CONFIGURING');
   await app.open('#/watch');
-  await app.backend.failPairing('ZM-003', 'signature_invalid', 'call_it');
+  await app.backend.failPairing('ZM-003', 'signature_invalid');
   const alert = card(page, 'ZM-003').getByRole('alert');
   await expect(alert).toContainText('Contact IT: this cannot be fixed at the bedside');
   await expect(alert.getByRole('button')).toHaveCount(0);
@@ -177,7 +177,7 @@ test('next action reprovision: a paired monitor is re-provisioned before it is p
 }) => {
   app.backend.seedPairing('ZM-001', 'SUBMITTING');
   await app.open('#/watch');
-  await app.backend.failPairing('ZM-001', 'reprovision_required', 'reprovision');
+  await app.backend.failPairing('ZM-001', 'reprovision_required');
   const alert = card(page, 'ZM-001').getByRole('alert');
   await expect(alert).toContainText('Re-provision this monitor first');
   await expect(alert).toContainText(messageFor('reprovision_required'));
@@ -188,7 +188,7 @@ test('next action reprovision: a paired monitor is re-provisioned before it is p
 test('a de-provisioned monitor: an administrator re-admits it, nothing to press here', async ({ app, page }) => {
   app.backend.seedPairing('ZM-003', 'SUBMITTING');
   await app.open('#/watch');
-  await app.backend.failPairing('ZM-003', 'device_deprovisioned', 'call_it');
+  await app.backend.failPairing('ZM-003', 'device_deprovisioned');
   const alert = card(page, 'ZM-003').getByRole('alert');
   await expect(alert).toContainText('Monitor de-provisioned');
   await expect(alert).toContainText('Ask an administrator to re-admit it');
@@ -196,9 +196,9 @@ test('a de-provisioned monitor: an administrator re-admits it, nothing to press 
 });
 
 test('next action sign_in: opens the sign-in dialog', async ({ app, page }) => {
-  app.backend.seedPairing('ZM-003', 'VALIDATING');
+  app.backend.seedPairing('ZM-003', 'SUBMITTING');
   await app.open('#/watch');
-  await app.backend.failPairing('ZM-003', 'interrupted', 'sign_in');
+  await app.backend.failPairing('ZM-003', 'session_expired');
   await card(page, 'ZM-003').getByRole('button', { name: 'Sign in again' }).click();
   const dialog = page.getByRole('dialog', { name: 'Sign in again' });
   await expect(dialog).toBeVisible();

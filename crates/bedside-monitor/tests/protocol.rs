@@ -7,6 +7,7 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::time::Duration;
+use zpair_proto::ErrorCode;
 
 use bedside_monitor::Monitor;
 use bedside_monitor::events::{Event, EventType};
@@ -120,7 +121,7 @@ async fn a_good_exchange_reaches_provisioned_and_heartbeats_arrive() {
     let again = push.challenge().await.err().expect("refused");
     assert_eq!(
         (again.status, again.code()),
-        (409, "not_in_provisioning_mode".to_owned())
+        (409, ErrorCode::NotInProvisioningMode)
     );
 
     // The event log tells the story and never the secrets.
@@ -177,14 +178,14 @@ async fn a_stranger_flooding_challenge_and_configure_disturbs_no_pairing_and_spe
         let refused = stranger.challenge().await.err().expect("refused");
         assert_eq!(
             (refused.status, refused.code()),
-            (401, "signature_invalid".to_owned())
+            (401, ErrorCode::SignatureInvalid)
         );
         let refused = stranger
             .configure(&challenged, &wrong, Some(&token), &signed)
             .await;
         assert_eq!(
             (refused.status, refused.code()),
-            (401, "signature_invalid".to_owned())
+            (401, ErrorCode::SignatureInvalid)
         );
         let request = zpair_proto::device::ChallengeRequest {
             device_id: push.record.device_id.clone(),
@@ -233,7 +234,7 @@ async fn a_replayed_station_request_is_refused_and_changes_nothing() {
     assert_eq!(first.status, 200, "{first:?}");
     assert_eq!(
         (replayed.status, replayed.code()),
-        (401, "signature_invalid".to_owned())
+        (401, ErrorCode::SignatureInvalid)
     );
     assert_eq!(monitor.state(), MonitorState::ReadyToPair);
     pair_from_screen(&monitor, &station).await;
@@ -283,8 +284,8 @@ async fn wrong_codes_are_code_mismatch_and_the_fifth_closes_provisioning_mode() 
             );
         }
     }
-    assert_eq!(codes[..4], vec![(403, "code_mismatch".to_owned()); 4][..]);
-    assert_eq!(codes[4], (403, "provisioning_closed".to_owned()));
+    assert_eq!(codes[..4], vec![(403, ErrorCode::CodeMismatch); 4][..]);
+    assert_eq!(codes[4], (403, ErrorCode::ProvisioningClosed));
     assert_eq!(monitor.state(), MonitorState::Unprovisioned);
     assert!(monitor.screen().is_none());
     assert!(
@@ -295,7 +296,7 @@ async fn wrong_codes_are_code_mismatch_and_the_fifth_closes_provisioning_mode() 
     let (answer, _) = push.pair(&station, &code, Some(&token)).await;
     assert_eq!(
         (answer.status, answer.code()),
-        (409, "not_in_provisioning_mode".to_owned())
+        (409, ErrorCode::NotInProvisioningMode)
     );
     assert!(has_event(&monitor, EventType::PairingCodeValidated, false));
     assert!(has_event(&monitor, EventType::ProvisioningFailed, false));
@@ -319,10 +320,7 @@ async fn an_unknown_token_is_token_stale_and_not_a_wrong_attempt() {
     let unknown = crypto::random_bytes::<16>().expect("token");
     for _ in 0..3 {
         let (answer, _) = push.pair(&station, &code, Some(&unknown)).await;
-        assert_eq!(
-            (answer.status, answer.code()),
-            (409, "token_stale".to_owned())
-        );
+        assert_eq!((answer.status, answer.code()), (409, ErrorCode::TokenStale));
     }
     assert_eq!(
         monitor.state(),
@@ -360,10 +358,7 @@ async fn a_token_of_a_cancelled_session_is_stale_and_of_an_expired_one_is_expire
     let screen = monitor.enter_provisioning_mode().await.expect("again");
     assert_ne!(screen.code, old_code, "a new session has a new code");
     let (answer, _) = push.pair(&station, &old_code, Some(&old_token)).await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (409, "token_stale".to_owned())
-    );
+    assert_eq!((answer.status, answer.code()), (409, ErrorCode::TokenStale));
 
     // Let this code run out, then start a new session: its token is now an expired one.
     let (code, token) = scan(&monitor);
@@ -379,7 +374,7 @@ async fn a_token_of_a_cancelled_session_is_stale_and_of_an_expired_one_is_expire
     let (answer, _) = push.pair(&station, &code, Some(&token)).await;
     assert_eq!(
         (answer.status, answer.code()),
-        (410, "code_expired".to_owned())
+        (410, ErrorCode::CodeExpired)
     );
     monitor.shutdown().await;
 }
@@ -416,13 +411,13 @@ async fn an_expired_code_is_code_expired() {
         .await;
     assert_eq!(
         (answer.status, answer.code()),
-        (410, "code_expired".to_owned())
+        (410, ErrorCode::CodeExpired)
     );
     // And a new attempt with it as well.
     let refused = push.challenge().await.err().expect("refused");
     assert_eq!(
         (refused.status, refused.code()),
-        (410, "code_expired".to_owned())
+        (410, ErrorCode::CodeExpired)
     );
     assert_eq!(monitor.state(), MonitorState::Unprovisioned);
     assert!(monitor.screen().is_none());
@@ -454,7 +449,7 @@ async fn a_tampered_configuration_is_signature_invalid_and_nothing_is_applied() 
         .await;
     assert_eq!(
         (answer.status, answer.code()),
-        (400, "signature_invalid".to_owned())
+        (400, ErrorCode::SignatureInvalid)
     );
 
     // Signed by another key: refused the same way.
@@ -468,7 +463,7 @@ async fn a_tampered_configuration_is_signature_invalid_and_nothing_is_applied() 
         .await;
     assert_eq!(
         (answer.status, answer.code()),
-        (400, "signature_invalid".to_owned())
+        (400, ErrorCode::SignatureInvalid)
     );
 
     // Expired before it arrived: refused, with a message saying so.
@@ -482,7 +477,7 @@ async fn a_tampered_configuration_is_signature_invalid_and_nothing_is_applied() 
         .await;
     assert_eq!(
         (answer.status, answer.code()),
-        (400, "signature_invalid".to_owned())
+        (400, ErrorCode::SignatureInvalid)
     );
     assert!(
         answer.body["message"]
@@ -531,7 +526,7 @@ async fn a_client_certificate_for_another_key_is_certificate_invalid() {
         .await;
     assert_eq!(
         (answer.status, answer.code()),
-        (400, "certificate_invalid".to_owned())
+        (400, ErrorCode::CertificateInvalid)
     );
 
     // A certificate from a CA other than the one pushed: refused too.
@@ -547,7 +542,7 @@ async fn a_client_certificate_for_another_key_is_certificate_invalid() {
         .await;
     assert_eq!(
         (answer.status, answer.code()),
-        (400, "certificate_invalid".to_owned())
+        (400, ErrorCode::CertificateInvalid)
     );
     assert_eq!(monitor.state(), MonitorState::ReadyToPair);
     assert!(monitor.configuration().is_none());
@@ -589,7 +584,7 @@ async fn a_failed_connection_test_keeps_the_previous_configuration() {
     let answer = push.commit(&challenged).await;
     assert_eq!(
         (answer.status, answer.code()),
-        (502, "connection_test_failed".to_owned())
+        (502, ErrorCode::ConnectionTestFailed)
     );
 
     assert_eq!(
@@ -671,7 +666,7 @@ async fn a_signed_reprovision_command_returns_to_ready_keeping_every_other_data(
         let answer = push.post("/provisioning/command", command).await;
         assert_eq!(
             (answer.status, answer.code()),
-            (400, "signature_invalid".to_owned())
+            (400, ErrorCode::SignatureInvalid)
         );
     }
     assert_eq!(monitor.state(), MonitorState::Provisioned);
@@ -695,7 +690,7 @@ async fn a_signed_reprovision_command_returns_to_ready_keeping_every_other_data(
     let replay = push.post("/provisioning/command", &command).await;
     assert_eq!(
         (replay.status, replay.code()),
-        (400, "signature_invalid".to_owned())
+        (400, ErrorCode::SignatureInvalid)
     );
 
     assert_eq!(
@@ -770,7 +765,7 @@ async fn requests_for_another_device_or_malformed_are_refused() {
         .await;
     assert_eq!(
         (answer.status, answer.code()),
-        (400, "invalid_request".to_owned())
+        (400, ErrorCode::InvalidRequest)
     );
     let answer = push
         .post(
@@ -780,7 +775,7 @@ async fn requests_for_another_device_or_malformed_are_refused() {
         .await;
     assert_eq!(
         (answer.status, answer.code()),
-        (400, "invalid_request".to_owned())
+        (400, ErrorCode::InvalidRequest)
     );
     assert_eq!(monitor.state(), MonitorState::ReadyToPair);
     monitor.shutdown().await;
@@ -836,7 +831,7 @@ async fn a_restart_in_provisioning_mode_keeps_the_code_and_its_tokens() {
     let push = Push::to(&monitor, &station.key);
     // One wrong attempt before the restart still counts after it.
     let (answer, _) = push.pair(&station, &other_code(&code), Some(&token)).await;
-    assert_eq!(answer.code(), "code_mismatch");
+    assert_eq!(answer.code(), ErrorCode::CodeMismatch);
     monitor.shutdown().await;
     assert_eq!(
         mode(&root.path().join("pairing.json")),
@@ -853,7 +848,7 @@ async fn a_restart_in_provisioning_mode_keeps_the_code_and_its_tokens() {
     let (answer, _) = push.pair(&station, &other_code(&code), Some(&token)).await;
     assert_eq!(
         answer.code(),
-        "provisioning_closed",
+        ErrorCode::ProvisioningClosed,
         "the attempt before the restart counted"
     );
     again

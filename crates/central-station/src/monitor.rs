@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{ApiError, FailureReason};
 use zpair_proto::crypto::{self, SigningKey};
 
@@ -51,7 +52,7 @@ impl MonitorError {
         match self {
             MonitorError::IdentityMismatch => FailureReason::SignatureInvalid,
             MonitorError::Refused { error, .. } => {
-                FailureReason::from_code(&error.code).unwrap_or(FailureReason::MonitorUnreachable)
+                FailureReason::from_code(error.code).unwrap_or(FailureReason::MonitorUnreachable)
             }
             MonitorError::Unreachable(_) | MonitorError::BadAnswer(_) | MonitorError::Client(_) => {
                 FailureReason::MonitorUnreachable
@@ -172,8 +173,8 @@ impl MonitorClient {
             .map_err(|e| self.transport_error(&e))?;
         if !status.is_success() {
             let error = serde_json::from_slice::<ApiError>(&bytes).unwrap_or(ApiError {
-                code: format!("http_{}", status.as_u16()),
-                message: String::new(),
+                code: ErrorCode::Unrecognised,
+                message: format!("HTTP {} without an error body", status.as_u16()),
             });
             return Err(MonitorError::Refused {
                 status: status.as_u16(),
@@ -227,20 +228,23 @@ mod tests {
 
     #[test]
     fn monitor_error_codes_map_to_failure_reasons() {
-        let refused = |code: &str| MonitorError::Refused {
+        let refused = |code: ErrorCode| MonitorError::Refused {
             status: 403,
             error: ApiError {
-                code: code.into(),
+                code,
                 message: String::new(),
             },
         };
         assert_eq!(
-            refused("code_mismatch").reason(),
+            refused(ErrorCode::CodeMismatch).reason(),
             FailureReason::CodeMismatch
         );
-        assert_eq!(refused("token_stale").reason(), FailureReason::TokenStale);
         assert_eq!(
-            refused("teapot").reason(),
+            refused(ErrorCode::TokenStale).reason(),
+            FailureReason::TokenStale
+        );
+        assert_eq!(
+            refused(ErrorCode::Unrecognised).reason(),
             FailureReason::MonitorUnreachable
         );
         assert_eq!(

@@ -517,7 +517,7 @@ mod tests {
         let denied = CameraError::PermissionDenied {
             device: "cam".into(),
         };
-        assert_eq!(denied.code(), "camera_denied");
+        assert_eq!(denied.code(), zpair_proto::ErrorCode::CameraDenied);
         assert!(denied.to_string().contains("video\" group"), "{denied}");
         let busy = CameraError::Busy {
             device: "cam".into(),

@@ -2,6 +2,7 @@
 //! technician on a ward can act on.
 
 use std::path::PathBuf;
+use zpair_proto::ErrorCode;
 
 use zpair_proto::user_facing::UserFacing;
 
@@ -180,17 +181,17 @@ impl UserFacing for CameraError {
     /// The states the Scan screen shows differently: no camera, access
     /// denied, camera busy or gone; anything else is a camera or file
     /// failure with its message.
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::NoCamera => "camera_none",
-            Self::DeviceNotFound { .. } | Self::AmbiguousName { .. } => "camera_not_found",
-            Self::PermissionDenied { .. } => "camera_denied",
-            Self::Busy { .. } => "camera_busy",
-            Self::Disconnected { .. } => "camera_disconnected",
+            Self::NoCamera => ErrorCode::CameraNone,
+            Self::DeviceNotFound { .. } | Self::AmbiguousName { .. } => ErrorCode::CameraNotFound,
+            Self::PermissionDenied { .. } => ErrorCode::CameraDenied,
+            Self::Busy { .. } => ErrorCode::CameraBusy,
+            Self::Disconnected { .. } => ErrorCode::CameraDisconnected,
             Self::NoUsableFormat { .. }
             | Self::Backend { .. }
             | Self::BadFrame { .. }
-            | Self::Thread(_) => "camera_failed",
+            | Self::Thread(_) => ErrorCode::CameraFailed,
             Self::FileNotFound { .. }
             | Self::FileRead { .. }
             | Self::Decode { .. }
@@ -200,7 +201,7 @@ impl UserFacing for CameraError {
             | Self::FileGone { .. }
             | Self::Video { .. }
             | Self::Mjpeg { .. }
-            | Self::Rate(_) => "camera_file",
+            | Self::Rate(_) => ErrorCode::CameraFile,
         }
     }
 }

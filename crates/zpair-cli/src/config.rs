@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use zpair_core::client::StationTrust;
 
-use crate::failure::{Exit, Failure, NOT_SET_UP};
+use zpair_core::error::ErrorCode;
+
+use crate::failure::{Exit, Failure};
 
 /// `$XDG_CONFIG_HOME/zpair/cli.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +32,7 @@ pub fn path() -> Result<PathBuf, Failure> {
         })
         .ok_or_else(|| {
             Failure::new(
-                NOT_SET_UP,
+                ErrorCode::StationNotSetUp,
                 "Neither XDG_CONFIG_HOME nor HOME is set, so there is nowhere to keep the station settings. Set one of them.",
                 Exit::TrustOrSession,
             )
@@ -45,14 +47,14 @@ pub fn load() -> Result<CliConfig, Failure> {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Failure::new(
-                NOT_SET_UP,
+                ErrorCode::StationNotSetUp,
                 "No Central Station is set up. Run `zpair setup --station URL --ca-file CA.pem` (or --fingerprint HEX, or --trust-on-first-use).",
                 Exit::TrustOrSession,
             ));
         }
         Err(e) => {
             return Err(Failure::new(
-                NOT_SET_UP,
+                ErrorCode::StationNotSetUp,
                 format!(
                     "The settings file {} could not be read ({e}). Run `zpair setup` again.",
                     path.display()
@@ -63,7 +65,7 @@ pub fn load() -> Result<CliConfig, Failure> {
     };
     serde_json::from_str(&text).map_err(|e| {
         Failure::new(
-            NOT_SET_UP,
+            ErrorCode::StationNotSetUp,
             format!(
                 "The settings file {} is damaged ({e}). Run `zpair setup` again.",
                 path.display()
@@ -86,7 +88,7 @@ pub fn save(config: &CliConfig) -> Result<PathBuf, Failure> {
 
 fn write_failure(path: &Path, e: &dyn std::fmt::Display) -> Failure {
     Failure::new(
-        "settings_not_saved",
+        ErrorCode::SettingsUnavailable,
         format!(
             "The settings could not be saved to {} ({e}). Check that the folder is writable.",
             path.display()

@@ -89,7 +89,7 @@ mod tests {
         assert_eq!(check.display, "K7P");
         assert!(!check.complete);
         let error = check.error.expect("0 never appears");
-        assert_eq!(error.code, "invalid_code");
+        assert_eq!(error.code, zpair_proto::ErrorCode::InvalidCode);
         assert!(error.message.contains("'0'"), "{}", error.message);
 
         let check = check_typed("K7P-M3X-Q9RA");

@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 use zpair_proto::qr::{MAX_PAYLOAD_BYTES, PAIRING_TOKEN_BYTES};
 use zpair_proto::{PairingCode, timestamp};
 
-use crate::error::UserFacing;
+use crate::error::{ErrorCode, UserFacing};
 use crate::secret::Secret;
 
 /// How far the tablet's clock may be behind or ahead of the monitor's.
@@ -102,13 +102,13 @@ pub enum QrError {
 }
 
 impl UserFacing for QrError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            QrError::TooLarge { .. } => "qr_too_large",
-            QrError::NotJson => "qr_not_json",
-            QrError::NotZMonitor => "qr_not_zmonitor",
-            QrError::InvalidField { .. } => "qr_invalid_field",
-            QrError::Expired { .. } => "qr_expired",
+            QrError::TooLarge { .. } => ErrorCode::QrTooLarge,
+            QrError::NotJson => ErrorCode::QrNotJson,
+            QrError::NotZMonitor => ErrorCode::QrNotZmonitor,
+            QrError::InvalidField { .. } => ErrorCode::QrInvalidField,
+            QrError::Expired { .. } => ErrorCode::QrExpired,
         }
     }
 }
@@ -375,15 +375,15 @@ mod tests {
             invalid("ipAddress", "bad"),
             QrError::Expired { expired_at: NOW },
         ];
-        let codes: Vec<&str> = errors.iter().map(UserFacing::code).collect();
+        let codes: Vec<ErrorCode> = errors.iter().map(UserFacing::code).collect();
         assert_eq!(
             codes,
             [
-                "qr_too_large",
-                "qr_not_json",
-                "qr_not_zmonitor",
-                "qr_invalid_field",
-                "qr_expired"
+                ErrorCode::QrTooLarge,
+                ErrorCode::QrNotJson,
+                ErrorCode::QrNotZmonitor,
+                ErrorCode::QrInvalidField,
+                ErrorCode::QrExpired
             ]
         );
         for e in &errors {

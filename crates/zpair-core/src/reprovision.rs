@@ -10,7 +10,7 @@
 
 use zpair_proto::api::{DeviceSummary, StepUpAction, check_reason};
 
-use crate::error::{UserFacing, codes};
+use crate::error::{ErrorCode, UserFacing};
 use crate::qr::{QrError, check_device_id};
 use crate::secret::Secret;
 use crate::session::{SessionError, TechnicianSession};
@@ -35,11 +35,11 @@ pub enum ReprovisionError {
 }
 
 impl UserFacing for ReprovisionError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ReprovisionError::DeviceId(_) => codes::INVALID_DEVICE_ID,
-            ReprovisionError::Reason(_) => codes::INVALID_REASON,
-            ReprovisionError::ConfirmationMismatch { .. } => codes::CONFIRMATION_MISMATCH,
+            ReprovisionError::DeviceId(_) => ErrorCode::InvalidDeviceId,
+            ReprovisionError::Reason(_) => ErrorCode::InvalidReason,
+            ReprovisionError::ConfirmationMismatch { .. } => ErrorCode::ConfirmationMismatch,
         }
     }
 }
@@ -133,10 +133,10 @@ mod tests {
         assert_eq!(ok.reason, "board replaced");
         for reason in ["", "   ", "two\nlines", &"x".repeat(501)] {
             let refused = Reprovision::new("ZM-ICU-04", reason).expect_err("bad reason");
-            assert_eq!(refused.code(), "invalid_reason", "{reason:?}");
+            assert_eq!(refused.code(), ErrorCode::InvalidReason, "{reason:?}");
         }
         let refused = Reprovision::new("", "reason").expect_err("no device");
-        assert_eq!(refused.code(), "invalid_device_id");
+        assert_eq!(refused.code(), ErrorCode::InvalidDeviceId);
     }
 
     #[test]
@@ -146,7 +146,7 @@ mod tests {
         let wrong = reprovision
             .confirm("ZM-ICU-05")
             .expect_err("another monitor");
-        assert_eq!(wrong.code(), "confirmation_mismatch");
+        assert_eq!(wrong.code(), ErrorCode::ConfirmationMismatch);
         assert!(wrong.message().contains("ZM-ICU-04"));
     }
 }

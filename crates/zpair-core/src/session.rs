@@ -15,7 +15,7 @@ use zeroize::Zeroize as _;
 use zpair_proto::api::{Account, Session};
 
 use crate::client::{ClientError, StationClient};
-use crate::error::{UserFacing, codes};
+use crate::error::{ErrorCode, UserFacing};
 use crate::secret::Secret;
 use crate::secret_store::{SecretStore, SecretStoreError};
 
@@ -41,10 +41,10 @@ pub enum SessionError {
 }
 
 impl UserFacing for SessionError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            SessionError::NotSignedIn => codes::NOT_SIGNED_IN,
-            SessionError::Expired => codes::SESSION_EXPIRED,
+            SessionError::NotSignedIn => ErrorCode::NotSignedIn,
+            SessionError::Expired => ErrorCode::SessionExpired,
             SessionError::Client(e) => e.code(),
             SessionError::Store(e) => e.code(),
         }
@@ -305,6 +305,6 @@ fn is_refused(error: &ClientError) -> bool {
     matches!(error, ClientError::Station { status: 401, .. })
         || matches!(
             error.station_code(),
-            Some(codes::UNAUTHORIZED | codes::SESSION_EXPIRED)
+            Some(ErrorCode::Unauthorized | ErrorCode::SessionExpired)
         )
 }

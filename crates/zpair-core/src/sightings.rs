@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use time::OffsetDateTime;
 use zpair_proto::qr::PAIRING_TOKEN_BYTES;
 
-use crate::error::{UserFacing, codes};
+use crate::error::{ErrorCode, UserFacing};
 use crate::qr::{self, QrError, ScannedMonitor};
 
 type Token = [u8; PAIRING_TOKEN_BYTES];
@@ -35,10 +35,10 @@ pub enum ScanDeskError {
 }
 
 impl UserFacing for ScanDeskError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ScanDeskError::Unknown => codes::SCAN_UNKNOWN,
-            ScanDeskError::AlreadySent { .. } => codes::QR_ALREADY_SENT,
+            ScanDeskError::Unknown => ErrorCode::ScanUnknown,
+            ScanDeskError::AlreadySent { .. } => ErrorCode::QrAlreadySent,
             ScanDeskError::Expired(e) => e.code(),
         }
     }
@@ -284,11 +284,11 @@ mod tests {
         };
         assert_eq!(
             refused(sightings.consider(&expired, NOW, idle)),
-            "qr_expired"
+            ErrorCode::QrExpired
         );
         assert_eq!(
             refused(sightings.consider("https://example.org/asset/17", NOW, idle)),
-            "qr_not_json"
+            ErrorCode::QrNotJson
         );
         let fresh = qr_text("ZM-2", TOKEN_B, NOW + Duration::minutes(5));
         assert_eq!(
@@ -306,6 +306,6 @@ mod tests {
         let id = scan_id(&sightings.consider(&qr_text("ZM-1", TOKEN_A, expires), NOW, idle));
         let later = expires + qr::CLOCK_SKEW + Duration::seconds(1);
         let error = sightings.take(&id, later).expect_err("expired");
-        assert_eq!(error.code(), "qr_expired");
+        assert_eq!(error.code(), ErrorCode::QrExpired);
     }
 }

@@ -14,7 +14,7 @@ use zpair_core::pairing::{self, NextAction, PairTarget, PairingOutcome, PairingP
 use zpair_core::secret_store::{MemorySecretStore, SecretStore};
 use zpair_core::session::{SessionError, TechnicianSession};
 use zpair_proto::api::{FailureReason, JobState};
-use zpair_proto::{PairingCode, QrPayload};
+use zpair_proto::{ErrorCode, PairingCode, QrPayload};
 
 fn client(station: &FakeStation, anchor: TrustAnchor) -> StationClient {
     StationClient::new(StationTrust {
@@ -65,7 +65,7 @@ async fn ca_trust_accepts_the_station_and_refuses_a_certificate_from_another_ca(
         .health()
         .await
         .expect_err("a station certificate from another CA");
-    assert_eq!(refused.code(), "station_untrusted", "{refused:?}");
+    assert_eq!(refused.code(), ErrorCode::StationUntrusted, "{refused:?}");
     assert!(refused.message().contains("set up trust again"));
 }
 
@@ -86,7 +86,7 @@ async fn fingerprint_trust_accepts_the_pinned_certificate_and_refuses_another() 
     .health()
     .await
     .expect_err("a different certificate");
-    assert_eq!(refused.code(), "station_untrusted", "{refused:?}");
+    assert_eq!(refused.code(), ErrorCode::StationUntrusted, "{refused:?}");
 }
 
 #[tokio::test]
@@ -111,11 +111,11 @@ async fn a_closed_port_is_station_unreachable() {
     })
     .expect("client");
     let e = client.health().await.expect_err("nothing listens");
-    assert_eq!(e.code(), "station_unreachable", "{e:?}");
+    assert_eq!(e.code(), ErrorCode::StationUnreachable, "{e:?}");
     let e = probe_station(&format!("https://127.0.0.1:{port}"))
         .await
         .expect_err("probe");
-    assert_eq!(e.code(), "station_unreachable");
+    assert_eq!(e.code(), ErrorCode::StationUnreachable);
 }
 
 // ----- session -----------------------------------------------------------------
@@ -129,7 +129,7 @@ async fn wrong_credentials_pass_the_stations_code_through() {
         store.clone(),
     );
     let e = session.login(USER.0, "wrong").await.expect_err("refused");
-    assert_eq!(e.code(), "invalid_credentials");
+    assert_eq!(e.code(), ErrorCode::InvalidCredentials);
     assert!(stored(&store, &session).is_none());
     assert!(matches!(
         session.access_token().await,
@@ -188,7 +188,7 @@ async fn a_refused_refresh_ends_the_session_and_deletes_the_stored_entry() {
     station.revoke_refresh_tokens();
     let e = session.access_token().await.expect_err("refresh refused");
     assert!(matches!(e, SessionError::Expired), "{e:?}");
-    assert_eq!(e.code(), "session_expired");
+    assert_eq!(e.code(), ErrorCode::SessionExpired);
     assert_eq!(e.message(), "Your session ended. Sign in again.");
     assert!(stored(&store, &session).is_none(), "the entry is gone");
     assert!(session.account().await.is_none());
@@ -244,17 +244,14 @@ async fn start_job(session: &TechnicianSession) {
     assert_eq!(accepted.job_id, JOB_ID);
 }
 
-async fn follow(session: &TechnicianSession) -> (Vec<JobState>, Result<JobState, String>) {
+async fn follow(session: &TechnicianSession) -> (Vec<JobState>, Result<JobState, ErrorCode>) {
     let token = session.access_token().await.expect("token");
     let mut states = Vec::new();
     let end = session
         .client()
         .follow_job(&token, JOB_ID, |e| states.push(e.state))
         .await;
-    (
-        states,
-        end.map(|e| e.state).map_err(|e| e.code().to_owned()),
-    )
+    (states, end.map(|e| e.state).map_err(|e| e.code()))
 }
 
 #[tokio::test]
@@ -317,7 +314,7 @@ async fn a_stream_dropped_twice_is_reported_as_lost() {
             JobState::Validating
         ]
     );
-    assert_eq!(end, Err("status_stream_lost".to_owned()));
+    assert_eq!(end, Err(ErrorCode::StatusStreamLost));
 }
 
 // ----- pairing workflow ----------------------------------------------------------
@@ -411,7 +408,7 @@ async fn a_failed_job_is_an_outcome_with_the_tables_message_and_next_action() {
 #[tokio::test]
 async fn a_refused_pair_request_is_an_error_with_the_stations_code() {
     let (pki, station) = start(Behaviour {
-        refuse_pair: Some((StatusCode::NOT_FOUND, "unknown_device")),
+        refuse_pair: Some((StatusCode::NOT_FOUND, ErrorCode::UnknownDevice)),
         ..Behaviour::default()
     })
     .await;
@@ -419,7 +416,7 @@ async fn a_refused_pair_request_is_an_error_with_the_stations_code() {
     let e = pairing::pair(&session, scanned_target(), |_| {})
         .await
         .expect_err("refused");
-    assert_eq!(e.code(), "unknown_device");
+    assert_eq!(e.code(), ErrorCode::UnknownDevice);
     assert_eq!(
         e.next_action(zpair_core::pairing::Entry::Scanned),
         Some(NextAction::CallIt)
@@ -438,6 +435,6 @@ async fn an_expired_scan_is_refused_before_anything_is_sent() {
     let e = pairing::pair(&session, PairTarget::Scanned(scanned), |_| {})
         .await
         .expect_err("expired");
-    assert_eq!(e.code(), "qr_expired");
+    assert_eq!(e.code(), ErrorCode::QrExpired);
     assert!(station.pair_requests().is_empty());
 }

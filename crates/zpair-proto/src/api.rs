@@ -6,13 +6,31 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::error_code::ErrorCode;
+
 /// Error body of every non-2xx response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Stable identifier, snake_case (`unknown_device`, `rate_limited`, …).
-    pub code: String,
+    pub code: ErrorCode,
     /// What happened and what to do next.
     pub message: String,
+}
+
+impl ApiError {
+    /// The code with the catalogue's message for it.
+    pub fn from_code(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: code.message().to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// What a signed-in account may do.
@@ -320,65 +338,36 @@ impl FailureReason {
         FailureReason::CommitUnconfirmed,
     ];
 
-    /// The stable snake_case code.
-    pub fn code(self) -> &'static str {
+    /// The stable code, from the catalogue.
+    pub const fn code(self) -> ErrorCode {
         match self {
-            FailureReason::CodeMismatch => "code_mismatch",
-            FailureReason::CodeExpired => "code_expired",
-            FailureReason::TokenStale => "token_stale",
-            FailureReason::ProvisioningClosed => "provisioning_closed",
-            FailureReason::NotInProvisioningMode => "not_in_provisioning_mode",
-            FailureReason::SignatureInvalid => "signature_invalid",
-            FailureReason::CertificateInvalid => "certificate_invalid",
-            FailureReason::MonitorUnreachable => "monitor_unreachable",
-            FailureReason::ConnectionTestFailed => "connection_test_failed",
-            FailureReason::Interrupted => "interrupted",
-            FailureReason::CommitUnconfirmed => "commit_unconfirmed",
+            FailureReason::CodeMismatch => ErrorCode::CodeMismatch,
+            FailureReason::CodeExpired => ErrorCode::CodeExpired,
+            FailureReason::TokenStale => ErrorCode::TokenStale,
+            FailureReason::ProvisioningClosed => ErrorCode::ProvisioningClosed,
+            FailureReason::NotInProvisioningMode => ErrorCode::NotInProvisioningMode,
+            FailureReason::SignatureInvalid => ErrorCode::SignatureInvalid,
+            FailureReason::CertificateInvalid => ErrorCode::CertificateInvalid,
+            FailureReason::MonitorUnreachable => ErrorCode::MonitorUnreachable,
+            FailureReason::ConnectionTestFailed => ErrorCode::ConnectionTestFailed,
+            FailureReason::Interrupted => ErrorCode::Interrupted,
+            FailureReason::CommitUnconfirmed => ErrorCode::CommitUnconfirmed,
         }
     }
 
-    /// Reads the stable code back.
-    pub fn from_code(code: &str) -> Option<Self> {
+    /// The reason a code names, if it names one.
+    pub fn from_code(code: ErrorCode) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.code() == code)
     }
 
+    /// Reads the wire spelling back.
+    pub fn parse(text: &str) -> Option<Self> {
+        ErrorCode::parse(text).and_then(Self::from_code)
+    }
+
     /// What happened and what the technician should do next (the seeds' error table).
-    pub fn message(self) -> &'static str {
-        match self {
-            FailureReason::CodeMismatch => {
-                "The pairing code does not match the monitor's. Re-scan the QR code or re-enter the code shown on the monitor."
-            }
-            FailureReason::CodeExpired => {
-                "The pairing code has expired. On the monitor, choose Regenerate QR Code, then scan the new code."
-            }
-            FailureReason::TokenStale => {
-                "This QR code is no longer current. Scan the QR code the monitor shows now."
-            }
-            FailureReason::ProvisioningClosed => {
-                "Too many wrong codes: the monitor left provisioning mode. Enter provisioning mode on the monitor again, then scan its new code."
-            }
-            FailureReason::NotInProvisioningMode => {
-                "The monitor is not in provisioning mode. Choose Enter Provisioning Mode on the monitor, then scan its code."
-            }
-            FailureReason::SignatureInvalid => {
-                "A signature did not verify: the monitor or the configuration could not be authenticated. Nothing was changed. Contact IT support."
-            }
-            FailureReason::CertificateInvalid => {
-                "A certificate was invalid or malformed. Nothing was changed. Contact IT support."
-            }
-            FailureReason::MonitorUnreachable => {
-                "The Central Station could not reach the monitor. Check that the monitor is on the ward network, then retry."
-            }
-            FailureReason::ConnectionTestFailed => {
-                "The monitor could not connect to the Central Station with its new configuration and kept its previous one. Check the network, then retry."
-            }
-            FailureReason::Interrupted => {
-                "The Central Station restarted during pairing. Retry; the monitor is unchanged."
-            }
-            FailureReason::CommitUnconfirmed => {
-                "The monitor did not confirm its new configuration in time, so it went back to its previous one. Check the network between the monitor and the Central Station, then retry."
-            }
-        }
+    pub const fn message(self) -> &'static str {
+        self.code().message()
     }
 }
 
@@ -785,6 +774,7 @@ mod tests {
             assert_eq!(FailureReason::from_code(reason.code()), Some(reason));
             let json = serde_json::to_string(&reason).expect("serialise");
             assert_eq!(json, format!("\"{}\"", reason.code()));
+            assert_eq!(FailureReason::parse(reason.code().as_str()), Some(reason));
             assert!(!reason.message().is_empty());
         }
     }

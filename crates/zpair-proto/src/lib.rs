@@ -12,11 +12,13 @@ pub mod canonical;
 pub mod config;
 pub mod crypto;
 pub mod device;
+pub mod error_code;
 pub mod hex;
 pub mod pairing_code;
 pub mod qr;
 pub mod user_facing;
 
+pub use error_code::ErrorCode;
 pub use pairing_code::PairingCode;
 pub use qr::QrPayload;
 

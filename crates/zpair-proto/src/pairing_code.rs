@@ -155,8 +155,8 @@ fn fold(c: char) -> Option<u8> {
 
 /// A technician typed it: the same `invalid_code` as the station answers.
 impl crate::user_facing::UserFacing for PairingCodeError {
-    fn code(&self) -> &str {
-        "invalid_code"
+    fn code(&self) -> crate::ErrorCode {
+        crate::ErrorCode::InvalidCode
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one camera session of the Scan screen.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use zpair_core::error::ErrorCode;
 
 use zpair_camera::{
     CameraError, CameraSpec, CaptureConfig, CaptureSession, CaptureStats, Clock, Handlers,
@@ -29,11 +30,11 @@ pub enum CameraDeskError {
 }
 
 impl UserFacing for CameraDeskError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            CameraDeskError::UnknownChoice => "camera_not_found",
+            CameraDeskError::UnknownChoice => ErrorCode::CameraNotFound,
             CameraDeskError::Camera(e) => e.code(),
-            CameraDeskError::Interrupted => "camera_failed",
+            CameraDeskError::Interrupted => ErrorCode::CameraFailed,
         }
     }
 }

@@ -44,7 +44,39 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     CameraChoice::export_all(&cfg)?;
     CameraStarted::export_all(&cfg)?;
     CameraEvent::export_all(&cfg)?;
+    std::fs::write(dir.join("ErrorCatalogue.ts"), error_catalogue())?;
     Ok(())
+}
+
+/// The error catalogue as data, for the UI tests' fake backend: each code's
+/// status, next actions and message as Rust has them, so the fake cannot
+/// answer with a message or an advice of its own.
+fn error_catalogue() -> String {
+    use zpair_core::error::ErrorCode;
+    use zpair_core::pairing::Entry;
+
+    let json = |value: serde_json::Value| value.to_string();
+    let codes = ErrorCode::ALL
+        .iter()
+        .chain([&ErrorCode::Unrecognised])
+        .map(|&code| {
+            format!(
+                "  {}: {{ status: {}, scanned: {}, typed: {}, message: {} }},\n",
+                code.as_str(),
+                json(code.http_status().into()),
+                json(serde_json::json!(code.next_action(Entry::Scanned))),
+                json(serde_json::json!(code.next_action(Entry::Typed))),
+                json(code.message().into()),
+            )
+        })
+        .collect::<String>();
+    format!(
+        "// Generated from zpair_proto::error_code by the app's bindings test. Do not edit.\n\n\
+         import type {{ ErrorCode }} from './ErrorCode';\n\
+         import type {{ NextAction }} from './NextAction';\n\n\
+         export interface CatalogueEntry {{\n  status: number | null;\n  scanned: NextAction | null;\n  typed: NextAction | null;\n  message: string;\n}}\n\n\
+         export const ERROR_CATALOGUE: Record<ErrorCode, CatalogueEntry> = {{\n{codes}}};\n"
+    )
 }
 
 /// The `.ts` files of a folder, by name.

@@ -1,12 +1,13 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use zpair_core::error::ErrorCode;
 use zpair_core::{UserFacing, UserFacingError};
 
 // What every command rejects with: a stable `code` the UI switches on and a
 // `message` that tells the technician what happened and what to do next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AppError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -36,7 +37,7 @@ mod tests {
     #[test]
     fn domain_errors_keep_their_code_and_message() {
         let error = AppError::from(SessionError::Expired);
-        assert_eq!(error.code, "session_expired");
+        assert_eq!(error.code, ErrorCode::SessionExpired);
         assert_eq!(error.message, SessionError::Expired.to_string());
         let json = serde_json::to_value(&error).expect("json");
         assert_eq!(

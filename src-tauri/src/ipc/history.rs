@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use zpair_core::error::ErrorCode;
 
 // What the technician did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -19,7 +20,7 @@ pub enum HistoryOutcome {
     Started,
 }
 
-// One line of the local history; `detail` is the failure code, if any.
+// One line of the local history, with the code it failed with, if it did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
@@ -29,5 +30,5 @@ pub struct HistoryEntry {
     pub action: HistoryAction,
     #[ts(inline)]
     pub outcome: HistoryOutcome,
-    pub detail: Option<String>,
+    pub failure_code: Option<ErrorCode>,
 }

@@ -13,6 +13,8 @@ mod account;
 #[cfg(test)]
 mod bindings;
 mod camera;
+#[cfg(test)]
+mod contract;
 mod device;
 mod error;
 mod history;

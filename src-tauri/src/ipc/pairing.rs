@@ -1,7 +1,6 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use zpair_core::code;
-use zpair_core::pairing as core;
 use zpair_proto::api;
 
 use super::AppError;
@@ -58,30 +57,9 @@ impl From<api::JobState> for JobState {
     }
 }
 
-// What the technician should do after a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum NextAction {
-    Retry,
-    ReenterCode,
-    Rescan,
-    CallIt,
-    SignIn,
-    Reprovision,
-}
-
-impl From<core::NextAction> for NextAction {
-    fn from(action: core::NextAction) -> Self {
-        match action {
-            core::NextAction::Retry => NextAction::Retry,
-            core::NextAction::ReenterCode => NextAction::ReenterCode,
-            core::NextAction::Rescan => NextAction::Rescan,
-            core::NextAction::CallIt => NextAction::CallIt,
-            core::NextAction::SignIn => NextAction::SignIn,
-            core::NextAction::Reprovision => NextAction::Reprovision,
-        }
-    }
-}
+// What the technician should do after a failure: the domain's own type,
+// exported as it is.
+pub use zpair_core::pairing::NextAction;
 
 // One step of a pairing, as it happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

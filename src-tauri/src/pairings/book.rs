@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use zpair_core::error::ErrorCode;
 
 use time::OffsetDateTime;
-use zpair_core::error::codes;
 use zpair_core::pairing::PairTarget;
 use zpair_proto::user_facing::UserFacing;
 
@@ -44,11 +44,11 @@ pub enum BookError {
 }
 
 impl UserFacing for BookError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            BookError::Unknown => "unknown_pairing",
-            BookError::InProgress { .. } => codes::PAIRING_IN_PROGRESS,
-            BookError::AlreadyProvisioned { .. } => "already_provisioned",
+            BookError::Unknown => ErrorCode::UnknownPairing,
+            BookError::InProgress { .. } => ErrorCode::PairingInProgress,
+            BookError::AlreadyProvisioned { .. } => ErrorCode::AlreadyProvisioned,
         }
     }
 }
@@ -221,7 +221,7 @@ mod tests {
         assert_eq!(first.state, JobState::Submitting);
         assert_eq!(first.steps.len(), 1);
         let again = book.begin(target("ZM-1")).expect_err("still running");
-        assert_eq!(again.code(), "pairing_in_progress");
+        assert_eq!(again.code(), ErrorCode::PairingInProgress);
         book.begin(target("ZM-2")).expect("another monitor");
         finish(&book, &first.pairing_id, JobState::Failed);
         book.begin(target("ZM-1")).expect("after the first failed");
@@ -234,11 +234,11 @@ mod tests {
         let id = pairing.pairing_id.as_str();
         assert_eq!(
             book.restart(id).expect_err("running").code(),
-            "pairing_in_progress"
+            ErrorCode::PairingInProgress
         );
         assert_eq!(
             book.dismiss(id).expect_err("running").code(),
-            "pairing_in_progress"
+            ErrorCode::PairingInProgress
         );
 
         book.update(id, |p| {
@@ -254,13 +254,13 @@ mod tests {
         finish(&book, id, JobState::Provisioned);
         assert_eq!(
             book.restart(id).expect_err("done").code(),
-            "already_provisioned"
+            ErrorCode::AlreadyProvisioned
         );
         book.dismiss(id).expect("dismiss a finished one");
         assert!(book.list().is_empty());
         assert_eq!(
             book.dismiss(id).expect_err("gone").code(),
-            "unknown_pairing"
+            ErrorCode::UnknownPairing
         );
     }
 

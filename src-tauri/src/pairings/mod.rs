@@ -8,8 +8,8 @@ mod run;
 pub use book::{BookError, PairingBook};
 
 use std::sync::Arc;
+use zpair_core::error::ErrorCode;
 
-use zpair_core::error::codes;
 use zpair_core::pairing::PairTarget;
 use zpair_core::qr::QrError;
 use zpair_core::session::TechnicianSession;
@@ -38,9 +38,9 @@ pub enum InputError {
 }
 
 impl UserFacing for InputError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            InputError::DeviceId { .. } => codes::INVALID_DEVICE_ID,
+            InputError::DeviceId { .. } => ErrorCode::InvalidDeviceId,
             InputError::Code(e) => e.code(),
         }
     }
@@ -148,10 +148,10 @@ mod tests {
         );
 
         let error = typed_target("", "K7P-M3X-Q9R").expect_err("no device ID");
-        assert_eq!(error.code(), "invalid_device_id");
+        assert_eq!(error.code(), ErrorCode::InvalidDeviceId);
         let error = typed_target("ZM-1", "K7P-M3X-Q9").expect_err("short code");
-        assert_eq!(error.code(), "invalid_code");
+        assert_eq!(error.code(), ErrorCode::InvalidCode);
         let error = typed_target("ZM-1", "K7P-M3X-Q90").expect_err("0 is never in a code");
-        assert_eq!(error.code(), "invalid_code");
+        assert_eq!(error.code(), ErrorCode::InvalidCode);
     }
 }

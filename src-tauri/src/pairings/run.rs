@@ -72,7 +72,7 @@ fn fail_with_reason(pairing: &mut Pairing, reason: FailureReason, entry: Entry) 
         code: reason.code().to_owned(),
         message: reason.message().to_owned(),
     });
-    pairing.next_action = Some(next_action_for_failure(reason, entry).into());
+    pairing.next_action = Some(next_action_for_failure(reason, entry));
 }
 
 fn finish(
@@ -91,18 +91,14 @@ fn finish(
             (updated, HistoryOutcome::Provisioned, None)
         }
         Ok(PairingOutcome::Failed { job_id, reason, .. }) => {
-            tracing::info!(pairing_id, device_id, job_id = %job_id, reason = reason.code(), "pairing failed");
+            tracing::info!(pairing_id, device_id, job_id = %job_id, reason = %reason.code(), "pairing failed");
             let updated = pairings.book.update(pairing_id, |pairing| {
                 fail_with_reason(pairing, reason, entry);
             });
-            (
-                updated,
-                HistoryOutcome::Failed,
-                Some(reason.code().to_owned()),
-            )
+            (updated, HistoryOutcome::Failed, Some(reason.code()))
         }
         Err(error) => {
-            let code = error.code().to_owned();
+            let code = error.code();
             tracing::info!(pairing_id, device_id, code = %code, "pairing refused");
             let next_action = error.next_action(entry);
             let failure = events::reject(pairings.notifier.as_ref(), error);
@@ -114,17 +110,14 @@ fn finish(
                     at: timestamp(OffsetDateTime::now_utc()),
                 });
                 pairing.failure = Some(failure);
-                pairing.next_action = next_action.map(Into::into);
+                pairing.next_action = next_action;
             });
             (updated, HistoryOutcome::Failed, Some(code))
         }
     };
-    pairings.history.record_or_warn(
-        device_id,
-        HistoryAction::Paired,
-        outcome,
-        failure_code.as_deref(),
-    );
+    pairings
+        .history
+        .record_or_warn(device_id, HistoryAction::Paired, outcome, failure_code);
     announce(pairings, updated);
 }
 
@@ -162,7 +155,7 @@ mod tests {
         assert_eq!(typed.next_action, Some(NextAction::ReenterCode));
         assert_eq!(
             typed.failure.map(|f| f.code),
-            Some("code_mismatch".to_owned())
+            Some(zpair_core::error::ErrorCode::CodeMismatch)
         );
     }
 }

@@ -11,6 +11,7 @@
 pub use zpair_core::sightings::{ScanDeskError, Seen, Sightings};
 
 use time::OffsetDateTime;
+use zpair_core::error::ErrorCode;
 use zpair_proto::user_facing::UserFacing;
 use zpair_scanner::{Detection, GreyFrame, ScanError, ScanOutcome, Scanner};
 
@@ -40,8 +41,8 @@ pub enum FrameError {
 }
 
 impl UserFacing for FrameError {
-    fn code(&self) -> &str {
-        "frame_invalid"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::FrameInvalid
     }
 }
 
@@ -86,7 +87,7 @@ pub fn report(
 
 /// What the Scan screen is told: a found monitor without its token, a
 /// refusal as `{code, message}`.
-fn sighting(seen: Seen) -> Sighting {
+pub(crate) fn sighting(seen: Seen) -> Sighting {
     match seen {
         Seen::Nothing => Sighting::Nothing,
         Seen::Found { scan_id, monitor } => Sighting::Found(FoundMonitor {

@@ -11,6 +11,7 @@ pub use settings::{SettingsError, SettingsStore, StationSetup};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use zpair_core::error::ErrorCode;
 
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_store::StoreExt;
@@ -36,9 +37,9 @@ pub enum StateError {
 }
 
 impl UserFacing for StateError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            StateError::NoStation => "station_not_set_up",
+            StateError::NoStation => ErrorCode::StationNotSetUp,
         }
     }
 }

@@ -71,7 +71,10 @@ mod tests {
             reason: "no session keyring".into(),
         };
         let error = store.get("https://station/").expect_err("refused");
-        assert_eq!(error.code(), "secret_store_unavailable");
+        assert_eq!(
+            error.code(),
+            zpair_core::error::ErrorCode::SecretStoreUnavailable
+        );
         assert!(error.to_string().contains("no session keyring"));
         assert!(store.set("k", &Secret::new("v".into())).is_err());
     }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use tauri::Runtime;
 use zpair_core::client::{StationTrust, TrustAnchor};
+use zpair_core::error::ErrorCode;
 use zpair_proto::user_facing::UserFacing;
 
 use crate::ipc::{SetupState, TrustInfo, TrustKind};
@@ -56,8 +57,8 @@ pub struct SettingsError {
 }
 
 impl UserFacing for SettingsError {
-    fn code(&self) -> &str {
-        "settings_unavailable"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::SettingsUnavailable
     }
 }
 

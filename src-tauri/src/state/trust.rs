@@ -6,7 +6,7 @@ use zpair_core::client::{
     CertificateInfo, ClientError, StationClient, StationTrust, TrustAnchor, parse_fingerprint,
     probe_station,
 };
-use zpair_core::error::codes;
+use zpair_core::error::ErrorCode;
 use zpair_proto::user_facing::UserFacing;
 
 use super::settings::StationSetup;
@@ -30,10 +30,10 @@ pub enum TrustError {
 }
 
 impl UserFacing for TrustError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
             TrustError::Client(e) => e.code(),
-            TrustError::FingerprintMismatch { .. } => codes::STATION_UNTRUSTED,
+            TrustError::FingerprintMismatch { .. } => ErrorCode::StationUntrusted,
         }
     }
 }

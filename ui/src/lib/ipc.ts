@@ -10,6 +10,7 @@ import type { AppError } from '../bindings/AppError';
 import type { CodeCheck } from '../bindings/CodeCheck';
 import type { ConnectedStatus } from '../bindings/ConnectedStatus';
 import type { DeviceSummary } from '../bindings/DeviceSummary';
+import type { ErrorCode } from '../bindings/ErrorCode';
 import type { HistoryEntry } from '../bindings/HistoryEntry';
 import type { Pairing } from '../bindings/Pairing';
 import type { ScanReport } from '../bindings/ScanReport';
@@ -19,7 +20,7 @@ import type { StationProbe } from '../bindings/StationProbe';
 /** A rejected command: an Error (so it can be thrown) carrying the contract's `code`. */
 class CommandError extends Error implements AppError {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
@@ -28,7 +29,7 @@ class CommandError extends Error implements AppError {
 }
 
 /** Code for failures that did not come from Rust as an AppError (a bug, or the UI opened outside the app). */
-const INTERNAL_ERROR = 'internal';
+const INTERNAL_ERROR: ErrorCode = 'app_internal';
 
 function isAppError(value: unknown): value is AppError {
   return (
@@ -66,7 +67,8 @@ async function call<T>(command: string, args: InvokeArgs = {}, options?: InvokeO
   } catch (rejection) {
     // Tauri rejects with what the command serialised; a plain string comes from
     // Tauri itself (unknown command, capability refused).
-    const error = typeof rejection === 'string' ? { code: INTERNAL_ERROR, message: rejection } : appErrorOf(rejection);
+    const error: AppError =
+      typeof rejection === 'string' ? { code: INTERNAL_ERROR, message: rejection } : appErrorOf(rejection);
     for (const observer of observers) observer(error);
     throw new CommandError(error.code, error.message);
   }

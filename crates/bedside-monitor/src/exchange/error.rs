@@ -3,6 +3,7 @@
 //! tells the technician what to do next. Internal details stay in the log.
 
 use axum::http::StatusCode;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{ApiError, FailureReason};
 
 use crate::MonitorError;
@@ -102,12 +103,12 @@ impl ExchangeError {
     }
 
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match (self.reason(), self) {
             (Some(reason), _) => reason.code(),
-            (None, ExchangeError::PairingInProgress) => "pairing_in_progress",
-            (None, ExchangeError::InvalidRequest(_)) => "invalid_request",
-            (None, _) => "internal_error",
+            (None, ExchangeError::PairingInProgress) => ErrorCode::PairingInProgress,
+            (None, ExchangeError::InvalidRequest(_)) => ErrorCode::InvalidRequest,
+            (None, _) => ErrorCode::InternalError,
         }
     }
 
@@ -138,7 +139,7 @@ impl ExchangeError {
     /// The error body.
     pub fn body(&self) -> ApiError {
         ApiError {
-            code: self.code().to_owned(),
+            code: self.code(),
             message: self.message(),
         }
     }
@@ -154,38 +155,46 @@ mod tests {
             (
                 ExchangeError::NotInProvisioningMode,
                 409,
-                "not_in_provisioning_mode",
+                ErrorCode::NotInProvisioningMode,
             ),
-            (ExchangeError::CodeExpired, 410, "code_expired"),
-            (ExchangeError::TokenStale, 409, "token_stale"),
-            (ExchangeError::CodeMismatch, 403, "code_mismatch"),
+            (ExchangeError::CodeExpired, 410, ErrorCode::CodeExpired),
+            (ExchangeError::TokenStale, 409, ErrorCode::TokenStale),
+            (ExchangeError::CodeMismatch, 403, ErrorCode::CodeMismatch),
             (
                 ExchangeError::ProvisioningClosed,
                 403,
-                "provisioning_closed",
+                ErrorCode::ProvisioningClosed,
             ),
             (
                 ExchangeError::SignatureInvalid("x"),
                 400,
-                "signature_invalid",
+                ErrorCode::SignatureInvalid,
             ),
             (
                 ExchangeError::StationUnauthenticated("x"),
                 401,
-                "signature_invalid",
+                ErrorCode::SignatureInvalid,
             ),
             (
                 ExchangeError::CertificateInvalid("x"),
                 400,
-                "certificate_invalid",
+                ErrorCode::CertificateInvalid,
             ),
             (
                 ExchangeError::ConnectionTestFailed,
                 502,
-                "connection_test_failed",
+                ErrorCode::ConnectionTestFailed,
             ),
-            (ExchangeError::InvalidRequest("x"), 400, "invalid_request"),
-            (ExchangeError::PairingInProgress, 409, "pairing_in_progress"),
+            (
+                ExchangeError::InvalidRequest("x"),
+                400,
+                ErrorCode::InvalidRequest,
+            ),
+            (
+                ExchangeError::PairingInProgress,
+                409,
+                ErrorCode::PairingInProgress,
+            ),
         ];
         for (error, status, code) in cases {
             assert_eq!(error.status().as_u16(), status, "{error:?}");

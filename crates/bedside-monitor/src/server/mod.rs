@@ -76,7 +76,7 @@ async fn configure(State(core): State<Arc<Core>>, body: Bytes) -> Response {
     let result = parse::<ConfigureRequest>(&body)
         .and_then(|r| core.configure(&r, OffsetDateTime::now_utc()));
     if let Err(e) = &result {
-        tracing::info!(code = e.code(), "refused a configuration");
+        tracing::info!(code = %e.code(), "refused a configuration");
     }
     reply(result)
 }

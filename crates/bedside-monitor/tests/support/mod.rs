@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use zpair_proto::ErrorCode;
 
 use axum::Router;
 use axum::extract::State;
@@ -223,10 +224,10 @@ pub struct Answer {
 
 impl Answer {
     /// The error code of a refusal.
-    pub fn code(&self) -> String {
+    pub fn code(&self) -> ErrorCode {
         serde_json::from_value::<ApiError>(self.body.clone())
             .map(|e| e.code)
-            .unwrap_or_default()
+            .unwrap_or(ErrorCode::Unrecognised)
     }
 }
 

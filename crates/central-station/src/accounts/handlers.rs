@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use time::OffsetDateTime;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{
     Account, LoginRequest, RefreshRequest, Session, StepUpRequest, StepUpResponse,
 };
@@ -104,11 +105,11 @@ async fn check_password(
     match claim {
         Claim::Check => {}
         Claim::AccountLocked => {
-            audit_refusal(state, vec![refusal("account_locked")]).await?;
+            audit_refusal(state, vec![refusal(ErrorCode::AccountLocked.as_str())]).await?;
             return Err(HttpError::AccountLocked);
         }
         Claim::ClientBackoff(wait) => {
-            audit_refusal(state, vec![refusal("rate_limited")]).await?;
+            audit_refusal(state, vec![refusal(ErrorCode::RateLimited.as_str())]).await?;
             return Err(HttpError::SignInBackoff(wait));
         }
     }
@@ -119,8 +120,10 @@ async fn check_password(
         .db()
         .call(move |c| limits::settle(c, &settled, matched, clock::now()))
         .await?;
+    // The answer is `invalid_credentials` either way, so a stranger cannot
+    // tell accounts apart; only the audit log says which it was.
     let why = if user.is_some() {
-        "invalid_credentials"
+        ErrorCode::InvalidCredentials.as_str()
     } else {
         "unknown_username"
     };
@@ -173,7 +176,7 @@ pub(crate) async fn login(
         let refusal = Entry::account(EventType::SignInFailed, username)
             .by(username)
             .from(&source)
-            .failing("account_disabled");
+            .failing(ErrorCode::AccountDisabled.as_str());
         audit_refusal(&state, vec![refusal]).await?;
         return Err(HttpError::AccountDisabled);
     }

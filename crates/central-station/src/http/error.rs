@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{ApiError, FailureReason};
 
 use crate::db::DbError;
@@ -123,155 +124,75 @@ impl From<DbError> for HttpError {
 }
 
 impl HttpError {
-    /// The status and the body.
-    fn parts(&self) -> (StatusCode, &'static str, String) {
+    /// The stable code; its HTTP status comes from the catalogue.
+    fn code(&self) -> ErrorCode {
         use HttpError::*;
-        let (status, code, message): (StatusCode, &'static str, String) = match self {
-            Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Sign in to continue.".into(),
+        match self {
+            Unauthorized => ErrorCode::Unauthorized,
+            InvalidCredentials => ErrorCode::InvalidCredentials,
+            AccountLocked => ErrorCode::AccountLocked,
+            AccountDisabled => ErrorCode::AccountDisabled,
+            SignInBackoff(_) | RateLimited(_) => ErrorCode::RateLimited,
+            UnknownUser => ErrorCode::UnknownUser,
+            SessionExpired => ErrorCode::SessionExpired,
+            ForbiddenRole(_) => ErrorCode::ForbiddenRole,
+            ConfirmationRequired => ErrorCode::ConfirmationRequired,
+            InvalidRequest(_) => ErrorCode::InvalidRequest,
+            InvalidCode(_) => ErrorCode::InvalidCode,
+            UnknownDevice => ErrorCode::UnknownDevice,
+            UnknownJob => ErrorCode::UnknownJob,
+            TokenReplayed => ErrorCode::TokenReplayed,
+            PairingInProgress => ErrorCode::PairingInProgress,
+            PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            TooManyStreams => ErrorCode::TooManyStreams,
+            Overloaded => ErrorCode::StationBusy,
+            ClientCertificateRequired(_) => ErrorCode::ClientCertificateRequired,
+            DeviceNotProvisioned => ErrorCode::DeviceNotProvisioned,
+            ReprovisionRequired => ErrorCode::ReprovisionRequired,
+            DeviceDeprovisioned => ErrorCode::DeviceDeprovisioned,
+            DeviceNotDeprovisioned => ErrorCode::DeviceNotDeprovisioned,
+            Monitor(reason) => reason.code(),
+            MonitorRefused(_) => ErrorCode::MonitorRefused,
+            NotFound => ErrorCode::NotFound,
+            MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Internal(_) => ErrorCode::InternalError,
+        }
+    }
+
+    /// The message, where this error knows more than the catalogue says.
+    fn detailed_message(&self) -> Option<String> {
+        use HttpError::*;
+        Some(match self {
+            SignInBackoff(wait) => format!(
+                "Too many failed sign-ins from this computer. Wait {} minute(s), then try again.",
+                wait.as_secs().div_ceil(60).max(1)
             ),
-            InvalidCredentials => (
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "The username or password is wrong. Check them and try again.".into(),
+            ForbiddenRole(what) => format!("Your account's role cannot do this: {what}."),
+            InvalidRequest(why) | InvalidCode(why) => why.clone(),
+            PayloadTooLarge(limit) => format!(
+                "The request body is larger than this endpoint takes ({limit} bytes). Send less."
             ),
-            AccountLocked => (
-                StatusCode::LOCKED,
-                "account_locked",
-                "Too many failed sign-ins: this account is locked for 15 minutes. Try again later or ask an administrator.".into(),
+            ClientCertificateRequired(why) => (*why).to_owned(),
+            Monitor(reason) => format!("{} Nothing was changed.", reason.message()),
+            MonitorRefused(error) => format!(
+                "The monitor refused the command ({}). Nothing was changed. Contact IT support.",
+                error.code
             ),
-            AccountDisabled => (
-                StatusCode::FORBIDDEN,
-                "account_disabled",
-                "This account is disabled. Ask an administrator to enable it.".into(),
-            ),
-            SignInBackoff(wait) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!(
-                    "Too many failed sign-ins from this computer. Wait {} minute(s), then try again.",
-                    wait.as_secs().div_ceil(60).max(1)
-                ),
-            ),
-            UnknownUser => (
-                StatusCode::NOT_FOUND,
-                "unknown_user",
-                "There is no account with this username. Check the spelling.".into(),
-            ),
-            SessionExpired => (
-                StatusCode::UNAUTHORIZED,
-                "session_expired",
-                "Your session has ended. Sign in again.".into(),
-            ),
-            ForbiddenRole(what) => (
-                StatusCode::FORBIDDEN,
-                "forbidden_role",
-                format!("Your account's role cannot do this: {what}."),
-            ),
-            ConfirmationRequired => (
-                StatusCode::FORBIDDEN,
-                "confirmation_required",
-                "Re-provisioning needs a fresh confirmation: re-enter your password, then confirm again.".into(),
-            ),
-            InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why.clone()),
-            InvalidCode(why) => (StatusCode::BAD_REQUEST, "invalid_code", why.clone()),
-            UnknownDevice => (
-                StatusCode::NOT_FOUND,
-                "unknown_device",
-                "This monitor is not in the Central Station's registry. Check the device ID, or ask an administrator to register it.".into(),
-            ),
-            UnknownJob => (
-                StatusCode::NOT_FOUND,
-                "unknown_job",
-                "There is no pairing job with this ID.".into(),
-            ),
-            TokenReplayed => (
-                StatusCode::CONFLICT,
-                "token_replayed",
-                "This QR code was already used. Scan the QR code the monitor shows now.".into(),
-            ),
-            PairingInProgress => (
-                StatusCode::CONFLICT,
-                "pairing_in_progress",
-                "This monitor is already being paired. Wait for that pairing to finish.".into(),
-            ),
-            RateLimited(_) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many pairing requests. Wait a minute, then try again.".into(),
-            ),
-            PayloadTooLarge(limit) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("The request body is larger than this endpoint takes ({limit} bytes). Send less."),
-            ),
-            TooManyStreams => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_streams",
-                "You have too many live status views open. Close one, then try again.".into(),
-            ),
-            Overloaded => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "station_busy",
-                "The Central Station is busy. Try again in a few seconds.".into(),
-            ),
-            ClientCertificateRequired(why) => (
-                StatusCode::UNAUTHORIZED,
-                "client_certificate_required",
-                (*why).to_owned(),
-            ),
-            DeviceNotProvisioned => (
-                StatusCode::CONFLICT,
-                "device_not_provisioned",
-                "This monitor is not paired, so there is nothing to re-provision. Pair it instead (a de-provisioned one needs an administrator to re-admit it first).".into(),
-            ),
-            ReprovisionRequired => (
-                StatusCode::CONFLICT,
-                "reprovision_required",
-                "This monitor is already paired (or its re-provisioning expired). To pair it again, re-provision it first: your password, a reason and its device ID. Then pair it with the new code it shows.".into(),
-            ),
-            DeviceDeprovisioned => (
-                StatusCode::CONFLICT,
-                "device_deprovisioned",
-                "This monitor was de-provisioned by an administrator and cannot be paired. Ask an administrator to re-admit it, then pair it again.".into(),
-            ),
-            DeviceNotDeprovisioned => (
-                StatusCode::CONFLICT,
-                "device_not_deprovisioned",
-                "This monitor is not de-provisioned, so there is nothing to re-admit.".into(),
-            ),
-            Monitor(reason) => (
-                StatusCode::BAD_GATEWAY,
-                reason.code(),
-                format!("{} Nothing was changed.", reason.message()),
-            ),
-            MonitorRefused(error) => (
-                StatusCode::BAD_GATEWAY,
-                "monitor_refused",
-                format!(
-                    "The monitor refused the command ({}). Nothing was changed. Contact IT support.",
-                    error.code
-                ),
-            ),
-            NotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "There is no such endpoint. See /api/openapi.json.".into(),
-            ),
-            MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "This endpoint does not take this method. See /api/openapi.json.".into(),
-            ),
-            Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "The Central Station hit an internal error. Try again; if it persists, contact IT support.".into(),
-            ),
-        };
-        (status, code, message)
+            _ => return None,
+        })
+    }
+
+    /// The status and the body.
+    fn parts(&self) -> (StatusCode, ApiError) {
+        let code = self.code();
+        let status = code
+            .http_status()
+            .and_then(|status| StatusCode::from_u16(status).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = self
+            .detailed_message()
+            .unwrap_or_else(|| code.message().to_owned());
+        (status, ApiError { code, message })
     }
 }
 
@@ -280,15 +201,8 @@ impl IntoResponse for HttpError {
         if let HttpError::Internal(detail) = &self {
             tracing::error!(error = %detail, "request failed inside the station");
         }
-        let (status, code, message) = self.parts();
-        let mut response = (
-            status,
-            Json(ApiError {
-                code: code.to_owned(),
-                message,
-            }),
-        )
-            .into_response();
+        let (status, body) = self.parts();
+        let mut response = (status, Json(body)).into_response();
         let retry_after = match self {
             HttpError::RateLimited(wait) | HttpError::SignInBackoff(wait) => Some(wait),
             HttpError::TooManyStreams | HttpError::Overloaded => {
@@ -312,19 +226,18 @@ mod tests {
 
     #[test]
     fn internal_details_never_reach_the_body() {
-        let (status, code, message) =
-            HttpError::Internal("disk I/O error at /secret/path".into()).parts();
+        let (status, body) = HttpError::Internal("disk I/O error at /secret/path".into()).parts();
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(code, "internal_error");
-        assert!(!message.contains("/secret/path"));
+        assert_eq!(body.code, ErrorCode::InternalError);
+        assert!(!body.message.contains("/secret/path"));
     }
 
     #[test]
     fn monitor_failures_use_the_failure_codes() {
-        let (status, code, _) = HttpError::Monitor(FailureReason::MonitorUnreachable).parts();
+        let (status, body) = HttpError::Monitor(FailureReason::MonitorUnreachable).parts();
         assert_eq!(
-            (status, code),
-            (StatusCode::BAD_GATEWAY, "monitor_unreachable")
+            (status, body.code),
+            (StatusCode::BAD_GATEWAY, ErrorCode::MonitorUnreachable)
         );
     }
 }

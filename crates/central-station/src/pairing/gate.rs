@@ -9,6 +9,7 @@
 
 use rusqlite::{Connection, OptionalExtension as _};
 use time::OffsetDateTime;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::DeviceState;
 
 use crate::clock;
@@ -27,11 +28,11 @@ pub(crate) enum Closed {
 
 impl Closed {
     /// The stable code, as answered and audited.
-    pub(crate) fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> ErrorCode {
         match self {
-            Closed::ReprovisionRequired => "reprovision_required",
-            Closed::Deprovisioned => "device_deprovisioned",
-            Closed::InProgress => "pairing_in_progress",
+            Closed::ReprovisionRequired => ErrorCode::ReprovisionRequired,
+            Closed::Deprovisioned => ErrorCode::DeviceDeprovisioned,
+            Closed::InProgress => ErrorCode::PairingInProgress,
         }
     }
 }

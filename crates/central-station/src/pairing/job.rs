@@ -112,7 +112,7 @@ pub(crate) async fn run(state: AppState, ticket: Ticket) {
             tracing::info!(
                 job_id = %ticket.job_id,
                 device_id = %ticket.device.device_id,
-                reason = failure.reason.code(),
+                reason = %failure.reason.code(),
                 detail = %failure.detail,
                 "pairing failed"
             );
@@ -432,7 +432,7 @@ async fn fail(
             Entry::failed(
                 EventType::ConnectionTested,
                 device_id,
-                failure.reason.code(),
+                failure.reason.code().as_str(),
             )
             .by(STATION)
             .job(&ticket.job_id),

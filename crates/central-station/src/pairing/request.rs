@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
+use zpair_proto::ErrorCode;
 use zpair_proto::PairingCode;
 use zpair_proto::api::{PairAccepted, PairRequest};
 use zpair_proto::qr::PAIRING_TOKEN_BYTES;
@@ -93,7 +94,7 @@ pub(crate) async fn pair(
         let (d, t) = (device_id.clone(), technician.clone());
         state
             .db()
-            .call(move |c| store::refuse(c, &d, &t, &source, "rate_limited", now))
+            .call(move |c| store::refuse(c, &d, &t, &source, ErrorCode::RateLimited, now))
             .await?;
         tracing::info!(%device_id, %technician, "pair request rate limited");
         return Err(HttpError::RateLimited(wait));
@@ -120,7 +121,7 @@ pub(crate) async fn pair(
             return Err(HttpError::TokenReplayed);
         }
         Opened::Closed(closed) => {
-            tracing::info!(%device_id, %technician, code = closed.code(), "pair request refused by the pairing gate");
+            tracing::info!(%device_id, %technician, code = %closed.code(), "pair request refused by the pairing gate");
             return Err(closed.into());
         }
     };

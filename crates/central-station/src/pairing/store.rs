@@ -4,6 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{DeviceAlert, DeviceState, FailureReason, JobEvent, JobState, JobSummary};
 
 use super::gate::{self, Closed};
@@ -76,15 +77,17 @@ pub(crate) fn refuse(
     device_id: &str,
     technician: &str,
     source: &Source,
-    code: &str,
+    code: ErrorCode,
     at: OffsetDateTime,
 ) -> Result<(), DbError> {
     audit::record(
         conn,
         at,
-        &[Entry::failed(EventType::PairingRequested, device_id, code)
-            .by(technician)
-            .from(source)],
+        &[
+            Entry::failed(EventType::PairingRequested, device_id, code.as_str())
+                .by(technician)
+                .from(source),
+        ],
     )
 }
 
@@ -109,7 +112,7 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
             &job.device_id,
             &job.technician,
             &job.source,
-            "unknown_device",
+            ErrorCode::UnknownDevice,
             job.at,
         )?;
         tx.commit()?;
@@ -144,7 +147,7 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
                 &job.device_id,
                 &job.technician,
                 &job.source,
-                "token_replayed",
+                ErrorCode::TokenReplayed,
                 job.at,
             )?;
             tx.commit()?;
@@ -206,7 +209,7 @@ fn insert_event(conn: &Connection, event: &JobEvent) -> Result<i64, DbError> {
         params![
             event.job_id,
             event.state.as_str(),
-            event.reason.map(FailureReason::code),
+            event.reason.map(|reason| reason.code().as_str()),
             event.message,
             clock::unix(event.at)
         ],
@@ -216,7 +219,7 @@ fn insert_event(conn: &Connection, event: &JobEvent) -> Result<i64, DbError> {
         params![
             event.job_id,
             event.state.as_str(),
-            event.reason.map(FailureReason::code),
+            event.reason.map(|reason| reason.code().as_str()),
             clock::unix(event.at)
         ],
     )?;
@@ -564,12 +567,8 @@ fn unconfirmed(job_id: &str, device_id: &str, serial: Option<&str>, at: OffsetDa
     let mut step = Step::new(job_id, device_id, JobState::Failed, at);
     step.reason = Some(reason);
     step.audits = vec![
-        Entry::failed(EventType::ConnectionTested, device_id, reason.code())
-            .by(STATION)
-            .job(job_id),
-        Entry::failed(EventType::ProvisioningFailed, device_id, reason.code())
-            .by(STATION)
-            .job(job_id),
+        station_failure(EventType::ConnectionTested, device_id, job_id, reason),
+        station_failure(EventType::ProvisioningFailed, device_id, job_id, reason),
     ];
     step.finish = Some(Finish::Failed {
         revoke: serial.map(str::to_owned),
@@ -742,11 +741,12 @@ pub(crate) fn recover(conn: &mut Connection, at: OffsetDateTime) -> Result<Recov
         let reason = FailureReason::Interrupted;
         let mut step = Step::new(job_id, device_id, JobState::Failed, at);
         step.reason = Some(reason);
-        step.audits = vec![
-            Entry::failed(EventType::ProvisioningFailed, device_id, reason.code())
-                .by(STATION)
-                .job(job_id),
-        ];
+        step.audits = vec![station_failure(
+            EventType::ProvisioningFailed,
+            device_id,
+            job_id,
+            reason,
+        )];
         step.finish = Some(Finish::Failed { revoke: issued });
         if let Some(written) = write_in(&tx, step)? {
             recovered.revoked |= written.revoked;
@@ -811,7 +811,7 @@ pub(crate) fn summary(conn: &Connection, job_id: &str) -> Result<Option<JobSumma
         technician,
         state: parse_column(&state, JobState::parse, "job state")?,
         reason: reason
-            .map(|r| parse_column(&r, FailureReason::from_code, "failure reason"))
+            .map(|r| parse_column(&r, FailureReason::parse, "failure reason"))
             .transpose()?,
         events: events.into_iter().map(|(_, e)| e).collect(),
     }))
@@ -846,7 +846,7 @@ pub(crate) fn events_after(
                 device_id: device_id.to_owned(),
                 state: parse_column(&state, JobState::parse, "job state")?,
                 reason: reason
-                    .map(|r| parse_column(&r, FailureReason::from_code, "failure reason"))
+                    .map(|r| parse_column(&r, FailureReason::parse, "failure reason"))
                     .transpose()?,
                 message,
                 at: clock::from_unix(at),
@@ -854,4 +854,16 @@ pub(crate) fn events_after(
         ));
     }
     Ok(events)
+}
+
+/// The station's audit row for a job step that failed for `reason`.
+fn station_failure(
+    event: EventType,
+    device_id: &str,
+    job_id: &str,
+    reason: FailureReason,
+) -> Entry {
+    Entry::failed(event, device_id, reason.code().as_str())
+        .by(STATION)
+        .job(job_id)
 }

@@ -11,6 +11,7 @@ pub(crate) use handlers::{get, import_many, import_one, list};
 pub(crate) use store::DeviceRow;
 
 use rusqlite::Connection;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{ApiError, DeviceImport, ImportRejection, ImportReport};
 
 use crate::audit::{self, EventType};
@@ -54,10 +55,9 @@ pub(crate) fn import(
             }
         };
         if !seen.insert(device.device_id.clone()) {
-            report.rejected.push(refuse(ApiError {
-                code: "duplicate_in_import".into(),
-                message: "This device ID appears earlier in the same import; only the first record was used.".into(),
-            }));
+            report
+                .rejected
+                .push(refuse(ApiError::from_code(ErrorCode::DuplicateInImport)));
             continue;
         }
         match store::upsert(&tx, &device, now)? {
@@ -164,7 +164,7 @@ mod tests {
             &audit::Source::default(),
         )
         .expect("second");
-        assert_eq!(report.rejected[0].error.code, "identity_conflict");
+        assert_eq!(report.rejected[0].error.code, ErrorCode::IdentityConflict);
         // Same key: an update of label and address is fine.
         let (report, outcomes) = import(
             &mut conn,

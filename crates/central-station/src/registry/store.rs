@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{ApiError, DeviceState, DeviceSummary};
 
 use super::Imported;
@@ -187,10 +188,7 @@ pub(crate) fn upsert(
         DeviceState::Provisioned | DeviceState::Pairing | DeviceState::AwaitingReprovision
     );
     if paired && existing.identity_public_key != device.identity_public_key {
-        return Ok(Err(ApiError {
-            code: "identity_conflict".into(),
-            message: "This monitor is paired under a different identity key. De-provision it before registering a replacement.".into(),
-        }));
+        return Ok(Err(ApiError::from_code(ErrorCode::IdentityConflict)));
     }
     conn.execute(
         "UPDATE devices SET device_serial = ?2, identity_public_key = ?3, firmware_version = ?4,

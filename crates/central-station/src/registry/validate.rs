@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{ApiError, DeviceImport};
 
 /// A record that passed validation, with defaults filled in.
@@ -38,7 +39,7 @@ fn is_text(text: &str, min: usize, max: usize) -> bool {
 
 fn invalid(message: String) -> ApiError {
     ApiError {
-        code: "invalid_record".into(),
+        code: ErrorCode::InvalidRecord,
         message,
     }
 }

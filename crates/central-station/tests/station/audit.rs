@@ -3,6 +3,7 @@
 //! `GET /api/audit/verify` and `central-station audit verify` name.
 
 use std::process::Command;
+use zpair_proto::ErrorCode;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -182,6 +183,6 @@ async fn only_administrators_verify_the_audit_log() {
     let answer = station.get("/api/audit/verify", &tech).await;
     assert_eq!(
         (answer.status, answer.code()),
-        (StatusCode::FORBIDDEN, "forbidden_role".into())
+        (StatusCode::FORBIDDEN, ErrorCode::ForbiddenRole)
     );
 }

@@ -2,6 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{Account, Role, Session};
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -27,12 +28,12 @@ async fn login_gives_a_session_and_me_names_the_account() {
     let wrong = station.try_login((TECH.0, "wrong password")).await;
     assert_eq!(
         (wrong.status, wrong.code()),
-        (StatusCode::UNAUTHORIZED, "invalid_credentials".into())
+        (StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials)
     );
     let nobody = station.try_login(("nobody", TECH.1)).await;
     assert_eq!(
         (nobody.status, nobody.code()),
-        (StatusCode::UNAUTHORIZED, "invalid_credentials".into())
+        (StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials)
     );
 }
 
@@ -75,12 +76,12 @@ async fn missing_or_unknown_bearer_tokens_are_unauthorized() {
         .await;
     assert_eq!(
         (none.status, none.code()),
-        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
     );
     let forged = station.get("/api/devices", "not-a-token").await;
     assert_eq!(
         (forged.status, forged.code()),
-        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
     );
 }
 
@@ -110,7 +111,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_chain() {
     let replay = station.post("/api/auth/refresh", None, &body).await;
     assert_eq!(
         (replay.status, replay.code()),
-        (StatusCode::UNAUTHORIZED, "session_expired".into())
+        (StatusCode::UNAUTHORIZED, ErrorCode::SessionExpired)
     );
     assert_eq!(
         station
@@ -126,7 +127,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_chain() {
             &json!({ "refreshToken": second.refresh_token }),
         )
         .await;
-    assert_eq!(after.code(), "session_expired");
+    assert_eq!(after.code(), ErrorCode::SessionExpired);
 }
 
 #[tokio::test]
@@ -139,7 +140,7 @@ async fn expired_access_tokens_are_refused() {
     let answer = station.get("/api/auth/me", &session.access_token).await;
     assert_eq!(
         (answer.status, answer.code()),
-        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
     );
 }
 
@@ -161,7 +162,7 @@ async fn logout_revokes_access_and_refresh_tokens() {
     );
     assert_eq!(
         station.post("/api/auth/refresh", None, &body).await.code(),
-        "session_expired"
+        ErrorCode::SessionExpired
     );
 }
 
@@ -172,12 +173,12 @@ async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
     for _ in 0..5 {
         codes.push(station.try_login((TECH.0, "not the password")).await.code());
     }
-    assert_eq!(codes[..4], ["invalid_credentials"; 4]);
-    assert_eq!(codes[4], "account_locked");
+    assert_eq!(codes[..4], [ErrorCode::InvalidCredentials; 4]);
+    assert_eq!(codes[4], ErrorCode::AccountLocked);
     let right = station.try_login(TECH).await;
     assert_eq!(
         (right.status, right.code()),
-        (StatusCode::LOCKED, "account_locked".into())
+        (StatusCode::LOCKED, ErrorCode::AccountLocked)
     );
     // Other accounts are not affected.
     assert_eq!(station.try_login(ADMIN).await.status, StatusCode::OK);
@@ -203,14 +204,14 @@ async fn roles_limit_what_each_account_may_do() {
     let import = station.post("/api/devices", Some(&tech), &record).await;
     assert_eq!(
         (import.status, import.code()),
-        (StatusCode::FORBIDDEN, "forbidden_role".into())
+        (StatusCode::FORBIDDEN, ErrorCode::ForbiddenRole)
     );
     let bulk = station
         .post("/api/devices/import", Some(&tech), &vec![record.clone()])
         .await;
-    assert_eq!(bulk.code(), "forbidden_role");
+    assert_eq!(bulk.code(), ErrorCode::ForbiddenRole);
     let audit = station.get("/api/audit", &tech).await;
-    assert_eq!(audit.code(), "forbidden_role");
+    assert_eq!(audit.code(), ErrorCode::ForbiddenRole);
     let deprovision = station
         .post(
             "/api/devices/ZM-ROLE-1/deprovision",
@@ -218,7 +219,7 @@ async fn roles_limit_what_each_account_may_do() {
             &json!({ "reason": "x" }),
         )
         .await;
-    assert_eq!(deprovision.code(), "forbidden_role");
+    assert_eq!(deprovision.code(), ErrorCode::ForbiddenRole);
 
     assert_eq!(
         station
@@ -236,12 +237,12 @@ async fn roles_limit_what_each_account_may_do() {
         .await;
     assert_eq!(
         (pair.status, pair.code()),
-        (StatusCode::FORBIDDEN, "forbidden_role".into())
+        (StatusCode::FORBIDDEN, ErrorCode::ForbiddenRole)
     );
     let step_up = station.step_up(&admin, ADMIN.1, "ZM-ROLE-1").await;
     assert_eq!(
         (step_up.status, step_up.code()),
-        (StatusCode::FORBIDDEN, "forbidden_role".into())
+        (StatusCode::FORBIDDEN, ErrorCode::ForbiddenRole)
     );
     // Reading the registry is for everyone signed in.
     assert_eq!(
@@ -314,9 +315,9 @@ async fn unknown_usernames_are_answered_like_known_ones() {
     }
     assert_eq!(answers[0], answers[1], "known vs unknown username");
     let (codes, checked) = &answers[0];
-    assert_eq!(codes[3].1, "invalid_credentials");
-    assert_eq!(codes[4], (StatusCode::LOCKED, "account_locked".into()));
-    assert_eq!(codes[5].1, "account_locked");
+    assert_eq!(codes[3].1, ErrorCode::InvalidCredentials);
+    assert_eq!(codes[4], (StatusCode::LOCKED, ErrorCode::AccountLocked));
+    assert_eq!(codes[5].1, ErrorCode::AccountLocked);
     // Both were hashed (the unknown one against a decoy), and only until the lock.
     assert_eq!(*checked, 5);
 }
@@ -348,7 +349,7 @@ async fn one_client_cannot_lock_everyone_out() {
     let refused = login_with(&station, &attacker, (ADMIN.0, "guess")).await;
     assert_eq!(
         (refused.status, refused.code()),
-        (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into())
+        (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited)
     );
     let before = station.station().password_checks();
     for _ in 0..10 {

@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+use zpair_proto::ErrorCode;
 
 use reqwest::StatusCode;
 use rustls::pki_types::ServerName;
@@ -234,7 +235,7 @@ async fn too_many_event_streams_for_one_user_get_429_with_retry_after() {
     assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(third.headers().contains_key("retry-after"));
     let body: zpair_proto::api::ApiError = third.json().await.expect("error body");
-    assert_eq!(body.code, "too_many_streams");
+    assert_eq!(body.code, ErrorCode::TooManyStreams);
 
     // Another user is not affected.
     let other = station.token(TECH2).await;

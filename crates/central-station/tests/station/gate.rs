@@ -6,6 +6,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
+use zpair_proto::ErrorCode;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -138,7 +139,7 @@ async fn a_provisioned_monitor_is_paired_again_once_per_confirmed_reprovisioning
     let again = station.reprovision(&tech, "ZM-GATE-1", &confirmation).await;
     assert_eq!(
         (again.status, again.code()),
-        (StatusCode::FORBIDDEN, "confirmation_required".into())
+        (StatusCode::FORBIDDEN, ErrorCode::ConfirmationRequired)
     );
 }
 
@@ -196,7 +197,7 @@ async fn a_deprovisioned_monitor_is_refused_until_an_administrator_readmits_it()
     let by_tech = readmit(tech.clone()).await;
     assert_eq!(
         (by_tech.status, by_tech.code()),
-        (StatusCode::FORBIDDEN, "forbidden_role".into())
+        (StatusCode::FORBIDDEN, ErrorCode::ForbiddenRole)
     );
     let blank = order(&station, &admin, "ZM-GATE-3", "readmit", " ").await;
     assert_eq!(blank.status, StatusCode::BAD_REQUEST);
@@ -242,7 +243,7 @@ async fn a_confirmation_is_bound_to_its_device_and_sign_in_and_a_refusal_spends_
     let on_b = station.reprovision(&tech, "ZM-GATE-B", &for_a).await;
     assert_eq!(
         (on_b.status, on_b.code()),
-        (StatusCode::FORBIDDEN, "confirmation_required".into())
+        (StatusCode::FORBIDDEN, ErrorCode::ConfirmationRequired)
     );
     // The same account in another sign-in.
     let elsewhere = station.token(TECH).await;
@@ -251,7 +252,7 @@ async fn a_confirmation_is_bound_to_its_device_and_sign_in_and_a_refusal_spends_
             .reprovision(&elsewhere, "ZM-GATE-A", &for_a)
             .await
             .code(),
-        "confirmation_required"
+        ErrorCode::ConfirmationRequired
     );
     // A 409 (a job running) spends nothing.
     station

@@ -1,6 +1,7 @@
 //! Pairing jobs, station → monitor, against a fake monitor on loopback.
 
 use std::net::{IpAddr, Ipv4Addr};
+use zpair_proto::ErrorCode;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -214,7 +215,7 @@ async fn a_typed_code_pairs_at_the_registered_address_and_pairing_again_needs_a_
         .await;
     assert_eq!(
         (refused.status, refused.code()),
-        (StatusCode::CONFLICT, "reprovision_required".into())
+        (StatusCode::CONFLICT, ErrorCode::ReprovisionRequired)
     );
 
     let confirmation = station.confirmation(&tech, "ZM-JOB-2").await;

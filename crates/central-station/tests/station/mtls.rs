@@ -2,6 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary};
 use zpair_proto::device::{CommandKind, Heartbeat};
 
@@ -25,20 +26,20 @@ async fn a_heartbeat_without_a_client_certificate_is_refused() {
         (answer.status, answer.code()),
         (
             StatusCode::UNAUTHORIZED,
-            "client_certificate_required".into()
+            ErrorCode::ClientCertificateRequired
         )
     );
     // Not even a malformed body is looked at first.
     let garbage = station
         .post("/api/devices/heartbeat", None, &"not a heartbeat")
         .await;
-    assert_eq!(garbage.code(), "client_certificate_required");
+    assert_eq!(garbage.code(), ErrorCode::ClientCertificateRequired);
     // A bearer token is no substitute.
     let tech = station.token(TECH).await;
     let answer = station
         .post("/api/devices/heartbeat", Some(&tech), &beat())
         .await;
-    assert_eq!(answer.code(), "client_certificate_required");
+    assert_eq!(answer.code(), ErrorCode::ClientCertificateRequired);
 }
 
 #[tokio::test]
@@ -116,7 +117,7 @@ async fn a_revoked_certificate_is_refused_on_new_connections_after_the_crl_rebui
             Some(&beat()),
         )
         .await;
-    assert_eq!(stale.code(), "client_certificate_required");
+    assert_eq!(stale.code(), ErrorCode::ClientCertificateRequired);
 
     let status: ConnectedStatus = station
         .get("/api/devices/ZM-REVOKE-1/status", &tech)

@@ -2,6 +2,7 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{JobState, JobSummary, PairAccepted};
 
 use crate::support::{ADMIN, TECH, TECH2, TestStation, record};
@@ -40,13 +41,13 @@ async fn malformed_requests_and_unknown_devices_are_refused() {
     let unknown = pair(json!({ "deviceId": "ZM-NOT-THERE", "pairingCode": "ABC-DEF-GHJ" })).await;
     assert_eq!(
         (unknown.status, unknown.code()),
-        (StatusCode::NOT_FOUND, "unknown_device".into())
+        (StatusCode::NOT_FOUND, ErrorCode::UnknownDevice)
     );
     for code in ["ABC-DEF-GH", "ABC-DEF-GH0", "ABC-DEF-GHJK", ""] {
         let bad = pair(json!({ "deviceId": "ZM-PR-1", "pairingCode": code })).await;
         assert_eq!(
             (bad.status, bad.code()),
-            (StatusCode::BAD_REQUEST, "invalid_code".into()),
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidCode),
             "{code}"
         );
     }
@@ -56,14 +57,14 @@ async fn malformed_requests_and_unknown_devices_are_refused() {
     .await;
     assert_eq!(
         (token.status, token.code()),
-        (StatusCode::BAD_REQUEST, "invalid_request".into())
+        (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
     );
     let ip = pair(json!({ "deviceId": "ZM-PR-1", "pairingCode": "ABC-DEF-GHJ", "ipAddress": "monitor.local" })).await;
-    assert_eq!(ip.code(), "invalid_request");
+    assert_eq!(ip.code(), ErrorCode::InvalidRequest);
     let shape = pair(json!({ "deviceId": 4 })).await;
     assert_eq!(
         (shape.status, shape.code()),
-        (StatusCode::BAD_REQUEST, "invalid_request".into())
+        (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
     );
 
     let audit = station.audit("ZM-NOT-THERE");
@@ -120,7 +121,7 @@ async fn a_used_token_is_refused_and_a_running_job_blocks_another() {
         .await;
     assert_eq!(
         (busy.status, busy.code()),
-        (StatusCode::CONFLICT, "pairing_in_progress".into())
+        (StatusCode::CONFLICT, ErrorCode::PairingInProgress)
     );
 
     // The same QR token for another device (or again later) is a replay.
@@ -133,7 +134,7 @@ async fn a_used_token_is_refused_and_a_running_job_blocks_another() {
         .await;
     assert_eq!(
         (replay.status, replay.code()),
-        (StatusCode::CONFLICT, "token_replayed".into())
+        (StatusCode::CONFLICT, ErrorCode::TokenReplayed)
     );
     let tokens: i64 = station
         .sql()
@@ -144,7 +145,7 @@ async fn a_used_token_is_refused_and_a_running_job_blocks_another() {
     let unknown_job = station.get("/api/provisioning/jobs/nope", &tech).await;
     assert_eq!(
         (unknown_job.status, unknown_job.code()),
-        (StatusCode::NOT_FOUND, "unknown_job".into())
+        (StatusCode::NOT_FOUND, ErrorCode::UnknownJob)
     );
 }
 
@@ -173,26 +174,38 @@ async fn pair_requests_are_rate_limited_per_device_and_per_technician() {
         }
     };
     // Unknown devices are refused after the limits are counted, which keeps the test free of jobs.
-    assert_eq!(pair(&tech, "ZM-RL-1").await.code(), "unknown_device");
-    assert_eq!(pair(&tech2, "ZM-RL-1").await.code(), "unknown_device");
+    assert_eq!(
+        pair(&tech, "ZM-RL-1").await.code(),
+        ErrorCode::UnknownDevice
+    );
+    assert_eq!(
+        pair(&tech2, "ZM-RL-1").await.code(),
+        ErrorCode::UnknownDevice
+    );
     let limited = pair(&tech2, "ZM-RL-1").await;
     assert_eq!(
         (limited.status, limited.code()),
-        (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into()),
+        (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
         "per device"
     );
     assert!(limited.body.contains("Wait"));
 
-    assert_eq!(pair(&tech, "ZM-RL-2").await.code(), "unknown_device");
-    assert_eq!(pair(&tech, "ZM-RL-3").await.code(), "unknown_device");
+    assert_eq!(
+        pair(&tech, "ZM-RL-2").await.code(),
+        ErrorCode::UnknownDevice
+    );
+    assert_eq!(
+        pair(&tech, "ZM-RL-3").await.code(),
+        ErrorCode::UnknownDevice
+    );
     assert_eq!(
         pair(&tech, "ZM-RL-4").await.code(),
-        "rate_limited",
+        ErrorCode::RateLimited,
         "per technician"
     );
     assert_eq!(
         pair(&tech2, "ZM-RL-4").await.code(),
-        "unknown_device",
+        ErrorCode::UnknownDevice,
         "another technician is not limited"
     );
     assert!(
@@ -219,7 +232,7 @@ async fn administrators_cannot_open_jobs_even_for_known_devices() {
             &json!({ "deviceId": "ZM-PR-4", "pairingCode": "ABC-DEF-GHJ" }),
         )
         .await;
-    assert_eq!(answer.code(), "forbidden_role");
+    assert_eq!(answer.code(), ErrorCode::ForbiddenRole);
     let jobs: i64 = station
         .sql()
         .query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0))

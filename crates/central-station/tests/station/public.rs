@@ -1,6 +1,7 @@
 //! What anyone can read, and the station's own TLS identity.
 
 use std::sync::Arc;
+use zpair_proto::ErrorCode;
 
 use reqwest::{Method, StatusCode};
 use rustls::pki_types::ServerName;
@@ -29,12 +30,12 @@ async fn health_ca_crl_station_key_and_openapi_are_public() {
     let missing = get("/api/nothing-here").await;
     assert_eq!(
         (missing.status, missing.code()),
-        (StatusCode::NOT_FOUND, "not_found".into())
+        (StatusCode::NOT_FOUND, ErrorCode::NotFound)
     );
     let wrong_method = station
         .call(Method::DELETE, "/api/devices", None, None::<&()>)
         .await;
-    assert_eq!(wrong_method.code(), "method_not_allowed");
+    assert_eq!(wrong_method.code(), ErrorCode::MethodNotAllowed);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Registering monitors, one or many.
 
 use reqwest::StatusCode;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{DeviceImport, DeviceState, DeviceSummary, ImportReport};
 
 use crate::support::{ADMIN, TECH, TestStation, record};
@@ -38,7 +39,7 @@ async fn a_single_record_is_registered_then_updated() {
     let missing = station.get("/api/devices/ZM-NOPE", &tech).await;
     assert_eq!(
         (missing.status, missing.code()),
-        (StatusCode::NOT_FOUND, "unknown_device".into())
+        (StatusCode::NOT_FOUND, ErrorCode::UnknownDevice)
     );
 
     let invalid = station
@@ -50,7 +51,7 @@ async fn a_single_record_is_registered_then_updated() {
         .await;
     assert_eq!(
         (invalid.status, invalid.code()),
-        (StatusCode::BAD_REQUEST, "invalid_request".into())
+        (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
     );
     let audit = station.audit("ZM-REG-1");
     assert!(

@@ -1,6 +1,7 @@
 //! Step-up and the re-provisioning guard.
 
 use reqwest::StatusCode;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{
     CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary, StepUpResponse,
 };
@@ -27,17 +28,17 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
     let none = reprovision(tech.clone(), String::new()).await;
     assert_eq!(
         (none.status, none.code()),
-        (StatusCode::FORBIDDEN, "confirmation_required".into())
+        (StatusCode::FORBIDDEN, ErrorCode::ConfirmationRequired)
     );
     assert_eq!(
         reprovision(tech.clone(), "forged".into()).await.code(),
-        "confirmation_required"
+        ErrorCode::ConfirmationRequired
     );
 
     let wrong = station.step_up(&tech, "nope nope", "ZM-REPRO-1").await;
     assert_eq!(
         (wrong.status, wrong.code()),
-        (StatusCode::UNAUTHORIZED, "invalid_credentials".into())
+        (StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials)
     );
     let admin = station.token(ADMIN).await;
     assert_eq!(
@@ -53,7 +54,7 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
         .confirmation_token;
     assert_eq!(
         reprovision(tech.clone(), theirs).await.code(),
-        "confirmation_required"
+        ErrorCode::ConfirmationRequired
     );
 
     // An expired one.
@@ -64,7 +65,7 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
         .expect("expire");
     assert_eq!(
         reprovision(tech.clone(), expired).await.code(),
-        "confirmation_required"
+        ErrorCode::ConfirmationRequired
     );
     assert!(monitor.commands().is_empty(), "nothing was sent so far");
 
@@ -78,7 +79,7 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
     );
     assert_eq!(
         reprovision(tech.clone(), good).await.code(),
-        "confirmation_required"
+        ErrorCode::ConfirmationRequired
     );
     assert_eq!(monitor.commands(), [CommandKind::Reprovision]);
 
@@ -122,7 +123,7 @@ async fn an_unreachable_monitor_is_not_reprovisioned_and_keeps_its_certificate_a
     let answer = station.reprovision(&tech, "ZM-REPRO-2", &token).await;
     assert_eq!(
         (answer.status, answer.code()),
-        (StatusCode::BAD_GATEWAY, "monitor_unreachable".into())
+        (StatusCode::BAD_GATEWAY, ErrorCode::MonitorUnreachable)
     );
     let spent: Option<i64> = station
         .sql()

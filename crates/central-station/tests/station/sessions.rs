@@ -2,6 +2,7 @@
 //! sessions and disabling accounts, event streams that end with their token.
 
 use std::time::{Duration, Instant};
+use zpair_proto::ErrorCode;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -114,7 +115,7 @@ async fn a_sign_in_ends_at_its_lifetime_however_often_refreshed() {
             )
             .await;
         if answer.status != StatusCode::OK {
-            assert_eq!(answer.code(), "session_expired");
+            assert_eq!(answer.code(), ErrorCode::SessionExpired);
             break;
         }
         session = answer.json();
@@ -166,7 +167,7 @@ async fn an_administrator_ends_sessions_and_disables_and_enables_accounts() {
             .post("/api/auth/refresh", None, &refresh)
             .await
             .code(),
-        "session_expired"
+        ErrorCode::SessionExpired
     );
     // Only that user's sessions.
     assert_eq!(
@@ -186,12 +187,12 @@ async fn an_administrator_ends_sessions_and_disables_and_enables_accounts() {
     let refused = station.try_login(TECH).await;
     assert_eq!(
         (refused.status, refused.code()),
-        (StatusCode::FORBIDDEN, "account_disabled".into())
+        (StatusCode::FORBIDDEN, ErrorCode::AccountDisabled)
     );
     // A wrong password says nothing about the account's state.
     assert_eq!(
         station.try_login((TECH.0, "wrong password")).await.code(),
-        "invalid_credentials"
+        ErrorCode::InvalidCredentials
     );
 
     let enabled = station
@@ -205,7 +206,7 @@ async fn an_administrator_ends_sessions_and_disables_and_enables_accounts() {
         .await;
     assert_eq!(
         (unknown.status, unknown.code()),
-        (StatusCode::NOT_FOUND, "unknown_user".into())
+        (StatusCode::NOT_FOUND, ErrorCode::UnknownUser)
     );
     let own = station
         .post("/api/users/admin/disable", Some(&admin), &json!({}))
@@ -226,7 +227,7 @@ async fn technicians_cannot_end_sessions_or_disable_accounts() {
         let answer = station.post(path, Some(&tech), &json!({})).await;
         assert_eq!(
             (answer.status, answer.code()),
-            (StatusCode::FORBIDDEN, "forbidden_role".into()),
+            (StatusCode::FORBIDDEN, ErrorCode::ForbiddenRole),
             "{path}"
         );
     }

@@ -3,6 +3,7 @@
 use serde_json::json;
 use time::OffsetDateTime;
 use zpair_core::PairingCode;
+use zpair_core::error::ErrorCode;
 use zpair_core::pairing::{self, Entry, NextAction, PairTarget, PairingOutcome, PairingProgress};
 use zpair_core::session::TechnicianSession;
 
@@ -53,7 +54,11 @@ async fn batch(out: &Output, session: &TechnicianSession, items: &[Item]) -> Res
     for (index, item) in items.iter().enumerate() {
         if let Some(why) = &aborted {
             not_paired += 1;
-            rows.push(vec![item.label(), "SKIPPED".into(), why.error.code.clone()]);
+            rows.push(vec![
+                item.label(),
+                "SKIPPED".into(),
+                why.error.code.to_string(),
+            ]);
             continue;
         }
         out.text(&format!("[{}/{}] {}", index + 1, items.len(), item.label()));
@@ -65,12 +70,12 @@ async fn batch(out: &Output, session: &TechnicianSession, items: &[Item]) -> Res
             Attempt::Failed { job_id, failure } => {
                 report(out, item, "failed", Some(&job_id), Some(&failure));
                 not_paired += 1;
-                ("FAILED", failure.error.code)
+                ("FAILED", failure.error.code.to_string())
             }
             Attempt::Refused(failure) => {
                 report(out, item, "refused", None, Some(&failure));
                 not_paired += 1;
-                let code = failure.error.code.clone();
+                let code = failure.error.code.to_string();
                 // The next monitors would be refused the same way.
                 if failure.exit() == Exit::TrustOrSession {
                     aborted = Some(failure);
@@ -96,7 +101,7 @@ async fn batch(out: &Output, session: &TechnicianSession, items: &[Item]) -> Res
     }
     if not_paired > 0 {
         return Err(Failure::new(
-            "batch_incomplete",
+            ErrorCode::BatchIncomplete,
             format!(
                 "{not_paired} of {} monitors were not paired; see each one's reason above.",
                 items.len()
@@ -187,7 +192,7 @@ fn report(
             "deviceId": item.label(),
             "outcome": outcome,
             "jobId": job_id,
-            "code": failure.map(|f| f.error.code.clone()),
+            "code": failure.map(|f| f.error.code),
             "message": failure.map(|f| f.error.message.clone()),
             "nextAction": failure.and_then(|f| f.next_action).map(NextAction::as_str),
         }));

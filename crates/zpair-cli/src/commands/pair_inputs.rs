@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::Value;
 use zpair_scanner::{GreyFrame, Scanner, ScannerConfig};
 
-use crate::failure::{Failure, QR_NOT_FOUND};
+use zpair_core::error::ErrorCode;
+
+use crate::failure::Failure;
 
 /// A still image gets every decoder pass; a camera frame gets 40 ms.
 const IMAGE_SCAN_BUDGET: Duration = Duration::from_secs(5);
@@ -162,7 +164,7 @@ pub fn qr_image(path: &Path) -> Result<Vec<Item>, Failure> {
             text: other.text,
         }]),
         None => Err(Failure::new(
-            QR_NOT_FOUND,
+            ErrorCode::NoQrInImage,
             format!(
                 "No QR code was found in {}. Use a sharp, well-lit photo of the monitor's screen, with the whole code in view.",
                 path.display()

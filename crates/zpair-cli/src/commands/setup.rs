@@ -8,7 +8,9 @@ use zpair_core::client::{
 };
 
 use crate::config::{self, CliConfig};
-use crate::failure::{Exit, Failure, NOT_CONFIRMED};
+use zpair_core::error::ErrorCode;
+
+use crate::failure::{Exit, Failure};
 use crate::output::{Output, tell, timestamp};
 use crate::prompt;
 
@@ -28,7 +30,7 @@ pub async fn run(out: &Output, args: crate::SetupArgs) -> Result<(), Failure> {
         let info = probe_station(&args.station).await?;
         if info.fingerprint != hex {
             return Err(Failure::new(
-                "station_untrusted",
+                ErrorCode::StationUntrusted,
                 format!(
                     "The station presents a certificate with fingerprint {}, not the one given. Check the address and the fingerprint with IT.",
                     format_fingerprint(&info.fingerprint)
@@ -58,7 +60,7 @@ pub async fn run(out: &Output, args: crate::SetupArgs) -> Result<(), Failure> {
             )?;
             if !matches!(answer.trim().to_ascii_lowercase().as_str(), "yes" | "y") {
                 return Err(Failure::new(
-                    NOT_CONFIRMED,
+                    ErrorCode::NotConfirmed,
                     "Not trusted: nothing was saved. Compare the fingerprint with IT, then run setup again.",
                     Exit::Usage,
                 ));

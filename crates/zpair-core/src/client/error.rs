@@ -5,7 +5,7 @@
 
 use zpair_proto::api::ApiError;
 
-use crate::error::{UserFacing, codes};
+use crate::error::{ErrorCode, UserFacing};
 
 /// An error from [`super::StationClient`].
 #[derive(Debug, thiserror::Error)]
@@ -82,9 +82,9 @@ pub enum ClientError {
 
 impl ClientError {
     /// The station's error code when the station refused the request.
-    pub fn station_code(&self) -> Option<&str> {
+    pub fn station_code(&self) -> Option<ErrorCode> {
         match self {
-            ClientError::Station { error, .. } => Some(&error.code),
+            ClientError::Station { error, .. } => Some(error.code),
             _ => None,
         }
     }
@@ -92,7 +92,7 @@ impl ClientError {
     /// Whether the bearer token was refused (missing or expired): the one
     /// case a fresh access token can fix.
     pub fn is_unauthorized(&self) -> bool {
-        self.station_code() == Some(codes::UNAUTHORIZED)
+        self.station_code() == Some(ErrorCode::Unauthorized)
     }
 
     /// Sorts a transport error from reqwest.
@@ -117,16 +117,16 @@ impl ClientError {
 }
 
 impl UserFacing for ClientError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ClientError::InvalidUrl { .. } => codes::INVALID_STATION_URL,
-            ClientError::InvalidTrust { .. } => codes::INVALID_TRUST_ANCHOR,
-            ClientError::Unreachable { .. } => codes::STATION_UNREACHABLE,
-            ClientError::Untrusted { .. } => codes::STATION_UNTRUSTED,
-            ClientError::Station { error, .. } => &error.code,
-            ClientError::UnexpectedStatus { .. } => codes::STATION_ERROR,
-            ClientError::InvalidResponse { .. } => codes::STATION_RESPONSE_INVALID,
-            ClientError::StreamLost => codes::STATUS_STREAM_LOST,
+            ClientError::InvalidUrl { .. } => ErrorCode::InvalidStationUrl,
+            ClientError::InvalidTrust { .. } => ErrorCode::InvalidTrustAnchor,
+            ClientError::Unreachable { .. } => ErrorCode::StationUnreachable,
+            ClientError::Untrusted { .. } => ErrorCode::StationUntrusted,
+            ClientError::Station { error, .. } => error.code,
+            ClientError::UnexpectedStatus { .. } => ErrorCode::StationError,
+            ClientError::InvalidResponse { .. } => ErrorCode::StationResponseInvalid,
+            ClientError::StreamLost => ErrorCode::StatusStreamLost,
         }
     }
 }
@@ -176,11 +176,11 @@ mod tests {
         let e = ClientError::Station {
             status: 409,
             error: ApiError {
-                code: "some_new_code".into(),
+                code: ErrorCode::ReprovisionRequired,
                 message: "Do this next.".into(),
             },
         };
-        assert_eq!(e.code(), "some_new_code");
+        assert_eq!(e.code(), ErrorCode::ReprovisionRequired);
         assert_eq!(e.message(), "Do this next.");
         assert!(!e.is_unauthorized());
     }

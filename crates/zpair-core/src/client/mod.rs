@@ -585,6 +585,9 @@ mod tests {
             anchor: TrustAnchor::Fingerprint("00".repeat(32)),
         })
         .expect_err("http");
-        assert_eq!(crate::error::UserFacing::code(&e), "invalid_station_url");
+        assert_eq!(
+            crate::error::UserFacing::code(&e),
+            crate::error::ErrorCode::InvalidStationUrl
+        );
     }
 }

@@ -10,7 +10,7 @@ use zpair_proto::PairingCode;
 use zpair_proto::api::{FailureReason, JobEvent, JobState, PairRequest};
 
 use crate::client::ClientError;
-use crate::error::UserFacing;
+use crate::error::{ErrorCode, UserFacing};
 use crate::qr::{QrError, ScannedMonitor};
 use crate::session::{SessionError, TechnicianSession};
 
@@ -124,7 +124,7 @@ impl From<ClientError> for PairingError {
 }
 
 impl UserFacing for PairingError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
             PairingError::Qr(e) => e.code(),
             PairingError::Session(e) => e.code(),

@@ -1,10 +1,9 @@
 //! The pairing state machine as the technician sees it, and what to do next
 //! after each way it can fail, from one table.
 
-use serde::{Deserialize, Serialize};
 use zpair_proto::api::{FailureReason, JobState};
 
-use crate::error::codes;
+use crate::error::ErrorCode;
 
 /// Where one pairing attempt stands.
 ///
@@ -91,204 +90,20 @@ impl PairingPhase {
     }
 }
 
-/// What the technician should do after a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NextAction {
-    /// Try the same request again (network, station restart).
-    Retry,
-    /// Type the code again (as shown on the monitor now).
-    ReenterCode,
-    /// Scan the monitor's QR code again.
-    Rescan,
-    /// Something is misconfigured or not allowed: contact IT support.
-    CallIt,
-    /// Sign in again.
-    SignIn,
-    /// Re-provision the monitor (password, reason, device ID), then pair it
-    /// with the new code it shows.
-    Reprovision,
-}
-
-impl NextAction {
-    /// The wire spelling (`reenter_code`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NextAction::Retry => "retry",
-            NextAction::ReenterCode => "reenter_code",
-            NextAction::Rescan => "rescan",
-            NextAction::CallIt => "call_it",
-            NextAction::SignIn => "sign_in",
-            NextAction::Reprovision => "reprovision",
-        }
-    }
-}
-
-/// How the monitor was identified, which decides between re-scanning and
-/// re-typing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Entry {
-    /// From the QR code.
-    Scanned,
-    /// Typed device ID and code.
-    Typed,
-}
-
-/// One row per failure reason: the next action after a scan, after typing.
-/// The reason's message is `FailureReason::message` (the seeds' table).
-const FAILURE_ACTIONS: [(FailureReason, NextAction, NextAction); 11] = [
-    (
-        FailureReason::CodeMismatch,
-        NextAction::Rescan,
-        NextAction::ReenterCode,
-    ),
-    (
-        FailureReason::CodeExpired,
-        NextAction::Rescan,
-        NextAction::ReenterCode,
-    ),
-    (
-        FailureReason::TokenStale,
-        NextAction::Rescan,
-        NextAction::Rescan,
-    ),
-    (
-        FailureReason::ProvisioningClosed,
-        NextAction::Rescan,
-        NextAction::ReenterCode,
-    ),
-    (
-        FailureReason::NotInProvisioningMode,
-        NextAction::Rescan,
-        NextAction::ReenterCode,
-    ),
-    (
-        FailureReason::SignatureInvalid,
-        NextAction::CallIt,
-        NextAction::CallIt,
-    ),
-    (
-        FailureReason::CertificateInvalid,
-        NextAction::CallIt,
-        NextAction::CallIt,
-    ),
-    (
-        FailureReason::MonitorUnreachable,
-        NextAction::Retry,
-        NextAction::Retry,
-    ),
-    (
-        FailureReason::ConnectionTestFailed,
-        NextAction::Retry,
-        NextAction::Retry,
-    ),
-    (
-        FailureReason::Interrupted,
-        NextAction::Retry,
-        NextAction::Retry,
-    ),
-    (
-        FailureReason::CommitUnconfirmed,
-        NextAction::Retry,
-        NextAction::Retry,
-    ),
-];
-
-/// Refusals before a job starts (error codes), same shape.
-const REFUSAL_ACTIONS: [(&str, NextAction, NextAction); 20] = [
-    ("qr_not_json", NextAction::Rescan, NextAction::Rescan),
-    ("qr_not_zmonitor", NextAction::Rescan, NextAction::Rescan),
-    ("qr_invalid_field", NextAction::Rescan, NextAction::Rescan),
-    ("qr_expired", NextAction::Rescan, NextAction::Rescan),
-    ("qr_too_large", NextAction::Rescan, NextAction::Rescan),
-    (
-        codes::INVALID_CODE,
-        NextAction::Rescan,
-        NextAction::ReenterCode,
-    ),
-    (
-        codes::INVALID_DEVICE_ID,
-        NextAction::Rescan,
-        NextAction::ReenterCode,
-    ),
-    (
-        codes::TOKEN_REPLAYED,
-        NextAction::Rescan,
-        NextAction::Rescan,
-    ),
-    (
-        codes::UNKNOWN_DEVICE,
-        NextAction::CallIt,
-        NextAction::CallIt,
-    ),
-    (
-        codes::FORBIDDEN_ROLE,
-        NextAction::CallIt,
-        NextAction::CallIt,
-    ),
-    (
-        codes::STATION_UNTRUSTED,
-        NextAction::CallIt,
-        NextAction::CallIt,
-    ),
-    (
-        codes::PAIRING_IN_PROGRESS,
-        NextAction::Retry,
-        NextAction::Retry,
-    ),
-    (
-        codes::REPROVISION_REQUIRED,
-        NextAction::Reprovision,
-        NextAction::Reprovision,
-    ),
-    // An administrator re-admits it; nothing to do at the bedside.
-    (
-        codes::DEVICE_DEPROVISIONED,
-        NextAction::CallIt,
-        NextAction::CallIt,
-    ),
-    (codes::RATE_LIMITED, NextAction::Retry, NextAction::Retry),
-    (
-        codes::STATION_UNREACHABLE,
-        NextAction::Retry,
-        NextAction::Retry,
-    ),
-    (
-        codes::STATUS_STREAM_LOST,
-        NextAction::Retry,
-        NextAction::Retry,
-    ),
-    (
-        codes::SESSION_EXPIRED,
-        NextAction::SignIn,
-        NextAction::SignIn,
-    ),
-    (codes::NOT_SIGNED_IN, NextAction::SignIn, NextAction::SignIn),
-    (codes::UNAUTHORIZED, NextAction::SignIn, NextAction::SignIn),
-];
-
-fn pick(entry: Entry, scanned: NextAction, typed: NextAction) -> NextAction {
-    match entry {
-        Entry::Scanned => scanned,
-        Entry::Typed => typed,
-    }
-}
+pub use zpair_proto::error_code::{Entry, NextAction};
 
 /// What to do after a job failed for `reason`.
 pub fn next_action_for_failure(reason: FailureReason, entry: Entry) -> NextAction {
-    FAILURE_ACTIONS
-        .iter()
-        .find(|(r, _, _)| *r == reason)
-        .map_or(NextAction::CallIt, |&(_, s, t)| pick(entry, s, t))
+    reason
+        .code()
+        .next_action(entry)
+        .unwrap_or(NextAction::CallIt)
 }
 
 /// What to do after a request was refused with `code`; `None` for codes
 /// whose message is all there is to say.
-pub fn next_action_for_code(code: &str, entry: Entry) -> Option<NextAction> {
-    REFUSAL_ACTIONS
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|&(_, s, t)| pick(entry, s, t))
+pub fn next_action_for_code(code: ErrorCode, entry: Entry) -> Option<NextAction> {
+    code.next_action(entry)
 }
 
 #[cfg(test)]
@@ -296,20 +111,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_failure_reason_has_a_row_a_message_and_a_distinct_code() {
+    fn every_failure_reason_has_a_next_action_and_a_message() {
         for reason in FailureReason::ALL {
             assert!(
-                FAILURE_ACTIONS.iter().any(|(r, _, _)| *r == reason),
+                reason.code().next_action(Entry::Typed).is_some(),
                 "{reason:?} has no next action"
             );
             assert!(!reason.message().is_empty());
-            assert!(next_action_for_code(reason.code(), Entry::Typed).is_none());
         }
-        assert_eq!(
-            FAILURE_ACTIONS.len(),
-            FailureReason::ALL.len(),
-            "one row each"
-        );
     }
 
     #[test]
@@ -331,18 +140,21 @@ mod tests {
             NextAction::CallIt
         );
         assert_eq!(
-            next_action_for_code("session_expired", Entry::Scanned),
+            next_action_for_code(ErrorCode::SessionExpired, Entry::Scanned),
             Some(NextAction::SignIn)
         );
         assert_eq!(
-            next_action_for_code("reprovision_required", Entry::Typed),
+            next_action_for_code(ErrorCode::ReprovisionRequired, Entry::Typed),
             Some(NextAction::Reprovision)
         );
         assert_eq!(
-            next_action_for_code("device_deprovisioned", Entry::Scanned),
+            next_action_for_code(ErrorCode::DeviceDeprovisioned, Entry::Scanned),
             Some(NextAction::CallIt)
         );
-        assert_eq!(next_action_for_code("something_else", Entry::Scanned), None);
+        assert_eq!(
+            next_action_for_code(ErrorCode::InvalidCredentials, Entry::Scanned),
+            None
+        );
     }
 
     #[test]
@@ -385,10 +197,6 @@ mod tests {
         assert_eq!(
             PairingPhase::from_job(JobState::Failed, None),
             PairingPhase::Failed(FailureReason::Interrupted)
-        );
-        assert_eq!(
-            serde_json::to_string(&NextAction::ReenterCode).expect("json"),
-            format!("\"{}\"", NextAction::ReenterCode.as_str())
         );
     }
 }

@@ -11,7 +11,7 @@ mod memory;
 pub use keyring::KeyringSecretStore;
 pub use memory::MemorySecretStore;
 
-use crate::error::{UserFacing, codes};
+use crate::error::{ErrorCode, UserFacing};
 use crate::secret::Secret;
 
 /// A small key–value store for secrets.
@@ -48,10 +48,10 @@ pub enum SecretStoreError {
 }
 
 impl UserFacing for SecretStoreError {
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
-            SecretStoreError::Unavailable { .. } => codes::SECRET_STORE_UNAVAILABLE,
-            SecretStoreError::Failed { .. } => codes::SECRET_STORE_FAILED,
+            SecretStoreError::Unavailable { .. } => ErrorCode::SecretStoreUnavailable,
+            SecretStoreError::Failed { .. } => ErrorCode::SecretStoreFailed,
         }
     }
 }

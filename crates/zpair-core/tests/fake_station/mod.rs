@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::OffsetDateTime;
+use zpair_proto::ErrorCode;
 use zpair_proto::api::{
     Account, ApiError, FailureReason, JobEvent, JobState, JobSummary, LoginRequest, PairAccepted,
     PairRequest, RefreshRequest, Role, Session,
@@ -81,7 +82,7 @@ pub struct Behaviour {
     /// How many status subscriptions end after two events, without the end.
     pub drops: usize,
     /// Refuse pair requests with this status and code.
-    pub refuse_pair: Option<(StatusCode, &'static str)>,
+    pub refuse_pair: Option<(StatusCode, ErrorCode)>,
 }
 
 impl Default for Behaviour {
@@ -235,7 +236,7 @@ impl Inner {
             .and_then(|v| v.strip_prefix("Bearer "));
         match token {
             Some(t) if self.books().access.contains(t) => None,
-            _ => Some(error(StatusCode::UNAUTHORIZED, "unauthorized")),
+            _ => Some(error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)),
         }
     }
 }
@@ -248,9 +249,9 @@ fn account() -> Account {
     }
 }
 
-fn error(status: StatusCode, code: &str) -> Response {
+fn error(status: StatusCode, code: ErrorCode) -> Response {
     let body = ApiError {
-        code: code.into(),
+        code,
         message: format!("station says {code}"),
     };
     (status, Json(body)).into_response()
@@ -260,7 +261,7 @@ type St = State<Arc<Inner>>;
 
 async fn login(State(inner): St, Json(req): Json<LoginRequest>) -> Response {
     if (req.username.as_str(), req.password.as_str()) != USER {
-        return error(StatusCode::UNAUTHORIZED, "invalid_credentials");
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials);
     }
     Json(inner.issue()).into_response()
 }
@@ -271,7 +272,7 @@ async fn refresh(State(inner): St, Json(req): Json<RefreshRequest>) -> Response 
         books.refreshes += 1;
         // One use: the token is spent whether or not it was valid.
         if !books.refresh.remove(&req.refresh_token) {
-            return error(StatusCode::UNAUTHORIZED, "session_expired");
+            return error(StatusCode::UNAUTHORIZED, ErrorCode::SessionExpired);
         }
     }
     Json(inner.issue()).into_response()
@@ -338,7 +339,7 @@ async fn job(State(inner): St, headers: HeaderMap, Path(id): Path<String>) -> Re
     }
     let books = inner.books();
     if id != JOB_ID || books.events.is_empty() {
-        return error(StatusCode::NOT_FOUND, "unknown_job");
+        return error(StatusCode::NOT_FOUND, ErrorCode::UnknownJob);
     }
     // The job moved on while the stream was down: one step more than a dropped stream showed.
     let events: Vec<JobEvent> = books.events.iter().take(3).cloned().collect();
@@ -364,7 +365,7 @@ async fn job_events(State(inner): St, headers: HeaderMap, Path(id): Path<String>
     let (events, dropped) = {
         let mut books = inner.books();
         if id != JOB_ID || books.events.is_empty() {
-            return error(StatusCode::NOT_FOUND, "unknown_job");
+            return error(StatusCode::NOT_FOUND, ErrorCode::UnknownJob);
         }
         let dropped = books.subscriptions < inner.behaviour.drops;
         books.subscriptions += 1;

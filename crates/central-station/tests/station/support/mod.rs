@@ -7,6 +7,7 @@ pub mod monitor;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use zpair_proto::ErrorCode;
 
 use central_station::{Station, StationConfig, admin};
 use reqwest::{Method, StatusCode};
@@ -96,7 +97,7 @@ impl Answer {
     }
 
     /// The error code of an error answer.
-    pub fn code(&self) -> String {
+    pub fn code(&self) -> ErrorCode {
         self.json::<ApiError>().code
     }
 }

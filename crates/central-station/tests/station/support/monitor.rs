@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
+use zpair_proto::ErrorCode;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -86,11 +87,11 @@ pub struct FakeMonitor {
     task: JoinHandle<()>,
 }
 
-fn refuse(status: StatusCode, code: &str) -> Response {
+fn refuse(status: StatusCode, code: ErrorCode) -> Response {
     (
         status,
         Json(ApiError {
-            code: code.into(),
+            code,
             message: String::new(),
         }),
     )
@@ -229,13 +230,13 @@ impl Drop for FakeMonitor {
 
 async fn challenge(State(m): State<Arc<Shared>>, Json(req): Json<ChallengeRequest>) -> Response {
     if req.device_id != m.device_id {
-        return refuse(StatusCode::BAD_REQUEST, "invalid_request");
+        return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest);
     }
     if m.inner().code.is_none() {
-        return refuse(StatusCode::CONFLICT, "not_in_provisioning_mode");
+        return refuse(StatusCode::CONFLICT, ErrorCode::NotInProvisioningMode);
     }
     let Ok(challenge) = b64::decode(&req.challenge) else {
-        return refuse(StatusCode::BAD_REQUEST, "invalid_request");
+        return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest);
     };
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("TLS key");
     let mut params = rcgen::CertificateParams::default();
@@ -272,14 +273,14 @@ async fn challenge(State(m): State<Arc<Shared>>, Json(req): Json<ChallengeReques
 async fn configure(State(m): State<Arc<Shared>>, Json(req): Json<ConfigureRequest>) -> Response {
     let mut inner = m.inner();
     let Some(code) = inner.code.clone() else {
-        return refuse(StatusCode::CONFLICT, "not_in_provisioning_mode");
+        return refuse(StatusCode::CONFLICT, ErrorCode::NotInProvisioningMode);
     };
     let Some(session) = inner
         .session
         .as_ref()
         .filter(|s| b64::encode(&s.challenge) == req.challenge)
     else {
-        return refuse(StatusCode::CONFLICT, "not_in_provisioning_mode");
+        return refuse(StatusCode::CONFLICT, ErrorCode::NotInProvisioningMode);
     };
     let token = match &req.token_id {
         None => None,
@@ -289,28 +290,28 @@ async fn configure(State(m): State<Arc<Shared>>, Json(req): Json<ConfigureReques
             .find(|t| crypto::token_id(&t[..]) == *id)
         {
             Some(t) => Some(*t),
-            None => return refuse(StatusCode::CONFLICT, "token_stale"),
+            None => return refuse(StatusCode::CONFLICT, ErrorCode::TokenStale),
         },
     };
     let key = crypto::pairing_key(&code, token.as_ref().map(|t| &t[..]));
     if !crypto::verify_pairing_proof(&key, &m.device_id, &session.challenge, &req.proof) {
-        return refuse(StatusCode::FORBIDDEN, "code_mismatch");
+        return refuse(StatusCode::FORBIDDEN, ErrorCode::CodeMismatch);
     }
     let sealed = Sealed {
         encapped_key: b64::decode(&req.encapped_key).unwrap_or_default(),
         ciphertext: b64::decode(&req.ciphertext).unwrap_or_default(),
     };
     let Ok(plain) = session.hpke.open(&m.device_id, &sealed) else {
-        return refuse(StatusCode::BAD_REQUEST, "signature_invalid");
+        return refuse(StatusCode::BAD_REQUEST, ErrorCode::SignatureInvalid);
     };
     let Ok(signed) = serde_json::from_slice::<SignedConfiguration>(&plain) else {
-        return refuse(StatusCode::BAD_REQUEST, "signature_invalid");
+        return refuse(StatusCode::BAD_REQUEST, ErrorCode::SignatureInvalid);
     };
     let trusted = inner
         .station_key
         .is_some_and(|k| crypto::verify_configuration(&k, &signed).is_ok());
     if !trusted || signed.configuration.device_id != m.device_id {
-        return refuse(StatusCode::BAD_REQUEST, "signature_invalid");
+        return refuse(StatusCode::BAD_REQUEST, ErrorCode::SignatureInvalid);
     }
     let key_pem = session.key_pem.clone();
     inner.staged = Some(Committed {
@@ -371,14 +372,14 @@ async fn connection_test(staged: &Committed) -> bool {
 
 async fn commit(State(m): State<Arc<Shared>>, Json(req): Json<CommitRequest>) -> Response {
     if req.device_id != m.device_id {
-        return refuse(StatusCode::BAD_REQUEST, "invalid_request");
+        return refuse(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest);
     }
     let Some(staged) = m.inner().staged.clone() else {
-        return refuse(StatusCode::CONFLICT, "not_in_provisioning_mode");
+        return refuse(StatusCode::CONFLICT, ErrorCode::NotInProvisioningMode);
     };
     if !connection_test(&staged).await {
         m.inner().staged = None;
-        return refuse(StatusCode::BAD_GATEWAY, "connection_test_failed");
+        return refuse(StatusCode::BAD_GATEWAY, ErrorCode::ConnectionTestFailed);
     }
     let mut inner = m.inner();
     inner.committed = inner.staged.take();
@@ -397,7 +398,7 @@ async fn command(State(m): State<Arc<Shared>>, Json(cmd): Json<DeviceCommand>) -
         crypto::verify(&k, &canonical::device_command(&cmd), &cmd.signature).is_ok()
     });
     if !verified || cmd.device_id != m.device_id {
-        return refuse(StatusCode::BAD_REQUEST, "signature_invalid");
+        return refuse(StatusCode::BAD_REQUEST, ErrorCode::SignatureInvalid);
     }
     inner.commands.push(cmd.command);
     Json(serde_json::json!({})).into_response()
