@@ -1,37 +1,38 @@
 //! The contract's two events, named like URIs and emitted from one place.
 //!
-//! State and the pairing workflow talk to a [`Notifier`], not to a Tauri
+//! State and zpair-core's pairings talk to a [`Notifier`], not to a Tauri
 //! handle, so they need no runtime type parameter; the app's handle is the
-//! notifier.
+//! notifier, and converts what it announces to the IPC types here.
 
 use tauri::{AppHandle, Emitter, Runtime};
 use zpair_core::error::ErrorCode;
+pub use zpair_core::pairings::Notifier;
+use zpair_core::pairings::Pairing;
 use zpair_proto::user_facing::UserFacing;
 
-use crate::ipc::{AppError, Pairing};
+use crate::ipc::{self, AppError};
 
 /// Every update of a pairing, with the whole pairing.
 pub const PAIRING_STATUS: &str = "pairing://status";
 /// The session ended and could not be refreshed; payload `null`.
 pub const SESSION_EXPIRED: &str = "session://expired";
 
-/// Where the app's events go.
-pub trait Notifier: Send + Sync {
-    /// A pairing changed.
-    fn pairing_status(&self, pairing: &Pairing);
-    /// The station refused to refresh the session: the UI shows sign-in.
-    fn session_expired(&self);
-}
+/// The app's windows, as the domain's [`Notifier`].
+#[derive(Debug)]
+pub struct WindowEvents<R: Runtime>(pub AppHandle<R>);
 
-impl<R: Runtime> Notifier for AppHandle<R> {
-    fn pairing_status(&self, pairing: &Pairing) {
-        if let Err(e) = self.emit(PAIRING_STATUS, pairing) {
+impl<R: Runtime> Notifier for WindowEvents<R> {
+    fn pairing_changed(&self, pairing: &Pairing) {
+        if let Err(e) = self
+            .0
+            .emit(PAIRING_STATUS, ipc::Pairing::from(pairing.clone()))
+        {
             tracing::warn!(error = %e, pairing_id = %pairing.pairing_id, "pairing status not delivered");
         }
     }
 
     fn session_expired(&self) {
-        if let Err(e) = self.emit(SESSION_EXPIRED, ()) {
+        if let Err(e) = self.0.emit(SESSION_EXPIRED, ()) {
             tracing::warn!(error = %e, "session expiry not delivered");
         }
     }

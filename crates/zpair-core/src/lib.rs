@@ -2,9 +2,13 @@
 //! app and the `zpair` CLI do, so both stay thin shells.
 //!
 //! - [`qr`] checks the text of a scanned QR code; [`code`] the typed code.
-//! - [`client`] talks to the Central Station over HTTPS that trusts one anchor.
+//! - [`client`] talks to the Central Station over HTTPS that trusts one anchor;
+//!   [`trust`] checks that anchor against the live station at setup.
 //! - [`session`] keeps the technician signed in, tokens in a [`secret_store`].
-//! - [`pairing`] runs a pairing from request to PROVISIONED or FAILED.
+//! - [`pairing`] runs a pairing from request to PROVISIONED or FAILED;
+//!   [`pairings`] keeps the pairings of this run (started, retried,
+//!   dismissed, one per monitor at a time) and [`history`] the technician's
+//!   log of them.
 //! - [`error`] names the codes the app's domain refuses with; every error
 //!   reduces to the `{code, message}` a technician sees
 //!   ([`UserFacing`], from `zpair-proto`).
@@ -15,13 +19,16 @@
 pub mod client;
 pub mod code;
 pub mod error;
+pub mod history;
 pub mod pairing;
+pub mod pairings;
 pub mod qr;
 pub mod reprovision;
 pub mod secret;
 pub mod secret_store;
 pub mod session;
 pub mod sightings;
+pub mod trust;
 
 pub use code::{PairingCode, PairingCodeError};
 pub use error::{UserFacing, UserFacingError};

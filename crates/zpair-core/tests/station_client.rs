@@ -90,6 +90,40 @@ async fn fingerprint_trust_accepts_the_pinned_certificate_and_refuses_another() 
 }
 
 #[tokio::test]
+async fn setting_up_trust_checks_the_anchor_against_the_live_station() {
+    let (pki, station) = start(Behaviour::default()).await;
+    let by_ca = zpair_core::trust::by_ca(&station.url, &pki.ca_pem)
+        .await
+        .expect("the station chains to the CA given");
+    assert!(by_ca.anchor.subject.contains("Test Hospital CA"));
+    assert_eq!(by_ca.trust.anchor, TrustAnchor::CaPem(pki.ca_pem.clone()));
+
+    let pinned = zpair_core::trust::by_fingerprint(&station.url, &pki.station_fingerprint())
+        .await
+        .expect("the station presents the fingerprint given");
+    assert_eq!(pinned.anchor.fingerprint, pki.station_fingerprint());
+
+    // Another certificate's fingerprint: refused, and the message does not
+    // show the one presented, which a technician could copy into the field.
+    let other = Pki::new("Test Hospital CA").station_fingerprint();
+    let refused = zpair_core::trust::by_fingerprint(&station.url, &other)
+        .await
+        .expect_err("not the station's fingerprint");
+    assert_eq!(refused.code(), ErrorCode::StationUntrusted);
+    let presented = pki.station_fingerprint();
+    let shown = refused
+        .message()
+        .to_ascii_lowercase()
+        .replace([':', ' '], "");
+    assert!(!shown.contains(&presented[..16]), "{}", refused.message());
+
+    let refused = zpair_core::trust::by_ca(&station.url, "not a certificate")
+        .await
+        .expect_err("not a CA file");
+    assert_eq!(refused.code(), ErrorCode::InvalidTrustAnchor);
+}
+
+#[tokio::test]
 async fn probing_shows_the_certificate_the_station_presents() {
     let (pki, station) = start(Behaviour::default()).await;
     let info = probe_station(&station.url).await.expect("probe");

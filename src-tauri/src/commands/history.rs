@@ -9,5 +9,6 @@ use crate::state::AppState;
 /// so the file is read off the main thread.
 #[tauri::command]
 pub async fn history(state: State<'_, AppState>) -> Result<Vec<HistoryEntry>, AppError> {
-    Ok(state.history().entries()?)
+    let lines = state.history().entries()?;
+    Ok(lines.into_iter().map(HistoryEntry::from).collect())
 }

@@ -3,8 +3,8 @@
 use tauri::State;
 
 use crate::ipc::{AppError, CodeCheck, Pairing};
-use crate::pairings::typed_target;
 use crate::state::AppState;
+use zpair_core::pairings::typed_target;
 
 /// The code field as the technician types it: re-formatted, complete or not,
 /// and what is already wrong with it.
@@ -23,7 +23,7 @@ pub async fn start_pairing(
 ) -> Result<Pairing, AppError> {
     let target = typed_target(&device_id, &code)?;
     let session = state.signed_in_session().await?;
-    Ok(state.pairings().start(session, target)?)
+    Ok(state.pairings().start(session, target)?.into())
 }
 
 /// Runs a failed pairing again with the same device ID and code.
@@ -33,7 +33,7 @@ pub async fn retry_pairing(
     pairing_id: String,
 ) -> Result<Pairing, AppError> {
     let session = state.signed_in_session().await?;
-    Ok(state.pairings().retry(session, &pairing_id)?)
+    Ok(state.pairings().retry(session, &pairing_id)?.into())
 }
 
 /// Removes a finished pairing from the list.
@@ -45,5 +45,11 @@ pub fn dismiss_pairing(state: State<'_, AppState>, pairing_id: String) -> Result
 /// The pairings of this run, newest first.
 #[tauri::command]
 pub fn list_pairings(state: State<'_, AppState>) -> Result<Vec<Pairing>, AppError> {
-    Ok(state.pairings().book().list())
+    Ok(state
+        .pairings()
+        .book()
+        .list()
+        .into_iter()
+        .map(Pairing::from)
+        .collect())
 }

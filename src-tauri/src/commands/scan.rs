@@ -61,9 +61,10 @@ pub async fn pair_scanned(
     let monitor = state
         .sightings()
         .take(&scan_id, OffsetDateTime::now_utc())?;
-    Ok(state
+    let pairing = state
         .pairings()
-        .start(session, PairTarget::Scanned(monitor))?)
+        .start(session, PairTarget::Scanned(monitor))?;
+    Ok(pairing.into())
 }
 
 /// Forgets a found monitor the technician does not want to pair.

@@ -3,7 +3,9 @@
 use tauri::State;
 
 use crate::ipc::{AppError, SetupState, StationProbe};
-use crate::state::{AppState, trust};
+use zpair_core::trust;
+
+use crate::state::AppState;
 
 /// The station and its trust, or nulls before setup. The UI's first call at
 /// start: its first screen renders on the answer, so the debug line marks
@@ -29,8 +31,8 @@ pub async fn trust_station_fingerprint(
     station_url: String,
     fingerprint: String,
 ) -> Result<SetupState, AppError> {
-    let (setup, client) = trust::by_fingerprint(&station_url, &fingerprint).await?;
-    Ok(state.use_station(setup, client)?)
+    let trusted = trust::by_fingerprint(&station_url, &fingerprint).await?;
+    Ok(state.use_station(trusted)?)
 }
 
 /// Trusts the hospital CA (PEM text), if the station's certificate chains to it.
@@ -40,6 +42,6 @@ pub async fn trust_station_ca(
     station_url: String,
     ca_pem: String,
 ) -> Result<SetupState, AppError> {
-    let (setup, client) = trust::by_ca(&station_url, &ca_pem).await?;
-    Ok(state.use_station(setup, client)?)
+    let trusted = trust::by_ca(&station_url, &ca_pem).await?;
+    Ok(state.use_station(trusted)?)
 }

@@ -1,24 +1,11 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use zpair_core::error::ErrorCode;
+use zpair_core::history::Line;
+// What the technician did, and how it went: the domain's own types.
+pub use zpair_core::history::{HistoryAction, HistoryOutcome};
 
-// What the technician did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum HistoryAction {
-    Paired,
-    Reprovisioned,
-}
-
-// How it went: `started` until the outcome is known (re-provisioning stays
-// started: the monitor is paired again afterwards).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum HistoryOutcome {
-    Provisioned,
-    Failed,
-    Started,
-}
+use super::timestamp;
 
 // One line of the local history, with the code it failed with, if it did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -31,4 +18,16 @@ pub struct HistoryEntry {
     #[ts(inline)]
     pub outcome: HistoryOutcome,
     pub failure_code: Option<ErrorCode>,
+}
+
+impl From<Line> for HistoryEntry {
+    fn from(line: Line) -> Self {
+        Self {
+            at: timestamp(line.at),
+            device_id: line.device_id,
+            action: line.action,
+            outcome: line.outcome,
+            failure_code: line.failure_code,
+        }
+    }
 }

@@ -1,9 +1,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use zpair_core::code;
-use zpair_proto::api;
+use zpair_core::pairings;
 
-use super::AppError;
+use super::{AppError, timestamp};
 
 // The pairing code field as the technician types it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -23,39 +23,9 @@ impl From<code::CodeCheck> for CodeCheck {
     }
 }
 
-// Where a pairing stands: SUBMITTING is the app's own (the request is on its
-// way, no job yet); the others are the station's job states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum JobState {
-    Submitting,
-    Pairing,
-    Configuring,
-    Validating,
-    Confirming,
-    Provisioned,
-    Failed,
-}
-
-impl JobState {
-    /// Nothing follows PROVISIONED or FAILED.
-    pub fn is_finished(self) -> bool {
-        matches!(self, JobState::Provisioned | JobState::Failed)
-    }
-}
-
-impl From<api::JobState> for JobState {
-    fn from(state: api::JobState) -> Self {
-        match state {
-            api::JobState::Pairing => JobState::Pairing,
-            api::JobState::Configuring => JobState::Configuring,
-            api::JobState::Validating => JobState::Validating,
-            api::JobState::Confirming => JobState::Confirming,
-            api::JobState::Provisioned => JobState::Provisioned,
-            api::JobState::Failed => JobState::Failed,
-        }
-    }
-}
+// Where a pairing stands: the domain's own type (SUBMITTING, then the
+// station's job states), exported as it is.
+pub use zpair_core::pairings::Stage as JobState;
 
 // What the technician should do after a failure: the domain's own type,
 // exported as it is.
@@ -81,4 +51,29 @@ pub struct Pairing {
     pub failure: Option<AppError>,
     pub next_action: Option<NextAction>,
     pub started_at: String,
+}
+
+impl From<pairings::Step> for PairingStep {
+    fn from(step: pairings::Step) -> Self {
+        Self {
+            state: step.state,
+            message: step.message,
+            at: timestamp(step.at),
+        }
+    }
+}
+
+impl From<pairings::Pairing> for Pairing {
+    fn from(pairing: pairings::Pairing) -> Self {
+        Self {
+            pairing_id: pairing.pairing_id,
+            job_id: pairing.job_id,
+            device_id: pairing.device_id,
+            state: pairing.state,
+            steps: pairing.steps.into_iter().map(PairingStep::from).collect(),
+            failure: pairing.failure.map(AppError::from_user_facing),
+            next_action: pairing.next_action,
+            started_at: timestamp(pairing.started_at),
+        }
+    }
 }

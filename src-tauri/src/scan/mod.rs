@@ -16,7 +16,7 @@ use zpair_proto::user_facing::UserFacing;
 use zpair_scanner::{Detection, GreyFrame, ScanError, ScanOutcome, Scanner};
 
 use crate::ipc::{AppError, FoundMonitor, Point, ScanReport, SentMonitor, Sighting, timestamp};
-use crate::pairings::BookError;
+use zpair_core::pairings::BookError;
 
 /// Why a frame could not be scanned.
 #[derive(Debug, thiserror::Error)]

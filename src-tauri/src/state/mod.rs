@@ -4,7 +4,6 @@
 
 mod secrets;
 mod settings;
-pub mod trust;
 
 pub use secrets::system_secret_store;
 pub use settings::{SettingsError, SettingsStore, StationSetup};
@@ -18,15 +17,16 @@ use tauri_plugin_store::StoreExt;
 use zpair_core::client::StationClient;
 use zpair_core::secret_store::SecretStore;
 use zpair_core::session::{SessionError, TechnicianSession};
+use zpair_core::trust::TrustedStation;
 use zpair_proto::user_facing::UserFacing;
 use zpair_scanner::Scanner;
 
 use crate::camera::CameraDesk;
 use crate::events::{self, Notifier};
-use crate::history::History;
 use crate::ipc::{AppError, SetupState};
-use crate::pairings::Pairings;
 use crate::scan::Sightings;
+use zpair_core::history::History;
+use zpair_core::pairings::Pairings;
 
 /// Why a command cannot go on with the state as it is.
 #[derive(Debug, thiserror::Error)]
@@ -125,7 +125,12 @@ impl AppState {
         let store = app
             .store(&path)
             .map_err(|source| StartupError::Settings { path, source })?;
-        Ok(Self::new(&data_dir, store, secrets, Arc::new(app.clone())))
+        Ok(Self::new(
+            &data_dir,
+            store,
+            secrets,
+            Arc::new(events::WindowEvents(app.clone())),
+        ))
     }
 
     /// The state over explicit parts, the saved station (if any) restored.
@@ -214,11 +219,17 @@ impl AppState {
 
     /// Saves `setup` and talks to that station from now on with `client`.
     /// Another station's session ends: its tokens are revoked and deleted.
-    pub fn use_station(
-        &self,
-        setup: StationSetup,
-        client: StationClient,
-    ) -> Result<SetupState, SettingsError> {
+    pub fn use_station(&self, trusted: TrustedStation) -> Result<SetupState, SettingsError> {
+        let TrustedStation {
+            trust,
+            anchor,
+            client,
+        } = trusted;
+        let setup = StationSetup {
+            trust,
+            fingerprint: anchor.fingerprint,
+            subject: anchor.subject,
+        };
         self.settings.save_setup(&setup)?;
         let shown = setup.setup_state();
         let url = setup.trust.url.clone();

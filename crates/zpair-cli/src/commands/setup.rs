@@ -2,10 +2,8 @@
 //! fingerprint read now and confirmed by the technician.
 
 use serde_json::json;
-use zpair_core::client::{
-    CertificateInfo, StationClient, StationTrust, TrustAnchor, format_fingerprint,
-    parse_fingerprint, probe_station,
-};
+use zpair_core::client::{format_fingerprint, probe_station};
+use zpair_core::trust;
 
 use crate::config::{self, CliConfig};
 use zpair_core::error::ErrorCode;
@@ -16,29 +14,19 @@ use crate::prompt;
 
 /// Checks the anchor against the live station, then saves it.
 pub async fn run(out: &Output, args: crate::SetupArgs) -> Result<(), Failure> {
-    let (anchor, kind, described) = if let Some(path) = &args.ca_file {
+    let (trusted, kind) = if let Some(path) = &args.ca_file {
         let pem = std::fs::read_to_string(path).map_err(|e| {
             Failure::input(format!(
                 "The CA file {} could not be read ({e}).",
                 path.display()
             ))
         })?;
-        let info = CertificateInfo::from_pem(&pem)?;
-        (TrustAnchor::CaPem(pem), "ca", info)
+        (trust::by_ca(&args.station, &pem).await?, "ca")
     } else if let Some(fingerprint) = &args.fingerprint {
-        let hex = parse_fingerprint(fingerprint)?;
-        let info = probe_station(&args.station).await?;
-        if info.fingerprint != hex {
-            return Err(Failure::new(
-                ErrorCode::StationUntrusted,
-                format!(
-                    "The station presents a certificate with fingerprint {}, not the one given. Check the address and the fingerprint with IT.",
-                    format_fingerprint(&info.fingerprint)
-                ),
-                Exit::TrustOrSession,
-            ));
-        }
-        (TrustAnchor::Fingerprint(hex), "fingerprint", info)
+        (
+            trust::by_fingerprint(&args.station, fingerprint).await?,
+            "fingerprint",
+        )
     } else {
         let info = probe_station(&args.station).await?;
         if !out.is_json() || !args.yes {
@@ -67,24 +55,13 @@ pub async fn run(out: &Output, args: crate::SetupArgs) -> Result<(), Failure> {
             }
         }
         (
-            TrustAnchor::Fingerprint(info.fingerprint.clone()),
+            trust::by_confirmed(&args.station, info).await?,
             "fingerprint",
-            info,
         )
     };
-
-    let trust = StationTrust {
-        url: args.station.trim().to_owned(),
-        anchor,
-    };
-    let client = StationClient::new(trust.clone())?;
-    // Proves the anchor works before anything depends on it.
-    client.health().await?;
+    let described = trusted.anchor;
     let config = CliConfig {
-        station: StationTrust {
-            url: client.station_url().to_owned(),
-            anchor: trust.anchor,
-        },
+        station: trusted.trust,
     };
     let path = config::save(&config)?;
     out.result(

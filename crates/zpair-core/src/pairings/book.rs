@@ -1,23 +1,97 @@
-//! The pairings of this run, in flight and finished: what `list_pairings`
-//! shows and what every `pairing://status` event carries.
+//! The pairings of this run, in flight and finished: what the app lists and
+//! what every change announces.
 //!
 //! A plain mutex: it is never held across an await, only while one pairing
 //! is read or changed.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use zpair_core::error::ErrorCode;
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use zpair_core::pairing::PairTarget;
-use zpair_proto::user_facing::UserFacing;
+use zpair_proto::api;
 
-use crate::ipc::{JobState, Pairing, PairingStep, timestamp};
+use crate::error::{ErrorCode, UserFacing, UserFacingError};
+use crate::pairing::{NextAction, PairTarget};
 
 /// The first step of every attempt, before the station has answered.
 const SUBMITTING_MESSAGE: &str = "Sending the pair request to the Central Station…";
 /// The first step of a retry.
 const RETRY_MESSAGE: &str = "Trying again with the same device ID and code…";
+
+/// Where a pairing stands: SUBMITTING is the app's own (the request is on
+/// its way, no job yet); the others are the station's job states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[ts(rename = "JobState")]
+pub enum Stage {
+    /// The pair request is on its way; no job yet.
+    Submitting,
+    /// The station is reaching the monitor and proving the code.
+    Pairing,
+    /// The certificate is issued and the configuration pushed.
+    Configuring,
+    /// The monitor is testing its new connection.
+    Validating,
+    /// The station waits for the monitor's proof of commit.
+    Confirming,
+    /// Done.
+    Provisioned,
+    /// Stopped; the pairing's failure says why.
+    Failed,
+}
+
+impl Stage {
+    /// Nothing follows PROVISIONED or FAILED.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Stage::Provisioned | Stage::Failed)
+    }
+}
+
+impl From<api::JobState> for Stage {
+    fn from(state: api::JobState) -> Self {
+        match state {
+            api::JobState::Pairing => Stage::Pairing,
+            api::JobState::Configuring => Stage::Configuring,
+            api::JobState::Validating => Stage::Validating,
+            api::JobState::Confirming => Stage::Confirming,
+            api::JobState::Provisioned => Stage::Provisioned,
+            api::JobState::Failed => Stage::Failed,
+        }
+    }
+}
+
+/// One step of a pairing, as it happened, on the app's clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The stage reached.
+    pub state: Stage,
+    /// What it means for the technician.
+    pub message: String,
+    /// When the app saw it.
+    pub at: OffsetDateTime,
+}
+
+/// One pairing of this run: `pairing_id` is the app's, `job_id` the station's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pairing {
+    /// The app's ID for it.
+    pub pairing_id: String,
+    /// The station's job, once it has one.
+    pub job_id: Option<String>,
+    /// The monitor.
+    pub device_id: String,
+    /// The latest stage.
+    pub state: Stage,
+    /// Every step so far, oldest first.
+    pub steps: Vec<Step>,
+    /// Why it failed, when it did.
+    pub failure: Option<UserFacingError>,
+    /// What to do about the failure.
+    pub next_action: Option<NextAction>,
+    /// When it started.
+    pub started_at: OffsetDateTime,
+}
 
 /// Why a pairing could not be started, retried or dismissed.
 #[derive(Debug, thiserror::Error)]
@@ -88,16 +162,16 @@ impl PairingBook {
         refuse_if_running(&entries, target.device_id())?;
         entries.created += 1;
         let sequence = entries.created;
-        let now = timestamp(OffsetDateTime::now_utc());
+        let now = OffsetDateTime::now_utc();
         let pairing = Pairing {
             pairing_id: format!("pairing-{sequence}"),
             job_id: None,
             device_id: target.device_id().to_owned(),
-            state: JobState::Submitting,
-            steps: vec![PairingStep {
-                state: JobState::Submitting,
+            state: Stage::Submitting,
+            steps: vec![Step {
+                state: Stage::Submitting,
                 message: SUBMITTING_MESSAGE.to_owned(),
-                at: now.clone(),
+                at: now,
             }],
             failure: None,
             next_action: None,
@@ -121,8 +195,8 @@ impl PairingBook {
         let tracked = entries.by_id.get(pairing_id).ok_or(BookError::Unknown)?;
         let device_id = tracked.pairing.device_id.clone();
         match tracked.pairing.state {
-            JobState::Failed => {}
-            JobState::Provisioned => return Err(BookError::AlreadyProvisioned { device_id }),
+            Stage::Failed => {}
+            Stage::Provisioned => return Err(BookError::AlreadyProvisioned { device_id }),
             _ => return Err(BookError::InProgress { device_id }),
         }
         refuse_if_running(&entries, &device_id)?;
@@ -131,14 +205,14 @@ impl PairingBook {
             .get_mut(pairing_id)
             .ok_or(BookError::Unknown)?;
         let pairing = &mut tracked.pairing;
-        pairing.state = JobState::Submitting;
+        pairing.state = Stage::Submitting;
         pairing.job_id = None;
         pairing.failure = None;
         pairing.next_action = None;
-        pairing.steps.push(PairingStep {
-            state: JobState::Submitting,
+        pairing.steps.push(Step {
+            state: Stage::Submitting,
             message: RETRY_MESSAGE.to_owned(),
-            at: timestamp(OffsetDateTime::now_utc()),
+            at: OffsetDateTime::now_utc(),
         });
         Ok((pairing.clone(), tracked.target.clone()))
     }
@@ -200,7 +274,7 @@ fn refuse_if_running(entries: &Entries, device_id: &str) -> Result<(), BookError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zpair_core::PairingCode;
+    use crate::PairingCode;
 
     fn target(device_id: &str) -> PairTarget {
         PairTarget::Typed {
@@ -209,7 +283,7 @@ mod tests {
         }
     }
 
-    fn finish(book: &PairingBook, pairing_id: &str, state: JobState) {
+    fn finish(book: &PairingBook, pairing_id: &str, state: Stage) {
         book.update(pairing_id, |p| p.state = state)
             .expect("changed");
     }
@@ -218,12 +292,12 @@ mod tests {
     fn one_running_pairing_per_monitor() {
         let book = PairingBook::default();
         let first = book.begin(target("ZM-1")).expect("first");
-        assert_eq!(first.state, JobState::Submitting);
+        assert_eq!(first.state, Stage::Submitting);
         assert_eq!(first.steps.len(), 1);
         let again = book.begin(target("ZM-1")).expect_err("still running");
         assert_eq!(again.code(), ErrorCode::PairingInProgress);
         book.begin(target("ZM-2")).expect("another monitor");
-        finish(&book, &first.pairing_id, JobState::Failed);
+        finish(&book, &first.pairing_id, Stage::Failed);
         book.begin(target("ZM-1")).expect("after the first failed");
     }
 
@@ -242,16 +316,16 @@ mod tests {
         );
 
         book.update(id, |p| {
-            p.state = JobState::Failed;
+            p.state = Stage::Failed;
             p.job_id = Some("job-1".into());
         });
         let (retried, target) = book.restart(id).expect("retry a failed one");
-        assert_eq!(retried.state, JobState::Submitting);
+        assert_eq!(retried.state, Stage::Submitting);
         assert_eq!(retried.job_id, None);
         assert_eq!(retried.steps.len(), 2, "earlier steps are kept");
         assert_eq!(target.device_id(), "ZM-1");
 
-        finish(&book, id, JobState::Provisioned);
+        finish(&book, id, Stage::Provisioned);
         assert_eq!(
             book.restart(id).expect_err("done").code(),
             ErrorCode::AlreadyProvisioned
@@ -273,7 +347,7 @@ mod tests {
         assert_eq!(ids, [newer.pairing_id.clone(), older.pairing_id.clone()]);
         assert!(book.update(&older.pairing_id, |_| {}).is_none());
         assert!(
-            book.update("no-such-pairing", |p| p.state = JobState::Failed)
+            book.update("no-such-pairing", |p| p.state = Stage::Failed)
                 .is_none()
         );
     }

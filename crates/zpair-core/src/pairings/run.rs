@@ -5,19 +5,16 @@
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use zpair_core::pairing::{
+use zpair_proto::api::FailureReason;
+
+use super::{Pairing, Pairings, Stage, Step};
+use crate::error::{ErrorCode, UserFacing, UserFacingError};
+use crate::history::{HistoryAction, HistoryOutcome};
+use crate::pairing::{
     Entry, PairTarget, PairingError, PairingOutcome, PairingPhase, PairingProgress,
     next_action_for_failure,
 };
-use zpair_core::session::TechnicianSession;
-use zpair_proto::api::FailureReason;
-use zpair_proto::user_facing::UserFacing;
-
-use super::Pairings;
-use crate::events;
-use crate::ipc::{
-    AppError, HistoryAction, HistoryOutcome, JobState, Pairing, PairingStep, timestamp,
-};
+use crate::session::TechnicianSession;
 
 /// Runs the pairing to its end and records how it ended.
 pub(super) async fn follow(
@@ -30,7 +27,7 @@ pub(super) async fn follow(
     // What to do after a failure depends on how the code was entered: a
     // scanned one is scanned again, a typed one typed again.
     let entry = target.entry();
-    let outcome = zpair_core::pairing::pair(&session, target, |progress| {
+    let outcome = crate::pairing::pair(&session, target, |progress| {
         step(&pairings, &pairing_id, entry, progress);
     })
     .await;
@@ -54,10 +51,10 @@ fn step(pairings: &Pairings, pairing_id: &str, entry: Entry, progress: &PairingP
         }
         // The app's clock, like `startedAt`, so offsets between steps are
         // measured on one clock (the station's times are whole seconds).
-        pairing.steps.push(PairingStep {
+        pairing.steps.push(Step {
             state: state.into(),
             message: progress.message.clone(),
-            at: timestamp(OffsetDateTime::now_utc()),
+            at: OffsetDateTime::now_utc(),
         });
         if let Some(reason) = reason {
             fail_with_reason(pairing, reason, entry);
@@ -67,11 +64,8 @@ fn step(pairings: &Pairings, pairing_id: &str, entry: Entry, progress: &PairingP
 }
 
 fn fail_with_reason(pairing: &mut Pairing, reason: FailureReason, entry: Entry) {
-    pairing.state = JobState::Failed;
-    pairing.failure = Some(AppError {
-        code: reason.code().to_owned(),
-        message: reason.message().to_owned(),
-    });
+    pairing.state = Stage::Failed;
+    pairing.failure = Some(UserFacingError::from_code(reason.code()));
     pairing.next_action = Some(next_action_for_failure(reason, entry));
 }
 
@@ -86,7 +80,7 @@ fn finish(
         Ok(PairingOutcome::Provisioned { job_id, .. }) => {
             tracing::info!(pairing_id, device_id, job_id = %job_id, "pairing provisioned");
             let updated = pairings.book.update(pairing_id, |pairing| {
-                pairing.state = JobState::Provisioned;
+                pairing.state = Stage::Provisioned;
             });
             (updated, HistoryOutcome::Provisioned, None)
         }
@@ -101,13 +95,16 @@ fn finish(
             let code = error.code();
             tracing::info!(pairing_id, device_id, code = %code, "pairing refused");
             let next_action = error.next_action(entry);
-            let failure = events::reject(pairings.notifier.as_ref(), error);
+            if code == ErrorCode::SessionExpired {
+                pairings.notifier.session_expired();
+            }
+            let failure = error.user_facing();
             let updated = pairings.book.update(pairing_id, |pairing| {
-                pairing.state = JobState::Failed;
-                pairing.steps.push(PairingStep {
-                    state: JobState::Failed,
+                pairing.state = Stage::Failed;
+                pairing.steps.push(Step {
+                    state: Stage::Failed,
                     message: failure.message.clone(),
-                    at: timestamp(OffsetDateTime::now_utc()),
+                    at: OffsetDateTime::now_utc(),
                 });
                 pairing.failure = Some(failure);
                 pairing.next_action = next_action;
@@ -123,25 +120,25 @@ fn finish(
 
 fn announce(pairings: &Pairings, updated: Option<Pairing>) {
     if let Some(pairing) = updated {
-        pairings.notifier.pairing_status(&pairing);
+        pairings.notifier.pairing_changed(&pairing);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ipc::NextAction;
+    use crate::pairing::NextAction;
 
     fn pairing() -> Pairing {
         Pairing {
             pairing_id: "pairing-1".into(),
             job_id: None,
             device_id: "ZM-1".into(),
-            state: JobState::Pairing,
+            state: Stage::Pairing,
             steps: Vec::new(),
             failure: None,
             next_action: None,
-            started_at: timestamp(OffsetDateTime::UNIX_EPOCH),
+            started_at: OffsetDateTime::UNIX_EPOCH,
         }
     }
 
@@ -153,9 +150,6 @@ mod tests {
         let mut typed = pairing();
         fail_with_reason(&mut typed, FailureReason::CodeMismatch, Entry::Typed);
         assert_eq!(typed.next_action, Some(NextAction::ReenterCode));
-        assert_eq!(
-            typed.failure.map(|f| f.code),
-            Some(zpair_core::error::ErrorCode::CodeMismatch)
-        );
+        assert_eq!(typed.failure.map(|f| f.code), Some(ErrorCode::CodeMismatch));
     }
 }

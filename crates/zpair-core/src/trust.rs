@@ -1,15 +1,25 @@
 //! Trusting a station: the anchor the technician gives is checked against
 //! the live station before anything is saved, so a typo or an impostor is
-//! caught at setup rather than at the first sign-in.
+//! caught at setup rather than at the first sign-in. The app's setup screens
+//! and `zpair setup` both come through here.
 
-use zpair_core::client::{
+use crate::client::{
     CertificateInfo, ClientError, StationClient, StationTrust, TrustAnchor, parse_fingerprint,
     probe_station,
 };
-use zpair_core::error::ErrorCode;
-use zpair_proto::user_facing::UserFacing;
+use crate::error::{ErrorCode, UserFacing};
 
-use super::settings::StationSetup;
+/// A station whose anchor has just been checked: reachable and trusted
+/// exactly as later calls will be.
+#[derive(Debug)]
+pub struct TrustedStation {
+    /// The address (normalised by the client) and the anchor, to save.
+    pub trust: StationTrust,
+    /// The anchor certificate: the CA's, or the station's own.
+    pub anchor: CertificateInfo,
+    /// A client already connected with that trust.
+    pub client: StationClient,
+}
 
 /// Why a station was not trusted.
 #[derive(Debug, thiserror::Error)]
@@ -40,10 +50,7 @@ impl UserFacing for TrustError {
 
 /// Pins the station's certificate by `fingerprint`, if the station at `url`
 /// presents exactly that certificate now.
-pub async fn by_fingerprint(
-    url: &str,
-    fingerprint: &str,
-) -> Result<(StationSetup, StationClient), TrustError> {
+pub async fn by_fingerprint(url: &str, fingerprint: &str) -> Result<TrustedStation, TrustError> {
     let expected = parse_fingerprint(fingerprint)?;
     let presented = probe_station(url).await?;
     if presented.fingerprint != expected {
@@ -56,9 +63,19 @@ pub async fn by_fingerprint(
 
 /// Trusts the hospital CA in `ca_pem`, if the station at `url` presents a
 /// certificate that chains to it.
-pub async fn by_ca(url: &str, ca_pem: &str) -> Result<(StationSetup, StationClient), TrustError> {
+pub async fn by_ca(url: &str, ca_pem: &str) -> Result<TrustedStation, TrustError> {
     let ca = CertificateInfo::from_pem(ca_pem)?;
     checked(url, TrustAnchor::CaPem(ca_pem.to_owned()), ca).await
+}
+
+/// Pins the certificate the station presented, read by [`probe_station`]
+/// and confirmed by the technician against the fingerprint IT gave them.
+pub async fn by_confirmed(
+    url: &str,
+    presented: CertificateInfo,
+) -> Result<TrustedStation, TrustError> {
+    let anchor = TrustAnchor::Fingerprint(presented.fingerprint.clone());
+    checked(url, anchor, presented).await
 }
 
 /// Connects with `anchor` as the only trust, so the station is reachable and
@@ -67,19 +84,18 @@ async fn checked(
     url: &str,
     anchor: TrustAnchor,
     shown: CertificateInfo,
-) -> Result<(StationSetup, StationClient), TrustError> {
+) -> Result<TrustedStation, TrustError> {
     let client = StationClient::new(StationTrust {
         url: url.trim().to_owned(),
         anchor: anchor.clone(),
     })?;
     client.health().await?;
-    let setup = StationSetup {
+    Ok(TrustedStation {
         trust: StationTrust {
             url: client.station_url().to_owned(),
             anchor,
         },
-        fingerprint: shown.fingerprint,
-        subject: shown.subject,
-    };
-    Ok((setup, client))
+        anchor: shown,
+        client,
+    })
 }

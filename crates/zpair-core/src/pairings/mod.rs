@@ -1,23 +1,29 @@
-//! Pairing monitors from a typed device ID and code: checked here, sent and
-//! followed by zpair-core's workflow in a background task, every step kept
-//! in the [`PairingBook`] and announced as `pairing://status`.
+//! The pairings of this run: a typed device ID and code checked, or a
+//! scanned monitor taken; each sent and followed by [`crate::pairing::pair`]
+//! in a background task, every step kept in the [`PairingBook`], announced
+//! to a [`Notifier`] and ended with a line in the [`History`].
 
 mod book;
 mod run;
 
-pub use book::{BookError, PairingBook};
+pub use book::{BookError, Pairing, PairingBook, Stage, Step};
 
 use std::sync::Arc;
-use zpair_core::error::ErrorCode;
 
-use zpair_core::pairing::PairTarget;
-use zpair_core::qr::QrError;
-use zpair_core::session::TechnicianSession;
-use zpair_core::{PairingCode, PairingCodeError, UserFacing};
+use crate::error::{ErrorCode, UserFacing};
+use crate::history::{History, HistoryAction, HistoryOutcome};
+use crate::pairing::PairTarget;
+use crate::qr::QrError;
+use crate::session::TechnicianSession;
+use crate::{PairingCode, PairingCodeError};
 
-use crate::events::Notifier;
-use crate::history::History;
-use crate::ipc::{HistoryAction, HistoryOutcome, Pairing};
+/// Where the app's announcements go: the app emits them to its UI.
+pub trait Notifier: Send + Sync {
+    /// A pairing changed.
+    fn pairing_changed(&self, pairing: &Pairing);
+    /// The station refused to refresh the session: sign in again.
+    fn session_expired(&self);
+}
 
 /// Why the typed device ID or code was refused before anything was sent.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +55,7 @@ impl UserFacing for InputError {
 /// The monitor to pair, from what the technician typed.
 pub fn typed_target(device_id: &str, code: &str) -> Result<PairTarget, InputError> {
     let device_id = device_id.trim();
-    zpair_core::qr::check_device_id(device_id).map_err(|e| InputError::DeviceId {
+    crate::qr::check_device_id(device_id).map_err(|e| InputError::DeviceId {
         device_id: device_id.to_owned(),
         reason: match e {
             QrError::InvalidField { reason, .. } => reason,
@@ -94,6 +100,11 @@ impl Pairings {
         &self.book
     }
 
+    /// The technician's log, which pairings end with a line in.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
     /// Records a new pairing and runs it in the background; returns it in
     /// SUBMITTING at once.
     pub fn start(
@@ -125,7 +136,7 @@ impl Pairings {
             HistoryOutcome::Started,
             None,
         );
-        tauri::async_runtime::spawn(run::follow(
+        tokio::spawn(run::follow(
             self.clone(),
             pairing.pairing_id.clone(),
             session,

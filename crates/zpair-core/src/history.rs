@@ -11,13 +11,11 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use zpair_core::error::ErrorCode;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use zpair_proto::user_facing::UserFacing;
 
-use crate::ipc::{HistoryAction, HistoryEntry, HistoryOutcome, timestamp};
+use crate::error::{ErrorCode, UserFacing};
 
 /// The file's name in the app's data folder.
 pub const FILE_NAME: &str = "history.jsonl";
@@ -45,17 +43,45 @@ impl UserFacing for HistoryError {
     }
 }
 
-/// One line of the file: what [`HistoryEntry`] shows, with the failure code
-/// under its own name so the file says what the field holds.
-#[derive(Debug, Serialize, Deserialize)]
+/// What the technician did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryAction {
+    /// Paired a monitor (typed or scanned).
+    Paired,
+    /// Re-provisioned a paired monitor.
+    Reprovisioned,
+}
+
+/// How it went: `started` until the outcome is known (a re-provisioning
+/// stays started: the monitor is paired again afterwards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryOutcome {
+    /// The monitor is paired.
+    Provisioned,
+    /// It failed, with the code in [`Line::failure_code`].
+    Failed,
+    /// Under way, or (re-provisioning) done on the station's side.
+    Started,
+}
+
+/// One line of the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Line {
-    at: String,
-    device_id: String,
-    action: HistoryAction,
-    outcome: HistoryOutcome,
+pub struct Line {
+    /// When (whole seconds; older files hold milliseconds, read alike).
+    #[serde(with = "zpair_proto::timestamp")]
+    pub at: OffsetDateTime,
+    /// The monitor.
+    pub device_id: String,
+    /// What was done.
+    pub action: HistoryAction,
+    /// How it went.
+    pub outcome: HistoryOutcome,
+    /// Why it failed, if it did.
     #[serde(default)]
-    failure_code: Option<ErrorCode>,
+    pub failure_code: Option<ErrorCode>,
 }
 
 /// The history file, appended to by commands and pairing tasks at once.
@@ -84,7 +110,7 @@ impl History {
         failure_code: Option<ErrorCode>,
     ) -> Result<(), HistoryError> {
         let line = Line {
-            at: timestamp(OffsetDateTime::now_utc()),
+            at: OffsetDateTime::now_utc(),
             device_id: device_id.to_owned(),
             action,
             outcome,
@@ -136,7 +162,7 @@ impl History {
     }
 
     /// Every readable line, oldest first.
-    pub fn entries(&self) -> Result<Vec<HistoryEntry>, HistoryError> {
+    pub fn entries(&self) -> Result<Vec<Line>, HistoryError> {
         let text = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -154,13 +180,7 @@ impl History {
                 continue;
             }
             match serde_json::from_slice::<Line>(raw) {
-                Ok(line) => entries.push(HistoryEntry {
-                    at: line.at,
-                    device_id: line.device_id,
-                    action: line.action,
-                    outcome: line.outcome,
-                    failure_code: line.failure_code,
-                }),
+                Ok(line) => entries.push(line),
                 // The line number only: the content is not ours to echo.
                 Err(e) => tracing::warn!(
                     line = index + 1,
