@@ -25,19 +25,20 @@ const RETRY_MESSAGE: &str = "Trying again with the same device ID and code…";
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[ts(rename = "JobState")]
 pub enum Stage {
-    /// The pair request is on its way; no job yet.
+    /// Before the station has a job.
     Submitting,
-    /// The station is reaching the monitor and proving the code.
+    /// [`api::JobState::Pairing`].
     Pairing,
-    /// The certificate is issued and the configuration pushed.
+    /// [`api::JobState::Configuring`].
     Configuring,
-    /// The monitor is testing its new connection.
+    /// [`api::JobState::Validating`].
     Validating,
-    /// The station waits for the monitor's proof of commit.
+    /// [`api::JobState::Confirming`].
     Confirming,
-    /// Done.
+    /// [`api::JobState::Provisioned`].
     Provisioned,
-    /// Stopped; the pairing's failure says why.
+    /// [`api::JobState::Failed`], or refused before a job: the pairing's
+    /// failure says why.
     Failed,
 }
 
