@@ -15,6 +15,7 @@ pub mod device;
 pub mod hex;
 pub mod pairing_code;
 pub mod qr;
+pub mod schema;
 pub mod user_facing;
 
 pub use pairing_code::PairingCode;

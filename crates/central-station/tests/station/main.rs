@@ -10,6 +10,7 @@ mod gate;
 mod jobs;
 mod matrix;
 mod mtls;
+mod openapi;
 mod pair_requests;
 mod public;
 mod recovery;
