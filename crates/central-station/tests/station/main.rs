@@ -4,6 +4,7 @@ mod support;
 
 mod audit;
 mod auth;
+mod conformance;
 mod edge;
 mod fuzz_seeds;
 mod gate;
