@@ -20,6 +20,7 @@ mod fsutil;
 pub mod fuzzing;
 mod http;
 mod monitor;
+mod openapi;
 mod pairing;
 mod pki;
 mod public;

@@ -5,38 +5,68 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
 use zpair_proto::api::StationKey;
 
 use crate::state::AppState;
 
-/// The API document, kept beside the code and checked against the routes.
-pub(crate) const OPENAPI: &str = include_str!("../openapi.json");
-
 const PEM: &str = "application/x-pem-file";
 
-/// `GET /healthz`.
-pub(crate) async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// The health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Health {
+    status: HealthStatus,
 }
 
-/// `GET /api/ca/certificate`: the hospital CA, PEM.
+/// The one state a station that answers is in.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum HealthStatus {
+    Ok,
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", operation_id = "health", tag = "station",
+    responses((status = 200, description = "The station is up.", body = Health)))]
+pub(crate) async fn health() -> Json<Health> {
+    Json(Health {
+        status: HealthStatus::Ok,
+    })
+}
+
+/// The hospital CA (also the device CA).
+#[utoipa::path(get, path = "/api/ca/certificate", operation_id = "caCertificate", tag = "station",
+    responses((status = 200, description = "The CA certificate, PEM.", body = String, content_type = "application/x-pem-file")))]
 pub(crate) async fn ca_certificate(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, PEM)], state.ca().pem().to_owned())
 }
 
-/// `GET /api/ca/crl`: the current revocation list, PEM.
+/// The device CA's current revocation list.
+///
+/// Re-signed whenever a certificate is revoked, and daily. The mTLS port
+/// enforces it.
+#[utoipa::path(get, path = "/api/ca/crl", operation_id = "certificateRevocationList", tag = "station",
+    responses((status = 200, description = "The X.509 CRL, PEM.", body = String, content_type = "application/x-pem-file")))]
 pub(crate) async fn crl(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, PEM)], state.crl_pem())
 }
 
-/// `GET /api/provisioning/station-key`: the key monitors trust configurations from.
+/// The Ed25519 key monitors trust configurations and commands from.
+#[utoipa::path(get, path = "/api/provisioning/station-key", operation_id = "stationKey", tag = "station",
+    responses((status = 200, description = "The station's provisioning key.", body = StationKey)))]
 pub(crate) async fn station_key(State(state): State<AppState>) -> Json<StationKey> {
     Json(StationKey {
         public_key: state.station_public_key(),
     })
 }
 
-/// `GET /api/openapi.json`.
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", operation_id = "openapi", tag = "station",
+    responses((status = 200, description = "OpenAPI 3.1, generated from the station's code.", body = Object)))]
 pub(crate) async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document(),
+    )
 }

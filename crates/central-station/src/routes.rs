@@ -1,5 +1,6 @@
-//! The route table, in one place: [`app`] builds the router from it and a
-//! test compares it with `openapi.json`, both ways.
+//! The route table, in one place: [`app`] builds the router from it, the
+//! OpenAPI document takes each route's body limit from it, and a test
+//! compares it with the document's operations, both ways.
 
 use std::time::Instant;
 
@@ -22,7 +23,8 @@ pub(crate) struct Route {
     pub(crate) method: Method,
     pub(crate) path: &'static str,
     handler: MethodRouter<AppState>,
-    body_limit: usize,
+    /// The largest body it takes, in bytes.
+    pub(crate) body_limit: usize,
 }
 
 impl Route {
@@ -138,7 +140,7 @@ mod tests {
     #[test]
     fn openapi_paths_match_the_routes_both_ways() {
         let doc: serde_json::Value =
-            serde_json::from_str(public::OPENAPI).expect("openapi.json is JSON");
+            serde_json::from_str(crate::openapi::document()).expect("the document is JSON");
         assert!(
             doc["openapi"]
                 .as_str()
@@ -161,18 +163,19 @@ mod tests {
         let phantom: Vec<_> = documented.difference(&served).collect();
         assert!(
             undocumented.is_empty(),
-            "routes missing from openapi.json: {undocumented:?}"
+            "routes missing from the OpenAPI document: {undocumented:?}"
         );
         assert!(
             phantom.is_empty(),
-            "openapi.json paths with no route: {phantom:?}"
+            "OpenAPI operations with no route: {phantom:?}"
         );
     }
 
     /// Every `$ref` in the document points at a schema it defines.
     #[test]
     fn openapi_references_resolve() {
-        let doc: serde_json::Value = serde_json::from_str(public::OPENAPI).expect("JSON");
+        let doc: serde_json::Value =
+            serde_json::from_str(crate::openapi::document()).expect("JSON");
         let mut refs = Vec::new();
         collect_refs(&doc, &mut refs);
         assert!(!refs.is_empty());

@@ -5,11 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::error_code::ErrorCode;
 
 /// Error body of every non-2xx response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ApiError {
     /// Stable identifier, snake_case (`unknown_device`, `rate_limited`, …).
     pub code: ErrorCode,
@@ -34,7 +35,7 @@ impl std::fmt::Display for ApiError {
 }
 
 /// What a signed-in account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Pairs and re-provisions monitors.
@@ -63,12 +64,13 @@ impl Role {
 }
 
 /// `POST /api/auth/login`.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     /// Account name.
     pub username: String,
     /// Password, sent only over TLS and never stored in clear.
+    #[schema(value_type = String, format = Password)]
     pub password: String,
 }
 
@@ -82,10 +84,11 @@ impl std::fmt::Debug for LoginRequest {
 }
 
 /// `POST /api/auth/refresh` and `POST /api/auth/logout`.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last [`Session`].
+    #[schema(value_type = String)]
     pub refresh_token: String,
 }
 
@@ -96,7 +99,7 @@ impl std::fmt::Debug for RefreshRequest {
 }
 
 /// Who is signed in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     /// Account name.
@@ -109,15 +112,17 @@ pub struct Account {
 
 /// Answer to login and refresh: a short-lived access token and a longer-lived
 /// refresh token.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     /// Bearer token for API calls.
+    #[schema(value_type = String)]
     pub access_token: String,
     /// When the access token stops working.
     #[serde(with = "crate::timestamp")]
     pub access_expires_at: OffsetDateTime,
     /// Exchanged for a new session at `POST /api/auth/refresh`; one use.
+    #[schema(value_type = String)]
     pub refresh_token: String,
     /// When the refresh token stops working.
     #[serde(with = "crate::timestamp")]
@@ -140,12 +145,14 @@ impl std::fmt::Debug for Session {
 
 /// `POST /api/auth/step-up`: the password again, for a confirmation token
 /// bound to this session, this device and this action.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StepUpRequest {
     /// The signed-in technician's password, re-entered.
+    #[schema(value_type = String, format = Password)]
     pub password: String,
     /// The one device the confirmation may act on.
+    #[schema(value_type = crate::schema::DeviceId)]
     pub device_id: String,
     /// The one action it authorises.
     pub action: StepUpAction,
@@ -163,7 +170,7 @@ impl std::fmt::Debug for StepUpRequest {
 
 /// What a step-up confirmation authorises. A confirmation asked for one
 /// action is refused for any other, so a new one never widens an old one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepUpAction {
     /// `POST /api/devices/{id}/reprovision`.
@@ -180,10 +187,11 @@ impl StepUpAction {
 }
 
 /// Answer to step-up: a confirmation token good for one re-provisioning.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StepUpResponse {
     /// Sent with the re-provision request; one use, a few minutes.
+    #[schema(value_type = String)]
     pub confirmation_token: String,
     /// When it stops working.
     #[serde(with = "crate::timestamp")]
@@ -200,18 +208,22 @@ impl std::fmt::Debug for StepUpResponse {
 }
 
 /// `POST /api/provisioning/pair`.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PairRequest {
     /// The monitor's registry identifier.
+    #[schema(value_type = crate::schema::DeviceId)]
     pub device_id: String,
     /// The code on the monitor's screen, as typed or scanned.
+    #[schema(value_type = crate::schema::PairingCodeText)]
     pub pairing_code: String,
     /// The token from the QR; absent when the code was typed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::schema::PairingToken>)]
     pub pairing_token: Option<String>,
     /// The monitor's address from the QR; absent when typed (the registry's is used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::schema::MonitorAddress>)]
     pub ip_address: Option<String>,
 }
 
@@ -230,7 +242,7 @@ impl std::fmt::Debug for PairRequest {
 }
 
 /// `202 Accepted` answer to a pair request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PairAccepted {
     /// The pairing job to follow.
@@ -240,7 +252,7 @@ pub struct PairAccepted {
 }
 
 /// Where a pairing job stands (ARCHITECTURE.md, step 5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobState {
     /// The station is reaching the monitor and proving the code.
@@ -294,7 +306,7 @@ impl JobState {
 
 /// Why a pairing job failed: the fixed list of ARCHITECTURE.md step 5, with
 /// each case the monitor and the station can tell apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureReason {
     /// The code does not match the monitor's current code.
@@ -372,7 +384,7 @@ impl FailureReason {
 }
 
 /// One step of a pairing job, as streamed to the app.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobEvent {
     /// The job.
@@ -392,7 +404,7 @@ pub struct JobEvent {
 }
 
 /// `GET /api/provisioning/jobs/{id}`: the job with every step so far.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobSummary {
     /// The job.
@@ -411,7 +423,7 @@ pub struct JobSummary {
 }
 
 /// A monitor's provisioning state as the station last knew it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeviceState {
     /// In the registry and pairable: never paired, its last pairing failed,
@@ -455,7 +467,7 @@ impl DeviceState {
 }
 
 /// A monitor in the registry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceSummary {
     /// Registry identifier.
@@ -474,7 +486,7 @@ pub struct DeviceSummary {
 }
 
 /// Whether a provisioned monitor is talking to the station.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionState {
     /// A heartbeat arrived within the last three intervals.
@@ -486,7 +498,7 @@ pub enum ConnectionState {
 }
 
 /// The status of the monitor's client certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CertificateValidity {
     /// Within its validity period and not revoked.
@@ -500,7 +512,7 @@ pub enum CertificateValidity {
 }
 
 /// The monitor's current client certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateStatus {
     /// Serial number, hex.
@@ -516,7 +528,7 @@ pub struct CertificateStatus {
 }
 
 /// Counters a monitor reports with its heartbeats.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionCounters {
     /// Heartbeats the station received.
@@ -528,7 +540,7 @@ pub struct ConnectionCounters {
 }
 
 /// `GET /api/devices/{id}/status` (ARCHITECTURE.md step 6; the seeds' connected-status view).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectedStatus {
     /// The monitor.
@@ -563,7 +575,7 @@ pub struct ConnectedStatus {
 }
 
 /// Something about a monitor that needs a person's attention.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceAlert {
     /// What happened and what to do.
@@ -597,12 +609,14 @@ pub fn check_reason(reason: &str) -> Result<&str, ReasonError> {
 }
 
 /// `POST /api/devices/{id}/reprovision`.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReprovisionRequest {
     /// From `POST /api/auth/step-up`.
+    #[schema(value_type = String)]
     pub confirmation_token: String,
     /// Why, for the audit log.
+    #[schema(value_type = crate::schema::Reason)]
     pub reason: String,
 }
 
@@ -616,24 +630,28 @@ impl std::fmt::Debug for ReprovisionRequest {
 }
 
 /// `POST /api/devices/{id}/deprovision` (administrators).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeprovisionRequest {
     /// Why, for the audit log.
+    #[schema(value_type = crate::schema::Reason)]
     pub reason: String,
 }
 
 /// `POST /api/devices/{id}/readmit` (administrators): a de-provisioned
 /// monitor may be paired again.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReadmitRequest {
     /// Why, for the audit log.
+    #[schema(value_type = crate::schema::Reason)]
     pub reason: String,
 }
 
 /// Registry fields the station adds to a monitor's own registration record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Unknown fields are ignored, not refused: the record is what a monitor's
+/// firmware exported, and a newer firmware's must still register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceImport {
     /// What the monitor exported.
@@ -641,14 +659,16 @@ pub struct DeviceImport {
     pub record: crate::device::RegistrationRecord,
     /// Label pushed to the monitor; defaults to the device ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::schema::DeviceLabel>)]
     pub device_label: Option<String>,
     /// Bed it serves; defaults to empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::schema::BedId>)]
     pub bed_id: Option<String>,
 }
 
 /// Answer to a bulk import: which records went in and which did not, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportReport {
     /// Device IDs added or updated.
@@ -658,7 +678,7 @@ pub struct ImportReport {
 }
 
 /// One refused record of a bulk import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportRejection {
     /// Position in the submitted list, from 0.
@@ -670,15 +690,16 @@ pub struct ImportRejection {
 }
 
 /// `GET /api/provisioning/station-key`: the key monitors trust configurations from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StationKey {
     /// Ed25519 public key, base64url.
+    #[schema(value_type = crate::schema::Ed25519Key)]
     pub public_key: String,
 }
 
 /// One row of the audit log (`GET /api/audit`, administrators).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     /// Row id.
@@ -714,7 +735,7 @@ pub struct AuditEvent {
 
 /// The audit log's hash chain checked (`GET /api/audit/verify`,
 /// `central-station audit verify`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditVerification {
     /// Every row is as written, none is missing and none moved.
@@ -730,7 +751,7 @@ pub struct AuditVerification {
 }
 
 /// The first row at which the audit chain does not hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BrokenLink {
     /// The row id (for `missing`, the first id that is gone).
@@ -742,7 +763,7 @@ pub struct BrokenLink {
 }
 
 /// How a link of the audit chain is broken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkProblem {
     /// The row's content (or its hash) was changed after it was written.

@@ -18,25 +18,69 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 /// Bytes in a challenge.
 pub const CHALLENGE_BYTES: usize = 32;
 
+/// The longest field of a registration record, in characters: the station
+/// refuses longer ones, and its API document states the same numbers.
+pub mod record_limits {
+    /// A device ID (it ends up in URL paths and certificate names).
+    pub const DEVICE_ID: usize = 64;
+    /// The manufacturer's serial.
+    pub const SERIAL: usize = 64;
+    /// The firmware version.
+    pub const FIRMWARE: usize = 32;
+    /// The label pushed to the monitor.
+    pub const LABEL: usize = 64;
+    /// The bed it serves.
+    pub const BED_ID: usize = 64;
+}
+
+/// Path segments under the station's `/api/devices/` that are routes, not
+/// device IDs.
+pub const RESERVED_DEVICE_IDS: [&str; 2] = ["import", "heartbeat"];
+
+/// Whether `id` may be a device ID: 1 to [`record_limits::DEVICE_ID`]
+/// letters, digits, `.`, `_`, `-`, starting with a letter or digit, and not
+/// one of [`RESERVED_DEVICE_IDS`] in any case. Device IDs end up in URL paths
+/// and certificate common names, so they keep to a safe alphabet.
+pub fn is_device_id(id: &str) -> bool {
+    (1..=record_limits::DEVICE_ID).contains(&id.len())
+        && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !RESERVED_DEVICE_IDS.contains(&id.to_ascii_lowercase().as_str())
+}
+
+/// Whether `text` is `min..=max` characters, none of them a control
+/// character: the rule of a registration record's free-text fields.
+pub fn is_printable(text: &str, min: usize, max: usize) -> bool {
+    (min..=max).contains(&text.chars().count()) && !text.chars().any(char::is_control)
+}
+
 /// What a monitor exports for the station's registry: who it is and the key
 /// that proves it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationRecord {
     /// Registry identifier.
+    #[schema(value_type = crate::schema::DeviceId)]
     pub device_id: String,
     /// Manufacturer's serial.
+    #[schema(value_type = crate::schema::DeviceSerial)]
     pub device_serial: String,
     /// Ed25519 identity public key, base64url.
+    #[schema(value_type = crate::schema::Ed25519Key)]
     pub identity_public_key: String,
     /// Firmware at export time.
+    #[schema(value_type = crate::schema::FirmwareVersion)]
     pub firmware_version: String,
     /// Address at export time, when the monitor knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::schema::RegistryAddress>)]
     pub ip_address: Option<String>,
 }
 
@@ -234,8 +278,10 @@ impl StationSignature {
 }
 
 /// `POST /api/devices/heartbeat` over mTLS, monitor → station. The client
-/// certificate names the monitor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// certificate names the monitor. Unknown fields are ignored, not refused:
+/// monitors' firmware is upgraded on its own schedule, and a newer counter
+/// must not cut a monitor off from its station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Heartbeat {
     /// Seconds since the monitor started.
@@ -252,4 +298,37 @@ pub struct Heartbeat {
     /// makes its commit final only on that acceptance.
     #[serde(default)]
     pub connection_test: bool,
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Texts that are device IDs (`true`) and that are not, for every test
+    /// of the rule (the API document's pattern too).
+    pub(crate) fn device_id_samples() -> Vec<(String, bool)> {
+        let good = ["ZM-ICU-04", "zm.1", "A", "ZM_2", "IMPORTS", &"Z".repeat(64)];
+        let bad = [
+            "",
+            "-ZM",
+            "ZM/1",
+            "ZM 1",
+            "import",
+            "Heartbeat",
+            &"Z".repeat(65),
+            "ZМ",
+        ];
+        let sample = |ok| move |id: &str| (id.to_owned(), ok);
+        good.map(sample(true))
+            .into_iter()
+            .chain(bad.map(sample(false)))
+            .collect()
+    }
+
+    #[test]
+    fn device_ids_are_safe_path_segments() {
+        for (id, ok) in device_id_samples() {
+            assert_eq!(is_device_id(&id), ok, "{id:?}");
+        }
+    }
 }

@@ -90,7 +90,10 @@ macro_rules! catalogue {
             $message:literal;
     )+) => {
         /// Every stable error code, spelled on the wire in snake_case.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ts_rs::TS)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ts_rs::TS, utoipa::ToSchema)]
+        // The same spelling as each variant's `rename`: utoipa reads this one
+        // (it does not see a rename written by a macro).
+        #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
             $(
                 $(#[doc = $doc])+
@@ -479,6 +482,21 @@ mod tests {
             );
             assert_eq!(ErrorCode::parse(spelling), Some(code));
             assert!(!code.message().is_empty(), "{spelling} has no message");
+        }
+    }
+
+    #[test]
+    fn each_spelling_is_its_variants_name_in_snake_case() {
+        // What the API document lists (from `rename_all`) is what is sent.
+        for &code in ErrorCode::ALL.iter().chain([&ErrorCode::Unrecognised]) {
+            let mut snake = String::new();
+            for (i, c) in format!("{code:?}").chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(snake, code.as_str());
         }
     }
 

@@ -16,6 +16,7 @@ pub mod error_code;
 pub mod hex;
 pub mod pairing_code;
 pub mod qr;
+pub mod schema;
 pub mod user_facing;
 
 pub use error_code::ErrorCode;

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use time::OffsetDateTime;
 use zpair_proto::ErrorCode;
 use zpair_proto::api::{
-    Account, LoginRequest, RefreshRequest, Session, StepUpRequest, StepUpResponse,
+    Account, ApiError, LoginRequest, RefreshRequest, Session, StepUpRequest, StepUpResponse,
 };
 
 use super::limits::{self, Attempt, Claim, Settled};
@@ -15,8 +15,14 @@ use super::tokens::{NewToken, new_token};
 use super::{CONFIRMATION_TTL, Caller, TechnicianCaller, hash_token};
 use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
-use crate::http::{ApiJson, HttpError};
+use crate::http::{ApiJson, HttpError, checked_device_id};
 use crate::state::AppState;
+
+/// Why a sign-in or step-up is refused with 423.
+const LOCKED: &str =
+    "`account_locked`: too many failed password checks; the account is locked for 15 minutes.";
+/// Why a sign-in or step-up is refused with 429.
+const BACKOFF: &str = "`rate_limited`: too many failed password checks from this client address.";
 
 fn fresh_token() -> Result<NewToken, HttpError> {
     new_token().map_err(|e| HttpError::Internal(e.to_string()))
@@ -143,8 +149,19 @@ async fn check_password(
     }
 }
 
-/// `POST /api/auth/login`. Known and unknown usernames take the same path
-/// (an unknown one is hashed against a decoy and locked alike).
+/// Sign in.
+///
+/// Known and unknown usernames take the same path (an unknown one is hashed
+/// against a decoy and locked alike).
+#[utoipa::path(post, path = "/api/auth/login", operation_id = "login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in.", body = Session),
+        (status = 401, description = "`invalid_credentials`: wrong username or password.", body = ApiError),
+        (status = 403, description = "`account_disabled`: an administrator disabled the account.", body = ApiError),
+        (status = 423, description = LOCKED, body = ApiError),
+        (status = 429, description = BACKOFF, body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     source: Source,
@@ -203,8 +220,16 @@ pub(crate) async fn login(
     Ok(Json(session_body(access, refresh, &session, user.account)))
 }
 
-/// `POST /api/auth/refresh`: one use; the old pair stops working. The new
-/// pair ends when the sign-in does, however often it is refreshed.
+/// A new token pair for a refresh token.
+///
+/// One use: the old pair stops working. The new pair ends when the sign-in
+/// does, however often it is refreshed.
+#[utoipa::path(post, path = "/api/auth/refresh", operation_id = "refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "The new pair.", body = Session),
+        (status = 401, description = "`session_expired`: the refresh token is unknown, used or expired.", body = ApiError),
+    ))]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RefreshRequest>,
@@ -222,7 +247,10 @@ pub(crate) async fn refresh(
     Ok(Json(session_body(access, refresh, &session, account)))
 }
 
-/// `POST /api/auth/logout`: revokes the bearer's session and the refresh token's.
+/// Sign out: revokes the bearer's session and the refresh token's.
+#[utoipa::path(post, path = "/api/auth/logout", operation_id = "logout", tag = "auth",
+    request_body = RefreshRequest, security(("bearerAuth" = [])),
+    responses((status = 204, description = "Signed out.")))]
 pub(crate) async fn logout(
     State(state): State<AppState>,
     caller: Caller,
@@ -250,26 +278,34 @@ pub(crate) async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/auth/me`.
+/// Who is signed in.
+#[utoipa::path(get, path = "/api/auth/me", operation_id = "me", tag = "auth",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "The bearer's account.", body = Account)))]
 pub(crate) async fn me(caller: Caller) -> Json<Account> {
     Json(caller.account)
 }
 
-/// `POST /api/auth/step-up`: the technician's password again, for a
-/// confirmation token good for one action on one device, in this sign-in,
-/// within five minutes.
+/// The technician's password again, for a confirmation.
+///
+/// The confirmation token is good for one action on one device, in this
+/// sign-in, within five minutes. Wrong passwords count towards the
+/// account's lockout as sign-ins do.
+#[utoipa::path(post, path = "/api/auth/step-up", operation_id = "stepUp", tag = "auth",
+    request_body = StepUpRequest, security(("bearerAuth" = ["technician"])),
+    responses(
+        (status = 200, description = "Confirmed.", body = StepUpResponse),
+        (status = 401, description = "`invalid_credentials`: wrong password.", body = ApiError),
+        (status = 423, description = LOCKED, body = ApiError),
+        (status = 429, description = BACKOFF, body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ))]
 pub(crate) async fn step_up(
     State(state): State<AppState>,
     TechnicianCaller(caller): TechnicianCaller,
     source: Source,
     ApiJson(request): ApiJson<StepUpRequest>,
 ) -> Result<Json<StepUpResponse>, HttpError> {
-    let device_id = request.device_id.trim();
-    if device_id.is_empty() || device_id.len() > 64 {
-        return Err(HttpError::InvalidRequest(
-            "deviceId is required: the monitor the confirmation is for.".into(),
-        ));
-    }
+    let device_id = checked_device_id(&request.device_id)?;
     let binding = Binding::of(&caller, device_id, request.action);
     let id = caller.user_id;
     let user = state

@@ -8,14 +8,14 @@
 //! so a copy of the database signs nobody in.
 
 mod caller;
-mod handlers;
+pub(crate) mod handlers;
 mod limits;
 mod password;
 mod roles;
 mod session_end;
 pub(crate) mod store;
 mod tokens;
-mod users;
+pub(crate) mod users;
 
 pub(crate) use caller::Caller;
 pub(crate) use handlers::{login, logout, me, refresh, step_up};

@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use zpair_proto::api::ApiError;
 
 use super::{AdministratorCaller, store};
 use crate::audit::{self, Entry, EventType, Source};
@@ -11,8 +12,16 @@ use crate::clock;
 use crate::http::{ApiPath, HttpError};
 use crate::state::AppState;
 
-/// `POST /api/users/{username}/sessions/end`: every session of the account
-/// stops working now (its streams close); the user signs in again.
+/// Why a user endpoint answers 404.
+const UNKNOWN_USER: &str = "`unknown_user`: no account has this username.";
+
+/// End every session of an account (administrators).
+///
+/// Its sessions stop working now (their streams close); the user signs in
+/// again.
+#[utoipa::path(post, path = "/api/users/{username}/sessions/end", operation_id = "endSessions", tag = "accounts",
+    params(("username" = String, Path, description = "The account's username.")), security(("bearerAuth" = ["administrator"])),
+    responses((status = 204, description = "Ended."), (status = 404, description = UNKNOWN_USER, body = ApiError)))]
 pub(crate) async fn end_sessions(
     State(state): State<AppState>,
     AdministratorCaller(caller): AdministratorCaller,
@@ -40,9 +49,17 @@ pub(crate) async fn end_sessions(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/users/{username}/disable`: the account cannot sign in and its
-/// sessions end. Administrators cannot disable themselves (someone must be
-/// left to enable accounts).
+/// Disable an account (administrators).
+///
+/// It cannot sign in and its sessions end. Administrators cannot disable
+/// themselves (someone must be left to enable accounts).
+#[utoipa::path(post, path = "/api/users/{username}/disable", operation_id = "disableAccount", tag = "accounts",
+    params(("username" = String, Path, description = "The account's username.")), security(("bearerAuth" = ["administrator"])),
+    responses(
+        (status = 204, description = "Disabled."),
+        (status = 400, description = "`invalid_request`: an administrator's own account.", body = ApiError),
+        (status = 404, description = UNKNOWN_USER, body = ApiError),
+    ))]
 pub(crate) async fn disable(
     state: State<AppState>,
     caller: AdministratorCaller,
@@ -57,7 +74,10 @@ pub(crate) async fn disable(
     set_disabled(state, caller, source, username, true).await
 }
 
-/// `POST /api/users/{username}/enable`: the account may sign in again.
+/// Enable an account again (administrators).
+#[utoipa::path(post, path = "/api/users/{username}/enable", operation_id = "enableAccount", tag = "accounts",
+    params(("username" = String, Path, description = "The account's username.")), security(("bearerAuth" = ["administrator"])),
+    responses((status = 204, description = "Enabled."), (status = 404, description = UNKNOWN_USER, body = ApiError)))]
 pub(crate) async fn enable(
     state: State<AppState>,
     caller: AdministratorCaller,

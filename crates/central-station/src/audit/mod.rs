@@ -9,7 +9,7 @@
 //! hash-chained ([`chain`]), so a rewrite with the file in hand shows.
 
 mod chain;
-mod handlers;
+pub(crate) mod handlers;
 mod source;
 
 pub(crate) use chain::{seal_existing, verify};

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::extract::State;
 use zpair_proto::api::{
-    DeprovisionRequest, DeviceSummary, ReadmitRequest, ReprovisionRequest, StepUpAction,
+    ApiError, DeprovisionRequest, DeviceSummary, ReadmitRequest, ReprovisionRequest, StepUpAction,
 };
 use zpair_proto::device::{CommandKind, DeviceCommand};
 use zpair_proto::{b64, canonical, crypto};
@@ -20,8 +20,15 @@ use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
 use crate::http::{ApiJson, ApiPath, HttpError};
 use crate::monitor::{MonitorClient, MonitorError, MonitorTarget};
+use crate::openapi::{DevicePath, UNKNOWN_DEVICE};
 use crate::registry::DeviceRow;
 use crate::state::AppState;
+
+/// Why a re-provisioning answers 502; the codes are those of the pairing
+/// job's failures.
+const MONITOR_FAILED: &str = "The monitor could not be reached or refused the command; nothing was changed: \
+    `monitor_unreachable`, `signature_invalid` (its TLS key is not its identity key), another failure code \
+    the monitor answered with, or `monitor_refused`.";
 
 fn check_reason(reason: &str) -> Result<String, HttpError> {
     zpair_proto::api::check_reason(reason)
@@ -73,14 +80,25 @@ async fn deliver(
         .map(|_| ())
 }
 
-/// `POST /api/devices/{id}/reprovision`: the monitor returns to provisioning
-/// mode (keeping its data and its configuration in force), and it may be
-/// paired once within the re-provisioning window. Its certificate stays
-/// valid until a new pairing supersedes it: a re-pairing that fails leaves
-/// the monitor working on its previous configuration (the fail-safe commit). Needs the Technician role and an
-/// unused confirmation from this user's step-up in this sign-in, for this
-/// device and this action. It is spent only when the change is recorded:
-/// an unreachable monitor (502) or a refusal (409) leaves it usable.
+/// Re-provision a paired monitor (technicians, after a step-up).
+///
+/// The monitor returns to provisioning mode (keeping its data and its
+/// configuration in force), and it may be paired once within the
+/// re-provisioning window. Its certificate stays valid until a new pairing
+/// supersedes it: a re-pairing that fails leaves the monitor working on its
+/// previous configuration (the fail-safe commit). Needs an unused
+/// confirmation from this user's step-up in this sign-in, for this device
+/// and this action. It is spent only when the change is recorded: an
+/// unreachable monitor (502) or a refusal (409) leaves it usable.
+#[utoipa::path(post, path = "/api/devices/{id}/reprovision", operation_id = "reprovision", tag = "devices",
+    params(DevicePath), request_body = ReprovisionRequest, security(("bearerAuth" = ["technician"])),
+    responses(
+        (status = 200, description = "Re-provisioned: AWAITING_REPROVISION.", body = DeviceSummary),
+        (status = 403, description = "`confirmation_required`: no unused confirmation of this user, sign-in, device and action.", body = ApiError),
+        (status = 404, description = UNKNOWN_DEVICE, body = ApiError),
+        (status = 409, description = "`device_not_provisioned`: the monitor is not paired; `pairing_in_progress`.", body = ApiError),
+        (status = 502, description = MONITOR_FAILED, body = ApiError),
+    ))]
 pub(crate) async fn reprovision(
     State(state): State<AppState>,
     TechnicianCaller(caller): TechnicianCaller,
@@ -165,12 +183,20 @@ async fn not_delivered(
     }
 }
 
-/// `POST /api/devices/{id}/deprovision` (administrators): revokes the
-/// monitor's certificate and marks it DEPROVISIONED, then tells the monitor
-/// to drop its configuration. The revocation does not wait for the monitor:
-/// a lost or stolen one must be cut off all the same; whether the command
-/// arrived is in the audit log (`command_delivered`). Refused (409) while a
-/// pairing job runs, checked in the same transaction as the change.
+/// De-provision a monitor (administrators).
+///
+/// Revokes the monitor's certificate and marks it DEPROVISIONED, then tells
+/// the monitor to drop its configuration. The revocation does not wait for
+/// the monitor: a lost or stolen one must be cut off all the same; whether
+/// the command arrived is in the audit log (`command_delivered`). Refused
+/// while a pairing job runs, checked in the same transaction as the change.
+#[utoipa::path(post, path = "/api/devices/{id}/deprovision", operation_id = "deprovision", tag = "devices",
+    params(DevicePath), request_body = DeprovisionRequest, security(("bearerAuth" = ["administrator"])),
+    responses(
+        (status = 200, description = "De-provisioned.", body = DeviceSummary),
+        (status = 404, description = UNKNOWN_DEVICE, body = ApiError),
+        (status = 409, description = "`pairing_in_progress`.", body = ApiError),
+    ))]
 pub(crate) async fn deprovision(
     State(state): State<AppState>,
     AdministratorCaller(caller): AdministratorCaller,
@@ -211,9 +237,17 @@ pub(crate) async fn deprovision(
     Ok(Json(changed.summary))
 }
 
-/// `POST /api/devices/{id}/readmit` (administrators): a DEPROVISIONED
-/// monitor (found again, repaired) becomes UNPROVISIONED and may be paired
-/// again. Audited with the administrator and the reason.
+/// Re-admit a de-provisioned monitor (administrators).
+///
+/// A DEPROVISIONED monitor (found again, repaired) becomes UNPROVISIONED
+/// and may be paired again. Audited with the administrator and the reason.
+#[utoipa::path(post, path = "/api/devices/{id}/readmit", operation_id = "readmit", tag = "devices",
+    params(DevicePath), request_body = ReadmitRequest, security(("bearerAuth" = ["administrator"])),
+    responses(
+        (status = 200, description = "Re-admitted: UNPROVISIONED.", body = DeviceSummary),
+        (status = 404, description = UNKNOWN_DEVICE, body = ApiError),
+        (status = 409, description = "`device_not_deprovisioned`: nothing to re-admit; `pairing_in_progress`.", body = ApiError),
+    ))]
 pub(crate) async fn readmit(
     State(state): State<AppState>,
     AdministratorCaller(caller): AdministratorCaller,

@@ -2,8 +2,8 @@
 //! connected status, the signed commands that re-provision or
 //! de-provision it, and its re-admission.
 
-mod commands;
-mod status;
+pub(crate) mod commands;
+pub(crate) mod status;
 mod transitions;
 
 pub(crate) use commands::{deprovision, readmit, reprovision};

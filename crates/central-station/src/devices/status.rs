@@ -10,7 +10,8 @@ use axum::{Extension, Json};
 use rusqlite::params;
 use time::OffsetDateTime;
 use zpair_proto::api::{
-    CertificateStatus, CertificateValidity, ConnectedStatus, ConnectionCounters, ConnectionState,
+    ApiError, CertificateStatus, CertificateValidity, ConnectedStatus, ConnectionCounters,
+    ConnectionState,
 };
 use zpair_proto::device::Heartbeat;
 
@@ -18,6 +19,7 @@ use crate::accounts::Caller;
 use crate::clock;
 use crate::db::{DbError, relaxed, to_sql_int};
 use crate::http::{ApiPath, HttpError};
+use crate::openapi::{DevicePath, UNKNOWN_DEVICE};
 use crate::pairing::job;
 use crate::pairing::store::{self, Proof};
 use crate::pki::certificates::{self, CertificateRow};
@@ -93,9 +95,18 @@ fn classify(
     })
 }
 
-/// `POST /api/devices/heartbeat`: 204 for a monitor presenting its current
-/// certificate, or the proof of commit of a running pairing (recorded here:
-/// the pairing is PROVISIONED once this answers 204).
+/// A monitor's heartbeat, over mTLS.
+///
+/// 204 for a monitor presenting its current certificate, or the proof of
+/// commit of a running pairing (recorded here: the pairing is PROVISIONED
+/// once this answers 204).
+#[utoipa::path(post, path = "/api/devices/heartbeat", operation_id = "heartbeat", tag = "devices",
+    request_body = Heartbeat, security(("mutualTLS" = [])),
+    responses(
+        (status = 204, description = "Counted, or the proof of commit recorded."),
+        (status = 401, description = "`client_certificate_required`: no client certificate from the device CA, \
+            or one that is revoked, expired, replaced or not committed yet.", body = ApiError),
+    ))]
 pub(crate) async fn heartbeat(
     State(state): State<AppState>,
     identity: Option<Extension<ClientIdentity>>,
@@ -251,7 +262,17 @@ pub(crate) fn connected_status(
     }
 }
 
-/// `GET /api/devices/{id}/status`.
+/// A monitor's connected status.
+///
+/// From its mTLS heartbeats: connected, disconnected or never; its
+/// certificate; counters; an alert when it presented a certificate the
+/// station refused.
+#[utoipa::path(get, path = "/api/devices/{id}/status", operation_id = "deviceStatus", tag = "devices",
+    params(DevicePath), security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The connected-status view.", body = ConnectedStatus),
+        (status = 404, description = UNKNOWN_DEVICE, body = ApiError),
+    ))]
 pub(crate) async fn status(
     State(state): State<AppState>,
     _caller: Caller,

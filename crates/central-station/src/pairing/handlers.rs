@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
-use zpair_proto::api::{JobEvent, JobSummary};
+use zpair_proto::api::{ApiError, JobEvent, JobSummary};
 
 use super::events::Subscription;
 use super::{Topic, store};
@@ -19,11 +19,29 @@ use crate::accounts::Caller;
 use crate::db::Db;
 use crate::edge::streams::StreamSlot;
 use crate::http::{ApiPath, HttpError};
+use crate::openapi::{DevicePath, UNKNOWN_DEVICE};
 use crate::registry;
 use crate::state::AppState;
 
 /// A comment line this often keeps proxies and clients from timing out.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The 200 answer of an event stream.
+const EVENT_STREAM: &str = "Server-sent events, each `data:` a JobEvent.";
+/// Why an event stream answers 429.
+const TOO_MANY_STREAMS: &str =
+    "`too_many_streams`: this user already holds as many live event streams as allowed.";
+/// Why a job route answers 404.
+const UNKNOWN_JOB: &str = "`unknown_job`: no pairing job has this ID.";
+
+/// The job a `/api/provisioning/jobs/{id}…` route reads.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // only described: the handlers take the ID as a string
+struct JobPath {
+    /// The pairing job's ID (from the pair request's answer).
+    id: String,
+}
 
 fn sse_event(seq: i64, event: &JobEvent) -> Event {
     Event::default()
@@ -33,7 +51,13 @@ fn sse_event(seq: i64, event: &JobEvent) -> Event {
         .unwrap_or_else(|_| Event::default().comment("unserialisable event"))
 }
 
-/// `GET /api/provisioning/jobs/{id}`.
+/// A pairing job with every step so far.
+#[utoipa::path(get, path = "/api/provisioning/jobs/{id}", operation_id = "getJob", tag = "provisioning",
+    params(JobPath), security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The job.", body = JobSummary),
+        (status = 404, description = UNKNOWN_JOB, body = ApiError),
+    ))]
 pub(crate) async fn job_summary(
     State(state): State<AppState>,
     _caller: Caller,
@@ -95,9 +119,18 @@ impl JobStream {
     }
 }
 
-/// `GET /api/provisioning/jobs/{id}/events`: every past event from the
-/// database, then live ones; ends after PROVISIONED or FAILED, or when the
-/// bearer token expires or is revoked.
+/// A pairing job's events, as server-sent events.
+///
+/// Every past event, then live ones; the stream ends after PROVISIONED or
+/// FAILED, or when the bearer token expires or is revoked. Each event is
+/// `event: status`, `id: <sequence>`, `data: <JobEvent JSON>`.
+#[utoipa::path(get, path = "/api/provisioning/jobs/{id}/events", operation_id = "jobEvents", tag = "provisioning",
+    params(JobPath), security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = EVENT_STREAM, body = String, content_type = "text/event-stream"),
+        (status = 404, description = UNKNOWN_JOB, body = ApiError),
+        (status = 429, description = TOO_MANY_STREAMS, body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ))]
 pub(crate) async fn job_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -129,8 +162,18 @@ pub(crate) async fn job_events(
     )
 }
 
-/// `GET /api/devices/{id}/events`: live events of the device's jobs, from
-/// now on, until the bearer token expires or is revoked.
+/// A monitor's pairing events, live, as server-sent events.
+///
+/// Events of the device's jobs from now on, until the bearer token expires
+/// or is revoked. Each event is `event: status`, `id: <sequence>`,
+/// `data: <JobEvent JSON>`.
+#[utoipa::path(get, path = "/api/devices/{id}/events", operation_id = "deviceEvents", tag = "devices",
+    params(DevicePath), security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = EVENT_STREAM, body = String, content_type = "text/event-stream"),
+        (status = 404, description = UNKNOWN_DEVICE, body = ApiError),
+        (status = 429, description = TOO_MANY_STREAMS, body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ))]
 pub(crate) async fn device_events(
     State(state): State<AppState>,
     caller: Caller,

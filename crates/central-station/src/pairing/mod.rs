@@ -3,10 +3,10 @@
 
 mod events;
 mod gate;
-mod handlers;
+pub(crate) mod handlers;
 pub(crate) mod job;
 mod rate_limit;
-mod request;
+pub(crate) mod request;
 pub(crate) mod store;
 
 pub(crate) use events::{EventHub, Topic};

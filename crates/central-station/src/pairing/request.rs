@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 use zpair_proto::ErrorCode;
 use zpair_proto::PairingCode;
-use zpair_proto::api::{PairAccepted, PairRequest};
+use zpair_proto::api::{ApiError, PairAccepted, PairRequest};
 use zpair_proto::qr::PAIRING_TOKEN_BYTES;
 
 use super::job::{self, Ticket};
@@ -21,7 +21,7 @@ use super::store::{self, NewJob, Opened};
 use crate::accounts::TechnicianCaller;
 use crate::audit::Source;
 use crate::clock;
-use crate::http::{ApiJson, HttpError};
+use crate::http::{ApiJson, HttpError, checked_device_id};
 use crate::state::AppState;
 
 fn parse_token(text: &str) -> Result<Zeroizing<[u8; PAIRING_TOKEN_BYTES]>, HttpError> {
@@ -57,19 +57,34 @@ fn new_job_id() -> Result<String, HttpError> {
         .map_err(|e| HttpError::Internal(e.to_string()))
 }
 
-/// Opens a pairing job.
+/// Pair a monitor (technicians).
+///
+/// Checks the code's format, the rate limits, the registry, a running job,
+/// the pairing gate and token reuse, then starts a job that proves the code
+/// to the monitor and pushes its signed, encrypted configuration; follow it
+/// at `eventsUrl`. The pairing gate: only a monitor never paired or whose
+/// last pairing failed (UNPROVISIONED, including re-admitted ones), or one
+/// re-provisioned within the station's re-provisioning window (one
+/// pairing), is paired.
+#[utoipa::path(post, path = "/api/provisioning/pair", operation_id = "pair", tag = "provisioning",
+    request_body = PairRequest, security(("bearerAuth" = ["technician"])),
+    responses(
+        (status = 202, description = "The job started.", body = PairAccepted),
+        (status = 400, description = "`invalid_code`: the code is not `XXX-XXX-XXX` in the code alphabet.", body = ApiError),
+        (status = 404, description = "`unknown_device`: not in the registry.", body = ApiError),
+        (status = 409, description = "`token_replayed`: the QR code was used before; `pairing_in_progress`; \
+            `reprovision_required`: the monitor is paired (or its re-provisioning window closed), re-provision it first; \
+            `device_deprovisioned`: an administrator must re-admit it first.", body = ApiError),
+        (status = 429, description = "`rate_limited`: too many pair requests for this monitor or by this technician in a minute.",
+            body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ))]
 pub(crate) async fn pair(
     State(state): State<AppState>,
     TechnicianCaller(caller): TechnicianCaller,
     source: Source,
     ApiJson(request): ApiJson<PairRequest>,
 ) -> Result<(StatusCode, Json<PairAccepted>), HttpError> {
-    let device_id = request.device_id.trim().to_owned();
-    if device_id.is_empty() || device_id.len() > 64 {
-        return Err(HttpError::InvalidRequest(
-            "deviceId is required: the ID shown on the monitor's screen.".into(),
-        ));
-    }
+    let device_id = checked_device_id(&request.device_id)?.to_owned();
     let code = PairingCode::parse(&request.pairing_code).map_err(|e| {
         let mut message = e.to_string();
         if let Some(first) = message.get(..1) {

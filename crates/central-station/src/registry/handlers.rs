@@ -3,15 +3,28 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use zpair_proto::api::{DeviceImport, DeviceSummary, ImportReport};
+use zpair_proto::api::{ApiError, DeviceImport, DeviceSummary, ImportReport};
 
 use super::{Imported, store};
 use crate::accounts::{AdministratorCaller, Caller};
 use crate::audit::Source;
 use crate::http::{ApiJson, ApiPath, HttpError};
+use crate::openapi::{DevicePath, UNKNOWN_DEVICE};
 use crate::state::AppState;
 
-/// `POST /api/devices`: one record; 201 when added, 200 when updated.
+/// Register one monitor (administrators).
+///
+/// Its registration record (as `bedside-monitor init` prints it), plus the
+/// registry's label and bed. A monitor already registered is updated, but a
+/// paired monitor's identity key is never swapped.
+#[utoipa::path(post, path = "/api/devices", operation_id = "registerDevice", tag = "devices",
+    request_body = DeviceImport, security(("bearerAuth" = ["administrator"])),
+    responses(
+        (status = 201, description = "Added.", body = DeviceSummary),
+        (status = 200, description = "Updated.", body = DeviceSummary),
+        (status = 400, description = "`invalid_request`: the record was refused: a field breaks its rule \
+            (the identity key must be a point of the curve), or its identity key differs from the paired monitor's.", body = ApiError),
+    ))]
 pub(crate) async fn import_one(
     State(state): State<AppState>,
     AdministratorCaller(caller): AdministratorCaller,
@@ -40,7 +53,16 @@ pub(crate) async fn import_one(
     Ok((status, Json(device.summary())))
 }
 
-/// `POST /api/devices/import`: many records, each accepted or refused on its own.
+/// Register many monitors (administrators).
+///
+/// Each record is accepted or refused on its own: one that breaks a rule of
+/// `DeviceImport`'s fields is listed in `rejected` with its reason
+/// (`invalid_record`, `duplicate_in_import`, `identity_conflict`) and does
+/// not stop the others. A body that is not an array of such objects is
+/// refused as a whole.
+#[utoipa::path(post, path = "/api/devices/import", operation_id = "importDevices", tag = "devices",
+    request_body = Vec<DeviceImport>, security(("bearerAuth" = ["administrator"])),
+    responses((status = 200, description = "What went in and what did not.", body = ImportReport)))]
 pub(crate) async fn import_many(
     State(state): State<AppState>,
     AdministratorCaller(caller): AdministratorCaller,
@@ -61,7 +83,10 @@ pub(crate) async fn import_many(
     Ok(Json(report))
 }
 
-/// `GET /api/devices`.
+/// The registry.
+#[utoipa::path(get, path = "/api/devices", operation_id = "listDevices", tag = "devices",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "Every registered monitor.", body = Vec<DeviceSummary>)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -70,7 +95,13 @@ pub(crate) async fn list(
     Ok(Json(rows.iter().map(store::DeviceRow::summary).collect()))
 }
 
-/// `GET /api/devices/{id}`.
+/// One registered monitor.
+#[utoipa::path(get, path = "/api/devices/{id}", operation_id = "getDevice", tag = "devices",
+    params(DevicePath), security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The monitor.", body = DeviceSummary),
+        (status = 404, description = UNKNOWN_DEVICE, body = ApiError),
+    ))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,

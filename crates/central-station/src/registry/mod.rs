@@ -3,7 +3,7 @@
 //! identity key). A monitor not in it cannot be paired, and the identity key
 //! here is what the monitor must prove it holds.
 
-mod handlers;
+pub(crate) mod handlers;
 pub(crate) mod store;
 mod validate;
 

@@ -1,11 +1,12 @@
-//! What a registration record must look like before it enters the registry.
-//! Device IDs end up in URL paths and certificate common names, so they are
-//! kept to a safe alphabet.
+//! What a registration record must look like before it enters the registry:
+//! the rules of `zpair_proto::device` (which the API document states too),
+//! with defaults filled in.
 
 use std::net::IpAddr;
 
 use zpair_proto::ErrorCode;
 use zpair_proto::api::{ApiError, DeviceImport};
+use zpair_proto::device::{is_device_id, is_printable, record_limits};
 
 /// A record that passed validation, with defaults filled in.
 #[derive(Debug, Clone)]
@@ -17,24 +18,6 @@ pub(crate) struct ValidDevice {
     pub(crate) ip_address: Option<IpAddr>,
     pub(crate) device_label: String,
     pub(crate) bed_id: String,
-}
-
-/// Path segments under `/api/devices/` that are routes, not device IDs.
-const RESERVED_IDS: [&str; 2] = ["import", "heartbeat"];
-
-/// Whether `id` may be a device ID: 1–64 letters, digits, `.`, `_`, `-`,
-/// starting with a letter or digit.
-pub(crate) fn is_device_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && !RESERVED_IDS.contains(&id.to_ascii_lowercase().as_str())
-}
-
-fn is_text(text: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&text.chars().count()) && !text.chars().any(char::is_control)
 }
 
 fn invalid(message: String) -> ApiError {
@@ -52,7 +35,7 @@ pub(crate) fn device(import: &DeviceImport) -> Result<ValidDevice, ApiError> {
             "deviceId must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.".into(),
         ));
     }
-    if !is_text(&r.device_serial, 1, 64) {
+    if !is_printable(&r.device_serial, 1, record_limits::SERIAL) {
         return Err(invalid(
             "deviceSerial must be 1 to 64 printable characters.".into(),
         ));
@@ -62,7 +45,7 @@ pub(crate) fn device(import: &DeviceImport) -> Result<ValidDevice, ApiError> {
             "identityPublicKey must be the monitor's Ed25519 public key, base64url (as `bedside-monitor` exports it).".into(),
         ));
     }
-    if !is_text(&r.firmware_version, 1, 32) {
+    if !is_printable(&r.firmware_version, 1, record_limits::FIRMWARE) {
         return Err(invalid(
             "firmwareVersion must be 1 to 32 printable characters.".into(),
         ));
@@ -79,13 +62,13 @@ pub(crate) fn device(import: &DeviceImport) -> Result<ValidDevice, ApiError> {
         .clone()
         .filter(|l| !l.is_empty())
         .unwrap_or_else(|| r.device_id.clone());
-    if !is_text(&device_label, 1, 64) {
+    if !is_printable(&device_label, 1, record_limits::LABEL) {
         return Err(invalid(
             "deviceLabel must be 1 to 64 printable characters.".into(),
         ));
     }
     let bed_id = import.bed_id.clone().unwrap_or_default();
-    if !is_text(&bed_id, 0, 64) {
+    if !is_printable(&bed_id, 0, record_limits::BED_ID) {
         return Err(invalid(
             "bedId must be at most 64 printable characters.".into(),
         ));
@@ -99,28 +82,4 @@ pub(crate) fn device(import: &DeviceImport) -> Result<ValidDevice, ApiError> {
         device_label,
         bed_id,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn device_ids_are_safe_path_segments() {
-        for good in ["ZM-ICU-04", "zm.1", "A", "ZM_2"] {
-            assert!(is_device_id(good), "{good}");
-        }
-        for bad in [
-            "",
-            "-ZM",
-            "ZM/1",
-            "ZM 1",
-            "import",
-            "Heartbeat",
-            &"Z".repeat(65),
-            "ZМ",
-        ] {
-            assert!(!is_device_id(bad), "{bad}");
-        }
-    }
 }

@@ -186,3 +186,35 @@ async fn only_administrators_verify_the_audit_log() {
         (StatusCode::FORBIDDEN, ErrorCode::ForbiddenRole)
     );
 }
+
+/// The query is held to what the API document says: a limit out of range
+/// or a parameter it does not name is refused, never clamped or ignored
+/// (a misspelt `deviceId` would otherwise return every row).
+#[tokio::test]
+async fn audit_queries_outside_the_document_are_refused() {
+    let station = TestStation::start().await;
+    let admin = station.token(ADMIN).await;
+    for query in [
+        "limit=0",
+        "limit=10001",
+        "limit=ten",
+        "deviceid=ZM-1",
+        "limit=5&extra=1",
+    ] {
+        let answer = station.get(&format!("/api/audit?{query}"), &admin).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+            "{query}"
+        );
+    }
+    for query in [
+        "limit=1",
+        "limit=10000",
+        "deviceId=ZM-1&limit=3",
+        "deviceId=",
+    ] {
+        let answer = station.get(&format!("/api/audit?{query}"), &admin).await;
+        assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.body);
+    }
+}

@@ -4,12 +4,14 @@ mod support;
 
 mod audit;
 mod auth;
+mod conformance;
 mod edge;
 mod fuzz_seeds;
 mod gate;
 mod jobs;
 mod matrix;
 mod mtls;
+mod openapi;
 mod pair_requests;
 mod public;
 mod recovery;

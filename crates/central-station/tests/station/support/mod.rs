@@ -3,6 +3,7 @@
 //! monitor speaking the monitor side of the protocol.
 
 pub mod monitor;
+pub mod schema;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
