@@ -15,10 +15,12 @@ pub mod device;
 pub mod hex;
 pub mod pairing_code;
 pub mod qr;
+pub mod redacted;
 pub mod user_facing;
 
 pub use pairing_code::PairingCode;
 pub use qr::QrPayload;
+pub use redacted::Redacted;
 
 /// RFC 3339 timestamps on the wire (`2024-11-25T14:30:00Z`), whole seconds, UTC.
 pub mod timestamp {

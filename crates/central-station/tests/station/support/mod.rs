@@ -256,7 +256,7 @@ impl TestStation {
     }
 
     pub async fn token(&self, account: (&str, &str)) -> String {
-        self.login(account).await.access_token
+        self.login(account).await.access_token.into_inner()
     }
 
     /// Registers a monitor through the API, as an administrator.
@@ -289,6 +289,7 @@ impl TestStation {
         answer
             .json::<zpair_proto::api::StepUpResponse>()
             .confirmation_token
+            .into_inner()
     }
 
     /// `POST /api/devices/{id}/reprovision`.
