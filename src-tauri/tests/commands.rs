@@ -253,8 +253,8 @@ fn pairs_reviews_and_reprovisions_a_monitor_through_the_commands() {
             &wrong,
             &canonical(&wrong),
             TECHNICIAN.1,
-            &session.access_token,
-            &session.refresh_token,
+            session.access_token.expose(),
+            session.refresh_token.expose(),
         ] {
             assert!(!text.contains(secret), "a secret reached the disk: {text}");
         }
@@ -370,7 +370,8 @@ fn trusts_a_fingerprint_only_when_the_station_presents_it_and_keeps_the_setup() 
     let settings = std::fs::read_to_string(data.path().join("settings.json")).expect("settings");
     let session = stored_session(&app, &world);
     assert!(
-        !settings.contains(&session.access_token) && !settings.contains(&session.refresh_token)
+        !settings.contains(session.access_token.expose())
+            && !settings.contains(session.refresh_token.expose())
     );
 
     // Another keyring (another user) has the station but no session.

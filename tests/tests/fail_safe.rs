@@ -19,6 +19,7 @@ use futures_util::future::join_all;
 use zpair_core::client::{StationClient, StationTrust, TrustAnchor};
 use zpair_core::pairing::PairTarget;
 use zpair_core::session::TechnicianSession;
+use zpair_proto::Redacted;
 use zpair_proto::api::{DeviceImport, JobState, PairRequest};
 use zpair_proto::device::MonitorState;
 use zpair_tests::fault_proxy::{CutPoint, FaultProxy, Run, reached, sweep};
@@ -388,7 +389,7 @@ impl StationProcess {
     }
 
     /// Signs in, waiting for the station to answer.
-    async fn access_token(&self) -> String {
+    async fn access_token(&self) -> Redacted<String> {
         for _ in 0..100 {
             if let Ok(session) = self.client().login(TECHNICIAN.0, TECHNICIAN.1).await {
                 return session.access_token;
@@ -458,7 +459,7 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
                 &token,
                 &PairRequest {
                     device_id: device_id.clone(),
-                    pairing_code: screen.code.display(),
+                    pairing_code: screen.code.display().into(),
                     pairing_token: None,
                     ip_address: None,
                 },

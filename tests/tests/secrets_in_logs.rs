@@ -385,11 +385,17 @@ async fn no_code_token_password_or_private_key_reaches_any_log() {
             "administrator password",
             zpair_tests::ADMINISTRATOR.1.to_owned(),
         ),
-        ("access token", session.access_token.clone()),
-        ("refresh token", session.refresh_token.clone()),
-        ("CLI access token", cli_session.access_token.clone()),
-        ("CLI refresh token", cli_session.refresh_token.clone()),
-        ("step-up confirmation", confirmation),
+        ("access token", session.access_token.expose().clone()),
+        ("refresh token", session.refresh_token.expose().clone()),
+        (
+            "CLI access token",
+            cli_session.access_token.expose().clone(),
+        ),
+        (
+            "CLI refresh token",
+            cli_session.refresh_token.expose().clone(),
+        ),
+        ("step-up confirmation", confirmation.expose().clone()),
     ];
     let mut keys = Vec::new();
     private_key_lines(&station_dir, &mut keys);

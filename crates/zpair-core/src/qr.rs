@@ -9,9 +9,10 @@
 
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use serde::Deserialize as _;
+use serde_json::Value;
 use time::{Duration, OffsetDateTime};
-use zpair_proto::qr::{MAX_PAYLOAD_BYTES, PAIRING_TOKEN_BYTES};
+use zpair_proto::qr::{MAX_PAYLOAD_BYTES, PAIRING_TOKEN_BYTES, QrField, RawQrPayload};
 use zpair_proto::{PairingCode, timestamp};
 
 use crate::error::{ErrorCode, UserFacing};
@@ -119,36 +120,40 @@ pub fn validate(text: &str, now: OffsetDateTime) -> Result<ScannedMonitor, QrErr
     if text.len() > MAX_PAYLOAD_BYTES {
         return Err(QrError::TooLarge { len: text.len() });
     }
+    // Parsed as a `Value` first, so that text that is not JSON (`12 34`) is
+    // told apart from JSON that is not an object (`[1,2]`); the raw payload
+    // is then read from the value, and only an object gives one.
     let value: Value = serde_json::from_str(text).map_err(|_| QrError::NotJson)?;
-    let Value::Object(fields) = value else {
-        return Err(QrError::NotZMonitor);
-    };
-    if !(fields.contains_key("deviceId") && fields.contains_key("pairingCode")) {
+    let raw = RawQrPayload::deserialize(value).map_err(|_| QrError::NotZMonitor)?;
+    if raw.get(QrField::DeviceId).is_none() || raw.get(QrField::PairingCode).is_none() {
         return Err(QrError::NotZMonitor);
     }
 
-    let device_id = text_field(&fields, "deviceId")?;
-    check_printable("deviceId", device_id, MAX_ID_CHARS)?;
-    let device_serial = text_field(&fields, "deviceSerial")?;
-    check_printable("deviceSerial", device_serial, MAX_ID_CHARS)?;
-    let firmware_version = text_field(&fields, "firmwareVersion")?;
-    check_printable("firmwareVersion", firmware_version, MAX_FIRMWARE_CHARS)?;
+    let device_id = text_field(&raw, QrField::DeviceId)?;
+    check_printable(QrField::DeviceId, device_id, MAX_ID_CHARS)?;
+    let device_serial = text_field(&raw, QrField::DeviceSerial)?;
+    check_printable(QrField::DeviceSerial, device_serial, MAX_ID_CHARS)?;
+    let firmware_version = text_field(&raw, QrField::FirmwareVersion)?;
+    check_printable(
+        QrField::FirmwareVersion,
+        firmware_version,
+        MAX_FIRMWARE_CHARS,
+    )?;
 
-    let ip_address = text_field(&fields, "ipAddress")?
+    let ip_address = text_field(&raw, QrField::IpAddress)?
         .parse::<IpAddr>()
-        .map_err(|_| invalid("ipAddress", "not an IPv4 or IPv6 address"))?;
-    let code = PairingCode::parse(text_field(&fields, "pairingCode")?)
-        .map_err(|e| invalid("pairingCode", &e.to_string()))?;
-    let token =
-        zpair_proto::b64::decode_array::<PAIRING_TOKEN_BYTES>(text_field(&fields, "pairingToken")?)
-            .ok_or_else(|| {
-                invalid(
-                    "pairingToken",
-                    "not 16 bytes of unpadded base64url (22 characters)",
-                )
-            })?;
-    let expires_at = timestamp::parse(text_field(&fields, "expiresAt")?)
-        .map_err(|_| invalid("expiresAt", "not an RFC 3339 time"))?;
+        .map_err(|_| invalid(QrField::IpAddress, "not an IPv4 or IPv6 address"))?;
+    let code = PairingCode::parse(text_field(&raw, QrField::PairingCode)?)
+        .map_err(|e| invalid(QrField::PairingCode, &e.to_string()))?;
+    let token = text_field(&raw, QrField::PairingToken)?;
+    let token = zpair_proto::b64::decode_array::<PAIRING_TOKEN_BYTES>(token).ok_or_else(|| {
+        invalid(
+            QrField::PairingToken,
+            "not 16 bytes of unpadded base64url (22 characters)",
+        )
+    })?;
+    let expires_at = timestamp::parse(text_field(&raw, QrField::ExpiresAt)?)
+        .map_err(|_| invalid(QrField::ExpiresAt, "not an RFC 3339 time"))?;
 
     let scanned = ScannedMonitor {
         device_id: device_id.to_owned(),
@@ -166,7 +171,7 @@ pub fn validate(text: &str, now: OffsetDateTime) -> Result<ScannedMonitor, QrErr
     }
     if expires_at > now + MAX_CODE_LIFETIME + CLOCK_SKEW {
         return Err(invalid(
-            "expiresAt",
+            QrField::ExpiresAt,
             "more than an hour ahead; the monitor's or this device's clock is wrong",
         ));
     }
@@ -175,32 +180,32 @@ pub fn validate(text: &str, now: OffsetDateTime) -> Result<ScannedMonitor, QrErr
 
 /// Checks a device ID as a technician typed it, with the same rule as the QR's.
 pub fn check_device_id(device_id: &str) -> Result<(), QrError> {
-    check_printable("deviceId", device_id, MAX_ID_CHARS)
+    check_printable(QrField::DeviceId, device_id, MAX_ID_CHARS)
 }
 
-fn invalid(field: &'static str, reason: &str) -> QrError {
+fn invalid(field: QrField, reason: &str) -> QrError {
     QrError::InvalidField {
-        field,
+        field: field.name(),
         reason: reason.to_owned(),
     }
 }
 
-fn text_field<'a>(fields: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, QrError> {
-    match fields.get(name) {
+fn text_field(raw: &RawQrPayload, field: QrField) -> Result<&str, QrError> {
+    match raw.get(field) {
         Some(Value::String(text)) => Ok(text),
-        Some(_) => Err(invalid(name, "not text")),
-        None => Err(invalid(name, "missing")),
+        Some(_) => Err(invalid(field, "not text")),
+        None => Err(invalid(field, "missing")),
     }
 }
 
-fn check_printable(field: &'static str, text: &str, max_chars: usize) -> Result<(), QrError> {
+fn check_printable(field: QrField, text: &str, max_chars: usize) -> Result<(), QrError> {
     let chars = text.chars().count();
     if chars == 0 {
         return Err(invalid(field, "empty"));
     }
     if chars > max_chars {
         return Err(QrError::InvalidField {
-            field,
+            field: field.name(),
             reason: format!("{chars} characters, more than {max_chars}"),
         });
     }
@@ -216,6 +221,7 @@ fn check_printable(field: &'static str, text: &str, max_chars: usize) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Map;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2024-11-25 14:25:00 UTC);
@@ -372,7 +378,7 @@ mod tests {
             QrError::TooLarge { len: 5000 },
             QrError::NotJson,
             QrError::NotZMonitor,
-            invalid("ipAddress", "bad"),
+            invalid(QrField::IpAddress, "bad"),
             QrError::Expired { expired_at: NOW },
         ];
         let codes: Vec<ErrorCode> = errors.iter().map(UserFacing::code).collect();

@@ -99,7 +99,7 @@ impl Reprovision {
                     .await
             })
             .await?;
-        Ok(Confirmation(Secret::new(answer.confirmation_token)))
+        Ok(Confirmation(answer.confirmation_token.into()))
     }
 
     /// Sends the re-provisioning with its confirmation; the monitor goes
@@ -111,7 +111,7 @@ impl Reprovision {
     ) -> Result<DeviceSummary, SessionError> {
         let client = session.client();
         let (device_id, reason) = (self.device_id.as_str(), self.reason.as_str());
-        let confirmation = confirmation.0.expose().as_str();
+        let confirmation = &confirmation.0;
         session
             .authorized(|token| async move {
                 client

@@ -11,6 +11,7 @@ use std::fmt;
 
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroize;
+use zpair_proto::Redacted;
 
 /// A value that prints as `<redacted>`, cannot be serialised and is zeroed on drop.
 pub struct Secret<T: Zeroize>(T);
@@ -30,6 +31,14 @@ impl<T: Zeroize> Secret<T> {
 impl<T: Zeroize> From<T> for Secret<T> {
     fn from(value: T) -> Self {
         Self(value)
+    }
+}
+
+/// A secret received on the wire, kept: it moves from one wrapper to the
+/// other without an unwrapped copy in between.
+impl<T: Zeroize + Default> From<Redacted<T>> for Secret<T> {
+    fn from(value: Redacted<T>) -> Self {
+        Self(value.into_inner())
     }
 }
 

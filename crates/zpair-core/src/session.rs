@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 use tokio::sync::{Mutex, MutexGuard};
-use zeroize::Zeroize as _;
 use zpair_proto::api::{Account, Session};
 
 use crate::client::{ClientError, StationClient};
@@ -63,9 +62,9 @@ struct Tokens {
 impl From<Session> for Tokens {
     fn from(session: Session) -> Self {
         Self {
-            access: Secret::new(session.access_token),
+            access: session.access_token.into(),
             access_expires_at: session.access_expires_at,
-            refresh: Secret::new(session.refresh_token),
+            refresh: session.refresh_token.into(),
             refresh_expires_at: session.refresh_expires_at,
             account: session.account,
         }
@@ -73,19 +72,17 @@ impl From<Session> for Tokens {
 }
 
 impl Tokens {
-    /// The stored form: the station's `Session` JSON, all of it secret.
+    /// The stored form: the station's `Session` JSON, all of it secret. The
+    /// copies of the tokens it is built from are wiped when it is dropped.
     fn to_stored(&self) -> Result<Secret<String>, serde_json::Error> {
-        let mut session = Session {
-            access_token: self.access.expose().clone(),
+        let session = Session {
+            access_token: self.access.expose().clone().into(),
             access_expires_at: self.access_expires_at,
-            refresh_token: self.refresh.expose().clone(),
+            refresh_token: self.refresh.expose().clone().into(),
             refresh_expires_at: self.refresh_expires_at,
             account: self.account.clone(),
         };
-        let json = serde_json::to_string(&session).map(Secret::new);
-        session.access_token.zeroize();
-        session.refresh_token.zeroize();
-        json
+        serde_json::to_string(&session).map(Secret::new)
     }
 
     fn from_stored(stored: &Secret<String>) -> Result<Self, serde_json::Error> {

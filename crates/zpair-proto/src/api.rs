@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use crate::Redacted;
 use crate::error_code::ErrorCode;
 
 /// Error body of every non-2xx response.
@@ -64,38 +65,23 @@ impl Role {
 }
 
 /// `POST /api/auth/login`.
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     /// Account name.
     pub username: String,
     /// Password, sent only over TLS and never stored in clear.
     #[schema(value_type = String, format = Password)]
-    pub password: String,
-}
-
-impl std::fmt::Debug for LoginRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest")
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .finish()
-    }
+    pub password: Redacted<String>,
 }
 
 /// `POST /api/auth/refresh` and `POST /api/auth/logout`.
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last [`Session`].
     #[schema(value_type = String)]
-    pub refresh_token: String,
-}
-
-impl std::fmt::Debug for RefreshRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RefreshRequest { refresh_token: <redacted> }")
-    }
+    pub refresh_token: Redacted<String>,
 }
 
 /// Who is signed in.
@@ -112,18 +98,18 @@ pub struct Account {
 
 /// Answer to login and refresh: a short-lived access token and a longer-lived
 /// refresh token.
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     /// Bearer token for API calls.
     #[schema(value_type = String)]
-    pub access_token: String,
+    pub access_token: Redacted<String>,
     /// When the access token stops working.
     #[serde(with = "crate::timestamp")]
     pub access_expires_at: OffsetDateTime,
     /// Exchanged for a new session at `POST /api/auth/refresh`; one use.
     #[schema(value_type = String)]
-    pub refresh_token: String,
+    pub refresh_token: Redacted<String>,
     /// When the refresh token stops working.
     #[serde(with = "crate::timestamp")]
     pub refresh_expires_at: OffsetDateTime,
@@ -131,41 +117,19 @@ pub struct Session {
     pub account: Account,
 }
 
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("access_token", &"<redacted>")
-            .field("access_expires_at", &self.access_expires_at)
-            .field("refresh_token", &"<redacted>")
-            .field("refresh_expires_at", &self.refresh_expires_at)
-            .field("account", &self.account)
-            .finish()
-    }
-}
-
 /// `POST /api/auth/step-up`: the password again, for a confirmation token
 /// bound to this session, this device and this action.
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StepUpRequest {
     /// The signed-in technician's password, re-entered.
     #[schema(value_type = String, format = Password)]
-    pub password: String,
+    pub password: Redacted<String>,
     /// The one device the confirmation may act on.
     #[schema(value_type = crate::schema::DeviceId)]
     pub device_id: String,
     /// The one action it authorises.
     pub action: StepUpAction,
-}
-
-impl std::fmt::Debug for StepUpRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StepUpRequest")
-            .field("password", &"<redacted>")
-            .field("device_id", &self.device_id)
-            .field("action", &self.action)
-            .finish()
-    }
 }
 
 /// What a step-up confirmation authorises. A confirmation asked for one
@@ -187,28 +151,19 @@ impl StepUpAction {
 }
 
 /// Answer to step-up: a confirmation token good for one re-provisioning.
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StepUpResponse {
     /// Sent with the re-provision request; one use, a few minutes.
     #[schema(value_type = String)]
-    pub confirmation_token: String,
+    pub confirmation_token: Redacted<String>,
     /// When it stops working.
     #[serde(with = "crate::timestamp")]
     pub expires_at: OffsetDateTime,
 }
 
-impl std::fmt::Debug for StepUpResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StepUpResponse")
-            .field("confirmation_token", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
 /// `POST /api/provisioning/pair`.
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PairRequest {
     /// The monitor's registry identifier.
@@ -216,29 +171,15 @@ pub struct PairRequest {
     pub device_id: String,
     /// The code on the monitor's screen, as typed or scanned.
     #[schema(value_type = crate::schema::PairingCodeText)]
-    pub pairing_code: String,
+    pub pairing_code: Redacted<String>,
     /// The token from the QR; absent when the code was typed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::schema::PairingToken>)]
-    pub pairing_token: Option<String>,
+    pub pairing_token: Option<Redacted<String>>,
     /// The monitor's address from the QR; absent when typed (the registry's is used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::schema::MonitorAddress>)]
     pub ip_address: Option<String>,
-}
-
-impl std::fmt::Debug for PairRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PairRequest")
-            .field("device_id", &self.device_id)
-            .field("pairing_code", &"<redacted>")
-            .field(
-                "pairing_token",
-                &self.pairing_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("ip_address", &self.ip_address)
-            .finish()
-    }
 }
 
 /// `202 Accepted` answer to a pair request.
@@ -609,24 +550,15 @@ pub fn check_reason(reason: &str) -> Result<&str, ReasonError> {
 }
 
 /// `POST /api/devices/{id}/reprovision`.
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReprovisionRequest {
     /// From `POST /api/auth/step-up`.
     #[schema(value_type = String)]
-    pub confirmation_token: String,
+    pub confirmation_token: Redacted<String>,
     /// Why, for the audit log.
     #[schema(value_type = crate::schema::Reason)]
     pub reason: String,
-}
-
-impl std::fmt::Debug for ReprovisionRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReprovisionRequest")
-            .field("confirmation_token", &"<redacted>")
-            .field("reason", &self.reason)
-            .finish()
-    }
 }
 
 /// `POST /api/devices/{id}/deprovision` (administrators).
@@ -816,23 +748,122 @@ mod tests {
         );
     }
 
+    /// One value of a type that carries secrets, as `{:?}` and JSON print it.
+    struct Carrier {
+        debug: String,
+        secrets: &'static [&'static str],
+        json: String,
+    }
+
+    fn case<T: std::fmt::Debug + Serialize>(value: T, secrets: &'static [&'static str]) -> Carrier {
+        Carrier {
+            debug: format!("{value:?}"),
+            secrets,
+            json: serde_json::to_string(&value).expect("serialise"),
+        }
+    }
+
+    /// Each type that carries a secret, with a distinct secret in every
+    /// secret field.
+    fn secret_carriers() -> Vec<Carrier> {
+        let at = time::macros::datetime!(2024-11-25 14:30:00 UTC);
+        vec![
+            case(
+                LoginRequest {
+                    username: "ana".into(),
+                    password: "hunter2".into(),
+                },
+                &["hunter2"],
+            ),
+            case(
+                RefreshRequest {
+                    refresh_token: "refresh-1".into(),
+                },
+                &["refresh-1"],
+            ),
+            case(
+                Session {
+                    access_token: "access-2".into(),
+                    access_expires_at: at,
+                    refresh_token: "refresh-3".into(),
+                    refresh_expires_at: at,
+                    account: Account {
+                        username: "ana".into(),
+                        display_name: "Ana".into(),
+                        role: Role::Technician,
+                    },
+                },
+                &["access-2", "refresh-3"],
+            ),
+            case(
+                StepUpRequest {
+                    password: "hunter4".into(),
+                    device_id: "ZM-1".into(),
+                    action: StepUpAction::Reprovision,
+                },
+                &["hunter4"],
+            ),
+            case(
+                StepUpResponse {
+                    confirmation_token: "confirm-5".into(),
+                    expires_at: at,
+                },
+                &["confirm-5"],
+            ),
+            case(
+                PairRequest {
+                    device_id: "ZM-1".into(),
+                    pairing_code: "K7P-M3X-Q9R".into(),
+                    pairing_token: Some("pairing-6".into()),
+                    ip_address: Some("10.1.50.104".into()),
+                },
+                &["K7P-M3X-Q9R", "pairing-6"],
+            ),
+            case(
+                ReprovisionRequest {
+                    confirmation_token: "confirm-7".into(),
+                    reason: "screen replaced".into(),
+                },
+                &["confirm-7"],
+            ),
+        ]
+    }
+
+    /// Fails when a secret field is no longer wrapped in [`Redacted`]: its
+    /// value would then show in the derived `Debug`.
     #[test]
     fn secrets_never_show_in_debug() {
-        let req = PairRequest {
-            device_id: "ZM-1".into(),
-            pairing_code: "K7P-M3X-Q9R".into(),
-            pairing_token: Some("secret-token".into()),
-            ip_address: None,
-        };
-        let text = format!("{req:?}");
-        assert!(
-            !text.contains("K7P") && !text.contains("secret-token"),
-            "{text}"
+        for Carrier { debug, secrets, .. } in secret_carriers() {
+            assert!(debug.contains("<redacted>"), "{debug}");
+            for secret in secrets {
+                assert!(!debug.contains(secret), "{secret} shows in {debug}");
+            }
+        }
+    }
+
+    /// Wrapping the secrets changed no byte on the wire.
+    #[test]
+    fn secret_carriers_keep_their_wire_format() {
+        let json: Vec<String> = secret_carriers().into_iter().map(|c| c.json).collect();
+        assert_eq!(
+            json,
+            [
+                r#"{"username":"ana","password":"hunter2"}"#,
+                r#"{"refreshToken":"refresh-1"}"#,
+                r#"{"accessToken":"access-2","accessExpiresAt":"2024-11-25T14:30:00Z","refreshToken":"refresh-3","refreshExpiresAt":"2024-11-25T14:30:00Z","account":{"username":"ana","displayName":"Ana","role":"technician"}}"#,
+                r#"{"password":"hunter4","deviceId":"ZM-1","action":"reprovision"}"#,
+                r#"{"confirmationToken":"confirm-5","expiresAt":"2024-11-25T14:30:00Z"}"#,
+                r#"{"deviceId":"ZM-1","pairingCode":"K7P-M3X-Q9R","pairingToken":"pairing-6","ipAddress":"10.1.50.104"}"#,
+                r#"{"confirmationToken":"confirm-7","reason":"screen replaced"}"#,
+            ]
         );
-        let login = LoginRequest {
-            username: "ana".into(),
-            password: "hunter2".into(),
-        };
-        assert!(!format!("{login:?}").contains("hunter2"));
+        let typed: PairRequest =
+            serde_json::from_str(r#"{"deviceId":"ZM-1","pairingCode":"K7P-M3X-Q9R"}"#)
+                .expect("a typed code has no token");
+        assert_eq!(typed.pairing_code.expose(), "K7P-M3X-Q9R");
+        assert!(typed.pairing_token.is_none());
+        let back: Session = serde_json::from_str(&json[2]).expect("round trip");
+        assert_eq!(back.access_token.expose(), "access-2");
+        assert_eq!(back.refresh_token.expose(), "refresh-3");
     }
 }

@@ -16,12 +16,14 @@ pub mod error_code;
 pub mod hex;
 pub mod pairing_code;
 pub mod qr;
+pub mod redacted;
 pub mod schema;
 pub mod user_facing;
 
 pub use error_code::ErrorCode;
 pub use pairing_code::PairingCode;
 pub use qr::QrPayload;
+pub use redacted::Redacted;
 
 /// RFC 3339 timestamps on the wire (`2024-11-25T14:30:00Z`), whole seconds, UTC.
 pub mod timestamp {

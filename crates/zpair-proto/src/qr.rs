@@ -4,8 +4,17 @@
 //! the app's validator (`zpair-core`) turns it into typed values and explains
 //! each way it can be wrong. Field order is the seeds' and is kept when
 //! serialising, so the monitor's QR stays byte-for-byte predictable.
+//!
+//! What a camera read is first taken apart as a [`RawQrPayload`], each field
+//! as whatever JSON it holds, so that the validator can name the one field
+//! that is wrong (a strict [`QrPayload`] would only say that something is);
+//! [`QrField`] holds the names both share.
 
+use std::fmt;
+
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::PairingCode;
@@ -79,16 +88,130 @@ impl std::fmt::Debug for QrPayload {
     }
 }
 
+/// A field of the payload, for saying which one is wrong. Declared in the
+/// seeds' order, as [`QrField::ALL`] lists them: a field's discriminant is
+/// its index there and in a [`RawQrPayload`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QrField {
+    /// `deviceId`.
+    DeviceId,
+    /// `deviceSerial`.
+    DeviceSerial,
+    /// `ipAddress`.
+    IpAddress,
+    /// `pairingCode`.
+    PairingCode,
+    /// `pairingToken`.
+    PairingToken,
+    /// `expiresAt`.
+    ExpiresAt,
+    /// `firmwareVersion`.
+    FirmwareVersion,
+}
+
+impl QrField {
+    /// Every field, in the seeds' order (that of [`QrPayload`]).
+    pub const ALL: [QrField; 7] = [
+        QrField::DeviceId,
+        QrField::DeviceSerial,
+        QrField::IpAddress,
+        QrField::PairingCode,
+        QrField::PairingToken,
+        QrField::ExpiresAt,
+        QrField::FirmwareVersion,
+    ];
+
+    /// Its JSON key: the name [`QrPayload`] serialises it under (a test
+    /// holds the two together), and the one error messages show.
+    pub fn name(self) -> &'static str {
+        match self {
+            QrField::DeviceId => "deviceId",
+            QrField::DeviceSerial => "deviceSerial",
+            QrField::IpAddress => "ipAddress",
+            QrField::PairingCode => "pairingCode",
+            QrField::PairingToken => "pairingToken",
+            QrField::ExpiresAt => "expiresAt",
+            QrField::FirmwareVersion => "firmwareVersion",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|field| field.name() == name)
+    }
+}
+
+/// A QR payload as read, before any check: each [`QrField`] with the JSON
+/// value it holds, whatever its type. Absent and `null` are told apart
+/// (`None` and `Some(Value::Null)`), other keys are ignored, and a key given
+/// twice keeps its last value, as `serde_json::Value` does.
+///
+/// It deserialises from a JSON object only. A validator parses the text as a
+/// `Value` first: text that is not JSON at all is a different kind of wrong
+/// from JSON that is not an object, and reading a struct straight from the
+/// text would mix the two up.
+#[derive(Clone, Default, PartialEq)]
+pub struct RawQrPayload([Option<Value>; QrField::ALL.len()]);
+
+impl RawQrPayload {
+    /// The value of `field`; `None` when the payload lacks it.
+    pub fn get(&self, field: QrField) -> Option<&Value> {
+        self.0[field as usize].as_ref()
+    }
+}
+
+/// Shows which fields are present, never their values (the pairing code and
+/// token are among them).
+impl fmt::Debug for RawQrPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let present = QrField::ALL
+            .into_iter()
+            .filter(|&field| self.get(field).is_some())
+            .map(QrField::name);
+        f.debug_tuple("RawQrPayload")
+            .field(&present.collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<'de> Deserialize<'de> for RawQrPayload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// Keeps the known keys' values, skips the rest.
+        struct Fields;
+
+        impl<'de> Visitor<'de> for Fields {
+            type Value = RawQrPayload;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Z Monitor QR payload object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawQrPayload, A::Error> {
+                let mut raw = RawQrPayload::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match QrField::from_name(&key) {
+                        Some(field) => raw.0[field as usize] = Some(map.next_value()?),
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(raw)
+            }
+        }
+
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
 
-    /// Golden vector: the exact text a monitor puts in its QR.
-    #[test]
-    fn payload_json_is_compact_and_in_seed_order() {
+    /// The payload of the golden vector.
+    fn golden() -> QrPayload {
         let code = PairingCode::parse("K7P-M3X-Q9R").expect("valid");
-        let payload = QrPayload::new(
+        QrPayload::new(
             "ZM-ICU-04",
             "SN-2024-001234",
             "10.1.50.104".parse().expect("ip"),
@@ -96,7 +219,13 @@ mod tests {
             &[7u8; PAIRING_TOKEN_BYTES],
             datetime!(2024-11-25 14:30:00.5 UTC),
             "1.2.3",
-        );
+        )
+    }
+
+    /// Golden vector: the exact text a monitor puts in its QR.
+    #[test]
+    fn payload_json_is_compact_and_in_seed_order() {
+        let payload = golden();
         let json = payload.to_json();
         assert_eq!(
             json,
@@ -110,5 +239,56 @@ mod tests {
         let back: QrPayload = serde_json::from_str(&json).expect("round trip");
         assert_eq!(back, payload);
         assert!(!format!("{back:?}").contains("K7P"));
+    }
+
+    /// [`QrField::name`] spells the keys [`QrPayload`]'s serde derive writes,
+    /// in the same order, and [`RawQrPayload`] reads each of them back.
+    #[test]
+    fn field_names_are_the_payloads_keys() {
+        let json = golden().to_json();
+        let Value::Object(fields) = serde_json::from_str(&json).expect("JSON") else {
+            panic!("a payload is an object");
+        };
+        assert_eq!(fields.len(), QrField::ALL.len());
+        for (index, field) in QrField::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, index, "{field:?}");
+        }
+        let at = QrField::ALL.map(|field| json.find(&format!("\"{}\":", field.name())));
+        assert!(at.iter().all(Option::is_some) && at.is_sorted(), "{json}");
+
+        let raw: RawQrPayload = serde_json::from_str(&json).expect("raw");
+        for field in QrField::ALL {
+            assert_eq!(raw.get(field), fields.get(field.name()), "{field:?}");
+        }
+        let debug = format!("{raw:?}");
+        assert!(
+            debug.contains("deviceId") && !debug.contains("K7P"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn raw_payloads_tell_absent_from_null_and_ignore_other_keys() {
+        let raw: RawQrPayload = serde_json::from_str(
+            r#"{"deviceId":null,"deviceId":4,"expiresAt":null,"ssid":"ward"}"#,
+        )
+        .expect("raw");
+        assert_eq!(
+            raw.get(QrField::DeviceId),
+            Some(&Value::from(4)),
+            "the last one"
+        );
+        assert_eq!(raw.get(QrField::ExpiresAt), Some(&Value::Null));
+        assert_eq!(raw.get(QrField::PairingCode), None);
+        assert_eq!(
+            format!("{raw:?}"),
+            r#"RawQrPayload(["deviceId", "expiresAt"])"#
+        );
+        for not_an_object in ["[1,2]", "42", r#""text""#, "null"] {
+            assert!(
+                serde_json::from_str::<RawQrPayload>(not_an_object).is_err(),
+                "{not_an_object}"
+            );
+        }
     }
 }

@@ -57,9 +57,9 @@ fn session_body(
     account: Account,
 ) -> Session {
     Session {
-        access_token: access.text,
+        access_token: access.text.into(),
         access_expires_at: session.access_expires_at,
-        refresh_token: refresh.text,
+        refresh_token: refresh.text.into(),
         refresh_expires_at: session.refresh_expires_at,
         account,
     }
@@ -177,7 +177,7 @@ pub(crate) async fn login(
         &state,
         &attempt,
         user.as_ref(),
-        &request.password,
+        request.password.expose(),
         EventType::SignInFailed,
         &source,
     )
@@ -235,7 +235,7 @@ pub(crate) async fn refresh(
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> Result<Json<Session>, HttpError> {
     let now = clock::now();
-    let presented = hash_token(&request.refresh_token);
+    let presented = hash_token(request.refresh_token.expose());
     let (access, refresh, session) = new_session(&state, now)?;
     let rotated = state
         .db()
@@ -258,7 +258,7 @@ pub(crate) async fn logout(
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> Result<StatusCode, HttpError> {
     let now = clock::now();
-    let presented = hash_token(&request.refresh_token);
+    let presented = hash_token(request.refresh_token.expose());
     let who = caller.clone();
     let signed_out = Entry::account(EventType::SignOut, caller.username())
         .by(caller.username())
@@ -318,7 +318,7 @@ pub(crate) async fn step_up(
         &state,
         &attempt,
         Some(&user),
-        &request.password,
+        request.password.expose(),
         EventType::StepUp,
         &source,
     )
@@ -342,7 +342,7 @@ pub(crate) async fn step_up(
         .await?;
     tracing::info!(username = %caller.username(), device_id, action = request.action.as_str(), "step-up confirmed");
     Ok(Json(StepUpResponse {
-        confirmation_token: token.text,
+        confirmation_token: token.text.into(),
         expires_at,
     }))
 }

@@ -107,7 +107,7 @@ pub(crate) async fn reprovision(
     ApiJson(request): ApiJson<ReprovisionRequest>,
 ) -> Result<Json<DeviceSummary>, HttpError> {
     let reason = check_reason(&request.reason)?;
-    let confirmation = hash_token(&request.confirmation_token);
+    let confirmation = hash_token(request.confirmation_token.expose());
     let binding = Binding::of(&caller, &device_id, StepUpAction::Reprovision);
     let checked = binding.clone();
     let device = state

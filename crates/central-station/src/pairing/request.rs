@@ -85,7 +85,7 @@ pub(crate) async fn pair(
     ApiJson(request): ApiJson<PairRequest>,
 ) -> Result<(StatusCode, Json<PairAccepted>), HttpError> {
     let device_id = checked_device_id(&request.device_id)?.to_owned();
-    let code = PairingCode::parse(&request.pairing_code).map_err(|e| {
+    let code = PairingCode::parse(request.pairing_code.expose()).map_err(|e| {
         let mut message = e.to_string();
         if let Some(first) = message.get(..1) {
             message = first.to_uppercase() + message.get(1..).unwrap_or_default();
@@ -94,8 +94,8 @@ pub(crate) async fn pair(
     })?;
     let token = request
         .pairing_token
-        .as_deref()
-        .map(parse_token)
+        .as_ref()
+        .map(|token| parse_token(token.expose()))
         .transpose()?;
     let address = request
         .ip_address

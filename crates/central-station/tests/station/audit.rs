@@ -57,7 +57,7 @@ async fn sign_in_failures_step_up_and_sign_out_are_audited_with_actor_and_addres
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     let nobody = station.try_login(("nobody", TECH.1)).await;
     assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
-    let bearer = session.access_token.as_str();
+    let bearer = session.access_token.expose().as_str();
     for (password, status) in [
         ("wrong password", StatusCode::UNAUTHORIZED),
         (TECH.1, StatusCode::OK),

@@ -14,10 +14,13 @@ async fn login_gives_a_session_and_me_names_the_account() {
     let station = TestStation::start().await;
     let session = station.login(TECH).await;
     assert_eq!(session.account.role, Role::Technician);
-    assert_ne!(session.access_token, session.refresh_token);
+    assert_ne!(
+        session.access_token.expose(),
+        session.refresh_token.expose()
+    );
     assert!(session.refresh_expires_at > session.access_expires_at);
     let me: Account = station
-        .get("/api/auth/me", &session.access_token)
+        .get("/api/auth/me", session.access_token.expose())
         .await
         .json();
     assert_eq!(
@@ -52,11 +55,11 @@ async fn tokens_are_stored_only_as_hashes() {
     use sha2::{Digest as _, Sha256};
     assert_eq!(
         access,
-        Sha256::digest(session.access_token.as_bytes()).to_vec()
+        Sha256::digest(session.access_token.expose().as_bytes()).to_vec()
     );
     assert_eq!(
         refresh,
-        Sha256::digest(session.refresh_token.as_bytes()).to_vec()
+        Sha256::digest(session.refresh_token.expose().as_bytes()).to_vec()
     );
     let row: String = db
         .query_row(
@@ -65,7 +68,10 @@ async fn tokens_are_stored_only_as_hashes() {
             |r| r.get(0),
         )
         .expect("row text");
-    assert!(!row.contains(&session.access_token) && !row.contains(&session.refresh_token));
+    assert!(
+        !row.contains(session.access_token.expose())
+            && !row.contains(session.refresh_token.expose())
+    );
 }
 
 #[tokio::test]
@@ -91,18 +97,18 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_chain() {
     let first = station.login(TECH).await;
     let body = json!({ "refreshToken": first.refresh_token });
     let second: Session = station.post("/api/auth/refresh", None, &body).await.json();
-    assert_ne!(second.access_token, first.access_token);
+    assert_ne!(second.access_token.expose(), first.access_token.expose());
     // The old pair stopped working.
     assert_eq!(
         station
-            .get("/api/auth/me", &first.access_token)
+            .get("/api/auth/me", first.access_token.expose())
             .await
             .status,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
         station
-            .get("/api/auth/me", &second.access_token)
+            .get("/api/auth/me", second.access_token.expose())
             .await
             .status,
         StatusCode::OK
@@ -115,7 +121,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_chain() {
     );
     assert_eq!(
         station
-            .get("/api/auth/me", &second.access_token)
+            .get("/api/auth/me", second.access_token.expose())
             .await
             .status,
         StatusCode::UNAUTHORIZED
@@ -137,7 +143,9 @@ async fn expired_access_tokens_are_refused() {
         .start()
         .await;
     let session = station.login(TECH).await;
-    let answer = station.get("/api/auth/me", &session.access_token).await;
+    let answer = station
+        .get("/api/auth/me", session.access_token.expose())
+        .await;
     assert_eq!(
         (answer.status, answer.code()),
         (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
@@ -150,12 +158,16 @@ async fn logout_revokes_access_and_refresh_tokens() {
     let session = station.login(TECH).await;
     let body = json!({ "refreshToken": session.refresh_token });
     let out = station
-        .post("/api/auth/logout", Some(&session.access_token), &body)
+        .post(
+            "/api/auth/logout",
+            Some(session.access_token.expose()),
+            &body,
+        )
         .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     assert_eq!(
         station
-            .get("/api/auth/me", &session.access_token)
+            .get("/api/auth/me", session.access_token.expose())
             .await
             .status,
         StatusCode::UNAUTHORIZED

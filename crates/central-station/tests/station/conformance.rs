@@ -167,7 +167,12 @@ async fn every_operation_answers_as_the_document_says() {
                                     Some(&json!({ "username": TECH2.0, "password": TECH2.1 })),
                                 )
                                 .await;
-                            Some(answer.json::<zpair_proto::api::Session>().access_token)
+                            Some(
+                                answer
+                                    .json::<zpair_proto::api::Session>()
+                                    .access_token
+                                    .into_inner(),
+                            )
                         }
                         Caller::Role(Role::Technician) => Some(tech.clone()),
                         Caller::Role(Role::Administrator) => Some(admin.clone()),

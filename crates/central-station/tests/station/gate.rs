@@ -234,7 +234,7 @@ async fn a_confirmation_is_bound_to_its_device_and_sign_in_and_a_refusal_spends_
     other.trust(&station.station().station_public_key());
     station.register(&other.record()).await;
     let session: Session = station.login(TECH).await;
-    let tech = session.access_token.clone();
+    let tech = session.access_token.expose().clone();
     assert_eq!(pair(&station, &monitor, &tech).await, JobState::Provisioned);
     assert_eq!(pair(&station, &other, &tech).await, JobState::Provisioned);
 
@@ -281,7 +281,7 @@ async fn a_confirmation_is_bound_to_its_device_and_sign_in_and_a_refusal_spends_
         .await
         .json();
     let done = station
-        .reprovision(&refreshed.access_token, "ZM-GATE-A", &for_a)
+        .reprovision(refreshed.access_token.expose(), "ZM-GATE-A", &for_a)
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(device_state(&station, "ZM-GATE-B"), "PROVISIONED");

@@ -136,7 +136,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
     let out = station
         .post(
             "/api/auth/logout",
-            Some(&revoked.access_token),
+            Some(revoked.access_token.expose()),
             &json!({ "refreshToken": revoked.refresh_token }),
         )
         .await;
@@ -146,7 +146,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
         .sql()
         .execute(
             "UPDATE sessions SET access_expires_at = 0 WHERE access_hash = ?1",
-            [sha2_of(&expired.access_token)],
+            [sha2_of(expired.access_token.expose())],
         )
         .expect("expire one session");
     // A technician whose account an administrator disabled after sign-in.
@@ -179,9 +179,9 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
                 Caller::Technician => (&plain, Some(tech.as_str())),
                 Caller::Administrator => (&plain, Some(admin.as_str())),
                 Caller::MonitorCertificate => (&monitor_client, None),
-                Caller::ExpiredToken => (&plain, Some(expired.access_token.as_str())),
-                Caller::RevokedToken => (&plain, Some(revoked.access_token.as_str())),
-                Caller::DisabledAccount => (&plain, Some(disabled.access_token.as_str())),
+                Caller::ExpiredToken => (&plain, Some(expired.access_token.expose().as_str())),
+                Caller::RevokedToken => (&plain, Some(revoked.access_token.expose().as_str())),
+                Caller::DisabledAccount => (&plain, Some(disabled.access_token.expose().as_str())),
             };
             let mut request = client.request(method.clone(), station.url(&concrete));
             if let Some(token) = bearer {

@@ -51,7 +51,8 @@ async fn reprovisioning_needs_this_users_fresh_unused_confirmation() {
         .step_up(&tech2, TECH2.1, "ZM-REPRO-1")
         .await
         .json::<StepUpResponse>()
-        .confirmation_token;
+        .confirmation_token
+        .into_inner();
     assert_eq!(
         reprovision(tech.clone(), theirs).await.code(),
         ErrorCode::ConfirmationRequired

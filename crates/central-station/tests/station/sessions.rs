@@ -46,13 +46,17 @@ async fn an_event_stream_ends_at_sign_out() {
     let body = json!({ "refreshToken": session.refresh_token });
     let sign_out = async {
         let out = station
-            .post("/api/auth/logout", Some(&session.access_token), &body)
+            .post(
+                "/api/auth/logout",
+                Some(session.access_token.expose()),
+                &body,
+            )
             .await;
         assert_eq!(out.status, StatusCode::NO_CONTENT);
     };
     stream_outlives(
         &station,
-        &session.access_token,
+        session.access_token.expose(),
         sign_out,
         Duration::from_secs(5),
     )
@@ -69,7 +73,7 @@ async fn an_event_stream_ends_when_its_token_expires() {
     let opened = Instant::now();
     stream_outlives(
         &station,
-        &session.access_token,
+        session.access_token.expose(),
         async {},
         Duration::from_secs(8),
     )
@@ -134,7 +138,7 @@ async fn a_sign_in_ends_at_its_lifetime_however_often_refreshed() {
     assert!(refreshes >= 5, "refreshed only {refreshes} times");
     assert_eq!(
         station
-            .get("/api/auth/me", &session.access_token)
+            .get("/api/auth/me", session.access_token.expose())
             .await
             .status,
         StatusCode::UNAUTHORIZED
@@ -156,7 +160,7 @@ async fn an_administrator_ends_sessions_and_disables_and_enables_accounts() {
     assert_eq!(ended.status, StatusCode::NO_CONTENT);
     assert_eq!(
         station
-            .get("/api/auth/me", &session.access_token)
+            .get("/api/auth/me", session.access_token.expose())
             .await
             .status,
         StatusCode::UNAUTHORIZED

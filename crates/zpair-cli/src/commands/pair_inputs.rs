@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
+use zpair_proto::qr::{QrField, RawQrPayload};
 use zpair_scanner::{GreyFrame, Scanner, ScannerConfig};
 
 use zpair_core::error::ErrorCode;
@@ -38,9 +39,9 @@ impl Item {
     pub fn label(&self) -> String {
         match self {
             Item::Typed { device_id, .. } => device_id.clone(),
-            Item::Qr { source, text } => serde_json::from_str::<Value>(text)
+            Item::Qr { source, text } => serde_json::from_str::<RawQrPayload>(text)
                 .ok()
-                .and_then(|v| v.get("deviceId").and_then(Value::as_str).map(str::to_owned))
+                .and_then(|raw| raw.get(QrField::DeviceId)?.as_str().map(str::to_owned))
                 .unwrap_or_else(|| source.clone()),
         }
     }
@@ -204,6 +205,14 @@ mod tests {
         let items = qr_json(&format!("{ONE}\nnot json\n"), "f");
         assert_eq!(labels(&items), ["ZM-1", "f#2"]);
         assert!(qr_json("  \n", "f").is_empty());
+        // JSON without a device ID as text is named by where it came from.
+        for text in ["[1,2]", r#"{"deviceId":4}"#, r#"{"ssid":"ward"}"#] {
+            let item = Item::Qr {
+                source: "g".into(),
+                text: text.into(),
+            };
+            assert_eq!(item.label(), "g", "{text}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
+use zpair_proto::Redacted;
 use zpair_proto::api::{
     Account, ApiError, AuditEvent, ConnectedStatus, DeprovisionRequest, DeviceImport,
     DeviceSummary, ImportReport, JobSummary, LoginRequest, PairAccepted, PairRequest,
@@ -40,7 +41,8 @@ const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// The text of a bearer, refresh or confirmation token, whether it sits in a
-/// [`Secret`] (the session's) or in a wire type's plain field.
+/// [`Secret`] (the session's), in a wire type's [`Redacted`] field or in
+/// plain text.
 pub trait Token {
     /// The token text, for the request that carries it.
     fn token_text(&self) -> &str;
@@ -59,6 +61,12 @@ impl Token for String {
 }
 
 impl Token for Secret<String> {
+    fn token_text(&self) -> &str {
+        self.expose()
+    }
+}
+
+impl Token for Redacted<String> {
     fn token_text(&self) -> &str {
         self.expose()
     }
@@ -126,7 +134,7 @@ impl StationClient {
     pub async fn login(&self, username: &str, password: &str) -> Result<Session, ClientError> {
         let body = LoginRequest {
             username: username.to_owned(),
-            password: password.to_owned(),
+            password: password.into(),
         };
         self.call(
             self.request(Method::POST, &["api", "auth", "login"])
@@ -141,7 +149,7 @@ impl StationClient {
         refresh_token: &(impl Token + ?Sized),
     ) -> Result<Session, ClientError> {
         let body = RefreshRequest {
-            refresh_token: refresh_token.token_text().to_owned(),
+            refresh_token: refresh_token.token_text().into(),
         };
         self.call(
             self.request(Method::POST, &["api", "auth", "refresh"])
@@ -157,7 +165,7 @@ impl StationClient {
         refresh_token: &(impl Token + ?Sized),
     ) -> Result<(), ClientError> {
         let body = RefreshRequest {
-            refresh_token: refresh_token.token_text().to_owned(),
+            refresh_token: refresh_token.token_text().into(),
         };
         self.call_empty(
             self.authed(Method::POST, &["api", "auth", "logout"], token)
@@ -182,7 +190,7 @@ impl StationClient {
         action: StepUpAction,
     ) -> Result<StepUpResponse, ClientError> {
         let body = StepUpRequest {
-            password: password.to_owned(),
+            password: password.into(),
             device_id: device_id.to_owned(),
             action,
         };
@@ -276,11 +284,11 @@ impl StationClient {
         &self,
         token: &(impl Token + ?Sized),
         device_id: &str,
-        confirmation_token: &str,
+        confirmation_token: &(impl Token + ?Sized),
         reason: &str,
     ) -> Result<DeviceSummary, ClientError> {
         let body = ReprovisionRequest {
-            confirmation_token: confirmation_token.to_owned(),
+            confirmation_token: confirmation_token.token_text().into(),
             reason: reason.to_owned(),
         };
         self.call(

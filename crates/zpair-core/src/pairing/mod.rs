@@ -49,13 +49,13 @@ impl PairTarget {
         match self {
             PairTarget::Scanned(m) => PairRequest {
                 device_id: m.device_id.clone(),
-                pairing_code: m.code.display(),
-                pairing_token: Some(zpair_proto::b64::encode(m.token.expose())),
+                pairing_code: m.code.display().into(),
+                pairing_token: Some(zpair_proto::b64::encode(m.token.expose()).into()),
                 ip_address: Some(m.ip_address.to_string()),
             },
             PairTarget::Typed { device_id, code } => PairRequest {
                 device_id: device_id.clone(),
-                pairing_code: code.display(),
+                pairing_code: code.display().into(),
                 pairing_token: None,
                 ip_address: None,
             },

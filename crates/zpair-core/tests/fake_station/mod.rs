@@ -220,9 +220,9 @@ impl Inner {
         books.refresh.insert(refresh.clone());
         let now = OffsetDateTime::now_utc();
         Session {
-            access_token: access,
+            access_token: access.into(),
             access_expires_at: now + self.behaviour.access_lifetime,
-            refresh_token: refresh,
+            refresh_token: refresh.into(),
             refresh_expires_at: now + time::Duration::hours(12),
             account: account(),
         }
@@ -260,7 +260,7 @@ fn error(status: StatusCode, code: ErrorCode) -> Response {
 type St = State<Arc<Inner>>;
 
 async fn login(State(inner): St, Json(req): Json<LoginRequest>) -> Response {
-    if (req.username.as_str(), req.password.as_str()) != USER {
+    if (req.username.as_str(), req.password.expose().as_str()) != USER {
         return error(StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials);
     }
     Json(inner.issue()).into_response()
@@ -271,7 +271,7 @@ async fn refresh(State(inner): St, Json(req): Json<RefreshRequest>) -> Response 
         let mut books = inner.books();
         books.refreshes += 1;
         // One use: the token is spent whether or not it was valid.
-        if !books.refresh.remove(&req.refresh_token) {
+        if !books.refresh.remove(req.refresh_token.expose()) {
             return error(StatusCode::UNAUTHORIZED, ErrorCode::SessionExpired);
         }
     }
@@ -284,7 +284,7 @@ async fn logout(State(inner): St, headers: HeaderMap, Json(req): Json<RefreshReq
     }
     let mut books = inner.books();
     books.logouts += 1;
-    books.refresh.remove(&req.refresh_token);
+    books.refresh.remove(req.refresh_token.expose());
     books.access.clear();
     StatusCode::NO_CONTENT.into_response()
 }

@@ -258,7 +258,7 @@ impl TestStation {
     }
 
     pub async fn token(&self, account: (&str, &str)) -> String {
-        self.login(account).await.access_token
+        self.login(account).await.access_token.into_inner()
     }
 
     /// Registers a monitor through the API, as an administrator.
@@ -291,6 +291,7 @@ impl TestStation {
         answer
             .json::<zpair_proto::api::StepUpResponse>()
             .confirmation_token
+            .into_inner()
     }
 
     /// `POST /api/devices/{id}/reprovision`.
