@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tauri::Manager;
 use tauri::ipc::{Channel, InvokeResponseBody};
-use zpair_app::camera::CameraDesk;
 use zpair_app::ipc::{CameraEvent, JobState, Pairing, Sighting};
+use zpair_camera::CameraDesk;
 use zpair_camera::CameraSpec;
 use zpair_tests::World;
 
@@ -51,7 +51,7 @@ enum BenchError {
     #[error("a screen image: {0}")]
     Image(#[from] image::ImageError),
     #[error("the camera: {0}")]
-    Camera(#[from] zpair_app::camera::CameraDeskError),
+    Camera(#[from] zpair_camera::CameraDeskError),
     #[error("monitor {0} is not in provisioning mode")]
     NoScreen(String),
     #[error("monitor {0} was not found within {FIND_TIMEOUT:?}")]

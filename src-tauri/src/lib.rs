@@ -40,7 +40,7 @@ pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .plugin(tauri_plugin_store::Builder::new().build())
         .register_uri_scheme_protocol(camera::PREVIEW_SCHEME, |ctx, request| {
             match ctx.app_handle().try_state::<AppState>() {
-                Some(state) => state.camera().previews().respond(request.uri().path()),
+                Some(state) => camera::respond(state.camera().previews(), request.uri().path()),
                 None => camera::not_found(),
             }
         })

@@ -577,7 +577,7 @@ fn pairs_a_monitor_from_the_qr_on_its_screen_and_never_sends_that_qr_twice() {
 fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop() {
     use tauri::http::StatusCode;
     use tauri::ipc::Channel;
-    use zpair_app::camera::CameraDesk;
+    use zpair_camera::CameraDesk;
     use zpair_app::ipc::CameraEvent;
 
     let world = world_with_monitor("ZM-APP-CAM");
@@ -626,7 +626,7 @@ fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop
     let announced = *previews(&events.lock().expect("events"))
         .last()
         .expect("a preview");
-    let served = desk.previews().respond(&format!("/{announced}"));
+    let served = zpair_app::camera::respond(desk.previews(), &format!("/{announced}"));
     assert_eq!(served.status(), StatusCode::OK);
     assert!(served.body().starts_with(&[0xFF, 0xD8]), "a JPEG");
     // The QR stays in view: it is reported once, not once per frame.
@@ -649,7 +649,7 @@ fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop
         "nothing after the camera closed"
     );
     assert_eq!(
-        desk.previews().respond(&format!("/{announced}")).status(),
+        zpair_app::camera::respond(desk.previews(), &format!("/{announced}")).status(),
         StatusCode::NOT_FOUND,
         "the last picture is gone with the camera"
     );

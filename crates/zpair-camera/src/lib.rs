@@ -22,6 +22,7 @@
 
 mod capture;
 mod clock;
+mod desk;
 mod device;
 mod error;
 #[doc(hidden)]
@@ -42,6 +43,7 @@ pub use capture::{
     SessionStatus,
 };
 pub use clock::{Clock, StopSignal, SystemClock};
+pub use desk::{CameraChoice, CameraDesk, CameraDeskError, PreviewShelf, VIRTUAL_CAMERA_ID};
 pub use device::{CameraMode, DeviceCamera, DeviceInfo, FormatChoice, choose_format, list_devices};
 pub use error::CameraError;
 pub use grey::{ConvertError, PixelFormat};

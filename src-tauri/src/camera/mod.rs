@@ -1,4 +1,4 @@
-//! The app's own camera (zpair-camera: nokhwa devices, or the virtual camera
+//! The app's own camera (zpair-camera's `CameraDesk`: nokhwa devices, or the virtual camera
 //! `--camera file:PATH`) on a capture thread of its own. Detections go
 //! through the same [`crate::scan::Sightings`] as the web view's frames;
 //! previews reach the Scan screen as JPEG on the app's `preview:` URI scheme
@@ -10,7 +10,5 @@
 //! closes the camera before returning.
 
 mod preview;
-mod session;
 
-pub use preview::{PREVIEW_SCHEME, PreviewShelf, not_found};
-pub use session::{CameraDesk, CameraDeskError};
+pub use preview::{PREVIEW_SCHEME, not_found, respond};

@@ -8,9 +8,8 @@
 //! into a JS ArrayBuffer and a Blob with its object URL; `cargo xtask bench
 //! app` measured the difference (README, "What the app costs").
 
-use std::sync::{Arc, Mutex, PoisonError};
-
 use tauri::http::{Response, StatusCode, header};
+use zpair_camera::PreviewShelf;
 
 /// The URI scheme the previews are served on: `preview://localhost/FRAME`
 /// (`http://preview.localhost/FRAME` where the platform maps custom schemes
@@ -25,55 +24,19 @@ pub fn not_found() -> Response<Vec<u8>> {
     response
 }
 
-/// The preview the Scan screen was last told about, replaced whole by each
-/// new one, and emptied when the camera stops.
-#[derive(Debug, Default)]
-pub struct PreviewShelf {
-    latest: Mutex<Option<Shelved>>,
-}
-
-#[derive(Debug, Clone)]
-struct Shelved {
-    frame: u64,
-    jpeg: Arc<[u8]>,
-}
-
-impl PreviewShelf {
-    /// Puts the preview of camera frame `frame` on the shelf.
-    pub fn put(&self, frame: u64, jpeg: Vec<u8>) {
-        *self.lock() = Some(Shelved {
-            frame,
-            jpeg: jpeg.into(),
-        });
-    }
-
-    /// Empties the shelf: the camera stopped, and its last picture must not
-    /// be shown to the next session.
-    pub fn clear(&self) {
-        *self.lock() = None;
-    }
-
-    /// The answer to a `preview:` request for `path` (`/FRAME`): the latest
-    /// preview when the requested frame is the latest or an older one (the
-    /// screen asks late, never early), or 404 when the camera is off or
-    /// the path names no frame.
-    pub fn respond(&self, path: &str) -> Response<Vec<u8>> {
-        let asked: Option<u64> = path.trim_start_matches('/').parse().ok();
-        let latest = self.lock().clone();
-        match (asked, latest) {
-            (Some(asked), Some(shelved)) if asked <= shelved.frame => Response::builder()
-                .header(header::CONTENT_TYPE, "image/jpeg")
-                // Every frame has its own URL; none is ever asked for twice.
-                .header(header::CACHE_CONTROL, "no-store")
-                .body(shelved.jpeg.to_vec())
-                .unwrap_or_else(|_| not_found()),
-            _ => not_found(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Shelved>> {
-        // Only ever replaced whole: nothing half-done after a panic.
-        self.latest.lock().unwrap_or_else(PoisonError::into_inner)
+/// The answer to a `preview:` request for `path` (`/FRAME`): the shelf's
+/// latest preview when the requested frame is the latest or an older one,
+/// or 404 when the camera is off or the path names no frame.
+pub fn respond(shelf: &PreviewShelf, path: &str) -> Response<Vec<u8>> {
+    let asked: Option<u64> = path.trim_start_matches('/').parse().ok();
+    match asked.and_then(|frame| shelf.for_frame(frame)) {
+        Some(jpeg) => Response::builder()
+            .header(header::CONTENT_TYPE, "image/jpeg")
+            // Every frame has its own URL; none is ever asked for twice.
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(jpeg.to_vec())
+            .unwrap_or_else(|_| not_found()),
+        None => not_found(),
     }
 }
 
@@ -86,7 +49,7 @@ mod tests {
         let shelf = PreviewShelf::default();
         shelf.put(7, vec![0xFF, 0xD8, 1]);
         shelf.put(9, vec![0xFF, 0xD8, 2]);
-        let response = shelf.respond("/9");
+        let response = respond(&shelf, "/9");
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.body(), &[0xFF, 0xD8, 2]);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "image/jpeg");
@@ -97,18 +60,18 @@ mod tests {
     fn a_late_request_gets_the_newer_picture() {
         let shelf = PreviewShelf::default();
         shelf.put(12, vec![3]);
-        assert_eq!(shelf.respond("/11").body(), &[3]);
+        assert_eq!(respond(&shelf, "/11").body(), &[3]);
     }
 
     #[test]
     fn nothing_is_served_for_a_future_frame_a_bad_path_or_a_stopped_camera() {
         let shelf = PreviewShelf::default();
-        assert_eq!(shelf.respond("/0").status(), StatusCode::NOT_FOUND);
+        assert_eq!(respond(&shelf, "/0").status(), StatusCode::NOT_FOUND);
         shelf.put(3, vec![1]);
-        assert_eq!(shelf.respond("/4").status(), StatusCode::NOT_FOUND);
-        assert_eq!(shelf.respond("/../etc").status(), StatusCode::NOT_FOUND);
-        assert_eq!(shelf.respond("/").status(), StatusCode::NOT_FOUND);
+        assert_eq!(respond(&shelf, "/4").status(), StatusCode::NOT_FOUND);
+        assert_eq!(respond(&shelf, "/../etc").status(), StatusCode::NOT_FOUND);
+        assert_eq!(respond(&shelf, "/").status(), StatusCode::NOT_FOUND);
         shelf.clear();
-        assert_eq!(shelf.respond("/3").status(), StatusCode::NOT_FOUND);
+        assert_eq!(respond(&shelf, "/3").status(), StatusCode::NOT_FOUND);
     }
 }

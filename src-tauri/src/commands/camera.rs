@@ -6,9 +6,10 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 use time::OffsetDateTime;
-use zpair_camera::{DetectionEvent, Handlers, PreviewFrame, SessionEnd, SessionStatus};
+use zpair_camera::{
+    CameraDesk, CameraDeskError, DetectionEvent, Handlers, PreviewFrame, SessionEnd, SessionStatus,
+};
 
-use crate::camera::{CameraDesk, CameraDeskError};
 use crate::ipc::{
     AppError, CameraChoice, CameraEnded, CameraEvent, CameraSeen, CameraStarted, PreviewShown,
 };
@@ -20,10 +21,11 @@ use crate::state::AppState;
 #[tauri::command]
 pub async fn list_cameras(state: State<'_, AppState>) -> Result<Vec<CameraChoice>, AppError> {
     let desk = state.camera().clone();
-    tauri::async_runtime::spawn_blocking(move || desk.cameras())
+    let cameras = tauri::async_runtime::spawn_blocking(move || desk.cameras())
         .await
         .map_err(|_| CameraDeskError::Interrupted)?
-        .map_err(|e| CameraDeskError::from(e).into())
+        .map_err(CameraDeskError::from)?;
+    Ok(cameras.into_iter().map(CameraChoice::from).collect())
 }
 
 /// Opens `cameraId` (or the default camera) and starts scanning: previews

@@ -10,6 +10,15 @@ pub struct CameraChoice {
     pub label: String,
 }
 
+impl From<zpair_camera::CameraChoice> for CameraChoice {
+    fn from(choice: zpair_camera::CameraChoice) -> Self {
+        Self {
+            id: choice.id,
+            label: choice.label,
+        }
+    }
+}
+
 // The camera start_camera opened: its name and frame size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CameraStarted {

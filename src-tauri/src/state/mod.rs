@@ -21,10 +21,10 @@ use zpair_core::trust::TrustedStation;
 use zpair_proto::user_facing::UserFacing;
 use zpair_scanner::Scanner;
 
-use crate::camera::CameraDesk;
 use crate::events::{self, Notifier};
 use crate::ipc::{AppError, SetupState};
 use crate::scan::Sightings;
+use zpair_camera::CameraDesk;
 use zpair_core::history::History;
 use zpair_core::pairings::Pairings;
 

@@ -1,16 +1,61 @@
-//! The one camera session of the Scan screen.
+//! The one camera session of a scan screen: which cameras to offer, the
+//! session that runs (opening one stops the last), and its latest preview.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use zpair_core::error::ErrorCode;
 
-use zpair_camera::{
+use zpair_proto::ErrorCode;
+use zpair_proto::user_facing::UserFacing;
+
+use crate::{
     CameraError, CameraSpec, CaptureConfig, CaptureSession, CaptureStats, Clock, Handlers,
     SourceConfig, StreamInfo, SystemClock, list_devices, source_for,
 };
-use zpair_proto::user_facing::UserFacing;
 
-use super::PreviewShelf;
-use crate::ipc::CameraChoice;
+/// A camera the technician can choose: `id` is what [`CameraDesk::start`]
+/// takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraChoice {
+    /// The device's index, or [`VIRTUAL_CAMERA_ID`].
+    pub id: String,
+    /// What the technician reads.
+    pub label: String,
+}
+
+/// The latest preview JPEG of the running session, replaced whole by each
+/// new one and emptied when the camera stops, for whatever shows it (the
+/// app serves it on a URI scheme of its own).
+#[derive(Debug, Default)]
+pub struct PreviewShelf {
+    latest: Mutex<Option<(u64, Arc<[u8]>)>>,
+}
+
+impl PreviewShelf {
+    /// Puts the preview of camera frame `frame` on the shelf.
+    pub fn put(&self, frame: u64, jpeg: Vec<u8>) {
+        *self.lock() = Some((frame, jpeg.into()));
+    }
+
+    /// Empties the shelf: the camera stopped, and its last picture must not
+    /// be shown to the next session.
+    pub fn clear(&self) {
+        *self.lock() = None;
+    }
+
+    /// The latest preview, when frame `asked` is it or an older one (a
+    /// screen asks late, never early); `None` for a future frame or when
+    /// the camera is off.
+    pub fn for_frame(&self, asked: u64) -> Option<Arc<[u8]>> {
+        match &*self.lock() {
+            Some((frame, jpeg)) if asked <= *frame => Some(jpeg.clone()),
+            _ => None,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<(u64, Arc<[u8]>)>> {
+        // Only ever replaced whole: nothing half-done after a panic.
+        self.latest.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 /// The choice ID of the virtual camera given with `--camera file:PATH`.
 pub const VIRTUAL_CAMERA_ID: &str = "file";
@@ -110,7 +155,7 @@ impl CameraDesk {
         Ok(info)
     }
 
-    /// The running session's latest preview, for the `preview:` scheme.
+    /// The running session's latest preview.
     pub fn previews(&self) -> &PreviewShelf {
         &self.previews
     }
@@ -147,5 +192,44 @@ impl CameraDesk {
                 .map(CameraSpec::Index)
                 .map_err(|_| CameraDeskError::UnknownChoice),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shelf_keeps_the_latest_preview_until_the_camera_stops() {
+        let shelf = PreviewShelf::default();
+        assert!(shelf.for_frame(0).is_none());
+        shelf.put(7, vec![1]);
+        shelf.put(9, vec![2]);
+        assert_eq!(shelf.for_frame(9).as_deref(), Some(&[2u8][..]));
+        assert_eq!(
+            shelf.for_frame(8).as_deref(),
+            Some(&[2u8][..]),
+            "late asks get the newer one"
+        );
+        assert!(shelf.for_frame(10).is_none(), "never a future frame");
+        shelf.clear();
+        assert!(shelf.for_frame(9).is_none());
+    }
+
+    #[test]
+    fn a_choice_that_is_not_offered_is_refused() {
+        let desk = CameraDesk::new(None);
+        assert!(matches!(
+            desk.spec_for(Some("front")),
+            Err(CameraDeskError::UnknownChoice)
+        ));
+        assert!(matches!(
+            desk.spec_for(Some(VIRTUAL_CAMERA_ID)),
+            Err(CameraDeskError::UnknownChoice)
+        ));
+        assert_eq!(
+            desk.spec_for(Some("2")).expect("an index"),
+            CameraSpec::Index(2)
+        );
     }
 }
