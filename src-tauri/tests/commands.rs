@@ -577,8 +577,8 @@ fn pairs_a_monitor_from_the_qr_on_its_screen_and_never_sends_that_qr_twice() {
 fn the_apps_camera_finds_a_monitor_on_the_virtual_camera_and_is_released_on_stop() {
     use tauri::http::StatusCode;
     use tauri::ipc::Channel;
-    use zpair_camera::CameraDesk;
     use zpair_app::ipc::CameraEvent;
+    use zpair_camera::CameraDesk;
 
     let world = world_with_monitor("ZM-APP-CAM");
     let data = tempfile::tempdir().expect("temp dir");
