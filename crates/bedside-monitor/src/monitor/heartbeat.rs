@@ -117,7 +117,7 @@ async fn beat(core: &Core, link: &mut Option<Link>) {
                 return;
             }
         };
-        match connection::client(&credentials) {
+        match connection::client(&credentials, core.config.listen_ip) {
             Ok(c) => *link = Some((committed.generation.clone(), credentials, c)),
             Err(error) => {
                 core.counters.failed();
@@ -177,7 +177,7 @@ async fn switch_beat(core: &Core, pending: &PendingRenewal) {
     let client = station_configuration::credentials(&core.dir, generation)
         .map_err(|e| e.to_string())
         .and_then(|c| {
-            connection::client(&c)
+            connection::client(&c, core.config.listen_ip)
                 .map(|h| (c, h))
                 .map_err(|e| e.to_string())
         });
