@@ -71,6 +71,11 @@ struct Armed {
 #[derive(Default)]
 struct Shared {
     armed: Option<Armed>,
+    /// Connections still to drop as soon as they are accepted (a monitor
+    /// rebooting: the station's connection is reset).
+    drop_next: usize,
+    /// Connections dropped that way so far.
+    dropped: usize,
     /// The runs of the last connection.
     runs: Vec<Run>,
 }
@@ -99,6 +104,17 @@ impl FaultProxy {
             let shared = shared.clone();
             async move {
                 while let Ok((station, _)) = listener.accept().await {
+                    {
+                        let mut shared = lock(&shared);
+                        if shared.drop_next > 0 {
+                            shared.drop_next -= 1;
+                            shared.dropped += 1;
+                            // Closed at once with nothing read: the TLS
+                            // handshake fails, the request was never sent.
+                            drop(station);
+                            continue;
+                        }
+                    }
                     let armed = lock(&shared).armed.take();
                     lock(&shared).runs.clear();
                     tokio::spawn(forward(station, monitor, armed, shared.clone()));
@@ -148,6 +164,16 @@ impl FaultProxy {
             held,
         });
         heard
+    }
+
+    /// Drops the next `n` connections as soon as they arrive.
+    pub fn drop_next(&self, n: usize) {
+        lock(&self.shared).drop_next = n;
+    }
+
+    /// How many connections [`Self::drop_next`] dropped so far.
+    pub fn dropped(&self) -> usize {
+        lock(&self.shared).dropped
     }
 
     /// How the last connection's bytes went, run by run.

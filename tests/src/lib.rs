@@ -60,6 +60,13 @@ pub struct WorldOptions {
     pub code_lifetime: Duration,
     /// The server URL the station pushes; `None` for its own.
     pub public_url: Option<String>,
+    /// How long the station's client certificates are valid.
+    pub certificate_lifetime: Duration,
+    /// The share of its validity (percent) left when a monitor renews its
+    /// client certificate.
+    pub renew_percent_left: u32,
+    /// The wait before the station's first retry of an unreachable monitor.
+    pub retry_backoff: Duration,
 }
 
 impl Default for WorldOptions {
@@ -67,6 +74,9 @@ impl Default for WorldOptions {
         Self {
             code_lifetime: Duration::from_secs(600),
             public_url: None,
+            certificate_lifetime: central_station::CLIENT_LIFETIME,
+            renew_percent_left: bedside_monitor::startup::DEFAULT_RENEW_PERCENT_LEFT,
+            retry_backoff: Duration::from_millis(50),
         }
     }
 }
@@ -176,6 +186,7 @@ impl World {
         let mut config = MonitorConfig::new(dir, device_id.to_owned(), ip);
         config.code_lifetime = self.options.code_lifetime;
         config.heartbeat_interval = Duration::from_millis(300);
+        config.renew_percent_left = self.options.renew_percent_left;
         let monitor = Monitor::start(config).await.expect("monitor starts");
         monitor
             .trust_station(&self.station.station_public_key())
@@ -311,6 +322,15 @@ impl World {
     }
 }
 
+/// A well-formed pairing code that is not `code` (a wrong code to type).
+pub fn other_code(code: &PairingCode) -> &'static str {
+    if code.display() == "ABC-DEF-GHJ" {
+        "ABC-DEF-GHK"
+    } else {
+        "ABC-DEF-GHJ"
+    }
+}
+
 /// Runs the pairing workflow and reduces its outcome to a [`PairResult`],
 /// without waiting for the monitor (see `World::pair_typed` for that).
 pub async fn run_pairing(session: &TechnicianSession, target: PairTarget) -> PairResult {
@@ -356,6 +376,8 @@ fn station_config(dir: &Path, options: &WorldOptions) -> StationConfig {
     config.rate_limits.per_technician_per_minute = 1_000;
     config.rate_limits.per_device_per_minute = 1_000;
     config.fail_safe = FAIL_SAFE;
+    config.client_certificate_lifetime = options.certificate_lifetime;
+    config.monitor_retry.backoff = options.retry_backoff;
     config
 }
 

@@ -113,11 +113,7 @@ async fn a_wrong_code_fails_as_code_mismatch_and_the_monitor_stays_ready() {
         .await
         .expect("provisioning mode");
     let tech = world.session(TECHNICIAN).await;
-    let wrong = if screen.code.display() == "ABC-DEF-GHJ" {
-        "ABC-DEF-GHK"
-    } else {
-        "ABC-DEF-GHJ"
-    };
+    let wrong = zpair_tests::other_code(&screen.code);
     assert_eq!(
         world.pair_typed(&tech, "ZM-WRONG-01", wrong).await,
         PairResult::Failed(FailureReason::CodeMismatch)
@@ -140,11 +136,7 @@ async fn too_many_wrong_codes_close_provisioning_mode() {
         .await
         .expect("provisioning mode");
     let tech = world.session(TECHNICIAN).await;
-    let wrong = if screen.code.display() == "ABC-DEF-GHJ" {
-        "ABC-DEF-GHK"
-    } else {
-        "ABC-DEF-GHJ"
-    };
+    let wrong = zpair_tests::other_code(&screen.code);
     let mut results = Vec::new();
     for _ in 0..5 {
         results.push(world.pair_typed(&tech, "ZM-CLOSE-01", wrong).await);
@@ -191,6 +183,19 @@ async fn an_expired_code_fails_as_code_expired() {
         .pair_typed(&tech, "ZM-EXPIRED-01", &screen.code.display())
         .await;
     assert_eq!(result, PairResult::Failed(FailureReason::CodeExpired));
+    // The advice is what the monitor allows: entering provisioning mode
+    // again gives a new code (the monitor's protocol test pairs with it).
+    assert!(
+        ErrorCode::CodeExpired
+            .message()
+            .contains("Enter Provisioning Mode again")
+    );
+    let again = world.monitors[m]
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode again");
+    assert_ne!(again.code, screen.code, "a new code to scan or type");
+    assert_eq!(world.monitors[m].state(), MonitorState::ReadyToPair);
 }
 
 #[tokio::test(flavor = "multi_thread")]

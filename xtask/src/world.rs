@@ -92,6 +92,16 @@ impl World {
         wait_for_file(&self.monitor_dir(id).join("screen").join("qr.json"))
     }
 
+    /// Where monitor `index` serves its provisioning view (seed 002 §9.1):
+    /// on loopback, beside its provisioning port, one port each.
+    pub fn view_url(&self, index: usize) -> String {
+        format!("http://127.0.0.1:{}/", self.view_port(index))
+    }
+
+    fn view_port(&self, index: usize) -> u16 {
+        self.site.monitor_port + 100 + u16::try_from(index).unwrap_or(0)
+    }
+
     /// A binary of the workspace, by name.
     pub fn tool(&self, name: &str) -> Command {
         Command::new(self.bin.join(name))
@@ -122,12 +132,15 @@ impl World {
             ADMINISTRATOR.0, ADMINISTRATOR.1
         );
         eprintln!();
-        eprintln!("  monitor      address     pairing code  expires");
-        for (id, ip, ..) in MONITORS {
+        eprintln!(
+            "  monitor      address     pairing code  expires               provisioning view"
+        );
+        for (index, &(id, ip, ..)) in MONITORS.iter().enumerate() {
             let screen = self.screen(id)?;
             let code = json_field(&screen, "pairingCode").unwrap_or("?");
             let expires = json_field(&screen, "expiresAt").unwrap_or("?");
-            eprintln!("  {id:<12} {ip:<11} {code:<13} {expires}");
+            let view = self.view_url(index);
+            eprintln!("  {id:<12} {ip:<11} {code:<13} {expires:<21} {view}");
         }
         eprintln!();
         Ok(())
@@ -240,17 +253,19 @@ impl World {
         .trim()
         .to_owned();
 
-        for (id, ip, ..) in MONITORS {
+        for (index, &(id, ip, ..)) in MONITORS.iter().enumerate() {
             process::say(&format!(
-                "starting monitor {id} on {ip}:{} in provisioning mode",
-                self.site.monitor_port
+                "starting monitor {id} on {ip}:{} in provisioning mode (its screen: {})",
+                self.site.monitor_port,
+                self.view_url(index)
             ));
             let mut monitor = self.tool("bedside-monitor");
             monitor
                 .args(["run", "--data-dir"])
                 .arg(self.monitor_dir(id))
                 .args(["--ip", ip, "--provision"])
-                .args(["--port", &self.site.monitor_port.to_string()]);
+                .args(["--port", &self.site.monitor_port.to_string()])
+                .args(["--view-port", &self.view_port(index).to_string()]);
             self.spawn_logged(monitor, &format!("monitor-{id}"))?;
         }
         for (id, ..) in MONITORS {

@@ -75,9 +75,15 @@ pub fn tls_config(credentials: &Credentials) -> Result<rustls::ClientConfig, Con
     Ok(trusting_the_station(credentials)?.with_client_auth_cert(chain, key)?)
 }
 
-/// An HTTPS-only client for the station with these credentials.
-pub fn client(credentials: &Credentials) -> Result<reqwest::Client, ConnectionError> {
+/// An HTTPS-only client for the station with these credentials, its
+/// connections made from `local_ip` (the monitor's own address, as on a ward
+/// network: the station counts connections per address).
+pub fn client(
+    credentials: &Credentials,
+    local_ip: std::net::IpAddr,
+) -> Result<reqwest::Client, ConnectionError> {
     Ok(reqwest::Client::builder()
+        .local_address(local_ip)
         .tls_backend_preconfigured(tls_config(credentials)?)
         .https_only(true)
         // The station is reached directly: a proxy from the environment

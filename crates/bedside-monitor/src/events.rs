@@ -39,6 +39,12 @@ pub enum EventType {
     /// The station refused the certificate in force (revoked, replaced or
     /// expired): the monitor is not paired any more.
     CertificateRefused,
+    /// A renewed client certificate was received and staged (or the
+    /// renewal failed).
+    CertificateRenewalReceived,
+    /// The monitor switched to its renewed certificate after the station
+    /// accepted it (or gave it up).
+    CertificateRenewed,
 }
 
 /// One line of the log.

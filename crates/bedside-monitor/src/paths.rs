@@ -61,6 +61,12 @@ impl DataDir {
         self.root.join("prepared.json")
     }
 
+    /// A renewed client certificate staged and not yet in use: the
+    /// monitor switches to it once the station accepts a heartbeat with it.
+    pub fn renewal(&self) -> PathBuf {
+        self.root.join("renewal.json")
+    }
+
     /// Folders of certificates and keys, one per received configuration.
     pub fn certificates(&self) -> PathBuf {
         self.root.join("certs")

@@ -17,6 +17,10 @@ pub const DEFAULT_QR_REFRESH: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_FAILED_ATTEMPTS: u32 = 5;
 /// Time between heartbeats once provisioned.
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
+/// The share of its validity (percent) left when the monitor renews its
+/// client certificate: about four months of a year, time to retry through
+/// any outage short of that.
+pub const DEFAULT_RENEW_PERCENT_LEFT: u32 = 33;
 
 /// A monitor's settings, fixed for one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +43,16 @@ pub struct MonitorConfig {
     pub max_failed_attempts: u32,
     /// Time between heartbeats once provisioned.
     pub heartbeat_interval: Duration,
+    /// Renew the client certificate once this share (percent) of its
+    /// validity is left.
+    pub renew_percent_left: u32,
 }
 
 impl MonitorConfig {
     /// A monitor with the seeds' defaults: port 9443, firmware 1.2.3, codes
     /// valid 10 minutes, a new QR token every 30 s, 5 wrong codes allowed,
-    /// a heartbeat every 10 s.
+    /// a heartbeat every 10 s, certificates renewed with a third of their
+    /// validity left.
     pub fn new(
         data_dir: impl Into<PathBuf>,
         device_id: impl Into<String>,
@@ -60,6 +68,7 @@ impl MonitorConfig {
             qr_refresh: DEFAULT_QR_REFRESH,
             max_failed_attempts: DEFAULT_MAX_FAILED_ATTEMPTS,
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
+            renew_percent_left: DEFAULT_RENEW_PERCENT_LEFT,
         }
     }
 }

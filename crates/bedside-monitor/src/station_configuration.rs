@@ -89,6 +89,37 @@ pub struct Prepared {
     pub until: OffsetDateTime,
 }
 
+/// `renewal.json`: a renewed client certificate and its new key, staged in
+/// their own generation beside the one in force. The configuration in
+/// force is untouched until a heartbeat with the new certificate is
+/// accepted; then [`commit`] names the new generation. A restart keeps it
+/// pending (so the working generation is never lost, and the new key is
+/// not either while the station may already have switched to it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingRenewal {
+    /// The generation in force it replaces; a renewal of another is stale.
+    pub renews: String,
+    /// The configuration it would put in force: the new generation, and
+    /// the one in force's settings with the new certificate's serial and end.
+    pub committed: Committed,
+}
+
+/// Records a renewal as pending.
+pub fn save_renewal(dir: &DataDir, renewal: &PendingRenewal) -> Result<(), ConfigurationError> {
+    Ok(storage::write_json(&dir.renewal(), renewal, PRIVATE_FILE)?)
+}
+
+/// The pending renewal, if any.
+pub fn load_renewal(dir: &DataDir) -> Result<Option<PendingRenewal>, ConfigurationError> {
+    Ok(storage::read_json(&dir.renewal())?)
+}
+
+/// Forgets the pending renewal (switched to, or given up).
+pub fn clear_renewal(dir: &DataDir) -> Result<(), ConfigurationError> {
+    Ok(storage::remove_file(&dir.renewal())?)
+}
+
 /// Records a configuration as prepared to commit.
 pub fn prepare(dir: &DataDir, prepared: &Prepared) -> Result<(), ConfigurationError> {
     Ok(storage::write_json(

@@ -422,6 +422,30 @@ async fn an_expired_code_is_code_expired() {
     assert_eq!(monitor.state(), MonitorState::Unprovisioned);
     assert!(monitor.screen().is_none());
     assert!(monitor.configuration().is_none());
+
+    // What code_expired advises is what works: Regenerate QR Code has no
+    // code left to redraw, entering provisioning mode again gives a new one
+    // that pairs.
+    let advice = ErrorCode::CodeExpired.message();
+    assert!(advice.contains("Enter Provisioning Mode again"), "{advice}");
+    assert!(!advice.contains("Regenerate"), "{advice}");
+    assert!(
+        matches!(
+            monitor.regenerate_qr().await,
+            Err(bedside_monitor::MonitorError::NotInProvisioningMode)
+        ),
+        "regenerating after expiry is refused"
+    );
+    let again = monitor
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode again");
+    assert_ne!(again.code, code, "a new code");
+    let (new_code, new_token) = scan(&monitor);
+    let (configured, committed) = push.pair(&station, &new_code, Some(&new_token)).await;
+    assert_eq!(configured.status, 200, "{configured:?}");
+    assert_eq!(committed.map(|c| c.status), Some(200));
+    assert_eq!(monitor.state(), MonitorState::Provisioned);
     monitor.shutdown().await;
 }
 
@@ -466,7 +490,8 @@ async fn a_tampered_configuration_is_signature_invalid_and_nothing_is_applied() 
         (400, ErrorCode::SignatureInvalid)
     );
 
-    // Expired before it arrived: refused, with a message saying so.
+    // Authentic but expired before it arrived: config_expired, not a
+    // forgery, with a message saying so.
     let challenged = push.challenge().await.expect("challenge");
     let certificate = station.issue(&challenged.response.csr_pem);
     let mut configuration = station.configuration("ZM-TAMPER-01", certificate);
@@ -477,7 +502,7 @@ async fn a_tampered_configuration_is_signature_invalid_and_nothing_is_applied() 
         .await;
     assert_eq!(
         (answer.status, answer.code()),
-        (400, ErrorCode::SignatureInvalid)
+        (400, ErrorCode::ConfigExpired)
     );
     assert!(
         answer.body["message"]
@@ -944,5 +969,134 @@ async fn the_qr_is_refreshed_with_a_new_token_for_the_same_code() {
         .pair(&station, &first.code, Some(&token))
         .await;
     assert_eq!(configured.status, 200, "{configured:?}");
+    monitor.shutdown().await;
+}
+
+// The provisioning view (seed 002 §9.1) served on loopback, read over real
+// HTTP in each state the monitor passes through: the state, its message, and
+// in provisioning mode the QR, the code and the time left — and the expired
+// code's advice is the step that works.
+
+/// GETs `url` (`http://127.0.0.1:PORT/`) over a plain TCP connection, as a
+/// browser on the monitor would, and returns the body of a 200 answer.
+async fn page(url: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("the view answers");
+    stream
+        .write_all(
+            format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .expect("request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("HTTP answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/html"),
+        "{head}"
+    );
+    body.to_owned()
+}
+
+/// "m:ss remaining" somewhere on the page.
+fn regex_like_countdown(page: &str) -> bool {
+    page.match_indices(" remaining").any(|(at, _)| {
+        let before = &page.as_bytes()[..at];
+        before.len() >= 4
+            && before[before.len() - 3] == b':'
+            && before[before.len() - 2..].iter().all(u8::is_ascii_digit)
+            && before[before.len() - 4].is_ascii_digit()
+    })
+}
+
+async fn served(monitor: &mut Monitor) -> String {
+    let addr = monitor.serve_view(0).await.expect("view");
+    assert!(addr.ip().is_loopback(), "{addr}");
+    format!("http://{addr}/")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_view_shows_each_state_with_its_message_qr_code_and_time_left() {
+    let root = tempfile::tempdir().expect("temp");
+    let station = Station::start().await;
+    let mut monitor = start_monitor(root.path(), "ZM-VIEW-01", &station).await;
+    let url = served(&mut monitor).await;
+
+    let unprovisioned = page(&url).await;
+    assert!(unprovisioned.contains("Not provisioned"), "{unprovisioned}");
+    assert!(unprovisioned.contains("Choose Enter Provisioning Mode"));
+    assert!(!unprovisioned.contains("<svg"));
+
+    let screen = monitor
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode");
+    let ready = page(&url).await;
+    assert!(ready.contains(">Ready<"), "{ready}");
+    assert!(ready.contains("<svg") && ready.contains("Pairing QR code"));
+    assert!(ready.contains(&screen.code.display()));
+    assert!(regex_like_countdown(&ready), "m:ss remaining: {ready}");
+    assert!(ready.contains("Regenerate QR Code") && ready.contains("Cancel Provisioning"));
+    assert!(ready.contains("http-equiv=\"refresh\""));
+
+    let (code, token) = scan(&monitor);
+    let (configured, committed) = Push::to(&monitor, &station.key)
+        .pair(&station, &code, Some(&token))
+        .await;
+    assert_eq!(configured.status, 200, "{configured:?}");
+    assert_eq!(committed.map(|c| c.status), Some(200));
+    let connected = page(&url).await;
+    assert!(connected.contains(">Connected<"), "{connected}");
+    assert!(connected.contains("Paired and connected"));
+    assert!(
+        !connected.contains(&screen.code.display()),
+        "the code is gone"
+    );
+    monitor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_the_code_expires_the_view_advises_what_works() {
+    let root = tempfile::tempdir().expect("temp");
+    let station = Station::start().await;
+    let mut config = monitor_config(root.path(), "ZM-VIEW-02");
+    config.code_lifetime = Duration::from_secs(2);
+    let mut monitor = Monitor::start(config).await.expect("start");
+    monitor.trust_station(&station.public_key()).expect("trust");
+    let url = served(&mut monitor).await;
+    let screen = monitor
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode");
+    eventually("the code expires", || async {
+        monitor.state() == MonitorState::Unprovisioned
+    })
+    .await;
+    let expired = page(&url).await;
+    assert!(
+        expired.contains("The pairing code expired")
+            && expired.contains("Choose Enter Provisioning Mode"),
+        "{expired}"
+    );
+    assert!(
+        !expired.contains("Regenerate QR Code"),
+        "not offered: it is refused now"
+    );
+    assert!(!expired.contains(&screen.code.display()));
+    // The advised step works: a new code on the view.
+    let again = monitor
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode again");
+    let ready = page(&url).await;
+    assert!(ready.contains(&again.code.display()), "{ready}");
     monitor.shutdown().await;
 }

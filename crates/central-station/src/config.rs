@@ -47,6 +47,42 @@ pub struct StationConfig {
     /// How long a confirmed re-provisioning lets its device be paired again
     /// (once); past it, the technician re-provisions again.
     pub reprovision_window: Duration,
+    /// How a pairing job retries a monitor it could not reach.
+    pub monitor_retry: RetryPolicy,
+    /// How long the monitors' client certificates are valid (a year; tests
+    /// use seconds). Monitors renew theirs over mTLS before it ends.
+    pub client_certificate_lifetime: Duration,
+}
+
+/// Retries of a monitor the station could not reach (ward networks drop
+/// packets and monitors reboot): a refusal is never retried, only the
+/// network, and only where repeating the request is safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 means no retry).
+    pub attempts: u32,
+    /// The wait before the second attempt; each further one waits twice
+    /// as long as the one before.
+    pub backoff: Duration,
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempt` (2 for the first retry).
+    pub fn wait_before(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(2).min(16);
+        self.backoff.saturating_mul(1 << doublings)
+    }
+}
+
+impl Default for RetryPolicy {
+    /// Three attempts, 1 s then 2 s apart: a monitor rebooting or a switch
+    /// port flapping, without keeping the technician waiting long.
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            backoff: Duration::from_secs(1),
+        }
+    }
 }
 
 impl StationConfig {
@@ -67,6 +103,8 @@ impl StationConfig {
             fail_safe: DEFAULT_FAIL_SAFE,
             edge: crate::edge::EdgeLimits::default(),
             reprovision_window: DEFAULT_REPROVISION_WINDOW,
+            monitor_retry: RetryPolicy::default(),
+            client_certificate_lifetime: crate::pki::CLIENT_LIFETIME,
         }
     }
 

@@ -41,7 +41,12 @@ impl DeviceCa {
     /// Issues `device_id`'s client certificate from `csr_pem`, as a pairing does.
     pub fn issue_client(&self, csr_pem: &str, device_id: &str) -> Result<Issued, PkiError> {
         self.0
-            .issue_client(csr_pem, device_id, OffsetDateTime::now_utc())
+            .issue_client(
+                csr_pem,
+                device_id,
+                OffsetDateTime::now_utc(),
+                crate::pki::CLIENT_LIFETIME,
+            )
             .map(|issued| Issued {
                 pem: issued.pem,
                 serial: issued.serial,

@@ -31,11 +31,14 @@ mod station;
 mod tls;
 
 pub use accounts::AccountError;
-pub use config::{DEFAULT_FAIL_SAFE, DEFAULT_REPROVISION_WINDOW, RateLimits, StationConfig};
+pub use config::{
+    DEFAULT_FAIL_SAFE, DEFAULT_REPROVISION_WINDOW, RateLimits, RetryPolicy, StationConfig,
+};
 pub use db::DbError;
 pub use edge::EdgeLimits;
 pub use error::StationError;
 pub use fsutil::FsError;
+pub use pki::CLIENT_LIFETIME;
 pub use pki::PkiError;
 pub use routes::{app, route_table};
 pub use state::AppState;

@@ -50,6 +50,16 @@ enum Command {
         #[arg(long, default_value_t = central_station::DEFAULT_REPROVISION_WINDOW.as_secs(),
               value_parser = clap::value_parser!(u64).range(1..=86_400))]
         reprovision_window_secs: u64,
+        /// How long the monitors' client certificates are valid, in
+        /// seconds (they renew theirs before it ends).
+        #[arg(long, default_value_t = central_station::CLIENT_LIFETIME.as_secs(),
+              value_parser = clap::value_parser!(u64).range(10..=3650 * 86_400))]
+        certificate_lifetime_secs: u64,
+        /// The wait before retrying a monitor it could not reach, in
+        /// milliseconds (doubled for the third attempt).
+        #[arg(long, default_value_t = 1000,
+              value_parser = clap::value_parser!(u64).range(0..=60_000))]
+        retry_backoff_ms: u64,
     },
     /// Manage accounts.
     User {
@@ -252,6 +262,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             monitor_port,
             fail_safe_secs,
             reprovision_window_secs,
+            certificate_lifetime_secs,
+            retry_backoff_ms,
         } => {
             let mut config = StationConfig::new(data_dir, listen);
             config.public_url = public_url;
@@ -259,6 +271,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             config.monitor_port = monitor_port;
             config.fail_safe = std::time::Duration::from_secs(fail_safe_secs);
             config.reprovision_window = std::time::Duration::from_secs(reprovision_window_secs);
+            config.client_certificate_lifetime =
+                std::time::Duration::from_secs(certificate_lifetime_secs);
+            config.monitor_retry.backoff = std::time::Duration::from_millis(retry_backoff_ms);
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

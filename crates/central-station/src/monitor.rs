@@ -24,9 +24,14 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// How a request to a monitor failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum MonitorError {
-    /// No connection, a timeout, or a broken exchange.
+    /// A timeout or a broken exchange once the request may have been sent:
+    /// the monitor may have acted on it.
     #[error("monitor unreachable: {0}")]
     Unreachable(String),
+    /// No connection could be made (refused, reset or timed out while
+    /// connecting): the request never reached the monitor.
+    #[error("monitor unreachable (no connection): {0}")]
+    NoConnection(String),
     /// The monitor's TLS key is not the registered identity key.
     #[error("the monitor's TLS key is not its registered identity key")]
     IdentityMismatch,
@@ -54,10 +59,26 @@ impl MonitorError {
             MonitorError::Refused { error, .. } => {
                 FailureReason::from_code(error.code).unwrap_or(FailureReason::MonitorUnreachable)
             }
-            MonitorError::Unreachable(_) | MonitorError::BadAnswer(_) | MonitorError::Client(_) => {
-                FailureReason::MonitorUnreachable
-            }
+            MonitorError::Unreachable(_)
+            | MonitorError::NoConnection(_)
+            | MonitorError::BadAnswer(_)
+            | MonitorError::Client(_) => FailureReason::MonitorUnreachable,
         }
+    }
+
+    /// Whether the request certainly never reached the monitor, so sending
+    /// it again cannot make the monitor act twice.
+    pub(crate) fn never_sent(&self) -> bool {
+        matches!(self, MonitorError::NoConnection(_))
+    }
+
+    /// Whether the network failed (rather than the monitor answering, or a
+    /// check failing): worth another attempt where repeating is safe.
+    pub(crate) fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            MonitorError::Unreachable(_) | MonitorError::NoConnection(_)
+        )
     }
 }
 
@@ -196,7 +217,11 @@ impl MonitorClient {
             text.push_str(&s.to_string());
             source = s.source();
         }
-        MonitorError::Unreachable(text)
+        if e.is_connect() {
+            MonitorError::NoConnection(text)
+        } else {
+            MonitorError::Unreachable(text)
+        }
     }
 }
 
@@ -222,7 +247,8 @@ mod tests {
             .post::<_, serde_json::Value>("/provisioning/challenge", &serde_json::json!({}))
             .await
             .expect_err("nothing there");
-        assert!(matches!(err, MonitorError::Unreachable(_)), "{err:?}");
+        assert!(matches!(err, MonitorError::NoConnection(_)), "{err:?}");
+        assert!(err.never_sent() && err.is_transient());
         assert_eq!(err.reason(), FailureReason::MonitorUnreachable);
     }
 
@@ -251,5 +277,14 @@ mod tests {
             MonitorError::IdentityMismatch.reason(),
             FailureReason::SignatureInvalid
         );
+        assert_eq!(
+            refused(ErrorCode::ConfigExpired).reason(),
+            FailureReason::ConfigExpired
+        );
+        // Refusals and failed checks are final; only the network is retried.
+        assert!(!refused(ErrorCode::CodeMismatch).is_transient());
+        assert!(!MonitorError::IdentityMismatch.is_transient());
+        assert!(MonitorError::Unreachable("reset".into()).is_transient());
+        assert!(!MonitorError::Unreachable("reset".into()).never_sent());
     }
 }

@@ -58,6 +58,7 @@ use crate::{accounts, audit, devices, pairing, public, registry};
         pairing::handlers::job_events,
         audit::handlers::list,
         audit::handlers::verify_chain,
+        devices::renewal::renew,
     ),
     components(schemas(ApiError)),
     tags(

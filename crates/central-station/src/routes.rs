@@ -86,6 +86,7 @@ pub(crate) fn routes() -> Vec<Route> {
         get("/api/provisioning/jobs/{id}/events", pairing::job_events),
         get("/api/audit", audit::list),
         get("/api/audit/verify", audit::verify_chain),
+        post("/api/devices/certificate/renew", devices::renew).body_limit(body::SMALL),
     ]
 }
 

@@ -93,7 +93,7 @@ pub enum QrError {
     },
     /// The code has expired.
     #[error(
-        "This QR code expired at {}. On the monitor, choose Regenerate QR Code, then scan the new code.",
+        "This QR code expired at {} with its pairing code. On the monitor, choose Enter Provisioning Mode again, then scan the new code.",
         timestamp::format(*expired_at)
     )]
     Expired {

@@ -262,6 +262,8 @@ pub enum FailureReason {
     NotInProvisioningMode,
     /// A signature did not verify: the monitor's identity, or the configuration.
     SignatureInvalid,
+    /// The configuration was authentic but expired when it reached the monitor.
+    ConfigExpired,
     /// A certificate or CSR was malformed, or did not chain.
     CertificateInvalid,
     /// The station could not reach the monitor.
@@ -277,13 +279,14 @@ pub enum FailureReason {
 
 impl FailureReason {
     /// Every reason, for tables and exhaustive tests.
-    pub const ALL: [FailureReason; 11] = [
+    pub const ALL: [FailureReason; 12] = [
         FailureReason::CodeMismatch,
         FailureReason::CodeExpired,
         FailureReason::TokenStale,
         FailureReason::ProvisioningClosed,
         FailureReason::NotInProvisioningMode,
         FailureReason::SignatureInvalid,
+        FailureReason::ConfigExpired,
         FailureReason::CertificateInvalid,
         FailureReason::MonitorUnreachable,
         FailureReason::ConnectionTestFailed,
@@ -300,6 +303,7 @@ impl FailureReason {
             FailureReason::ProvisioningClosed => ErrorCode::ProvisioningClosed,
             FailureReason::NotInProvisioningMode => ErrorCode::NotInProvisioningMode,
             FailureReason::SignatureInvalid => ErrorCode::SignatureInvalid,
+            FailureReason::ConfigExpired => ErrorCode::ConfigExpired,
             FailureReason::CertificateInvalid => ErrorCode::CertificateInvalid,
             FailureReason::MonitorUnreachable => ErrorCode::MonitorUnreachable,
             FailureReason::ConnectionTestFailed => ErrorCode::ConnectionTestFailed,
@@ -657,7 +661,8 @@ pub struct AuditEvent {
     /// The client's address (`ip:port`) for events a request caused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_address: Option<String>,
-    /// The account concerned, for account events (whose `deviceId` is empty).
+    /// The account concerned, for account events (whose `deviceId` is
+    /// empty); the certificate's serial, for a renewal issued or switched to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// The pairing job the step belongs to.

@@ -300,6 +300,33 @@ pub struct Heartbeat {
     pub connection_test: bool,
 }
 
+/// `POST /api/devices/certificate/renew` over mTLS, monitor → station: a
+/// CSR for a key the monitor just made. The client certificate (the
+/// monitor's current one) names the monitor; the private key never leaves
+/// it. Not signed: the mutual TLS authenticates it, and the certificate
+/// issued is only for the key in the CSR.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateRenewal {
+    /// PKCS#10 CSR, PEM, for the monitor's new TLS key.
+    pub csr_pem: String,
+}
+
+/// The answer to a [`CertificateRenewal`]: the new client certificate. It
+/// becomes the monitor's when the station first sees it used (a heartbeat
+/// with it); only then is the previous one revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RenewedCertificate {
+    /// The new client certificate, PEM.
+    pub certificate_pem: String,
+    /// Its serial: lowercase hex, no leading zero bytes.
+    pub serial: String,
+    /// When it expires.
+    #[serde(with = "crate::timestamp")]
+    pub not_after: OffsetDateTime,
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

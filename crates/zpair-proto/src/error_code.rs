@@ -261,8 +261,10 @@ catalogue! {
     CodeMismatch = "code_mismatch", Some(502), RESCAN_OR_RETYPE,
         "The pairing code does not match the monitor's. Re-scan the QR code or re-enter the code shown on the monitor.";
     /// The code (or the QR) has expired.
+    /// Once expired, the monitor has left provisioning mode (Regenerate QR
+    /// Code refuses then): only entering it again gives a working code.
     CodeExpired = "code_expired", Some(502), RESCAN_OR_RETYPE,
-        "The pairing code has expired. On the monitor, choose Regenerate QR Code, then scan the new code.";
+        "The pairing code has expired and the monitor left provisioning mode. On the monitor, choose Enter Provisioning Mode again, then scan the new code (or type it).";
     /// The QR's token is not one the monitor issued for its current code.
     TokenStale = "token_stale", Some(502), RESCAN,
         "This QR code is no longer current. Scan the QR code the monitor shows now.";
@@ -275,6 +277,10 @@ catalogue! {
     /// A signature did not verify: the monitor's identity, or the configuration.
     SignatureInvalid = "signature_invalid", Some(502), CALL_IT,
         "A signature did not verify: the monitor or the configuration could not be authenticated. Nothing was changed. Contact IT support.";
+    /// The configuration reached the monitor after its expiry: signed
+    /// correctly, but too late (a slow network, or the station's clock).
+    ConfigExpired = "config_expired", Some(502), RETRY,
+        "The configuration expired before it reached the monitor, so the monitor kept its previous one. Nothing was changed. Retry; if it keeps happening, ask IT to check the Central Station's clock and the network to the monitor.";
     /// A certificate or CSR was malformed, or did not chain.
     CertificateInvalid = "certificate_invalid", Some(502), CALL_IT,
         "A certificate was invalid or malformed. Nothing was changed. Contact IT support.";
@@ -368,7 +374,7 @@ catalogue! {
         "The monitor's QR code has an invalid field. On the monitor, choose Regenerate QR Code and scan again; if this persists, contact IT support.";
     /// The QR's code has expired.
     QrExpired = "qr_expired", None, RESCAN,
-        "This QR code expired. On the monitor, choose Regenerate QR Code, then scan the new code.";
+        "This QR code expired with its pairing code. On the monitor, choose Enter Provisioning Mode again, then scan the new code.";
     /// A QR already sent for pairing.
     QrAlreadySent = "qr_already_sent", None, NONE,
         "This QR code was already sent for pairing. Follow that pairing in the list; to pair again, scan the new QR code the monitor shows.";

@@ -43,6 +43,7 @@ const TITLES: Record<ErrorCode, string> = {
   provisioning_closed: 'Provisioning mode closed',
   not_in_provisioning_mode: 'Monitor not in provisioning mode',
   signature_invalid: 'Configuration refused by the monitor',
+  config_expired: 'Configuration arrived too late',
   certificate_invalid: 'Certificate refused by the monitor',
   monitor_unreachable: 'Cannot reach the monitor',
   connection_test_failed: 'Connection test failed',

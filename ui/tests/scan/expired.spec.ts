@@ -12,7 +12,7 @@ test.use({
 test('is refused with its message while scanning goes on', async ({ app, page }) => {
   await app.open('#/scan');
   const alert = page.getByRole('alert').filter({ hasText: 'QR code expired' });
-  await expect(alert).toContainText('choose Regenerate QR Code');
+  await expect(alert).toContainText('choose Enter Provisioning Mode again');
   await expect(card(page)).toHaveCount(0);
   await expect(viewfinder(page)).toHaveAttribute('data-camera-state', 'scanning');
   await framesPass(app, 3);

@@ -36,6 +36,10 @@ pub enum ExchangeError {
     /// or was seen before: refused before it reaches the exchange.
     #[error("station not authenticated: {0}")]
     StationUnauthenticated(&'static str),
+    /// The configuration is authentic but expired before it arrived: not a
+    /// forgery, so not reported as one.
+    #[error("configuration expired")]
+    ConfigExpired,
     /// The pushed certificates are malformed or do not fit.
     #[error("certificate invalid: {0}")]
     CertificateInvalid(&'static str),
@@ -69,6 +73,7 @@ impl ExchangeError {
         match self {
             ExchangeError::InvalidRequest(_)
             | ExchangeError::SignatureInvalid(_)
+            | ExchangeError::ConfigExpired
             | ExchangeError::CertificateInvalid(_) => StatusCode::BAD_REQUEST,
             ExchangeError::NotInProvisioningMode
             | ExchangeError::TokenStale
@@ -94,6 +99,7 @@ impl ExchangeError {
             ExchangeError::SignatureInvalid(_) | ExchangeError::StationUnauthenticated(_) => {
                 FailureReason::SignatureInvalid
             }
+            ExchangeError::ConfigExpired => FailureReason::ConfigExpired,
             ExchangeError::CertificateInvalid(_) => FailureReason::CertificateInvalid,
             ExchangeError::ConnectionTestFailed => FailureReason::ConnectionTestFailed,
             ExchangeError::InvalidRequest(_)
@@ -175,6 +181,7 @@ mod tests {
                 401,
                 ErrorCode::SignatureInvalid,
             ),
+            (ExchangeError::ConfigExpired, 400, ErrorCode::ConfigExpired),
             (
                 ExchangeError::CertificateInvalid("x"),
                 400,

@@ -38,18 +38,49 @@ impl std::fmt::Debug for ExchangeKeys {
     }
 }
 
-/// Makes the keys and the signed answer to `challenge`.
-pub fn answer_challenge(
-    identity: &SigningKey,
-    device_id: &str,
-    challenge: &[u8],
-) -> Result<(ExchangeKeys, ChallengeResponse), KeysError> {
+/// A fresh TLS key with its CSR: for a pairing, and for each renewal of
+/// the client certificate.
+pub struct TlsKey {
+    /// The key, PKCS#8 PEM.
+    pub key_pem: Zeroizing<String>,
+    /// Its public half as X.509 SubjectPublicKeyInfo DER.
+    pub public_key: Vec<u8>,
+    /// The CSR for it, CN = device ID, PEM.
+    pub csr_pem: String,
+}
+
+impl std::fmt::Debug for TlsKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsKey").finish_non_exhaustive()
+    }
+}
+
+/// Makes a new ECDSA P-256 TLS key and its CSR.
+pub fn tls_key(device_id: &str) -> Result<TlsKey, KeysError> {
     let tls_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     params
         .distinguished_name
         .push(DnType::CommonName, device_id);
     let csr_pem = params.serialize_request(&tls_key)?.pem()?;
+    Ok(TlsKey {
+        key_pem: Zeroizing::new(tls_key.serialize_pem()),
+        public_key: tls_key.subject_public_key_info(),
+        csr_pem,
+    })
+}
+
+/// Makes the keys and the signed answer to `challenge`.
+pub fn answer_challenge(
+    identity: &SigningKey,
+    device_id: &str,
+    challenge: &[u8],
+) -> Result<(ExchangeKeys, ChallengeResponse), KeysError> {
+    let TlsKey {
+        key_pem,
+        public_key,
+        csr_pem,
+    } = tls_key(device_id)?;
     let hpke = HpkeKeyPair::generate().map_err(|_| KeysError::Random)?;
     let signature = crypto::sign(
         identity,
@@ -62,8 +93,8 @@ pub fn answer_challenge(
         signature,
     };
     let keys = ExchangeKeys {
-        tls_key_pem: Zeroizing::new(tls_key.serialize_pem()),
-        tls_public_key: tls_key.subject_public_key_info(),
+        tls_key_pem: key_pem,
+        tls_public_key: public_key,
         hpke,
     };
     Ok((keys, response))

@@ -65,9 +65,7 @@ pub fn open_configuration(
         ));
     }
     if configuration.expires_at <= now {
-        return Err(ExchangeError::SignatureInvalid(
-            "The configuration has expired before it reached the monitor.",
-        ));
+        return Err(ExchangeError::ConfigExpired);
     }
     let hash = crypto::sha256_hex(&canonical::configuration(&configuration));
     Ok(Opened {

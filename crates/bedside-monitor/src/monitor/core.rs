@@ -23,7 +23,9 @@ use crate::paths::DataDir;
 use crate::provisioning::screen::{self, Screen};
 use crate::provisioning::session::{PairingSession, PastSession, SessionEnd, StoredSession};
 use crate::startup::MonitorConfig;
-use crate::station_configuration::{self, AppliedConfiguration, Committed, Credentials};
+use crate::station_configuration::{
+    self, AppliedConfiguration, Committed, Credentials, PendingRenewal,
+};
 use crate::storage::{self, PRIVATE_FILE};
 use crate::trusted_station::Settings;
 
@@ -92,6 +94,8 @@ pub(crate) struct Inner {
     /// A commit prepared and waiting for the station's confirmation: only
     /// its confirmation (or the fail-safe) ends the exchange now.
     pub confirming: Option<Confirming>,
+    /// A renewed client certificate staged, not yet in use.
+    pub renewal: Option<PendingRenewal>,
 }
 
 impl Inner {
@@ -120,6 +124,27 @@ pub(crate) struct Core {
     /// Nonces of the station's signed requests, apart from the main lock:
     /// checking a request never waits for an exchange step.
     replay: Mutex<ReplayGuard>,
+}
+
+/// The renewal pending when the monitor stopped, if it still means
+/// something: one whose switch was committed, that renews a generation no
+/// longer in force, or whose files are gone is forgotten (its folder goes
+/// with the other leftovers). One still pending stays pending, its new key
+/// kept: the station may already have switched to it.
+fn resume_renewal(
+    dir: &DataDir,
+    committed: Option<&Committed>,
+) -> Result<Option<PendingRenewal>, MonitorError> {
+    let Some(renewal) = station_configuration::load_renewal(dir)? else {
+        return Ok(None);
+    };
+    let live = committed.is_some_and(|c| c.generation == renewal.renews)
+        && station_configuration::credentials(dir, &renewal.committed.generation).is_ok();
+    if live {
+        return Ok(Some(renewal));
+    }
+    station_configuration::clear_renewal(dir)?;
+    Ok(None)
 }
 
 impl Core {
@@ -198,9 +223,11 @@ impl Core {
         if state != persisted_state {
             tracing::info!(from = ?persisted_state, to = ?state, "resumed after a restart");
         }
+        let renewal = resume_renewal(&dir, committed.as_ref())?;
         let keep: Vec<&str> = committed
             .iter()
             .chain(prepared.iter().map(|p| &p.committed))
+            .chain(renewal.iter().map(|r| &r.committed))
             .map(|c| c.generation.as_str())
             .collect();
         station_configuration::discard_all_but(&dir, &keep)?;
@@ -221,6 +248,7 @@ impl Core {
                 staged_generation: None,
                 fail_safe: None,
                 confirming: None,
+                renewal,
             }),
             state_tx,
             stopping,

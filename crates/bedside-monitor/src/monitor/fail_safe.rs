@@ -331,7 +331,8 @@ async fn confirm_until_decided(core: &Core) -> Result<(), RollBack> {
     else {
         return Err(RollBack::NothingPrepared);
     };
-    let client = connection::client(&credentials).map_err(RollBack::Unusable)?;
+    let client =
+        connection::client(&credentials, core.config.listen_ip).map_err(RollBack::Unusable)?;
     let give_up = fail_safe.deadline + fail_safe.length;
     let mut pause = Duration::from_millis(100);
     loop {

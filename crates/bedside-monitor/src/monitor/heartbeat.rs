@@ -1,6 +1,7 @@
 //! Heartbeats: while PROVISIONED, the monitor tells the station it is alive
 //! over mTLS with its committed configuration, with counters the station
-//! shows in its connected-status view.
+//! shows in its connected-status view. They also carry the certificate's
+//! renewal: the request once it is due, and the switch (see `renewal`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +12,8 @@ use zpair_proto::device::{Heartbeat, MonitorState};
 
 use super::core::Core;
 use crate::connection::{self, Verdict};
-use crate::station_configuration::{self, Credentials};
+use crate::events::EventType;
+use crate::station_configuration::{self, Credentials, PendingRenewal};
 
 /// What the monitor counts about its connection since it started.
 #[derive(Debug)]
@@ -82,6 +84,26 @@ async fn beat(core: &Core, link: &mut Option<Link>) {
     let Some(committed) = core.committed() else {
         return;
     };
+    let now = time::OffsetDateTime::now_utc();
+    if committed.configuration.certificate_not_after <= now {
+        // The station's TLS port refuses an expired certificate; only
+        // re-provisioning gives the monitor a new one.
+        core.counters.failed();
+        core.show_notice("Not connected: this monitor's certificate expired before it could be renewed. Ask a technician to re-provision it.");
+        tracing::warn!("the client certificate expired: not sending heartbeats");
+        return;
+    }
+    if let Some(pending) = core.pending_renewal() {
+        if pending.renews == committed.generation {
+            switch_beat(core, &pending).await;
+            return;
+        }
+        if let Err(error) =
+            core.discard_renewal(&pending, "it renews a configuration no longer in force")
+        {
+            tracing::warn!(%error, "cannot remove a stale renewal");
+        }
+    }
     if link
         .as_ref()
         .is_none_or(|(generation, _, _)| *generation != committed.generation)
@@ -95,7 +117,7 @@ async fn beat(core: &Core, link: &mut Option<Link>) {
                 return;
             }
         };
-        match connection::client(&credentials) {
+        match connection::client(&credentials, core.config.listen_ip) {
             Ok(c) => *link = Some((committed.generation.clone(), credentials, c)),
             Err(error) => {
                 core.counters.failed();
@@ -122,6 +144,17 @@ async fn beat(core: &Core, link: &mut Option<Link>) {
         Verdict::Accepted(sent) => {
             core.counters.sent(sent);
             tracing::debug!("heartbeat delivered");
+            if core.renewal_due(credentials, now) {
+                match core.request_renewal(http, &committed, credentials).await {
+                    Ok(()) => {}
+                    Err(error) => {
+                        core.counters.failed();
+                        core.events
+                            .failed(EventType::CertificateRenewalReceived, &error.to_string());
+                        tracing::warn!(%error, "certificate renewal failed; will retry");
+                    }
+                }
+            }
         }
         Verdict::Refused(why) => {
             core.counters.failed();
@@ -132,6 +165,58 @@ async fn beat(core: &Core, link: &mut Option<Link>) {
         Verdict::Unreachable(error) => {
             core.counters.failed();
             tracing::warn!(%error, "heartbeat failed");
+        }
+    }
+}
+
+/// A heartbeat with the renewed certificate only: its acceptance is the
+/// switch (see the `renewal` module), a definite refusal gives it up, and no
+/// answer leaves it pending for the next one.
+async fn switch_beat(core: &Core, pending: &PendingRenewal) {
+    let generation = &pending.committed.generation;
+    let client = station_configuration::credentials(&core.dir, generation)
+        .map_err(|e| e.to_string())
+        .and_then(|c| {
+            connection::client(&c, core.config.listen_ip)
+                .map(|h| (c, h))
+                .map_err(|e| e.to_string())
+        });
+    let (credentials, http) = match client {
+        Ok(pair) => pair,
+        Err(error) => {
+            if let Err(e) = core.discard_renewal(pending, &error) {
+                tracing::warn!(error = %e, "cannot remove an unusable renewal");
+            }
+            return;
+        }
+    };
+    let heartbeat = core
+        .counters
+        .heartbeat(&core.config.firmware_version, false);
+    let verdict = connection::deliver(
+        &http,
+        &credentials,
+        &pending.committed.configuration.server_url,
+        &pending.committed.configuration.certificate_serial,
+        &heartbeat,
+    )
+    .await;
+    match verdict {
+        Verdict::Accepted(sent) => {
+            core.counters.sent(sent);
+            if let Err(error) = core.commit_renewal(pending) {
+                tracing::error!(%error, "cannot commit the renewed certificate");
+            }
+        }
+        Verdict::Refused(why) => {
+            core.counters.failed();
+            if let Err(error) = core.discard_renewal(pending, &why) {
+                tracing::error!(%error, "cannot give up the renewed certificate");
+            }
+        }
+        Verdict::Unreachable(error) => {
+            core.counters.failed();
+            tracing::warn!(%error, "heartbeat with the renewed certificate failed; will retry");
         }
     }
 }

@@ -8,6 +8,7 @@ mod fail_safe;
 mod heartbeat;
 mod housekeeping;
 mod mode;
+mod renewal;
 pub(crate) mod station_auth;
 
 use std::net::SocketAddr;
@@ -182,6 +183,57 @@ impl Monitor {
     /// The data directory's layout (screen files, event log, …).
     pub fn data_dir(&self) -> &DataDir {
         &self.core.dir
+    }
+
+    /// What the provisioning view shows now.
+    pub fn view(&self) -> crate::provisioning::view::View {
+        self.core.view()
+    }
+
+    /// Serves the provisioning view (seed 002 §9.1) as a page over plain
+    /// HTTP on `127.0.0.1:port` (0 picks a free port), for as long as the
+    /// monitor runs. Loopback only: it is the monitor's screen, shown to
+    /// whoever sits at it. Returns where it listens.
+    pub async fn serve_view(&mut self, port: u16) -> Result<SocketAddr, MonitorError> {
+        let requested = SocketAddr::from(([127, 0, 0, 1], port));
+        let listener = tokio::net::TcpListener::bind(requested)
+            .await
+            .map_err(|source| MonitorError::Bind {
+                addr: requested,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| MonitorError::Bind {
+            addr: requested,
+            source,
+        })?;
+        let core = self.core.clone();
+        let router = axum::Router::new().route(
+            "/",
+            axum::routing::get(move || {
+                let core = core.clone();
+                async move {
+                    let page =
+                        crate::provisioning::view::render(&core.view(), OffsetDateTime::now_utc());
+                    (
+                        [(axum::http::header::CACHE_CONTROL, "no-store")],
+                        axum::response::Html(page),
+                    )
+                }
+            }),
+        );
+        let mut stopping = self.shutdown.subscribe();
+        self.tasks.push(tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopping.wait_for(|stop| *stop).await;
+                })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "the provisioning view stopped");
+            }
+        }));
+        tracing::info!(url = %format!("http://{addr}/"), "provisioning view");
+        Ok(addr)
     }
 
     /// Stops listening and stops the timers; everything is already on disk.

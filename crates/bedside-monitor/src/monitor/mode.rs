@@ -116,6 +116,22 @@ impl Core {
         self.end_session(&mut inner, SessionEnd::Cancelled)
     }
 
+    /// What the provisioning view shows now.
+    pub fn view(&self) -> crate::provisioning::view::View {
+        let inner = self.lock();
+        crate::provisioning::view::View {
+            device_id: self.identity.device_id.clone(),
+            state: inner.state,
+            screen: inner.session.as_ref().and_then(|s| self.screen_of(s)),
+            code_expired: inner.session.is_none()
+                && inner
+                    .previous
+                    .as_ref()
+                    .is_some_and(|p| p.ended() == SessionEnd::Expired),
+            notice: screen::read_notice(&self.dir).ok().flatten(),
+        }
+    }
+
     /// What the monitor shows now.
     pub fn screen(&self) -> Option<Screen> {
         let inner = self.lock();

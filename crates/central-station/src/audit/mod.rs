@@ -59,6 +59,15 @@ pub(crate) enum EventType {
     /// The answer to the commit was lost and the monitor's proof of commit
     /// arrived within the fail-safe window: the job was recovered.
     CommitRecovered,
+    /// The device CA issued a renewal of a monitor's certificate (subject:
+    /// the new serial); it is not the monitor's until it is used.
+    CertificateRenewalIssued,
+    /// A monitor used its renewed certificate: it is the device's now
+    /// (subject: its serial), and the one it renews is revoked.
+    CertificateSwitched,
+    /// An attempt to reach a monitor failed in a way worth retrying
+    /// (unreachable, reset, timed out): one row per attempt that is retried.
+    MonitorContactRetried,
     /// A monitor presented a certificate the station refused (revoked,
     /// replaced or expired): it believes it is paired and is not.
     CertificateRefused,
@@ -102,6 +111,9 @@ impl EventType {
             EventType::CommandDelivered => "command_delivered",
             EventType::DeviceRegistered => "device_registered",
             EventType::CommitRecovered => "commit_recovered",
+            EventType::CertificateRenewalIssued => "certificate_renewal_issued",
+            EventType::CertificateSwitched => "certificate_switched",
+            EventType::MonitorContactRetried => "monitor_contact_retried",
             EventType::CertificateRefused => "certificate_refused",
             EventType::SignIn => "sign_in",
             EventType::SignInFailed => "sign_in_failed",
@@ -181,6 +193,12 @@ impl Entry {
     /// The pairing job the step belongs to.
     pub(crate) fn job(mut self, job_id: &str) -> Self {
         self.job_id = Some(job_id.to_owned());
+        self
+    }
+
+    /// The certificate concerned (its serial), for certificate events.
+    pub(crate) fn subject(mut self, serial: &str) -> Self {
+        self.subject = Some(serial.to_owned());
         self
     }
 

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("004_audit_append_only.sql"),
     include_str!("005_accounts_and_sessions.sql"),
     include_str!("006_pairing_gate.sql"),
+    include_str!("007_certificate_renewal.sql"),
 ];
 
 /// The version migration 003 brings the file to: the audit rows already

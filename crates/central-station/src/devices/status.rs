@@ -27,6 +27,8 @@ use crate::registry::{DeviceRow, store as devices};
 use crate::state::AppState;
 use crate::tls::ClientIdentity;
 
+use super::renewal;
+
 /// A certificate this close to its end shows as expiring soon.
 const EXPIRING_WITHIN: time::Duration = time::Duration::days(30);
 /// Missed heartbeats after which a monitor shows as disconnected.
@@ -37,6 +39,9 @@ const MISSED_HEARTBEATS: u32 = 3;
 enum Beat {
     /// The device's current certificate: counted.
     Current,
+    /// The first use of a renewal of the current certificate (`renews`):
+    /// the device switches to it, the old one is revoked, and it is counted.
+    Renewed { renews: String },
     /// The certificate of a running job: the monitor's connection test,
     /// which is its proof of commit (see `pairing::job`).
     ProofOfCommit,
@@ -80,6 +85,11 @@ fn classify(
     };
     if device.certificate_serial.as_deref() == Some(identity.serial.as_str()) {
         return Ok(Beat::Current);
+    }
+    if renewal::is_pending_renewal(conn, &identity.device_id, cert.renews.as_deref())?
+        && let Some(renews) = cert.renews
+    {
+        return Ok(Beat::Renewed { renews });
     }
     let running = store::pending_for_certificate(conn, &identity.serial)?.is_some();
     Ok(match (running, connection_test) {
@@ -127,9 +137,19 @@ pub(crate) async fn heartbeat(
     let kind = state
         .db()
         .call(move |c| {
-            let kind = classify(c, &who, connection_test, now)?;
+            let mut kind = classify(c, &who, connection_test, now)?;
+            if let Beat::Renewed { renews } = &kind {
+                // Switch and count in one transaction; a switch another
+                // heartbeat made first leaves this one a current one.
+                let tx = c.transaction()?;
+                let switched = renewal::switch(&tx, &who.device_id, &who.serial, renews, now)?;
+                tx.commit()?;
+                if !switched {
+                    kind = classify(c, &who, connection_test, now)?;
+                }
+            }
             match &kind {
-                Beat::Current => relaxed(c, |c| {
+                Beat::Current | Beat::Renewed { .. } => relaxed(c, |c| {
                     c.execute(
                     "UPDATE devices SET last_heartbeat_ms = ?2, uptime_seconds = ?3, heartbeats = heartbeats + 1,
                             bytes_sent = ?4, errors = ?5, firmware_version = ?6, alert = NULL, alert_ms = NULL
@@ -155,6 +175,11 @@ pub(crate) async fn heartbeat(
         .await?;
     match kind {
         Beat::Current => Ok(StatusCode::NO_CONTENT),
+        Beat::Renewed { .. } => {
+            tracing::info!(device_id = %identity.device_id, serial = %identity.serial, "the monitor switched to its renewed certificate");
+            state.revocations_changed().await;
+            Ok(StatusCode::NO_CONTENT)
+        }
         Beat::ProofOfCommit => proof_of_commit(&state, &identity).await,
         Beat::Refused { why, .. } => {
             tracing::info!(device_id = %identity.device_id, serial = %identity.serial, "heartbeat refused");
@@ -293,14 +318,36 @@ pub(crate) async fn status(
         })
         .await?
         .ok_or(HttpError::UnknownDevice)?;
+    let now = clock::now();
     let mut status = connected_status(
         &device,
         certificate.as_ref(),
         state.config().heartbeat_interval,
-        clock::now(),
+        now,
     );
-    status.alert = alert;
+    status.alert = alert.or_else(|| expired_alert(&device, certificate.as_ref(), now));
     Ok(Json(status))
+}
+
+/// A paired monitor whose certificate ran out (it was offline past the
+/// point it would have renewed it) can no longer connect: the station's
+/// TLS port refuses the certificate. Only re-provisioning gives it another.
+fn expired_alert(
+    device: &DeviceRow,
+    certificate: Option<&CertificateRow>,
+    now: OffsetDateTime,
+) -> Option<zpair_proto::api::DeviceAlert> {
+    let certificate = certificate?;
+    let expired = device.state == zpair_proto::api::DeviceState::Provisioned
+        && certificate.revoked_at.is_none()
+        && certificate.not_after <= now;
+    expired.then(|| zpair_proto::api::DeviceAlert {
+        message: format!(
+            "The monitor's certificate expired at {} before it was renewed: the monitor cannot connect to the Central Station. Re-provision it, then pair it again.",
+            zpair_proto::timestamp::format(certificate.not_after)
+        ),
+        at: certificate.not_after,
+    })
 }
 
 #[cfg(test)]
@@ -336,6 +383,7 @@ mod tests {
             not_before: not_after - time::Duration::days(365),
             not_after,
             revoked_at: revoked.then_some(not_after - time::Duration::days(1)),
+            renews: None,
         }
     }
 

@@ -273,8 +273,11 @@ fn revoke_current(
     reason: &str,
     now: OffsetDateTime,
 ) -> Result<bool, DbError> {
-    match devices::get(conn, device_id)?.and_then(|d| d.certificate_serial) {
-        Some(serial) => certificates::revoke(conn, &serial, reason, now),
-        None => Ok(false),
-    }
+    // An unused renewal of the current certificate goes with it.
+    let renewals = certificates::revoke_pending_renewals(conn, device_id, None, reason, now)?;
+    let current = match devices::get(conn, device_id)?.and_then(|d| d.certificate_serial) {
+        Some(serial) => certificates::revoke(conn, &serial, reason, now)?,
+        None => false,
+    };
+    Ok(current || renewals > 0)
 }

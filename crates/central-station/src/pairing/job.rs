@@ -232,16 +232,21 @@ async fn drive(
     };
     let client = MonitorClient::new(target, state.provisioning_key()).map_err(Failure::monitor)?;
     let challenge = crypto::random_bytes::<CHALLENGE_BYTES>().map_err(Failure::station)?;
-    let answer: ChallengeResponse = client
-        .post(
-            "/provisioning/challenge",
-            &ChallengeRequest {
-                device_id: device_id.to_owned(),
-                challenge: b64::encode(challenge),
-            },
-        )
-        .await
-        .map_err(Failure::monitor)?;
+    // A challenge is safe to repeat however far the last one got: the
+    // monitor's newest challenge replaces its exchange, and nothing is
+    // counted or staged before the configure step.
+    let asked = ChallengeRequest {
+        device_id: device_id.to_owned(),
+        challenge: b64::encode(challenge),
+    };
+    let answer: ChallengeResponse = with_retries(
+        state,
+        ticket,
+        JobState::Pairing,
+        |_| true,
+        || client.post("/provisioning/challenge", &asked),
+    )
+    .await?;
     if answer.device_id != device_id {
         return Err(Failure::new(
             FailureReason::SignatureInvalid,
@@ -262,14 +267,19 @@ async fn drive(
     let now = clock::now();
     let certificate: IssuedCertificate = state
         .ca()
-        .issue_client(&answer.csr_pem, device_id, now)
+        .issue_client(
+            &answer.csr_pem,
+            device_id,
+            now,
+            state.config().client_certificate_lifetime,
+        )
         .map_err(|e| match e {
-        PkiError::BadCsr => Failure::new(
-            FailureReason::CertificateInvalid,
-            "the monitor's CSR is invalid",
-        ),
-        other => Failure::station(other),
-    })?;
+            PkiError::BadCsr => Failure::new(
+                FailureReason::CertificateInvalid,
+                "the monitor's CSR is invalid",
+            ),
+            other => Failure::station(other),
+        })?;
     *issued = Some(certificate.serial.clone());
     let mut configuring = step(
         ticket,
@@ -316,10 +326,17 @@ async fn drive(
     // window, counted from before it is sent, closes first: past the
     // monitor's deadline, the station has always decided.
     let confirm_by = clock::now() + clock::span(state.config().fail_safe);
-    let _staged: ConfigureResponse = client
-        .post("/provisioning/configure", &request)
-        .await
-        .map_err(Failure::monitor)?;
+    // The configure step is repeated only when it never reached the
+    // monitor: one that arrived has spent the exchange (and, with a wrong
+    // code, an attempt), so its lost answer is final.
+    let _staged: ConfigureResponse = with_retries(
+        state,
+        ticket,
+        JobState::Configuring,
+        MonitorError::never_sent,
+        || client.post("/provisioning/configure", &request),
+    )
+    .await?;
     // The monitor answers the commit once its proof is decided; past its
     // deadline it keeps asking for the decision as long again.
     let answer_within = state.config().fail_safe * 2 + CONFIRM_MARGIN;
@@ -384,6 +401,69 @@ async fn drive(
     await_decision(state, &ticket.job_id, confirm_by).await;
     *issued = None;
     Ok(())
+}
+
+/// Runs `call` until it succeeds, fails for good, or the station's retry
+/// policy is spent. A failure is retried only when the network failed
+/// (never a refusal or a failed check) and `safe` says repeating this
+/// request cannot make the monitor act twice. Each retry is a step of the
+/// job (in `state`, with the attempt it starts) and an audit row.
+async fn with_retries<T, F, Fut>(
+    state: &AppState,
+    ticket: &Ticket,
+    step_state: JobState,
+    safe: fn(&MonitorError) -> bool,
+    mut call: F,
+) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, MonitorError>>,
+{
+    let policy = state.config().monitor_retry;
+    let mut attempt = 1;
+    loop {
+        let error = match call().await {
+            Ok(answer) => return Ok(answer),
+            Err(e) => e,
+        };
+        if attempt >= policy.attempts || !error.is_transient() || !safe(&error) {
+            return Err(Failure::monitor(error));
+        }
+        attempt += 1;
+        tracing::info!(
+            job_id = %ticket.job_id,
+            device_id = %ticket.device.device_id,
+            attempt,
+            error = %error,
+            "the monitor did not answer; retrying"
+        );
+        let mut retry = step(
+            ticket,
+            step_state,
+            vec![
+                Entry::failed(
+                    EventType::MonitorContactRetried,
+                    &ticket.device.device_id,
+                    format!(
+                        "attempt {} of {} failed: {error}",
+                        attempt - 1,
+                        policy.attempts
+                    ),
+                )
+                .by(STATION)
+                .job(&ticket.job_id),
+            ],
+        );
+        retry.note = Some(
+            format!(
+                "The monitor did not answer; trying again ({attempt} of {}).",
+                policy.attempts
+            )
+            .into(),
+        );
+        record(state, retry).await.map_err(Failure::station)?;
+        tokio::time::sleep(policy.wait_before(attempt)).await;
+    }
 }
 
 /// A monitor that says it rolled back although the station recorded its

@@ -263,7 +263,7 @@ pub(crate) struct Step {
     pub(crate) finish: Option<Finish>,
     pub(crate) awaiting: Option<Awaiting>,
     /// Said after the state's own message (how a job was recovered).
-    pub(crate) note: Option<&'static str>,
+    pub(crate) note: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl Step {
@@ -350,6 +350,23 @@ fn write_in(tx: &Connection, step: Step) -> Result<Option<Written>, DbError> {
                         .job(&step.job_id),
                 );
             }
+            // A renewal of the old certificate the monitor never used goes
+            // with it: the pairing's certificate is the only live one.
+            if certificates::revoke_pending_renewals(
+                tx,
+                &step.device_id,
+                Some(serial),
+                "superseded",
+                step.at,
+            )? > 0
+            {
+                revoked = true;
+                audits.push(
+                    Entry::ok(EventType::CertificateRevoked, &step.device_id)
+                        .by(STATION)
+                        .job(&step.job_id),
+                );
+            }
             // Only from PAIRING: nothing else may move a device while its job
             // runs, and if something did, this rolls back rather than
             // overwrite it (the monitor gets no proof and rolls back too).
@@ -404,7 +421,7 @@ fn write_in(tx: &Connection, step: Step) -> Result<Option<Written>, DbError> {
     }
     audit::record(tx, step.at, &audits)?;
     let mut text = message(step.state, step.reason);
-    if let Some(note) = step.note {
+    if let Some(note) = &step.note {
         text.push(' ');
         text.push_str(note);
     }
@@ -550,7 +567,7 @@ pub(crate) fn proof_of_commit(
             address: awaiting.monitor_address,
         });
         step.note = recovered.then_some(
-            "The answer to the commit was lost; the monitor's proof of commit confirmed it.",
+            "The answer to the commit was lost; the monitor's proof of commit confirmed it.".into(),
         );
         write_in(&tx, step)?.map(Proof::Recorded)
     } else {
@@ -725,7 +742,8 @@ pub(crate) fn recover(conn: &mut Connection, at: OffsetDateTime) -> Result<Recov
             let confirm_by = clock::from_unix_ms(*confirm_by);
             if state == "VALIDATING" {
                 let mut step = Step::new(job_id, device_id, JobState::Confirming, at);
-                step.note = Some("The Central Station restarted after asking for the commit.");
+                step.note =
+                    Some("The Central Station restarted after asking for the commit.".into());
                 write_in(&tx, step)?;
             }
             recovered.confirming.push((job_id.clone(), confirm_by));

@@ -20,9 +20,12 @@ use crate::fsutil;
 
 /// How long the CA is valid.
 const CA_LIFETIME: Duration = Duration::days(3650);
-/// How long a monitor's client certificate is valid.
-pub(crate) const CLIENT_LIFETIME: Duration = Duration::days(365);
-/// How far back a new certificate's validity starts, for clocks a little behind.
+/// How long a monitor's client certificate is valid, unless the station is
+/// configured otherwise (`StationConfig::client_certificate_lifetime`).
+pub const CLIENT_LIFETIME: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+/// How far back a new certificate's validity starts, for clocks a little
+/// behind; never more than a twelfth of its lifetime, so a short-lived
+/// certificate's renewal point (a share of its validity) stays where it was meant.
 const BACKDATE: Duration = Duration::minutes(5);
 /// How long a CRL is announced to be current; the station re-signs it daily.
 const CRL_LIFETIME: Duration = Duration::days(7);
@@ -48,6 +51,8 @@ pub(crate) struct IssuedCertificate {
     pub(crate) pem: String,
     pub(crate) not_before: OffsetDateTime,
     pub(crate) not_after: OffsetDateTime,
+    /// SHA-256 of the certified public key (its SubjectPublicKeyInfo), hex.
+    pub(crate) key_sha256: String,
 }
 
 /// A signed revocation list.
@@ -154,13 +159,15 @@ impl CertificateAuthority {
     }
 
     /// Issues a monitor's client certificate from its CSR: CN = device ID,
-    /// client authentication only, one year. Only the CSR's key is used; its
-    /// requested subject and extensions are not.
+    /// client authentication only, valid for `lifetime` (a year unless
+    /// configured). Only the CSR's key is used; its requested subject and
+    /// extensions are not.
     pub(crate) fn issue_client(
         &self,
         csr_pem: &str,
         device_id: &str,
         now: OffsetDateTime,
+        lifetime: std::time::Duration,
     ) -> Result<IssuedCertificate, PkiError> {
         let csr =
             CertificateSigningRequestParams::from_pem(csr_pem).map_err(|_| PkiError::BadCsr)?;
@@ -173,14 +180,19 @@ impl CertificateAuthority {
         if !supported.contains(&alg) {
             return Err(PkiError::BadCsr);
         }
+        let key_sha256 = {
+            use rcgen::PublicKeyData as _;
+            zpair_proto::crypto::sha256_hex(&csr.public_key.subject_public_key_info())
+        };
+        let lifetime = Duration::try_from(lifetime).map_err(|_| PkiError::BadCsr)?;
         let now = whole_seconds(now);
         let (serial_number, serial) = random_serial()?;
         let mut params = CertificateParams::default();
         let mut name = DistinguishedName::new();
         name.push(DnType::CommonName, device_id);
         params.distinguished_name = name;
-        params.not_before = now - BACKDATE;
-        params.not_after = now + CLIENT_LIFETIME;
+        params.not_before = now - BACKDATE.min(lifetime / 12);
+        params.not_after = now + lifetime;
         params.serial_number = Some(serial_number);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
@@ -196,6 +208,7 @@ impl CertificateAuthority {
             pem: cert.pem(),
             not_before,
             not_after,
+            key_sha256,
         })
     }
 
@@ -262,7 +275,7 @@ mod tests {
         let (_dir, ca) = ca();
         let now = crate::clock::now();
         let issued = ca
-            .issue_client(&csr("someone-else"), "ZM-1", now)
+            .issue_client(&csr("someone-else"), "ZM-1", now, CLIENT_LIFETIME)
             .expect("issue");
         let der = CertificateDer::from_pem_slice(issued.pem.as_bytes()).expect("pem");
         let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("parse");
@@ -288,7 +301,7 @@ mod tests {
             "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
         ] {
             assert!(matches!(
-                ca.issue_client(bad, "ZM-1", now),
+                ca.issue_client(bad, "ZM-1", now, CLIENT_LIFETIME),
                 Err(PkiError::BadCsr)
             ));
         }
@@ -298,7 +311,9 @@ mod tests {
     fn the_crl_lists_revoked_serials() {
         let (_dir, ca) = ca();
         let now = crate::clock::now();
-        let issued = ca.issue_client(&csr("ZM-1"), "ZM-1", now).expect("issue");
+        let issued = ca
+            .issue_client(&csr("ZM-1"), "ZM-1", now, CLIENT_LIFETIME)
+            .expect("issue");
         let crl = ca
             .crl(
                 &[Revoked {

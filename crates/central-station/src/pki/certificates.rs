@@ -18,6 +18,8 @@ pub(crate) struct CertificateRow {
     pub(crate) not_before: OffsetDateTime,
     pub(crate) not_after: OffsetDateTime,
     pub(crate) revoked_at: Option<OffsetDateTime>,
+    /// The certificate this one renews, for a renewal.
+    pub(crate) renews: Option<String>,
 }
 
 /// Records an issued certificate.
@@ -28,9 +30,21 @@ pub(crate) fn insert(
     cert: &IssuedCertificate,
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
+    insert_renewal(conn, device_id, job_id, cert, None, now)
+}
+
+/// Records an issued certificate that renews `renews` (none for a pairing's).
+pub(crate) fn insert_renewal(
+    conn: &Connection,
+    device_id: &str,
+    job_id: Option<&str>,
+    cert: &IssuedCertificate,
+    renews: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
     conn.execute(
-        "INSERT INTO certificates (serial, device_id, job_id, not_before, not_after, issued_at, pem)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO certificates (serial, device_id, job_id, not_before, not_after, issued_at, pem, renews, key_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             cert.serial,
             device_id,
@@ -39,16 +53,69 @@ pub(crate) fn insert(
             clock::unix(cert.not_after),
             clock::unix(now),
             cert.pem,
+            renews,
+            cert.key_sha256,
         ],
     )?;
     Ok(())
+}
+
+/// A renewal issued for `current` and not used yet (nor revoked): the
+/// certificate the monitor may switch to. At most one exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingRenewal {
+    pub(crate) serial: String,
+    pub(crate) pem: String,
+    pub(crate) not_after: OffsetDateTime,
+    pub(crate) key_sha256: Option<String>,
+}
+
+/// The unrevoked renewal of `current`, if any.
+pub(crate) fn pending_renewal(
+    conn: &Connection,
+    current: &str,
+) -> Result<Option<PendingRenewal>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT serial, pem, not_after, key_sha256 FROM certificates
+             WHERE renews = ?1 AND revoked_at IS NULL ORDER BY issued_at DESC LIMIT 1",
+            [current],
+            |r| {
+                Ok(PendingRenewal {
+                    serial: r.get(0)?,
+                    pem: r.get(1)?,
+                    not_after: clock::from_unix(r.get(2)?),
+                    key_sha256: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Revokes every renewal of `device_id` not yet in use, except `keep`:
+/// returns how many it revoked. So a device never has more than its
+/// current certificate and one to switch to.
+pub(crate) fn revoke_pending_renewals(
+    conn: &Connection,
+    device_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<usize, DbError> {
+    Ok(conn.execute(
+        "UPDATE certificates SET revoked_at = ?3, revocation_reason = ?4
+         WHERE device_id = ?1 AND renews IS NOT NULL AND revoked_at IS NULL
+           AND serial <> ifnull(?2, '')
+           AND serial <> ifnull((SELECT certificate_serial FROM devices WHERE device_id = ?1), '')",
+        params![device_id, keep, clock::unix(now), reason],
+    )?)
 }
 
 /// One certificate by serial.
 pub(crate) fn get(conn: &Connection, serial: &str) -> Result<Option<CertificateRow>, DbError> {
     Ok(conn
         .query_row(
-            "SELECT serial, device_id, job_id, not_before, not_after, revoked_at
+            "SELECT serial, device_id, job_id, not_before, not_after, revoked_at, renews
              FROM certificates WHERE serial = ?1",
             [serial],
             |r| {
@@ -59,6 +126,7 @@ pub(crate) fn get(conn: &Connection, serial: &str) -> Result<Option<CertificateR
                     not_before: clock::from_unix(r.get(3)?),
                     not_after: clock::from_unix(r.get(4)?),
                     revoked_at: r.get::<_, Option<i64>>(5)?.map(clock::from_unix),
+                    renews: r.get(6)?,
                 })
             },
         )

@@ -13,6 +13,7 @@ pub(crate) mod certificates;
 mod provisioning_key;
 mod server;
 
+pub use ca::CLIENT_LIFETIME;
 pub(crate) use ca::{CertificateAuthority, Crl, IssuedCertificate};
 pub(crate) use server::ServerCredentials;
 

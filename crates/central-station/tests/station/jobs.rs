@@ -294,8 +294,19 @@ async fn an_unreachable_monitor_fails_as_monitor_unreachable_over_sse_and_in_the
     )
     .await;
     let events = station.job_events(&accepted.job_id, &tech).await;
-    assert_eq!(states(&events), [JobState::Pairing, JobState::Failed]);
-    let failed = &events[1];
+    // Three attempts: each retry is a PAIRING step that says so.
+    assert_eq!(
+        states(&events),
+        [
+            JobState::Pairing,
+            JobState::Pairing,
+            JobState::Pairing,
+            JobState::Failed
+        ]
+    );
+    assert!(events[1].message.ends_with("trying again (2 of 3)."));
+    assert!(events[2].message.ends_with("trying again (3 of 3)."));
+    let failed = &events[3];
     assert_eq!(failed.reason, Some(FailureReason::MonitorUnreachable));
     assert_eq!(failed.message, FailureReason::MonitorUnreachable.message());
 
@@ -311,7 +322,15 @@ async fn an_unreachable_monitor_fails_as_monitor_unreachable_over_sse_and_in_the
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     let live_states = states(&crate::support::parse_sse(&seen));
-    assert_eq!(live_states, [JobState::Pairing, JobState::Failed]);
+    assert_eq!(
+        live_states,
+        [
+            JobState::Pairing,
+            JobState::Pairing,
+            JobState::Pairing,
+            JobState::Failed
+        ]
+    );
 
     let device: DeviceSummary = station.get("/api/devices/ZM-GONE-1", &tech).await.json();
     assert_eq!(
@@ -326,10 +345,21 @@ async fn an_unreachable_monitor_fails_as_monitor_unreachable_over_sse_and_in_the
         .collect();
     assert_eq!(
         rows[1..],
-        [("pairing_requested", true), ("provisioning_failed", false)]
+        [
+            ("pairing_requested", true),
+            ("monitor_contact_retried", false),
+            ("monitor_contact_retried", false),
+            ("provisioning_failed", false)
+        ]
     );
     assert!(
         audit[2]
+            .2
+            .as_deref()
+            .is_some_and(|e| e.starts_with("attempt 1 of 3 failed"))
+    );
+    assert!(
+        audit[4]
             .2
             .as_deref()
             .is_some_and(|e| e.starts_with("monitor_unreachable"))

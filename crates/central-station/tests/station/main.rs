@@ -16,5 +16,6 @@ mod pair_requests;
 mod public;
 mod recovery;
 mod registry;
+mod renewal;
 mod reprovision;
 mod sessions;

@@ -67,7 +67,7 @@ fn access(method: &Method, path: &str) -> Access {
             | "/api/provisioning/station-key",
         )
         | ("POST", "/api/auth/login" | "/api/auth/refresh") => Access::Public,
-        ("POST", "/api/devices/heartbeat") => Access::Monitor,
+        ("POST", "/api/devices/heartbeat" | "/api/devices/certificate/renew") => Access::Monitor,
         (
             "POST",
             "/api/provisioning/pair" | "/api/auth/step-up" | "/api/devices/{id}/reprovision",

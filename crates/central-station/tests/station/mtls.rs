@@ -4,19 +4,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use zpair_proto::ErrorCode;
 use zpair_proto::api::{CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary};
-use zpair_proto::device::{CommandKind, Heartbeat};
+use zpair_proto::device::CommandKind;
 
-use crate::support::{ADMIN, TECH, TestStation, paired_through_the_station};
-
-fn beat() -> Heartbeat {
-    Heartbeat {
-        uptime_seconds: 5,
-        bytes_sent: 10,
-        errors: 0,
-        firmware_version: "1.2.3".into(),
-        connection_test: false,
-    }
-}
+use crate::support::{ADMIN, TECH, TestStation, beat, paired_through_the_station};
 
 #[tokio::test]
 async fn a_heartbeat_without_a_client_certificate_is_refused() {

@@ -91,6 +91,15 @@ enum Command {
         /// Wrong codes before provisioning mode closes.
         #[arg(long, default_value_t = startup::DEFAULT_MAX_FAILED_ATTEMPTS)]
         max_failed_attempts: u32,
+        /// Renew the client certificate once this share (percent) of its
+        /// validity is left.
+        #[arg(long, default_value_t = startup::DEFAULT_RENEW_PERCENT_LEFT,
+              value_parser = clap::value_parser!(u32).range(0..=100))]
+        renew_percent_left: u32,
+        /// Serve the provisioning view on http://127.0.0.1:PORT/ (0: any
+        /// free port); the URL is printed.
+        #[arg(long)]
+        view_port: Option<u16>,
     },
 }
 
@@ -172,6 +181,8 @@ async fn execute(command: Command) -> Result<(), CliError> {
             qr_refresh_secs,
             heartbeat_secs,
             max_failed_attempts,
+            renew_percent_left,
+            view_port,
         } => {
             let dir = DataDir::new(&data_dir);
             let device_id = match device_id {
@@ -184,7 +195,12 @@ async fn execute(command: Command) -> Result<(), CliError> {
             config.qr_refresh = Duration::from_secs(qr_refresh_secs);
             config.heartbeat_interval = Duration::from_secs(heartbeat_secs);
             config.max_failed_attempts = max_failed_attempts;
-            let monitor = Monitor::start(config).await?;
+            config.renew_percent_left = renew_percent_left;
+            let mut monitor = Monitor::start(config).await?;
+            if let Some(port) = view_port {
+                let addr = monitor.serve_view(port).await?;
+                println!("Provisioning view: http://{addr}/");
+            }
             if provision {
                 monitor.enter_provisioning_mode().await?;
             }

@@ -65,6 +65,8 @@ impl Builder {
         let mut config = StationConfig::new(path, SocketAddr::from(([127, 0, 0, 1], 0)));
         config.heartbeat_interval = Duration::from_millis(300);
         config.monitor_port = closed_port();
+        // Retries of an unreachable monitor, without keeping tests waiting.
+        config.monitor_retry.backoff = Duration::from_millis(20);
         for f in self.configure {
             f(&mut config);
         }
@@ -358,6 +360,17 @@ pub fn parse_sse(text: &str) -> Vec<JobEvent> {
         .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("data: ")))
         .map(|data| serde_json::from_str(data).expect("JobEvent JSON"))
         .collect()
+}
+
+/// A heartbeat as a monitor sends it.
+pub fn beat() -> zpair_proto::device::Heartbeat {
+    zpair_proto::device::Heartbeat {
+        uptime_seconds: 5,
+        bytes_sent: 10,
+        errors: 0,
+        firmware_version: "1.2.3".into(),
+        connection_test: false,
+    }
 }
 
 /// A registration record for a new identity key.
