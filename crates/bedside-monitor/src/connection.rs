@@ -75,15 +75,17 @@ pub fn tls_config(credentials: &Credentials) -> Result<rustls::ClientConfig, Con
     Ok(trusting_the_station(credentials)?.with_client_auth_cert(chain, key)?)
 }
 
-/// An HTTPS-only client for the station with these credentials, its
-/// connections made from `local_ip` (the monitor's own address, as on a ward
-/// network: the station counts connections per address).
+/// An HTTPS-only client for the station with these credentials. A monitor
+/// simulated on a loopback address connects from that address, as a real
+/// one does from its own on a ward network (the station counts connections
+/// per address); elsewhere the system picks the source address, so a
+/// station of the other IP family stays reachable.
 pub fn client(
     credentials: &Credentials,
     local_ip: std::net::IpAddr,
 ) -> Result<reqwest::Client, ConnectionError> {
     Ok(reqwest::Client::builder()
-        .local_address(local_ip)
+        .local_address(local_ip.is_loopback().then_some(local_ip))
         .tls_backend_preconfigured(tls_config(credentials)?)
         .https_only(true)
         // The station is reached directly: a proxy from the environment

@@ -977,9 +977,9 @@ async fn the_qr_is_refreshed_with_a_new_token_for_the_same_code() {
 // in provisioning mode the QR, the code and the time left — and the expired
 // code's advice is the step that works.
 
-/// GETs `url` (`http://127.0.0.1:PORT/`) over a plain TCP connection, as a
-/// browser on the monitor would, and returns the body of a 200 answer.
-async fn page(url: &str) -> String {
+/// GETs `url` (`http://127.0.0.1:PORT/`) over a plain TCP connection naming
+/// `host`, and returns the status line and the body.
+async fn get_view(url: &str, host: Option<&str>) -> (String, String) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let addr = url
         .trim_start_matches("http://")
@@ -988,22 +988,29 @@ async fn page(url: &str) -> String {
     let mut stream = tokio::net::TcpStream::connect(&addr)
         .await
         .expect("the view answers");
+    let host = host.unwrap_or(&addr);
     stream
         .write_all(
-            format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+            format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
         )
         .await
         .expect("request");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.expect("answer");
     let (head, body) = answer.split_once("\r\n\r\n").expect("HTTP answer");
+    (head.to_owned(), body.to_owned())
+}
+
+/// The body of a 200 answer to a browser on the monitor.
+async fn page(url: &str) -> String {
+    let (head, body) = get_view(url, None).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(
         head.to_ascii_lowercase()
             .contains("content-type: text/html"),
         "{head}"
     );
-    body.to_owned()
+    body
 }
 
 /// "m:ss remaining" somewhere on the page.
@@ -1099,4 +1106,34 @@ async fn after_the_code_expires_the_view_advises_what_works() {
     let ready = page(&url).await;
     assert!(ready.contains(&again.code.display()), "{ready}");
     monitor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_view_answers_only_requests_for_its_own_loopback_address() {
+    let root = tempfile::tempdir().expect("temp");
+    let station = Station::start().await;
+    let mut monitor = start_monitor(root.path(), "ZM-VIEW-03", &station).await;
+    let url = served(&mut monitor).await;
+    let screen = monitor
+        .enter_provisioning_mode()
+        .await
+        .expect("provisioning mode");
+    let port = url.trim_end_matches('/').rsplit(':').next().expect("port");
+    let code = screen.code.display().to_string();
+    // A page of another site rebound to 127.0.0.1 names its own host.
+    for host in [
+        "evil.example",
+        "evil.example:80",
+        &format!("127.0.0.2:{port}"),
+    ] {
+        let (head, body) = get_view(&url, Some(host)).await;
+        assert!(head.starts_with("HTTP/1.1 403"), "{host}: {head}");
+        assert!(!body.contains(&code), "{host}: the code leaked");
+    }
+    let (head, body) = get_view(&url, Some(&format!("localhost:{port}"))).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        body.contains(&code),
+        "the technician at the monitor sees the code"
+    );
 }

@@ -84,15 +84,8 @@ async fn beat(core: &Core, link: &mut Option<Link>) {
     let Some(committed) = core.committed() else {
         return;
     };
-    let now = time::OffsetDateTime::now_utc();
-    if committed.configuration.certificate_not_after <= now {
-        // The station's TLS port refuses an expired certificate; only
-        // re-provisioning gives the monitor a new one.
-        core.counters.failed();
-        core.show_notice("Not connected: this monitor's certificate expired before it could be renewed. Ask a technician to re-provision it.");
-        tracing::warn!("the client certificate expired: not sending heartbeats");
-        return;
-    }
+    // A renewal waiting to be switched to comes first: it is the working
+    // certificate even when the one in force has expired meanwhile.
     if let Some(pending) = core.pending_renewal() {
         if pending.renews == committed.generation {
             switch_beat(core, &pending).await;
@@ -103,6 +96,15 @@ async fn beat(core: &Core, link: &mut Option<Link>) {
         {
             tracing::warn!(%error, "cannot remove a stale renewal");
         }
+    }
+    let now = time::OffsetDateTime::now_utc();
+    if committed.configuration.certificate_not_after <= now {
+        // The station's TLS port refuses an expired certificate; only
+        // re-provisioning gives the monitor a new one.
+        core.counters.failed();
+        core.show_notice("Not connected: this monitor's certificate expired before it could be renewed. Ask a technician to re-provision it.");
+        tracing::warn!("the client certificate expired: not sending heartbeats");
+        return;
     }
     if link
         .as_ref()

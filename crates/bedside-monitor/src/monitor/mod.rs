@@ -11,6 +11,7 @@ mod mode;
 mod renewal;
 pub(crate) mod station_auth;
 
+use axum::response::IntoResponse as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -209,15 +210,22 @@ impl Monitor {
         let core = self.core.clone();
         let router = axum::Router::new().route(
             "/",
-            axum::routing::get(move || {
+            axum::routing::get(move |headers: axum::http::HeaderMap| {
                 let core = core.clone();
                 async move {
+                    // The page shows the pairing code and QR: only to a
+                    // browser that asked for this loopback address, never
+                    // to a page on another site rebound to 127.0.0.1.
+                    if !is_own_host(&headers, addr.port()) {
+                        return axum::http::StatusCode::FORBIDDEN.into_response();
+                    }
                     let page =
                         crate::provisioning::view::render(&core.view(), OffsetDateTime::now_utc());
                     (
                         [(axum::http::header::CACHE_CONTROL, "no-store")],
                         axum::response::Html(page),
                     )
+                        .into_response()
                 }
             }),
         );
@@ -245,4 +253,15 @@ impl Monitor {
         }
         tracing::info!(device_id = %self.core.identity.device_id, "monitor stopped");
     }
+}
+
+/// Whether a request to the provisioning view named the view's own loopback
+/// address (`127.0.0.1:PORT` or `localhost:PORT`) as its host.
+fn is_own_host(headers: &axum::http::HeaderMap, port: u16) -> bool {
+    headers
+        .get(axum::http::header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .is_some_and(|host| {
+            host == format!("127.0.0.1:{port}") || host == format!("localhost:{port}")
+        })
 }
