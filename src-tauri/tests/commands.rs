@@ -128,12 +128,12 @@ fn pairs_reviews_and_reprovisions_a_monitor_through_the_commands() {
             JobState::Provisioned
         ]
     );
+    // The book is updated before the change is announced: wait for the
+    // announcement of the end, then it must be the last one.
+    block_on(eventually("the finished pairing announced", || async {
+        app.status_events(&started.pairing_id).last() == Some(&done)
+    }));
     let events = app.status_events(&started.pairing_id);
-    assert_eq!(
-        events.last(),
-        Some(&done),
-        "the last event is the finished pairing"
-    );
     assert!(events.iter().any(|p| p.state == JobState::Configuring));
 
     // Review: the registry and the connected status.

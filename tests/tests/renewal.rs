@@ -217,18 +217,20 @@ async fn a_renewal_pending_at_a_restart_is_carried_on_and_the_working_certificat
     )
     .expect("save");
     let monitor = world.start_monitor(ID, ip).await;
-    zpair_tests::eventually("the pending renewal is committed", || async {
-        configuration::load(&dir)
-            .ok()
-            .flatten()
-            .is_some_and(|c| c.generation == pending_generation)
-    })
+    // Committing writes the configuration first, then forgets the renewal
+    // and removes the replaced generation.
+    zpair_tests::eventually(
+        "the pending renewal is committed, the old generation gone",
+        || async {
+            configuration::load(&dir)
+                .ok()
+                .flatten()
+                .is_some_and(|c| c.generation == pending_generation)
+                && !dir.renewal().exists()
+                && !dir.generation(&working.generation).exists()
+        },
+    )
     .await;
-    assert!(!dir.renewal().exists());
-    assert!(
-        !dir.generation(&working.generation).exists(),
-        "the replaced generation goes"
-    );
     assert_eq!(world.station_view(ID).state, "PROVISIONED");
     monitor.shutdown().await;
 }
