@@ -5,7 +5,6 @@
 //! notifier, and converts what it announces to the IPC types here.
 
 use tauri::{AppHandle, Emitter, Runtime};
-use zpair_core::error::ErrorCode;
 pub use zpair_core::pairings::Notifier;
 use zpair_core::pairings::Pairing;
 use zpair_proto::user_facing::UserFacing;
@@ -41,8 +40,5 @@ impl<R: Runtime> Notifier for WindowEvents<R> {
 /// The rejection for `error`; a session the station refused to refresh is
 /// also announced, so the UI shows sign-in over whatever screen asked.
 pub fn reject<E: UserFacing>(notifier: &dyn Notifier, error: E) -> AppError {
-    if error.code() == ErrorCode::SessionExpired {
-        notifier.session_expired();
-    }
-    AppError::from(error)
+    AppError::from_user_facing(zpair_core::pairings::refusal(notifier, &error))
 }

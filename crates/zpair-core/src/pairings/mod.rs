@@ -10,7 +10,7 @@ pub use book::{BookError, Pairing, PairingBook, Stage, Step};
 
 use std::sync::Arc;
 
-use crate::error::{ErrorCode, UserFacing};
+use crate::error::{ErrorCode, UserFacing, UserFacingError};
 use crate::history::{History, HistoryAction, HistoryOutcome};
 use crate::pairing::PairTarget;
 use crate::qr::QrError;
@@ -23,6 +23,16 @@ pub trait Notifier: Send + Sync {
     fn pairing_changed(&self, pairing: &Pairing);
     /// The station refused to refresh the session: sign in again.
     fn session_expired(&self);
+}
+
+/// The `{code, message}` of a refusal; a session the station refused to
+/// refresh is also announced, so the UI shows sign-in over whatever screen
+/// met it.
+pub fn refusal(notifier: &dyn Notifier, error: &impl UserFacing) -> UserFacingError {
+    if error.code() == ErrorCode::SessionExpired {
+        notifier.session_expired();
+    }
+    error.user_facing()
 }
 
 /// Why the typed device ID or code was refused before anything was sent.

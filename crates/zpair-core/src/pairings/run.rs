@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use zpair_proto::api::FailureReason;
 
 use super::{Pairing, Pairings, Stage, Step};
-use crate::error::{ErrorCode, UserFacing, UserFacingError};
+use crate::error::{UserFacing, UserFacingError};
 use crate::history::{HistoryAction, HistoryOutcome};
 use crate::pairing::{
     Entry, PairTarget, PairingError, PairingOutcome, PairingPhase, PairingProgress,
@@ -95,10 +95,7 @@ fn finish(
             let code = error.code();
             tracing::info!(pairing_id, device_id, code = %code, "pairing refused");
             let next_action = error.next_action(entry);
-            if code == ErrorCode::SessionExpired {
-                pairings.notifier.session_expired();
-            }
-            let failure = error.user_facing();
+            let failure = super::refusal(pairings.notifier.as_ref(), &error);
             let updated = pairings.book.update(pairing_id, |pairing| {
                 pairing.state = Stage::Failed;
                 pairing.steps.push(Step {
@@ -150,6 +147,9 @@ mod tests {
         let mut typed = pairing();
         fail_with_reason(&mut typed, FailureReason::CodeMismatch, Entry::Typed);
         assert_eq!(typed.next_action, Some(NextAction::ReenterCode));
-        assert_eq!(typed.failure.map(|f| f.code), Some(ErrorCode::CodeMismatch));
+        assert_eq!(
+            typed.failure.map(|f| f.code),
+            Some(crate::error::ErrorCode::CodeMismatch)
+        );
     }
 }
