@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use zpair_proto::api::FailureReason;
+use zpair_tests::fault_proxy::FaultProxy;
 use zpair_tests::{PairResult, TECHNICIAN, World};
 
 /// The job steps of a device, oldest first: (state, message).
@@ -31,23 +32,29 @@ fn count(world: &World, device_id: &str, event: &str) -> usize {
         .count()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_monitor_unreachable_twice_then_reachable_pairs_on_the_third_attempt() {
-    let mut world = World::start().await;
-    let added = world
-        .add_monitors_behind_proxies(&["ZM-RETRY-01".to_owned()])
-        .await;
-    let (index, proxy) = &added[0];
-    let screen = world.monitors[*index]
+/// A monitor in provisioning mode behind a proxy that drops the next `drops`
+/// connections to it, as a rebooting monitor would; its proxy and the code
+/// it shows.
+async fn unreachable_for(world: &mut World, device_id: &str, drops: usize) -> (FaultProxy, String) {
+    let (index, proxy) = world
+        .add_monitors_behind_proxies(&[device_id.to_owned()])
+        .await
+        .remove(0);
+    let screen = world.monitors[index]
         .enter_provisioning_mode()
         .await
         .expect("provisioning mode");
-    proxy.drop_next(2);
+    proxy.drop_next(drops);
+    (proxy, screen.code.display())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_monitor_unreachable_twice_then_reachable_pairs_on_the_third_attempt() {
+    let mut world = World::start().await;
+    let (proxy, code) = unreachable_for(&mut world, "ZM-RETRY-01", 2).await;
     let tech = world.session(TECHNICIAN).await;
     // Typed: the station reaches the monitor at its registry address, the proxy's.
-    let result = world
-        .pair_typed(&tech, "ZM-RETRY-01", &screen.code.display())
-        .await;
+    let result = world.pair_typed(&tech, "ZM-RETRY-01", &code).await;
     assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
     assert_eq!(proxy.dropped(), 2);
 
@@ -74,19 +81,9 @@ async fn a_monitor_unreachable_twice_then_reachable_pairs_on_the_third_attempt()
 #[tokio::test(flavor = "multi_thread")]
 async fn a_monitor_unreachable_three_times_fails_as_monitor_unreachable() {
     let mut world = World::start().await;
-    let added = world
-        .add_monitors_behind_proxies(&["ZM-RETRY-02".to_owned()])
-        .await;
-    let (index, proxy) = &added[0];
-    let screen = world.monitors[*index]
-        .enter_provisioning_mode()
-        .await
-        .expect("provisioning mode");
-    proxy.drop_next(3);
+    let (proxy, code) = unreachable_for(&mut world, "ZM-RETRY-02", 3).await;
     let tech = world.session(TECHNICIAN).await;
-    let result = world
-        .pair_typed(&tech, "ZM-RETRY-02", &screen.code.display())
-        .await;
+    let result = world.pair_typed(&tech, "ZM-RETRY-02", &code).await;
     assert_eq!(
         result,
         PairResult::Failed(FailureReason::MonitorUnreachable)

@@ -1,6 +1,6 @@
 //! The heartbeat endpoint and client certificates on the API port.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use zpair_proto::ErrorCode;
 use zpair_proto::api::{CertificateValidity, ConnectedStatus, DeviceState, DeviceSummary};
@@ -58,15 +58,7 @@ async fn a_revoked_certificate_is_refused_on_new_connections_after_the_crl_rebui
     let cert = &committed.configuration.client_certificate;
 
     let before = station.mtls_client(cert, &committed.key_pem);
-    let ok = station
-        .call_with(
-            &before,
-            Method::POST,
-            "/api/devices/heartbeat",
-            None,
-            Some(&beat()),
-        )
-        .await;
+    let ok = station.heartbeat_with(&before).await;
     assert_eq!(ok.status, StatusCode::NO_CONTENT);
 
     let admin = station.token(ADMIN).await;
@@ -98,15 +90,7 @@ async fn a_revoked_certificate_is_refused_on_new_connections_after_the_crl_rebui
         "{error:?}"
     );
     // The connection opened before the revocation is refused by the handler.
-    let stale = station
-        .call_with(
-            &before,
-            Method::POST,
-            "/api/devices/heartbeat",
-            None,
-            Some(&beat()),
-        )
-        .await;
+    let stale = station.heartbeat_with(&before).await;
     assert_eq!(stale.code(), ErrorCode::ClientCertificateRequired);
 
     let status: ConnectedStatus = station

@@ -244,6 +244,38 @@ impl TestStation {
         self.call(Method::POST, path, bearer, Some(body)).await
     }
 
+    /// A monitor's heartbeat ([`beat`]) over `client`, its mTLS connection.
+    pub async fn heartbeat_with(&self, client: &reqwest::Client) -> Answer {
+        self.call_with(
+            client,
+            Method::POST,
+            "/api/devices/heartbeat",
+            None,
+            Some(&beat()),
+        )
+        .await
+    }
+
+    /// The serials the station's published revocation list names, as the
+    /// station stores them (lowercase hex).
+    pub async fn revoked_serials(&self) -> Vec<String> {
+        use rustls::pki_types::CertificateRevocationListDer;
+        let pem = self
+            .client()
+            .get(self.url("/api/ca/crl"))
+            .send()
+            .await
+            .expect("crl")
+            .bytes()
+            .await
+            .expect("crl body");
+        let der = CertificateRevocationListDer::from_pem_slice(&pem).expect("CRL PEM");
+        let (_, crl) = x509_parser::parse_x509_crl(&der).expect("CRL");
+        crl.iter_revoked_certificates()
+            .map(|r| zpair_proto::hex::encode(r.raw_serial()))
+            .collect()
+    }
+
     pub async fn try_login(&self, (username, password): (&str, &str)) -> Answer {
         self.post(
             "/api/auth/login",

@@ -27,6 +27,21 @@ pub struct Document {
     patterns: RefCell<HashMap<String, regex::Regex>>,
 }
 
+/// Where a value breaks its schema, and how.
+#[derive(Debug)]
+pub struct Mismatch {
+    /// The JSON path (`$.rows[3].deviceId`).
+    pub at: String,
+    /// What is wrong there.
+    pub why: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.why)
+    }
+}
+
 impl Document {
     pub fn new(root: Value) -> Rc<Self> {
         Rc::new(Self {
@@ -48,13 +63,18 @@ impl Document {
     }
 
     /// Whether `value` satisfies `schema`; the error says where it does not.
-    pub fn check(&self, schema: &Value, value: &Value) -> Result<(), String> {
+    pub fn check(&self, schema: &Value, value: &Value) -> Result<(), Mismatch> {
         self.check_at(schema, value, "$")
     }
 
-    fn check_at(&self, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    fn check_at(&self, schema: &Value, value: &Value, at: &str) -> Result<(), Mismatch> {
         let schema = self.resolve(schema);
-        let fail = |why: String| Err(format!("{at}: {why}"));
+        let fail = |why: String| {
+            Err(Mismatch {
+                at: at.to_owned(),
+                why,
+            })
+        };
         if let Some(types) = schema.get("type") {
             let allowed: Vec<&str> = match types {
                 Value::String(t) => vec![t.as_str()],
@@ -71,7 +91,11 @@ impl Document {
             return fail(format!("{value} is not one of {values:?}"));
         }
         match value {
-            Value::String(text) => self.check_string(schema, text).or_else(fail)?,
+            Value::String(text) => {
+                if let Some(why) = self.string_fault(schema, text) {
+                    return fail(why);
+                }
+            }
             Value::Number(n) => {
                 let n = n.as_f64().unwrap_or(f64::NAN);
                 if schema["minimum"].as_f64().is_some_and(|min| n < min)
@@ -132,17 +156,18 @@ impl Document {
         Ok(())
     }
 
-    fn check_string(&self, schema: &Value, text: &str) -> Result<(), String> {
+    /// Why `text` breaks the string constraints of `schema`, if it does.
+    fn string_fault(&self, schema: &Value, text: &str) -> Option<String> {
         let chars = text.chars().count() as u64;
         if schema["minLength"].as_u64().is_some_and(|min| chars < min)
             || schema["maxLength"].as_u64().is_some_and(|max| chars > max)
         {
-            return Err(format!("{text:?} has a wrong length"));
+            return Some(format!("{text:?} has a wrong length"));
         }
         if let Some(pattern) = schema["pattern"].as_str()
             && !self.regex(pattern).is_match(text)
         {
-            return Err(format!("{text:?} does not match {pattern}"));
+            return Some(format!("{text:?} does not match {pattern}"));
         }
         let formatted = match schema["format"].as_str() {
             Some("ipv4") => text.parse::<Ipv4Addr>().is_ok(),
@@ -151,10 +176,7 @@ impl Document {
             Some("ed25519-public-key") => zpair_proto::crypto::parse_public_key(text).is_ok(),
             _ => true,
         };
-        if !formatted {
-            return Err(format!("{text:?} is not a {}", schema["format"]));
-        }
-        Ok(())
+        (!formatted).then(|| format!("{text:?} is not a {}", schema["format"]))
     }
 
     fn regex(&self, pattern: &str) -> regex::Regex {
