@@ -11,7 +11,7 @@ use crate::Redacted;
 use crate::error_code::ErrorCode;
 
 /// Error body of every non-2xx response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 pub struct ApiError {
     /// Stable identifier, snake_case (`unknown_device`, `rate_limited`, …).
     pub code: ErrorCode,
@@ -36,7 +36,7 @@ impl std::fmt::Display for ApiError {
 }
 
 /// What a signed-in account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Pairs and re-provisions monitors.
@@ -368,7 +368,7 @@ pub struct JobSummary {
 }
 
 /// A monitor's provisioning state as the station last knew it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeviceState {
     /// In the registry and pairable: never paired, its last pairing failed,
@@ -635,13 +635,14 @@ pub struct StationKey {
 }
 
 /// One row of the audit log (`GET /api/audit`, administrators).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     /// Row id.
     pub id: i64,
     /// When.
     #[serde(with = "crate::timestamp")]
+    #[ts(type = "string")]
     pub timestamp: OffsetDateTime,
     /// One of the seeds' event types.
     pub event_type: String,

@@ -6,6 +6,7 @@
 //! compile on the others. Signed messages get their bytes from [`canonical`],
 //! never from JSON (whose key order and spacing are not stable).
 
+pub mod admin;
 pub mod api;
 pub mod b64;
 pub mod canonical;
