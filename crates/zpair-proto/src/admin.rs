@@ -409,3 +409,33 @@ pub struct CertificateOverview {
     /// Certificates revoked in the last 30 days.
     pub revoked: Vec<CertificateEntry>,
 }
+
+// ---------------------------------------------------------------- import files
+
+/// A line of an import file that could not be read as a record (a CSV row
+/// with a missing column, JSON that is not a registration record). It is
+/// never sent to the station; the dry run lists it beside the station's rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadableRow {
+    /// The line in the file, from 1 (for JSON: the record's position, from 1).
+    pub line: usize,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// An import file read and checked against the registry, nothing written:
+/// what the administrator reads before committing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportDryRun {
+    /// `csv` or `json`, as the file was read.
+    pub format: String,
+    /// For each record sent to the station, the line it came from, in the
+    /// order of `preview.rows` (so `preview.rows[i]` is from `lines[i]`).
+    pub lines: Vec<usize>,
+    /// The station's answer for the records that could be read.
+    pub preview: ImportPreview,
+    /// Lines that could not be read as records.
+    pub unreadable: Vec<UnreadableRow>,
+}

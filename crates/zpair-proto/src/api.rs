@@ -412,7 +412,7 @@ impl DeviceState {
 }
 
 /// A monitor in the registry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceSummary {
     /// Registry identifier.
@@ -587,7 +587,7 @@ pub struct ReadmitRequest {
 /// Registry fields the station adds to a monitor's own registration record.
 /// Unknown fields are ignored, not refused: the record is what a monitor's
 /// firmware exported, and a newer firmware's must still register.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceImport {
     /// What the monitor exported.
@@ -604,7 +604,7 @@ pub struct DeviceImport {
 }
 
 /// Answer to a bulk import: which records went in and which did not, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportReport {
     /// Device IDs added or updated.
@@ -614,7 +614,7 @@ pub struct ImportReport {
 }
 
 /// One refused record of a bulk import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportRejection {
     /// Position in the submitted list, from 0.
@@ -673,7 +673,7 @@ pub struct AuditEvent {
 
 /// The audit log's hash chain checked (`GET /api/audit/verify`,
 /// `central-station audit verify`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditVerification {
     /// Every row is as written, none is missing and none moved.
@@ -689,7 +689,7 @@ pub struct AuditVerification {
 }
 
 /// The first row at which the audit chain does not hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct BrokenLink {
     /// The row id (for `missing`, the first id that is gone).
@@ -701,7 +701,7 @@ pub struct BrokenLink {
 }
 
 /// How a link of the audit chain is broken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkProblem {
     /// The row's content (or its hash) was changed after it was written.

@@ -63,7 +63,7 @@ pub fn is_printable(text: &str, min: usize, max: usize) -> bool {
 
 /// What a monitor exports for the station's registry: who it is and the key
 /// that proves it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationRecord {
     /// Registry identifier.
