@@ -337,8 +337,8 @@ fn live_mode_reads_a_code_only_a_later_pass_reads_within_one_round_of_frames() {
     assert_eq!(first_turn.passes_run, 2);
 
     let (live, events) = start_live(30);
-    // 1280x720 frames have 7 passes: the first and 6 others in turn.
-    for _ in 0..6 {
+    // 1280x720 frames have 9 passes: the first and 8 others in turn.
+    for _ in 0..8 {
         offer_and_wait(&live, &tilted);
     }
     drop(live);
