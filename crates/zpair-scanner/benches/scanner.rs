@@ -434,14 +434,14 @@ fn opencv_frames(seed: u64, per: u64, (w, h): (u32, u32)) -> Result<Vec<Set>, Be
     let name = format!("{:016x}-seed{seed}-{per}x-{w}x{h}", fnv(OPENCV_FRAMES));
     let dir = root.join(&name);
     if !dir.join("manifest.json").exists() {
-        let python = venv(
-            "opencv-venv",
-            &["opencv-python-headless", "numpy", "segno"],
-        )?;
+        let python = venv("opencv-venv", &["opencv-python-headless", "numpy", "segno"])?;
         let partial = root.join(format!("{name}.partial"));
         let _ = std::fs::remove_dir_all(&partial);
         std::fs::create_dir_all(&partial).map_err(io_error(&partial))?;
-        eprintln!("rendering OpenCV frames (seed {seed}) into {}", dir.display());
+        eprintln!(
+            "rendering OpenCV frames (seed {seed}) into {}",
+            dir.display()
+        );
         run(Command::new(&python)
             .args(["-c", OPENCV_FRAMES])
             .arg(&partial)
@@ -701,12 +701,7 @@ fn bench_source(
         .iter()
         .map(|d| format!("{:>21}", format!("{d}: n med p95")))
         .collect();
-    println!(
-        "  {:<16} {} {:>12}",
-        "set",
-        heads.join(" "),
-        "peer-only"
-    );
+    println!("  {:<16} {} {:>12}", "set", heads.join(" "), "peer-only");
     let mut totals = vec![Tally::default(); DECODERS.len()];
     let mut peer_only_total = 0;
     for (si, set) in source.sets.iter().enumerate() {
@@ -718,7 +713,11 @@ fn bench_source(
             })
             .collect();
         peer_only_total += peer_only.len();
-        print_row(&set.name, &result.tallies, &format!("{:>12}", peer_only.len()));
+        print_row(
+            &set.name,
+            &result.tallies,
+            &format!("{:>12}", peer_only.len()),
+        );
         if misses {
             for i in &peer_only {
                 println!("      missed, a peer reads: {}", set.samples[*i].label);
