@@ -126,8 +126,7 @@ fn defocus(image: &GreyImage, radius: f32) -> GreyImage {
 /// a 1280x720 frame of a flat wall.
 fn distant(side: u32, seed: u64) -> (String, GreyImage) {
     let height = side * 9 / 16;
-    let (payload, small) =
-        monitor_frame(side, height, Distortion::Clean, seed).expect("renders");
+    let (payload, small) = monitor_frame(side, height, Distortion::Clean, seed).expect("renders");
     let (w, h) = (1280usize, 720usize);
     let (x0, y0) = ((w - side as usize) / 2, (h - height as usize) / 2);
     let mut pixels = vec![90u8; w * h];
@@ -160,15 +159,18 @@ fn whole_frame_reads(image: &GreyImage) -> Vec<String> {
         TryHarder: Some(true),
         ..DecodeHints::default()
     };
-    [(&image.pixels, image.width, image.height), (halved.as_raw(), image.width / 2, image.height / 2)]
-        .into_iter()
-        .filter_map(|(pixels, w, h)| {
-            let source = Luma8Source::new_with_slice(pixels, w, h).ok()?;
-            let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
-            let result = MultiFormatReader::default().decode_with_hints(&mut bitmap, &hints);
-            result.ok().map(|r| r.getText().to_owned())
-        })
-        .collect()
+    [
+        (&image.pixels, image.width, image.height),
+        (halved.as_raw(), image.width / 2, image.height / 2),
+    ]
+    .into_iter()
+    .filter_map(|(pixels, w, h)| {
+        let source = Luma8Source::new_with_slice(pixels, w, h).ok()?;
+        let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
+        let result = MultiFormatReader::default().decode_with_hints(&mut bitmap, &hints);
+        result.ok().map(|r| r.getText().to_owned())
+    })
+    .collect()
 }
 
 /// The outline a scan reports lies on the code: inside the frame, and
