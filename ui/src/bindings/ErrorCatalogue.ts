@@ -21,6 +21,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, CatalogueEntry> = {
   idle_sign_out: { status: null, scanned: "sign_in", typed: "sign_in", message: "You were signed out after a period without activity. Sign in again." },
   forbidden_role: { status: 403, scanned: "call_it", typed: "call_it", message: "Your account's role cannot do this." },
   confirmation_required: { status: 403, scanned: null, typed: null, message: "Re-provisioning needs a fresh confirmation: re-enter your password, then confirm again." },
+  password_change_required: { status: 403, scanned: null, typed: null, message: "This account's password is temporary. Change your password, then carry on." },
+  last_administrator: { status: 409, scanned: null, typed: null, message: "An administrator cannot disable their own account, and the last enabled administrator must stay enabled. Enable or create another administrator first." },
   rate_limited: { status: 429, scanned: "retry", typed: "retry", message: "Too many pairing requests. Wait a minute, then try again." },
   invalid_request: { status: 400, scanned: null, typed: null, message: "The request is not what this endpoint expects. See /api/openapi.json." },
   payload_too_large: { status: 413, scanned: null, typed: null, message: "The request body is larger than this endpoint takes. Send less." },

@@ -15,6 +15,8 @@ const TITLES: Record<ErrorCode, string> = {
   idle_sign_out: 'Signed out after inactivity',
   forbidden_role: 'Not allowed for your role',
   confirmation_required: 'Password confirmation needed',
+  password_change_required: 'Password change needed',
+  last_administrator: 'Administrator needed',
   rate_limited: 'Too many attempts',
   invalid_request: 'Request not accepted',
   payload_too_large: 'Request too large',
@@ -92,3 +94,7 @@ const TITLES: Record<ErrorCode, string> = {
 };
 
 export const errorTitle = (code: ErrorCode): string => TITLES[code];
+
+/** The title of a code that arrived as plain text (a report's failure), or null for one this build does not know. */
+export const knownErrorTitle = (code: string): string | null =>
+  Object.hasOwn(TITLES, code) ? TITLES[code as ErrorCode] : null;
