@@ -186,7 +186,7 @@ export class FakeAdmin {
       this.registrations.set(deviceId, {
         identityPublicKey: keyFor(deviceId),
         firmwareVersion: '2.4.1',
-        lastPairingFailed: false,
+        lastPairingFailed: device.lastPairingFailed ?? false,
         everPaired: state !== 'UNPROVISIONED',
       });
     }

@@ -132,6 +132,8 @@ export function checkCode(input: string): CodeCheck {
 export interface Device {
   summary: DeviceSummary;
   status: ConnectedStatus;
+  /** Its last pairing failed (the registry's "failed" group). */
+  lastPairingFailed?: boolean;
 }
 
 
@@ -189,11 +191,13 @@ function moreMonitors(size: number): Device[] {
     const made =
       i % 9 === 0
         ? device(id, bed, 'DEPROVISIONED', 'disconnected', 'revoked')
-        : i % 5 === 0 || i % 7 === 0
-          ? device(id, bed, 'UNPROVISIONED', 'never', null)
-          : i % 4 === 0
-            ? device(id, bed, 'PROVISIONED', 'connected', 'expiring_soon')
-            : device(id, bed, 'PROVISIONED', i % 3 === 0 ? 'disconnected' : 'connected', 'valid');
+        : i % 7 === 0
+          ? { ...device(id, bed, 'UNPROVISIONED', 'never', null), lastPairingFailed: true }
+          : i % 5 === 0
+            ? device(id, bed, 'UNPROVISIONED', 'never', null)
+            : i % 4 === 0
+              ? device(id, bed, 'PROVISIONED', 'connected', 'expiring_soon')
+              : device(id, bed, 'PROVISIONED', i % 3 === 0 ? 'disconnected' : 'connected', 'valid');
     const ward = WARDS[i % WARDS.length] ?? 'ICU 1';
     made.summary.deviceSerial = `ZMS-${String(40000 + i * 37)}`;
     made.summary.deviceLabel = `${ward} bed ${bed}`;

@@ -74,10 +74,13 @@ export const formatCount = (value: number): string => value.toLocaleString();
 
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const shortDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const clock = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
 
 export const formatDate = (iso: string): string => dateOnly.format(new Date(iso));
 /** To the minute: for periods and deadlines, where seconds are noise. */
 export const formatShortDateTime = (iso: string): string => shortDateTime.format(new Date(iso));
+/** The time of day to the minute ("9:13 AM"). */
+export const formatClock = (iso: string): string => clock.format(new Date(iso));
 
 /** A duration in milliseconds as its two largest units ("1 min 12 s"). */
 export const formatMs = (ms: number): string => formatDuration(Math.round(ms / 1000));

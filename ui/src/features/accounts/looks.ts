@@ -1,6 +1,6 @@
 // How an account's standing reads at a glance: words and an icon, the colour only repeating them.
 import type { AccountRecord } from '../../bindings/AccountRecord';
-import { formatShortDateTime, formatTime } from '../../lib/format';
+import { formatClock, formatShortDateTime } from '../../lib/format';
 import type { Look } from '../review/looks';
 
 export const isLocked = (account: AccountRecord, now: Date): boolean =>
@@ -12,7 +12,7 @@ export function accountBadges(account: AccountRecord, now: Date): Look[] {
   if (account.lockedUntil !== null && isLocked(account, now)) {
     const until = new Date(account.lockedUntil);
     const sameDay = until.toDateString() === now.toDateString();
-    const when = sameDay ? formatTime(account.lockedUntil) : formatShortDateTime(account.lockedUntil);
+    const when = sameDay ? formatClock(account.lockedUntil) : formatShortDateTime(account.lockedUntil);
     badges.push({ label: `Locked until ${when}`, tone: 'warn', icon: 'lock' });
   }
   if (account.mustChangePassword) badges.push({ label: 'Must change password', tone: 'busy', icon: 'key' });
