@@ -239,6 +239,17 @@ test.describe('importing a file', () => {
     );
   });
 
+  test('says it is checking the file, and a file of only a header holds nothing to commit', async ({ app, page }) => {
+    const release = app.backend.hold('preview_import');
+    await app.open('#/monitors/import');
+    await chooseImportFile(app, 'empty.csv', 'deviceId,deviceSerial,identityPublicKey\n\n');
+    await expect(page.getByRole('status').filter({ hasText: 'Checking empty.csv against the registry…' })).toBeVisible();
+    await expect(page.getByLabel('Import file (.csv or .json)')).toBeDisabled();
+    release();
+    await expect(page.getByText('The file holds no monitors: only its header, or blank lines.')).toBeVisible();
+    await expect(page.getByRole('button', { name: /Commit/ })).toBeDisabled();
+  });
+
   test('JSON records as the monitors export them, with one that is not a record', async ({ app, page }) => {
     await app.open('#/monitors/import');
     const records = [
