@@ -35,6 +35,10 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("xvfb", "a virtual display for the app's WebDriver tests"),
     ("xauth", "display authorisation for xvfb-run"),
     (
+        "poppler-utils",
+        "pdftotext, which reads the pairing report's PDF back in zpair-core's and the CLI's tests",
+    ),
+    (
         "libclang-dev",
         "bindgen for the camera crate's V4L2 bindings (nokhwa)",
     ),

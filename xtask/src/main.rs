@@ -4,7 +4,7 @@
 //! - `cargo xtask demo`  — the main job on the embedded defaults.
 //! - `cargo xtask test`  — every test (what `.ci/run` runs).
 //! - `cargo xtask e2e`   — the real app through WebDriver, on its own.
-//! - `cargo xtask bench pairing|renewal|scanner|app [ARGS]` — the benchmarks.
+//! - `cargo xtask bench pairing|renewal|admin|scanner|app [ARGS]` — the benchmarks.
 //! - `cargo xtask audit` — dependencies checked for advisories, licences,
 //!   bans and sources (cargo-deny, and the UI's npm packages).
 //! - `cargo xtask sbom [DIR]` — the CycloneDX software bill of materials;
@@ -73,6 +73,7 @@ usage: cargo xtask <command>
   e2e [--no-build]           the real app through WebDriver against a real station
   bench pairing [ARGS]       pair request -> PROVISIONED latency and N at once
   bench renewal [ARGS]       certificate renewal of 100 monitors at once, none lost
+  bench admin [ARGS]         filtered audit pages over 100,000 rows; 10,000-monitor CSV import
   bench scanner [DIR] [--peers]  QR scanner on a photo folder or generated frames
   bench app [--runs N] [--no-deb] [--no-build]  cold start, memory, .deb size, cost of each screen
   audit [--manifest-path PATH]  advisories, licences, bans, sources of every dependency
@@ -86,12 +87,13 @@ usage: cargo xtask <command>
 /// targets, so xtask stays small and never links the product.
 fn bench(args: &[String]) -> Result<(), process::Failure> {
     let (name, rest) = args.split_first().ok_or_else(|| {
-        process::Failure::Usage("bench needs a name: pairing, renewal, scanner or app".into())
+        process::Failure::Usage("bench needs a name: pairing, renewal, admin, scanner or app".into())
     })?;
     let (package, bench) = match name.as_str() {
         "app" => return bench_app::run(rest),
         "pairing" => ("zpair-tests", "pairing"),
         "renewal" => ("zpair-tests", "renewal"),
+        "admin" => ("zpair-tests", "admin"),
         "scanner" => ("zpair-scanner", "scanner"),
         other => return Err(process::Failure::Usage(format!("unknown bench `{other}`"))),
     };

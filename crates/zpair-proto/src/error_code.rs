@@ -341,6 +341,9 @@ catalogue! {
     /// The local pairing history could not be read or written.
     HistoryUnavailable = "history_unavailable", None, NONE,
         "The local history could not be read or written. Check the disk has space, then try again.";
+    /// An exported file (audit CSV, pairing report) could not be written.
+    ExportFailed = "export_failed", None, NONE,
+        "The file could not be written to the export folder. Check the folder exists, is writable and the disk has space, then export again.";
 
     // What the technician typed or chose.
     /// The device ID typed is not a device ID.

@@ -90,6 +90,8 @@ pub struct AppState {
     camera: Arc<CameraDesk>,
     /// The station address `--station` gave, shown on the setup screen.
     suggested_station: Option<String>,
+    /// Where exported files go ([`crate::ipc::export_dir`] unless a test chose).
+    export_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -165,6 +167,7 @@ impl AppState {
             sightings: Sightings::default(),
             camera: CameraDesk::new(None),
             suggested_station: None,
+            export_dir: crate::ipc::export_dir(),
         }
     }
 
@@ -276,6 +279,18 @@ impl AppState {
     pub fn with_suggested_station(mut self, url: Option<String>) -> Self {
         self.suggested_station = url;
         self
+    }
+
+    /// The same state exporting files into `dir` (tests: a temporary folder).
+    #[must_use]
+    pub fn with_export_dir(mut self, dir: PathBuf) -> Self {
+        self.export_dir = Some(dir);
+        self
+    }
+
+    /// Where exported files go, if this system has such a folder.
+    pub fn export_dir(&self) -> Option<&Path> {
+        self.export_dir.as_deref()
     }
 
     /// The same state using the camera `--camera` chose.

@@ -64,6 +64,7 @@ const TITLES: Record<ErrorCode, string> = {
   settings_unavailable: 'Settings not saved',
   app_internal: 'Something went wrong in ZPair',
   history_unavailable: 'History not available',
+  export_failed: 'File not exported',
   invalid_device_id: 'Not a device ID',
   invalid_reason: 'Reason needed',
   confirmation_mismatch: 'Device ID does not match',
