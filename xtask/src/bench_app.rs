@@ -114,6 +114,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         monitor_port: MONITOR_PORT,
         // The app's own level: the bench measures it as it ships.
         app_log_filter: None,
+        spare: false,
     })
 }
 
