@@ -294,7 +294,7 @@ mod tests {
             device_id: format!("ZM-ICU-{n:03}"),
             device_label: format!("Zoë's ward, ICU monitor {n} (east wing)"),
             bed_id: format!("BED-{n}"),
-            technician: if n % 2 == 0 { "tech" } else { "nurse.lead" }.into(),
+            technician: if n.is_multiple_of(2) { "tech" } else { "nurse.lead" }.into(),
             started_at: started,
             finished_at: Some(started + time::Duration::seconds(4)),
             duration_ms: Some(4_200),
@@ -304,7 +304,7 @@ mod tests {
                 PairingOutcome::Provisioned
             },
             failure: failed.then(|| "code_mismatch".to_owned()),
-            attempts: 1 + (n % 3 == 0) as u32,
+            attempts: 1 + u32::from(n.is_multiple_of(3)),
         }
     }
 
