@@ -713,8 +713,14 @@ fn an_administrator_imports_deprovisions_manages_accounts_and_exports_through_th
     assert_eq!((dry.preview.new, dry.preview.conflicting), (1, 0));
     assert_eq!(dry.lines, [1]);
     assert_eq!(dry.unreadable.len(), 1);
-    assert!(dry.unreadable[0].message.contains("deviceSerial"), "{dry:?}");
-    let broken = app.err("preview_import", json!({"fileName": "x.csv", "text": "deviceId\n"}));
+    assert!(
+        dry.unreadable[0].message.contains("deviceSerial"),
+        "{dry:?}"
+    );
+    let broken = app.err(
+        "preview_import",
+        json!({"fileName": "x.csv", "text": "deviceId\n"}),
+    );
     assert_eq!(broken.code, ErrorCode::InvalidInput);
     let report: ImportReport = app.ok("commit_import", file);
     assert_eq!(report.imported, ["ZM-APP-ADM"]);
@@ -723,9 +729,7 @@ fn an_administrator_imports_deprovisions_manages_accounts_and_exports_through_th
     assert_eq!(page.devices[0].device_id, "ZM-APP-ADM");
 
     // De-provision only with the device ID typed again; then re-admit.
-    let args = |typed: &str| {
-        json!({"deviceId": "ZM-APP-ADM", "reason": "sent for repair", "confirmDeviceId": typed})
-    };
+    let args = |typed: &str| json!({"deviceId": "ZM-APP-ADM", "reason": "sent for repair", "confirmDeviceId": typed});
     let mismatch = app.err("deprovision_device", args("ZM-APP-AD"));
     assert_eq!(mismatch.code, ErrorCode::ConfirmationMismatch);
     let gone: DeviceSummary = app.ok("deprovision_device", args("ZM-APP-ADM"));
@@ -744,7 +748,8 @@ fn an_administrator_imports_deprovisions_manages_accounts_and_exports_through_th
     assert_eq!(created.username, "night");
     let reset: TemporaryPassword = app.ok("reset_password", json!({"username": "night"}));
     assert_ne!(reset.password.expose(), created.password.expose());
-    let changed = |command: &str| -> AccountRecord { app.ok(command, json!({"username": "night"})) };
+    let changed =
+        |command: &str| -> AccountRecord { app.ok(command, json!({"username": "night"})) };
     assert!(changed("disable_account").disabled);
     assert!(!changed("enable_account").disabled);
     assert_eq!(changed("unlock_account").locked_until, None);
@@ -756,7 +761,10 @@ fn an_administrator_imports_deprovisions_manages_accounts_and_exports_through_th
     // The audit log, verified and exported (never over an earlier file).
     let audit: AuditPage = app.ok("audit_page", json!({"query": {"deviceId": "ZM-APP-ADM"}}));
     let types: Vec<&str> = audit.events.iter().map(|e| e.event_type.as_str()).collect();
-    assert!(types.contains(&"deprovisioned") && types.contains(&"readmitted"), "{types:?}");
+    assert!(
+        types.contains(&"deprovisioned") && types.contains(&"readmitted"),
+        "{types:?}"
+    );
     let verified: AuditVerification = app.ok("verify_audit", json!({}));
     assert!(verified.intact);
     let query = json!({"query": {"deviceId": "ZM-APP-ADM"}});
@@ -769,7 +777,10 @@ fn an_administrator_imports_deprovisions_manages_accounts_and_exports_through_th
         let path = std::path::Path::new(&file.path);
         assert_eq!(path.parent(), Some(exports.as_path()));
         let name = path.file_name().expect("name").to_string_lossy();
-        assert!(name.starts_with("zpair-audit-") && name.ends_with(".csv"), "{name}");
+        assert!(
+            name.starts_with("zpair-audit-") && name.ends_with(".csv"),
+            "{name}"
+        );
         let text = std::fs::read_to_string(path).expect("audit CSV");
         assert_eq!(text.lines().count(), audit.events.len() + 1);
     }
@@ -783,7 +794,8 @@ fn an_administrator_imports_deprovisions_manages_accounts_and_exports_through_th
     let report: PairingReport = app.ok("pairing_report", json!({"query": period}));
     assert_eq!(report.provisioned as usize, report.pairings.len());
     for format in ["csv", "pdf"] {
-        let file: ExportedFile = app.ok("export_report", json!({"query": period, "format": format}));
+        let file: ExportedFile =
+            app.ok("export_report", json!({"query": period, "format": format}));
         assert!(file.path.ends_with(&format!(".{format}")), "{}", file.path);
         assert!(file.path.contains("zpair-report-"), "{}", file.path);
         let bytes = std::fs::read(&file.path).expect("report file");

@@ -149,7 +149,11 @@ async fn run(args: &Args) {
     let seeded = seed(&world, args.rows, args.monitors);
     let client = world.client();
     for n in 0..100 {
-        let (user, password) = if n % 2 == 0 { ADMINISTRATOR } else { TECHNICIAN };
+        let (user, password) = if n % 2 == 0 {
+            ADMINISTRATOR
+        } else {
+            TECHNICIAN
+        };
         client.login(user, password).await.expect("sign-in");
         // A few wrong passwords: more would lock this address out.
         if n % 25 == 0 {
@@ -169,7 +173,10 @@ async fn run(args: &Args) {
     let t = Instant::now();
     let dry_run = registry::dry_run(&admin, &file).await.expect("dry run");
     let dry = t.elapsed();
-    assert_eq!(dry_run.preview.new as usize, args.monitors, "every row is new");
+    assert_eq!(
+        dry_run.preview.new as usize, args.monitors,
+        "every row is new"
+    );
     let t = Instant::now();
     let report = registry::commit(&admin, &file).await.expect("commit");
     let commit = t.elapsed();
@@ -208,8 +215,8 @@ async fn run(args: &Args) {
                 },
                 _ => {
                     // A window of a tenth of the seeding time, somewhere in it.
-                    let from = seeded.started
-                        + time::Duration::milliseconds(span * (i as i64 % 9) / 10);
+                    let from =
+                        seeded.started + time::Duration::milliseconds(span * (i as i64 % 9) / 10);
                     let to = from + time::Duration::milliseconds(span / 10);
                     AuditQuery {
                         since: Some(zpair_proto::timestamp::format(from)),

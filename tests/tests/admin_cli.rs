@@ -31,7 +31,13 @@ impl Cli {
         let ca = cli.path("ca.pem");
         std::fs::write(&ca, world.station.ca_certificate_pem()).expect("CA file");
         cli.ok(
-            &["setup", "--station", &world.station.url(), "--ca-file", path_str(&ca)],
+            &[
+                "setup",
+                "--station",
+                &world.station.url(),
+                "--ca-file",
+                path_str(&ca),
+            ],
             None,
         )
         .await;
@@ -121,7 +127,9 @@ fn pdf_text(path: &Path) -> String {
         .args(["-layout", path_str(path), "-"])
         .output()
         .unwrap_or_else(|e| {
-            panic!("pdftotext could not be run ({e}): install poppler-utils (`cargo xtask bootstrap`)")
+            panic!(
+                "pdftotext could not be run ({e}): install poppler-utils (`cargo xtask bootstrap`)"
+            )
         });
     assert!(out.status.success(), "pdftotext refused {}", path.display());
     String::from_utf8(out.stdout).expect("UTF-8 text")
@@ -161,9 +169,15 @@ async fn an_administrator_imports_deprovisions_and_readmits_monitors_from_the_cl
     let dry = admin
         .ok(&["devices", "import", path_str(&file), "--dry-run"], None)
         .await;
-    assert!(row(&dry, "2").contains("ZM-CLI-01") && row(&dry, "2").contains("new"), "{dry}");
+    assert!(
+        row(&dry, "2").contains("ZM-CLI-01") && row(&dry, "2").contains("new"),
+        "{dry}"
+    );
     assert!(row(&dry, "3").contains("new"), "{dry}");
-    assert!(row(&dry, "4").contains("ZM-CLI-00") && row(&dry, "4").contains("conflicting"), "{dry}");
+    assert!(
+        row(&dry, "4").contains("ZM-CLI-00") && row(&dry, "4").contains("conflicting"),
+        "{dry}"
+    );
     assert!(row(&dry, "5").contains("unreadable"), "{dry}");
     assert!(
         dry.contains("2 new, 0 unchanged, 0 updated, 1 conflicting, 1 unreadable lines."),
@@ -172,24 +186,41 @@ async fn an_administrator_imports_deprovisions_and_readmits_monitors_from_the_cl
     let client = world.client();
     let session = world.session(ADMINISTRATOR).await;
     let token = session.access_token().await.expect("token");
-    let unknown = client.device(&token, "ZM-CLI-01").await.expect_err("not yet");
+    let unknown = client
+        .device(&token, "ZM-CLI-01")
+        .await
+        .expect_err("not yet");
     assert_eq!(unknown.code(), ErrorCode::UnknownDevice);
 
     // The commit imports what it can and says what it did not (exit 1).
     let commit = admin
         .fails(&["devices", "import", path_str(&file)], None, 1)
         .await;
-    assert!(commit.contains("Imported 2 monitors; 2 lines not imported."), "{commit}");
+    assert!(
+        commit.contains("Imported 2 monitors; 2 lines not imported."),
+        "{commit}"
+    );
     assert!(row(&commit, "4").contains("refused"), "{commit}");
-    let listed = admin.ok(&["devices", "list", "--search", "zm-cli-0"], None).await;
+    let listed = admin
+        .ok(&["devices", "list", "--search", "zm-cli-0"], None)
+        .await;
     for id in ["ZM-CLI-00", "ZM-CLI-01", "ZM-CLI-02"] {
         row(&listed, id);
     }
     assert!(row(&listed, "ZM-CLI-01").contains("ICU, bed 1"), "{listed}");
 
     // Paired, de-provisioned after a typed confirmation, refused, re-admitted, paired.
-    assert!(matches!(pair_at_its_screen(&world, 1).await, PairResult::Provisioned(_)));
-    let deprovision = ["devices", "deprovision", "ZM-CLI-01", "--reason", "reported stolen"];
+    assert!(matches!(
+        pair_at_its_screen(&world, 1).await,
+        PairResult::Provisioned(_)
+    ));
+    let deprovision = [
+        "devices",
+        "deprovision",
+        "ZM-CLI-01",
+        "--reason",
+        "reported stolen",
+    ];
     let mistyped = admin.fails(&deprovision, Some("ZM-CLI-02"), 2).await;
     assert!(mistyped.contains("confirmation_mismatch"), "{mistyped}");
     assert_eq!(world.station_view("ZM-CLI-01").state, "PROVISIONED");
@@ -204,27 +235,60 @@ async fn an_administrator_imports_deprovisions_and_readmits_monitors_from_the_cl
         PairResult::Refused(ErrorCode::DeviceDeprovisioned)
     );
     let readmitted = admin
-        .ok(&["devices", "readmit", "ZM-CLI-01", "--reason", "found, wiped"], None)
+        .ok(
+            &[
+                "devices",
+                "readmit",
+                "ZM-CLI-01",
+                "--reason",
+                "found, wiped",
+            ],
+            None,
+        )
         .await;
-    assert!(readmitted.contains("ZM-CLI-01: UNPROVISIONED"), "{readmitted}");
-    assert!(matches!(pair_at_its_screen(&world, 1).await, PairResult::Provisioned(_)));
+    assert!(
+        readmitted.contains("ZM-CLI-01: UNPROVISIONED"),
+        "{readmitted}"
+    );
+    assert!(matches!(
+        pair_at_its_screen(&world, 1).await,
+        PairResult::Provisioned(_)
+    ));
     let device = client.device(&token, "ZM-CLI-01").await.expect("device");
     assert_eq!(device.state, DeviceState::Provisioned);
 
     // The audit CSV of the monitor, read back.
     let audit_file = admin.path("audit.csv");
     let written = admin
-        .ok(&["audit", "--device", "ZM-CLI-01", "--csv", path_str(&audit_file)], None)
+        .ok(
+            &[
+                "audit",
+                "--device",
+                "ZM-CLI-01",
+                "--csv",
+                path_str(&audit_file),
+            ],
+            None,
+        )
         .await;
     let audit = std::fs::read_to_string(&audit_file).expect("audit CSV");
     let rows = audit.lines().count() - 1;
-    assert!(written.contains(&format!("{rows} audit rows written")), "{written}\n{audit}");
+    assert!(
+        written.contains(&format!("{rows} audit rows written")),
+        "{written}\n{audit}"
+    );
     for event in ["device_registered", "deprovisioned", "readmitted"] {
         assert!(audit.contains(event), "{event} in:\n{audit}");
     }
-    assert!(audit.lines().skip(1).all(|l| l.contains("ZM-CLI-01")), "{audit}");
+    assert!(
+        audit.lines().skip(1).all(|l| l.contains("ZM-CLI-01")),
+        "{audit}"
+    );
     let page = admin
-        .ok(&["--json", "audit", "--device", "ZM-CLI-01", "--limit", "3"], None)
+        .ok(
+            &["--json", "audit", "--device", "ZM-CLI-01", "--limit", "3"],
+            None,
+        )
         .await;
     let page: serde_json::Value = serde_json::from_str(&page).expect("JSON page");
     assert_eq!(page["events"].as_array().map(Vec::len), Some(3));
@@ -235,7 +299,18 @@ async fn an_administrator_imports_deprovisions_and_readmits_monitors_from_the_cl
     let to = zpair_proto::timestamp::format(now + time::Duration::hours(1));
     let pdf = admin.path("report.pdf");
     admin
-        .ok(&["report", "--from", &from, "--to", &to, "--pdf", path_str(&pdf)], None)
+        .ok(
+            &[
+                "report",
+                "--from",
+                &from,
+                "--to",
+                &to,
+                "--pdf",
+                path_str(&pdf),
+            ],
+            None,
+        )
         .await;
     let text = pdf_text(&pdf);
     assert!(text.contains("ZPair pairing report"), "{text}");
@@ -243,10 +318,24 @@ async fn an_administrator_imports_deprovisions_and_readmits_monitors_from_the_cl
     assert!(text.contains("Page 1 of 1"), "{text}");
     let report_csv = admin.path("report.csv");
     admin
-        .ok(&["report", "--from", &from, "--to", &to, "--csv", path_str(&report_csv)], None)
+        .ok(
+            &[
+                "report",
+                "--from",
+                &from,
+                "--to",
+                &to,
+                "--csv",
+                path_str(&report_csv),
+            ],
+            None,
+        )
         .await;
     let report = std::fs::read_to_string(&report_csv).expect("report CSV");
-    assert!(report.lines().filter(|l| l.contains("ZM-CLI-01")).count() >= 2, "{report}");
+    assert!(
+        report.lines().filter(|l| l.contains("ZM-CLI-01")).count() >= 2,
+        "{report}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -258,18 +347,35 @@ async fn accounts_are_added_reset_unlocked_and_passwords_changed_from_the_cli() 
     // The temporary password is alone on stdout.
     let added = admin
         .ok(
-            &["users", "add", "nurse", "--display-name", "Night Nurse", "--role", "technician"],
+            &[
+                "users",
+                "add",
+                "nurse",
+                "--display-name",
+                "Night Nurse",
+                "--role",
+                "technician",
+            ],
             None,
         )
         .await;
     let first = added.trim_end_matches('\n').to_owned();
-    assert!(!first.is_empty() && !first.contains(['\n', ' ']), "{added:?}");
-    client.login("nurse", &first).await.expect("temporary password works");
+    assert!(
+        !first.is_empty() && !first.contains(['\n', ' ']),
+        "{added:?}"
+    );
+    client
+        .login("nurse", &first)
+        .await
+        .expect("temporary password works");
 
     let reset = admin.ok(&["users", "reset-password", "nurse"], None).await;
     let second = reset.trim().to_owned();
     assert_ne!(second, first);
-    let old = client.login("nurse", &first).await.expect_err("old password");
+    let old = client
+        .login("nurse", &first)
+        .await
+        .expect_err("old password");
     assert_eq!(old.code(), ErrorCode::InvalidCredentials);
 
     // Locked by wrong passwords, unlocked by the administrator.
@@ -294,12 +400,19 @@ async fn accounts_are_added_reset_unlocked_and_passwords_changed_from_the_cli() 
     admin.ok(&["users", "enable", "nurse"], None).await;
     let list = admin.ok(&["users", "list"], None).await;
     assert!(row(&list, "nurse").contains("Night Nurse"), "{list}");
-    assert!(row(&list, "nurse").contains("must change password"), "{list}");
+    assert!(
+        row(&list, "nurse").contains("must change password"),
+        "{list}"
+    );
 
     // The nurse replaces the temporary password.
     let nurse = Cli::signed_in(&world, ("nurse", &second)).await;
     let short = nurse
-        .fails(&["password", "change", "--password-stdin"], Some(&format!("{second}\nshort")), 2)
+        .fails(
+            &["password", "change", "--password-stdin"],
+            Some(&format!("{second}\nshort")),
+            2,
+        )
         .await;
     assert!(short.contains("at least 12 characters"), "{short}");
     nurse
@@ -313,7 +426,10 @@ async fn accounts_are_added_reset_unlocked_and_passwords_changed_from_the_cli() 
         .await
         .expect("the new password works");
     let list = admin.ok(&["users", "list"], None).await;
-    assert!(!row(&list, "nurse").contains("must change password"), "{list}");
+    assert!(
+        !row(&list, "nurse").contains("must change password"),
+        "{list}"
+    );
 
     // A technician is refused the administrators' commands.
     let tech = Cli::signed_in(&world, TECHNICIAN).await;

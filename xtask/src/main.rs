@@ -87,7 +87,9 @@ usage: cargo xtask <command>
 /// targets, so xtask stays small and never links the product.
 fn bench(args: &[String]) -> Result<(), process::Failure> {
     let (name, rest) = args.split_first().ok_or_else(|| {
-        process::Failure::Usage("bench needs a name: pairing, renewal, admin, scanner or app".into())
+        process::Failure::Usage(
+            "bench needs a name: pairing, renewal, admin, scanner or app".into(),
+        )
     })?;
     let (package, bench) = match name.as_str() {
         "app" => return bench_app::run(rest),

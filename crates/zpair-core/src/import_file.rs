@@ -120,22 +120,30 @@ impl ImportFile {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportFileError {
     /// Nothing in it.
-    #[error("The import file is empty. Choose a CSV file with a header row, or the monitors' exported JSON.")]
+    #[error(
+        "The import file is empty. Choose a CSV file with a header row, or the monitors' exported JSON."
+    )]
     Empty,
     /// Larger than [`MAX_FILE_BYTES`].
-    #[error("The import file is {bytes} bytes; at most {MAX_FILE_BYTES} are read at once. Split it into smaller files and import each.")]
+    #[error(
+        "The import file is {bytes} bytes; at most {MAX_FILE_BYTES} are read at once. Split it into smaller files and import each."
+    )]
     TooLarge {
         /// Its size.
         bytes: usize,
     },
     /// The CSV header lacks a required column.
-    #[error("The CSV header has no {column} column. The header row must name deviceId, deviceSerial and identityPublicKey (and may name ipAddress, deviceLabel, bedId, firmwareVersion).")]
+    #[error(
+        "The CSV header has no {column} column. The header row must name deviceId, deviceSerial and identityPublicKey (and may name ipAddress, deviceLabel, bedId, firmwareVersion)."
+    )]
     MissingColumn {
         /// The column.
         column: &'static str,
     },
     /// The CSV header names a column ZPair does not read.
-    #[error("Line 1, column {letter}: \"{name}\" is not a column ZPair reads. Rename or remove it; the columns are deviceId, deviceSerial, identityPublicKey, ipAddress, deviceLabel, bedId and firmwareVersion.")]
+    #[error(
+        "Line 1, column {letter}: \"{name}\" is not a column ZPair reads. Rename or remove it; the columns are deviceId, deviceSerial, identityPublicKey, ipAddress, deviceLabel, bedId and firmwareVersion."
+    )]
     UnknownColumn {
         /// The header cell.
         name: String,
@@ -143,7 +151,9 @@ pub enum ImportFileError {
         letter: String,
     },
     /// The CSV header names a column twice.
-    #[error("Line 1: the header names the {column} column twice (columns {first} and {second}). Keep one.")]
+    #[error(
+        "Line 1: the header names the {column} column twice (columns {first} and {second}). Keep one."
+    )]
     DuplicateColumn {
         /// The column.
         column: &'static str,
@@ -161,7 +171,9 @@ pub enum ImportFileError {
         reason: String,
     },
     /// The JSON could not be parsed.
-    #[error("Line {line}, column {column}: the JSON could not be read ({reason}). The file must hold registration records as `bedside-monitor export` prints them: one object, an array, or one object per line.")]
+    #[error(
+        "Line {line}, column {column}: the JSON could not be read ({reason}). The file must hold registration records as `bedside-monitor export` prints them: one object, an array, or one object per line."
+    )]
     Json {
         /// Where.
         line: usize,
@@ -386,6 +398,7 @@ pub fn read_csv(text: &str) -> Result<ImportFile, ImportFileError> {
         line: e.position().map(csv::Position::line).unwrap_or(0),
         reason: e.to_string(),
     };
+    let lines = LineIndex::new(text);
     let mut rows = reader.records();
     let header = loop {
         match rows.next() {
@@ -409,13 +422,45 @@ pub fn read_csv(text: &str) -> Result<ImportFile, ImportFileError> {
         if is_blank(&row) {
             continue;
         }
-        let line = row.position().map_or(0, |p| p.line() as usize);
+        let line = row.position().map_or(0, |p| lines.line_of(p.byte()));
         match layout.record(&row, line) {
             Ok(device) => file.records.push(ImportRecord { line, device }),
             Err(message) => file.unreadable.push(UnreadableRow { line, message }),
         }
     }
     Ok(file)
+}
+
+/// Line numbers of records. The CSV parser's position of a record is where
+/// it started reading it — on the `\n` of the CRLF before it, or on the
+/// blank lines it skipped — and its own line count skips blank lines; a
+/// person looks up the line their editor shows, where the record's first
+/// character is.
+struct LineIndex<'a> {
+    text: &'a str,
+    /// Byte offset of each `\n`.
+    breaks: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            breaks: text.match_indices('\n').map(|(at, _)| at).collect(),
+        }
+    }
+
+    /// The line (from 1) of the first character at or after `offset` that
+    /// is not a line break or a blank.
+    fn line_of(&self, offset: u64) -> usize {
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        let start = self
+            .text
+            .get(offset..)
+            .and_then(|rest| rest.find(|c: char| !c.is_ascii_whitespace()))
+            .map_or(offset, |skip| offset + skip);
+        self.breaks.partition_point(|&at| at < start) + 1
+    }
 }
 
 /// A line of only spaces (or separators): skipped like an empty one.
@@ -551,8 +596,16 @@ mod tests {
         assert_eq!(file.unreadable.len(), 1);
         let row = &file.unreadable[0];
         assert_eq!(row.line, 2);
-        assert!(row.message.contains("column D (deviceLabel)"), "{}", row.message);
-        assert!(row.message.contains("closing double quote"), "{}", row.message);
+        assert!(
+            row.message.contains("column D (deviceLabel)"),
+            "{}",
+            row.message
+        );
+        assert!(
+            row.message.contains("closing double quote"),
+            "{}",
+            row.message
+        );
     }
 
     #[test]
@@ -569,10 +622,19 @@ mod tests {
         let lines: Vec<usize> = file.unreadable.iter().map(|r| r.line).collect();
         assert_eq!(lines, [3, 4, 5]);
         let short = &file.unreadable[0].message;
-        assert!(short.starts_with("Line 3: 2 values for the header's 4 columns"), "{short}");
-        assert!(short.contains("identityPublicKey, bedId missing"), "{short}");
+        assert!(
+            short.starts_with("Line 3: 2 values for the header's 4 columns"),
+            "{short}"
+        );
+        assert!(
+            short.contains("identityPublicKey, bedId missing"),
+            "{short}"
+        );
         let long = &file.unreadable[1].message;
-        assert!(long.contains("5 values") && long.contains("column E"), "{long}");
+        assert!(
+            long.contains("5 values") && long.contains("column E"),
+            "{long}"
+        );
         assert!(long.contains("double quotes"), "{long}");
         let empty = &file.unreadable[2].message;
         assert_eq!(
@@ -604,7 +666,12 @@ mod tests {
         );
         let unknown =
             read_csv("deviceId,deviceSerial,identityPublicKey,bedID2\n").expect_err("unknown");
-        assert!(unknown.to_string().starts_with("Line 1, column D: \"bedID2\""), "{unknown}");
+        assert!(
+            unknown
+                .to_string()
+                .starts_with("Line 1, column D: \"bedID2\""),
+            "{unknown}"
+        );
         let twice =
             read_csv("deviceId,deviceSerial,identityPublicKey,Device ID\n").expect_err("twice");
         assert!(twice.to_string().contains("columns A and D"), "{twice}");
@@ -614,7 +681,8 @@ mod tests {
 
     #[test]
     fn ten_thousand_rows_are_read_in_order_with_their_lines() {
-        let mut text = String::from("deviceId,deviceSerial,identityPublicKey,ipAddress,deviceLabel,bedId\n");
+        let mut text =
+            String::from("deviceId,deviceSerial,identityPublicKey,ipAddress,deviceLabel,bedId\n");
         for i in 0..10_000 {
             text.push_str(&format!(
                 "ZM-{i:05},SN-{i:05},{KEY},10.{}.{}.{},\"Ward {}, monitor {i}\",BED-{i}\n",
@@ -632,7 +700,10 @@ mod tests {
         let last = file.records.last().expect("last");
         assert_eq!(last.line, 10_001);
         assert_eq!(last.device.record.device_id, "ZM-09999");
-        assert_eq!(last.device.device_label.as_deref(), Some("Ward 99, monitor 9999"));
+        assert_eq!(
+            last.device.device_label.as_deref(),
+            Some("Ward 99, monitor 9999")
+        );
         assert_eq!(file.lines().len(), file.devices().len());
     }
 
@@ -644,7 +715,10 @@ mod tests {
         let one = read_json(&record).expect("one");
         assert_eq!(one.format, ImportFormat::Json);
         assert_eq!(one.records.len(), 1);
-        assert_eq!(one.records[0].device.record.ip_address.as_deref(), Some("127.0.0.2"));
+        assert_eq!(
+            one.records[0].device.record.ip_address.as_deref(),
+            Some("127.0.0.2")
+        );
 
         let labelled = format!(
             r#"[{}, {{"deviceId":"ZM-2","deviceSerial":"SN-2","identityPublicKey":"{KEY}","deviceLabel":"ICU 2","bedId":"B2","newerField":true}}, 7, {{"deviceId":"ZM-3"}}]"#,
@@ -657,14 +731,21 @@ mod tests {
         assert_eq!(second.record.firmware_version, UNKNOWN_FIRMWARE);
         assert_eq!(array.unreadable.len(), 2);
         assert_eq!(array.unreadable[0].line, 3);
-        assert!(array.unreadable[0].message.starts_with("Record 3: not a registration record"));
+        assert!(
+            array.unreadable[0]
+                .message
+                .starts_with("Record 3: not a registration record")
+        );
         assert_eq!(
             array.unreadable[1].message,
             "Record 4: missing field `deviceSerial`."
         );
 
         let lines = format!("{record}\n{}\n", record.replace("ZM-1", "ZM-9"));
-        assert_eq!(ids(&read_json(&lines).expect("lines")), [(1, "ZM-1"), (2, "ZM-9")]);
+        assert_eq!(
+            ids(&read_json(&lines).expect("lines")),
+            [(1, "ZM-1"), (2, "ZM-9")]
+        );
     }
 
     #[test]
@@ -674,18 +755,38 @@ mod tests {
             panic!("{error:?}");
         };
         assert_eq!((*line, *column), (2, 23));
-        assert!(error.to_string().starts_with("Line 2, column 23: the JSON could not be read (expected"), "{error}");
+        assert!(
+            error.to_string().starts_with(
+                "Line 2, column 23: the JSON could not be read (key must be a string)."
+            ),
+            "{error}"
+        );
         assert_eq!(read_json(" \n"), Err(ImportFileError::Empty));
     }
 
     #[test]
     fn the_format_comes_from_the_extension_then_the_content() {
-        assert_eq!(ImportFormat::detect("monitors.CSV", "[x"), ImportFormat::Csv);
-        assert_eq!(ImportFormat::detect("export.json", "deviceId"), ImportFormat::Json);
-        assert_eq!(ImportFormat::detect("paste", "\u{feff} [{}]"), ImportFormat::Json);
-        assert_eq!(ImportFormat::detect("paste", "deviceId,"), ImportFormat::Csv);
+        assert_eq!(
+            ImportFormat::detect("monitors.CSV", "[x"),
+            ImportFormat::Csv
+        );
+        assert_eq!(
+            ImportFormat::detect("export.json", "deviceId"),
+            ImportFormat::Json
+        );
+        assert_eq!(
+            ImportFormat::detect("paste", "\u{feff} [{}]"),
+            ImportFormat::Json
+        );
+        assert_eq!(
+            ImportFormat::detect("paste", "deviceId,"),
+            ImportFormat::Csv
+        );
         let too_big = "x".repeat(MAX_FILE_BYTES + 1);
-        assert!(matches!(read("a.csv", &too_big), Err(ImportFileError::TooLarge { .. })));
+        assert!(matches!(
+            read("a.csv", &too_big),
+            Err(ImportFileError::TooLarge { .. })
+        ));
     }
 
     #[test]

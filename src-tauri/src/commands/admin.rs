@@ -43,7 +43,11 @@ pub async fn create_account(
     state: State<'_, AppState>,
     account: NewAccount,
 ) -> Result<TemporaryPassword, AppError> {
-    with_session(&state, |s| async move { accounts::create(&s, &account).await }).await
+    with_session(
+        &state,
+        |s| async move { accounts::create(&s, &account).await },
+    )
+    .await
 }
 
 /// A new temporary password for an account.
@@ -52,7 +56,10 @@ pub async fn reset_password(
     state: State<'_, AppState>,
     username: String,
 ) -> Result<TemporaryPassword, AppError> {
-    with_session(&state, |s| async move { accounts::reset_password(&s, &username).await }).await
+    with_session(&state, |s| async move {
+        accounts::reset_password(&s, &username).await
+    })
+    .await
 }
 
 async fn change(
@@ -60,7 +67,10 @@ async fn change(
     username: String,
     change: AccountChange,
 ) -> Result<AccountRecord, AppError> {
-    with_session(state, |s| async move { accounts::change(&s, &username, change).await }).await
+    with_session(state, |s| async move {
+        accounts::change(&s, &username, change).await
+    })
+    .await
 }
 
 /// Clears an account's lockout.
@@ -118,7 +128,11 @@ pub async fn search_devices(
     state: State<'_, AppState>,
     query: DeviceQuery,
 ) -> Result<DevicePage, AppError> {
-    with_session(&state, |s| async move { registry::search(&s, &query).await }).await
+    with_session(
+        &state,
+        |s| async move { registry::search(&s, &query).await },
+    )
+    .await
 }
 
 /// Registers one monitor.
@@ -127,9 +141,12 @@ pub async fn register_device(
     state: State<'_, AppState>,
     record: DeviceImport,
 ) -> Result<DeviceSummary, AppError> {
-    with_session(&state, |s| async move { registry::register(&s, &record).await })
-        .await
-        .map(DeviceSummary::from)
+    with_session(
+        &state,
+        |s| async move { registry::register(&s, &record).await },
+    )
+    .await
+    .map(DeviceSummary::from)
 }
 
 /// An import file's dry run: read here, checked by the station, nothing written.
@@ -140,7 +157,11 @@ pub async fn preview_import(
     text: String,
 ) -> Result<ImportDryRun, AppError> {
     let file = import_file::read(&file_name, &text)?;
-    with_session(&state, |s| async move { registry::dry_run(&s, &file).await }).await
+    with_session(
+        &state,
+        |s| async move { registry::dry_run(&s, &file).await },
+    )
+    .await
 }
 
 /// Imports the records of the file that could be read.
@@ -188,7 +209,11 @@ pub async fn audit_page(
     state: State<'_, AppState>,
     query: AuditQuery,
 ) -> Result<AuditPage, AppError> {
-    with_session(&state, |s| async move { exports::audit_page(&s, &query).await }).await
+    with_session(
+        &state,
+        |s| async move { exports::audit_page(&s, &query).await },
+    )
+    .await
 }
 
 /// The audit chain's verification.
@@ -217,7 +242,10 @@ pub async fn pairing_report(
     state: State<'_, AppState>,
     query: ReportQuery,
 ) -> Result<PairingReport, AppError> {
-    with_session(&state, |s| async move { exports::pairing_report(&s, &query).await }).await
+    with_session(&state, |s| async move {
+        exports::pairing_report(&s, &query).await
+    })
+    .await
 }
 
 /// The pairing report as CSV or a printable PDF, in the export folder.
@@ -227,7 +255,10 @@ pub async fn export_report(
     query: ReportQuery,
     format: ReportFormat,
 ) -> Result<ExportedFile, AppError> {
-    let target = export_target(&state, exports::report_file_name(&query, format.extension()))?;
+    let target = export_target(
+        &state,
+        exports::report_file_name(&query, format.extension()),
+    )?;
     with_session(&state, |s| async move {
         match format {
             ReportFormat::Csv => exports::export_report_csv(&s, &query, &target).await,
@@ -243,15 +274,21 @@ pub async fn export_report(
 pub async fn certificate_overview(
     state: State<'_, AppState>,
 ) -> Result<CertificateOverview, AppError> {
-    with_session(&state, |s| async move { exports::certificate_overview(&s).await }).await
+    with_session(&state, |s| async move {
+        exports::certificate_overview(&s).await
+    })
+    .await
 }
 
 /// A new file named `name` in the export folder (created if missing).
 fn export_target(state: &AppState, name: String) -> Result<Target, AppError> {
-    let folder = state.export_dir().map(Path::to_owned).ok_or_else(|| AdminError::Write {
-        path: name.clone().into(),
-        reason: "no download folder is known on this system; set ZPAIR_EXPORT_DIR".into(),
-    })?;
+    let folder = state
+        .export_dir()
+        .map(Path::to_owned)
+        .ok_or_else(|| AdminError::Write {
+            path: name.clone().into(),
+            reason: "no download folder is known on this system; set ZPAIR_EXPORT_DIR".into(),
+        })?;
     std::fs::create_dir_all(&folder).map_err(|e| AdminError::Write {
         path: folder.clone(),
         reason: e.to_string(),

@@ -31,12 +31,12 @@ pub use device::{
     DeviceAlert, DeviceSummary,
 };
 // The station's own types, one per concept: their spellings are the UI's.
-pub use zpair_proto::api::{DeviceState, Role};
 pub use error::AppError;
 pub use history::{HistoryAction, HistoryEntry, HistoryOutcome};
 pub use pairing::{CodeCheck, JobState, NextAction, Pairing, PairingStep};
 pub use scan::{FoundMonitor, Point, ScanReport, SentMonitor, Sighting};
 pub use setup::{SetupState, StationProbe, TrustInfo, TrustKind};
+pub use zpair_proto::api::{DeviceState, Role};
 
 use time::OffsetDateTime;
 use time::macros::format_description;

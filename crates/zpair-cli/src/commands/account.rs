@@ -60,13 +60,13 @@ pub async fn whoami(out: &Output) -> Result<(), Failure> {
 /// Changes the signed-in account's password: the current one, then the new
 /// one twice on a terminal (once with `--password-stdin`: line 1 the
 /// current, line 2 the new).
-pub async fn change_password(
-    out: &Output,
-    args: crate::PasswordChangeArgs,
-) -> Result<(), Failure> {
+pub async fn change_password(out: &Output, args: crate::PasswordChangeArgs) -> Result<(), Failure> {
     let session = signed_in().await?;
     let current = prompt::read_password("Current password: ", args.password_stdin)?;
-    let new = prompt::read_password("New password (at least 12 characters): ", args.password_stdin)?;
+    let new = prompt::read_password(
+        "New password (at least 12 characters): ",
+        args.password_stdin,
+    )?;
     if !args.password_stdin {
         let again = prompt::read_password("New password again: ", false)?;
         if again.expose() != new.expose() {

@@ -24,9 +24,16 @@ pub async fn audit(out: &Output, args: crate::AuditArgs) -> Result<(), Failure> 
     match args.csv {
         Some(Some(path)) => {
             let done = exports::export_audit_csv(&session, &query, &Target::File(path)).await?;
-            out.result(&serde_json::json!({"path": done.path, "rows": done.rows}), || {
-                format!("{} audit rows written to {}.", done.rows, done.path.display())
-            });
+            out.result(
+                &serde_json::json!({"path": done.path, "rows": done.rows}),
+                || {
+                    format!(
+                        "{} audit rows written to {}.",
+                        done.rows,
+                        done.path.display()
+                    )
+                },
+            );
         }
         Some(None) => {
             let rows = exports::write_audit_csv(&session, &query, &mut std::io::stdout()).await?;
@@ -46,15 +53,28 @@ pub async fn audit(out: &Output, args: crate::AuditArgs) -> Result<(), Failure> 
                         e.id.to_string(),
                         timestamp(e.timestamp),
                         e.event_type.clone(),
-                        if e.device_id.is_empty() { e.subject.clone().unwrap_or_default() } else { e.device_id.clone() },
+                        if e.device_id.is_empty() {
+                            e.subject.clone().unwrap_or_default()
+                        } else {
+                            e.device_id.clone()
+                        },
                         e.actor.clone().unwrap_or_default(),
-                        if e.success { "ok".into() } else { e.error_message.clone().unwrap_or_else(|| "failed".into()) },
+                        if e.success {
+                            "ok".into()
+                        } else {
+                            e.error_message.clone().unwrap_or_else(|| "failed".into())
+                        },
                     ]
                 })
                 .collect();
-            out.table(&["ID", "TIME", "EVENT", "DEVICE/ACCOUNT", "ACTOR", "OUTCOME"], &rows);
+            out.table(
+                &["ID", "TIME", "EVENT", "DEVICE/ACCOUNT", "ACTOR", "OUTCOME"],
+                &rows,
+            );
             if let Some(before) = page.next_before {
-                out.note(&format!("Older rows: the same command with --before {before}."));
+                out.note(&format!(
+                    "Older rows: the same command with --before {before}."
+                ));
             }
         }
     }
@@ -70,8 +90,12 @@ pub async fn report(out: &Output, args: crate::ReportArgs) -> Result<(), Failure
     };
     let session = signed_in().await?;
     let done = match (args.csv, args.pdf) {
-        (Some(path), _) => exports::export_report_csv(&session, &query, &Target::File(path)).await?,
-        (_, Some(path)) => exports::export_report_pdf(&session, &query, &Target::File(path)).await?,
+        (Some(path), _) => {
+            exports::export_report_csv(&session, &query, &Target::File(path)).await?
+        }
+        (_, Some(path)) => {
+            exports::export_report_pdf(&session, &query, &Target::File(path)).await?
+        }
         (None, None) => {
             let report = exports::pairing_report(&session, &query).await?;
             if out.is_json() {
@@ -98,14 +122,26 @@ pub async fn report(out: &Output, args: crate::ReportArgs) -> Result<(), Failure
                     ]
                 })
                 .collect();
-            out.table(&["STARTED (UTC)", "DEVICE", "BED", "TECHNICIAN", "OUTCOME", "TIME", "FAILURE"], &rows);
+            out.table(
+                &[
+                    "STARTED (UTC)",
+                    "DEVICE",
+                    "BED",
+                    "TECHNICIAN",
+                    "OUTCOME",
+                    "TIME",
+                    "FAILURE",
+                ],
+                &rows,
+            );
             say(&report::totals(&report));
             return Ok(());
         }
     };
-    out.result(&serde_json::json!({"path": done.path, "rows": done.rows}), || {
-        format!("{} pairings written to {}.", done.rows, done.path.display())
-    });
+    out.result(
+        &serde_json::json!({"path": done.path, "rows": done.rows}),
+        || format!("{} pairings written to {}.", done.rows, done.path.display()),
+    );
     Ok(())
 }
 
@@ -124,7 +160,10 @@ pub async fn certificates(out: &Output) -> Result<(), Failure> {
     ] {
         say(&format!("{title}: {}", entries.len()));
         if !entries.is_empty() {
-            out.table(&["DEVICE", "LABEL", "SERIAL", "ENDS", "REVOKED"], &certificate_rows(entries));
+            out.table(
+                &["DEVICE", "LABEL", "SERIAL", "ENDS", "REVOKED"],
+                &certificate_rows(entries),
+            );
         }
     }
     Ok(())

@@ -53,12 +53,20 @@ async fn list(out: &Output, query: DeviceQuery) -> Result<(), Failure> {
                 d.bed_id.clone(),
                 d.state.as_str().to_owned(),
                 d.ip_address.clone().unwrap_or_else(|| "-".into()),
-                d.certificate_not_after.map_or_else(|| "-".into(), timestamp),
+                d.certificate_not_after
+                    .map_or_else(|| "-".into(), timestamp),
             ]
         })
         .collect();
     out.table(
-        &["DEVICE", "LABEL", "BED", "STATE", "ADDRESS", "CERTIFICATE ENDS"],
+        &[
+            "DEVICE",
+            "LABEL",
+            "BED",
+            "STATE",
+            "ADDRESS",
+            "CERTIFICATE ENDS",
+        ],
         &rows,
     );
     Ok(())
@@ -95,14 +103,21 @@ async fn import(out: &Output, args: crate::ImportArgs) -> Result<(), Failure> {
     if not_imported > 0 {
         return Err(Failure::new(
             zpair_core::error::ErrorCode::BatchIncomplete,
-            format!("{not_imported} lines of the file were not imported; see each one's reason above."),
+            format!(
+                "{not_imported} lines of the file were not imported; see each one's reason above."
+            ),
             Exit::Failed,
         ));
     }
     Ok(())
 }
 
-fn print_lines(out: &Output, lines: &[ImportLine], dry_run: &zpair_proto::admin::ImportDryRun, title: &str) {
+fn print_lines(
+    out: &Output,
+    lines: &[ImportLine],
+    dry_run: &zpair_proto::admin::ImportDryRun,
+    title: &str,
+) {
     if out.is_json() {
         out.json_line(&serde_json::json!({ "dryRun": dry_run }));
         return;
@@ -147,7 +162,11 @@ async fn deprovision(out: &Output, args: crate::DeprovisionArgs) -> Result<(), F
         decision.confirm(&typed)?;
     }
     let device = decision.deprovision(&session).await?;
-    print_device(out, &device, "Re-admit it with `zpair devices readmit` to pair it again.");
+    print_device(
+        out,
+        &device,
+        "Re-admit it with `zpair devices readmit` to pair it again.",
+    );
     Ok(())
 }
 

@@ -46,7 +46,12 @@ pub async fn run(out: &Output, command: UsersCommand) -> Result<(), Failure> {
     };
     let account = accounts::change(&session, &username, change).await?;
     out.result(&account, || {
-        format!("{} {}: {}.", account.username, change.done(), state(&account))
+        format!(
+            "{} {}: {}.",
+            account.username,
+            change.done(),
+            state(&account)
+        )
     });
     Ok(())
 }
@@ -107,7 +112,14 @@ fn print_accounts(out: &Output, list: &[AccountRecord]) {
         })
         .collect();
     out.table(
-        &["USERNAME", "NAME", "ROLE", "STATE", "SESSIONS", "LAST SIGN-IN"],
+        &[
+            "USERNAME",
+            "NAME",
+            "ROLE",
+            "STATE",
+            "SESSIONS",
+            "LAST SIGN-IN",
+        ],
         &rows,
     );
 }

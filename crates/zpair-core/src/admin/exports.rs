@@ -150,8 +150,7 @@ pub fn time_bound(text: &str) -> Result<String, AdminError> {
     };
     let at = if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
         at
-    } else if let Ok(date) = time::Date::parse(text, format_description!("[year]-[month]-[day]"))
-    {
+    } else if let Ok(date) = time::Date::parse(text, format_description!("[year]-[month]-[day]")) {
         date.midnight().assume_utc()
     } else {
         let local = text.replacen('T', " ", 1);
@@ -177,7 +176,7 @@ pub enum Target {
     NewIn {
         /// The export folder.
         folder: PathBuf,
-            /// The file name wished for.
+        /// The file name wished for.
         name: String,
     },
 }
@@ -503,7 +502,10 @@ mod tests {
         let mut file = PartFile::create(&exact).expect("create");
         file.write(b"replaced").expect("write");
         file.finish().expect("finish");
-        assert_eq!(std::fs::read_to_string(&paths[0]).expect("read"), "replaced");
+        assert_eq!(
+            std::fs::read_to_string(&paths[0]).expect("read"),
+            "replaced"
+        );
 
         let missing = Target::File(dir.path().join("no/such/folder/x.csv"));
         let error = PartFile::create(&missing).err().expect("no folder");

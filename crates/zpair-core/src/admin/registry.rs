@@ -225,7 +225,10 @@ impl DeviceDecision {
 
     /// De-provisions the monitor: its certificate is revoked and it can be
     /// paired again only once re-admitted. Call [`Self::confirm`] first.
-    pub async fn deprovision(&self, session: &TechnicianSession) -> Result<DeviceSummary, AdminError> {
+    pub async fn deprovision(
+        &self,
+        session: &TechnicianSession,
+    ) -> Result<DeviceSummary, AdminError> {
         let client = session.client();
         let (device_id, reason) = (self.device_id.as_str(), self.reason.as_str());
         let device = session
@@ -251,6 +254,85 @@ impl DeviceDecision {
 mod tests {
     use super::*;
     use crate::error::{ErrorCode, UserFacing};
+    use zpair_proto::admin::{ImportOutcome, ImportPreview, ImportPreviewRow};
+    use zpair_proto::api::{ApiError, ImportRejection};
+
+    const KEY: &str = "SFEogfOB6hLXnrHv3JPVo13JQOfBkH-VtjJvr_qAHkE";
+
+    fn file() -> ImportFile {
+        crate::import_file::read_csv(&format!(
+            "deviceId,deviceSerial,identityPublicKey,bedId\n\
+             ZM-1,SN-1,{KEY},B1\n\
+             ZM-2\n\
+             ZM-3,SN-3,{KEY},B3\n"
+        ))
+        .expect("file")
+    }
+
+    fn row(index: usize, id: &str, outcome: ImportOutcome) -> ImportPreviewRow {
+        ImportPreviewRow {
+            index,
+            device_id: Some(id.into()),
+            outcome,
+            changes: Vec::new(),
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn a_dry_run_reads_line_by_line_in_file_order() {
+        let file = file();
+        let mut conflicting = row(1, "ZM-3", ImportOutcome::Conflicting);
+        conflicting.problem = Some(ApiError::from_code(ErrorCode::IdentityConflict));
+        let dry_run = ImportDryRun {
+            format: "csv".into(),
+            lines: file.lines(),
+            preview: ImportPreview {
+                rows: vec![row(0, "ZM-1", ImportOutcome::New), conflicting],
+                new: 1,
+                unchanged: 0,
+                updated: 0,
+                conflicting: 1,
+            },
+            unreadable: file.unreadable.clone(),
+        };
+        let lines = dry_run_lines(&dry_run);
+        let summary: Vec<(usize, &str)> = lines.iter().map(|l| (l.line, l.outcome)).collect();
+        assert_eq!(summary, [(2, "new"), (3, "unreadable"), (4, "conflicting")]);
+        assert!(
+            lines[2].detail.starts_with("identity_conflict: "),
+            "{:?}",
+            lines[2]
+        );
+        assert!(lines[1].detail.starts_with("Line 3:"), "{:?}", lines[1]);
+    }
+
+    #[test]
+    fn a_commit_says_which_lines_went_in_and_why_the_others_did_not() {
+        let file = file();
+        let report = ImportReport {
+            imported: vec!["ZM-1".into()],
+            rejected: vec![ImportRejection {
+                index: 1,
+                device_id: Some("ZM-3".into()),
+                error: ApiError::from_code(ErrorCode::InvalidRecord),
+            }],
+        };
+        let lines = committed_lines(&file, &report);
+        let summary: Vec<(usize, Option<&str>, &str)> = lines
+            .iter()
+            .map(|l| (l.line, l.device_id.as_deref(), l.outcome))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (2, Some("ZM-1"), "imported"),
+                (3, None, "unreadable"),
+                (4, Some("ZM-3"), "refused")
+            ]
+        );
+        assert!(lines[2].detail.starts_with("invalid_record: "));
+    }
 
     #[test]
     fn the_device_id_reason_and_typed_confirmation_are_checked_before_sending() {
@@ -262,11 +344,15 @@ mod tests {
         assert_eq!(wrong.code(), ErrorCode::ConfirmationMismatch);
         assert!(wrong.message().contains("ZM-ICU-04"));
         assert_eq!(
-            DeviceDecision::new("ZM-1", "").expect_err("no reason").code(),
+            DeviceDecision::new("ZM-1", "")
+                .expect_err("no reason")
+                .code(),
             ErrorCode::InvalidReason
         );
         assert_eq!(
-            DeviceDecision::new("", "why").expect_err("no device").code(),
+            DeviceDecision::new("", "why")
+                .expect_err("no device")
+                .code(),
             ErrorCode::InvalidDeviceId
         );
     }

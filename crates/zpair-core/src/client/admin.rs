@@ -176,8 +176,12 @@ impl StationClient {
         devices: &[DeviceImport],
     ) -> Result<ImportPreview, ClientError> {
         self.call(
-            self.authed(Method::POST, &["api", "devices", "import", "preview"], token)
-                .json(devices),
+            self.authed(
+                Method::POST,
+                &["api", "devices", "import", "preview"],
+                token,
+            )
+            .json(devices),
         )
         .await
     }
@@ -361,7 +365,7 @@ mod tests {
         .expect("query");
         assert_eq!(
             url.as_str(),
-            "https://s/api/audit?deviceId=ZM+1%262&eventType=PAIRING_STARTED&before=42"
+            "https://s/api/audit?before=42&deviceId=ZM+1%262&eventType=PAIRING_STARTED"
         );
         let mut url = reqwest::Url::parse("https://s/api/devices").expect("url");
         append_query(

@@ -17,10 +17,10 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use zpair_proto::Redacted;
 use zpair_proto::api::{
-    Account, ApiError, ConnectedStatus, DeprovisionRequest, DeviceImport,
-    DeviceSummary, ImportReport, JobSummary, LoginRequest, PairAccepted, PairRequest,
-    ReadmitRequest, RefreshRequest, ReprovisionRequest, Session, StationKey, StepUpAction,
-    StepUpRequest, StepUpResponse,
+    Account, ApiError, ConnectedStatus, DeprovisionRequest, DeviceImport, DeviceSummary,
+    ImportReport, JobSummary, LoginRequest, PairAccepted, PairRequest, ReadmitRequest,
+    RefreshRequest, ReprovisionRequest, Session, StationKey, StepUpAction, StepUpRequest,
+    StepUpResponse,
 };
 
 pub use admin::{AccountChange, Download};

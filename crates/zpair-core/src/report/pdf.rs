@@ -259,7 +259,7 @@ impl Document {
         let xref = out.len();
         let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
         for offset in offsets {
-            let _ = write!(table, "{offset:010} 00000 n \n");
+            let _ = writeln!(table, "{offset:010} 00000 n ");
         }
         let _ = write!(
             table,
@@ -314,7 +314,11 @@ mod tests {
             .and_then(|l| l.parse().ok())
             .expect("offset");
         assert_eq!(start, xref);
-        let entries: Vec<&str> = tail.lines().skip(3).take_while(|l| l.ends_with(" n ")).collect();
+        let entries: Vec<&str> = tail
+            .lines()
+            .skip(3)
+            .take_while(|l| l.ends_with(" n "))
+            .collect();
         assert_eq!(entries.len(), 9, "5 objects and 2 for each page");
         for (n, line) in entries.iter().enumerate() {
             let offset: usize = line[..10].parse().expect("offset");
