@@ -1,16 +1,19 @@
 // @ts-check
-// The real ZPair app, end to end, as an administrator uses it with a
-// technician at the bedside: the administrator signs in (changing a
+// The real ZPair app, end to end, as an administrator uses it with
+// technicians at the bedside: the administrator signs in (changing a
 // temporary password if the account has one), imports a delivery's CSV
 // through the Monitors screen — the world's registered monitors, the spare
 // monitor the station does not know yet, and a registered device ID with
 // another identity key — reads the dry run, commits, and de-provisions the
-// new monitor with its typed device ID. The technician's pairing of it is
-// refused on screen; the administrator re-admits it and the technician pairs
-// it to PROVISIONED. The administrator then exports the monitor's audit rows
-// (CSV) and the shift's pairing report (CSV and PDF), and the files are read
-// back. `cargo xtask e2e` runs this after run.mjs, against a world of its own
-// with the spare monitor running unregistered.
+// new monitor with its typed device ID. They create an account for a new
+// technician, whose temporary password is shown once; the newcomer signs in
+// with it, must choose their own, and their pairing of the de-provisioned
+// monitor is refused on screen. The administrator re-admits it and the
+// world's technician pairs it to PROVISIONED. The administrator then exports
+// the monitor's audit rows (CSV) and the shift's pairing report (CSV and
+// PDF), and the files are read back. `cargo xtask e2e` runs this after
+// run.mjs, against a world of its own with the spare monitor running
+// unregistered.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -120,27 +123,45 @@ function readCsv(text) {
 }
 
 /**
- * A CSV file's rows as records by header name.
+ * A CSV file's rows as records by header name; the header must name `columns`.
  * @param {string} file
+ * @param {string[]} columns
  */
-function csvRecords(file) {
+function csvRecords(file, columns) {
   const [header = [], ...rows] = readCsv(readFileSync(file, 'utf8'));
+  const missing = columns.filter((name) => !header.includes(name));
+  if (missing.length > 0) throw new Error(`${file} has no column ${missing.join(', ')} (its header: ${header.join(',')})`);
   return rows.map((row) => Object.fromEntries(header.map((name, i) => [name, row[i] ?? ''])));
 }
 
-/**
- * The column of a CSV header that `pattern` names, for files whose exact spelling is the station's.
- * @param {Record<string, string>[]} records
- * @param {RegExp} pattern
- */
-function column(records, pattern) {
-  const name = Object.keys(records[0] ?? {}).find((key) => pattern.test(key));
-  if (name === undefined) throw new Error(`no column like ${String(pattern)} in ${Object.keys(records[0] ?? {}).join(', ')}`);
-  return name;
-}
+/** The password the station chose for the new colleague's account. */
+let temporaryPassword = '';
 
 /** The administrator's password now: the world's, or their own once a temporary one was changed. */
 let adminPassword = administrator.password;
+
+/** The new colleague's account, which the administrator creates. */
+const colleague = { username: 'newcomer', displayName: 'New Technician' };
+
+/**
+ * On the "Change your password" screen: replaces the temporary `current`
+ * with a new password of the run's, and returns it once the app is open.
+ * @param {WebdriverIO.Browser} browser
+ * @param {string} current
+ * @param {string} shot the screenshot's name
+ */
+async function changeTemporaryPassword(browser, current, shot) {
+  await onScreen(browser, 'Change your password');
+  const chosen = `zpair-e2e-${randomBytes(9).toString('base64url')}`;
+  secrets.add(chosen);
+  await (await field(browser, 'Current password')).setValue(current);
+  await (await field(browser, 'New password')).setValue(chosen);
+  await (await field(browser, 'Repeat the new password')).setValue(chosen);
+  await screenshot(browser, shot);
+  await control(browser, 'button', 'Change password').click();
+  await browser.$('[data-testid="account"]').waitForDisplayed();
+  return chosen;
+}
 
 /**
  * Signs in as the administrator; a temporary password is changed first, as the app asks.
@@ -149,15 +170,7 @@ let adminPassword = administrator.password;
 async function signInAsAdministrator(browser) {
   await signIn(browser, stationUrl, administrator.username, adminPassword);
   if (await browser.$('//h1[normalize-space()="Change your password"]').isDisplayed()) {
-    const chosen = `zpair-e2e-${randomBytes(9).toString('base64url')}`;
-    secrets.add(chosen);
-    await (await field(browser, 'Current password')).setValue(adminPassword);
-    await (await field(browser, 'New password')).setValue(chosen);
-    await (await field(browser, 'Repeat the new password')).setValue(chosen);
-    await screenshot(browser, 'admin-change-password');
-    await control(browser, 'button', 'Change password').click();
-    await browser.$('[data-testid="account"]').waitForDisplayed();
-    adminPassword = chosen;
+    adminPassword = await changeTemporaryPassword(browser, adminPassword, 'admin-change-password');
   }
   await browser.$('//p[normalize-space()="Administration"]').waitForExist();
 }
@@ -313,11 +326,34 @@ const steps = [
     },
   ],
   [
-    `the technician's pairing of the de-provisioned ${spare} is refused, with what to do`,
+    'the administrator creates a technician account for a new colleague: its temporary password is shown once',
     async (browser) => {
-      await switchTo(browser, 'technician');
+      await open(browser, 'Accounts', 'Accounts');
+      await control(browser, 'button', 'New account').click();
+      await (await field(browser, 'Username')).setValue(colleague.username);
+      await (await field(browser, 'Display name')).setValue(colleague.displayName);
+      await control(browser, 'button', 'Create account').click();
+      const shown = browser.$('[data-testid="temporary-password"]');
+      await shown.waitForDisplayed();
+      temporaryPassword = (await shown.getText()).trim();
+      secrets.add(temporaryPassword);
+      if (temporaryPassword.length < 12) throw new Error(`a temporary password of ${String(temporaryPassword.length)} characters`);
+      await screenshot(browser, 'admin-temporary-password');
+      await control(browser, 'button', 'Done, I have it').click();
+      const card = browser.$(`//ul[@aria-label="Accounts"]/li[contains(., "${colleague.displayName}")]`);
+      await card.waitForDisplayed();
+      const facts = await card.getText();
+      if (!facts.includes('Must change password')) throw new Error(`the new account's card reads: ${facts}`);
+    },
+  ],
+  [
+    `the new colleague chooses their own password at first sign-in; their pairing of the de-provisioned ${spare} is refused, with what to do`,
+    async (browser) => {
+      await signOut(browser, stationUrl);
+      await signIn(browser, stationUrl, colleague.username, temporaryPassword);
+      await changeTemporaryPassword(browser, temporaryPassword, 'change-password');
       if (await browser.$('//p[normalize-space()="Administration"]').isExisting()) {
-        throw new Error("the technician is shown the administrators' screens");
+        throw new Error("a technician is shown the administrators' screens");
       }
       await open(browser, 'Scan', 'Scan or type a code');
       await typeCode(browser, spare, shownCode(spareScreen));
@@ -367,33 +403,37 @@ const steps = [
       await control(browser, 'button', 'Export these rows (CSV)').click();
       const file = await exported(browser, 'csv');
       await screenshot(browser, 'admin-audit');
-      const records = csvRecords(file);
-      const type = column(records, /event/i);
-      const device = column(records, /device/i);
-      const actor = column(records, /actor/i);
-      const stranger = records.find((record) => record[device] !== spare);
+      const records = csvRecords(file, ['eventType', 'deviceId', 'actor', 'success', 'errorMessage']);
+      const stranger = records.find((record) => record.deviceId !== spare);
       if (stranger !== undefined) throw new Error(`the export of ${spare}'s rows holds ${JSON.stringify(stranger)}`);
-      const shown = await browser.$('[data-testid="exported"]').getText();
-      if (!shown.includes(`${String(records.length)} rows`)) throw new Error(`the notice reads "${shown}" for ${String(records.length)} rows`);
-      /** @param {string} event @param {string} who */
-      const has = (event, who) => records.some((record) => record[type]?.toLowerCase() === event && record[actor] === who);
-      /** @type {Array<[string, string]>} */
-      const expected = [
-        ['device_registered', administrator.username],
-        ['deprovisioned', administrator.username],
-        ['pairing_requested', technician.username],
-        ['readmitted', administrator.username],
-        ['provisioning_completed', technician.username],
+      const notice = await browser.$('[data-testid="exported"]').getText();
+      if (!notice.includes(`${String(records.length)} rows`)) throw new Error(`the notice reads "${notice}" for ${String(records.length)} rows`);
+      // The story the rows tell, oldest first: event, who (null: whoever), whether it succeeded, the refusal's code.
+      /** @type {Array<[string, string | null, boolean, string]>} */
+      const story = [
+        ['device_registered', administrator.username, true, ''],
+        ['deprovisioned', administrator.username, true, ''],
+        ['pairing_requested', colleague.username, false, 'device_deprovisioned'],
+        ['readmitted', administrator.username, true, ''],
+        ['pairing_requested', technician.username, true, ''],
+        ['provisioning_completed', null, true, ''],
       ];
-      for (const [event, who] of expected) {
-        if (!has(event, who)) {
-          throw new Error(`no ${event} row by ${who} in ${file}: ${JSON.stringify(records.map((r) => [r[type], r[actor]]))}`);
+      let from = 0;
+      for (const [event, who, success, error] of story) {
+        const at = records.findIndex(
+          (record, index) =>
+            index >= from &&
+            record.eventType === event &&
+            (who === null || record.actor === who) &&
+            record.success === String(success) &&
+            (record.errorMessage ?? '').includes(error),
+        );
+        if (at < 0) {
+          const told = records.map((r) => `${r.eventType ?? ''}/${r.actor ?? ''}/${r.success ?? ''}`).join(', ');
+          throw new Error(`no ${event} row by ${who ?? 'anyone'} after row ${String(from)} of ${file}: ${told}`);
         }
+        from = at + 1;
       }
-      const order = ['deprovisioned', 'readmitted', 'provisioning_completed'].map((event) =>
-        records.findIndex((record) => record[type]?.toLowerCase() === event),
-      );
-      if (order.some((index, i) => i > 0 && index < (order[i - 1] ?? 0))) throw new Error(`the rows are out of order: ${JSON.stringify(order)}`);
     },
   ],
   [
@@ -405,12 +445,11 @@ const steps = [
       const shown = await row.getText();
       if (!shown.includes(technician.username) || !shown.includes('Provisioned')) throw new Error(`the report's row reads: ${shown}`);
       await control(browser, 'button', 'Export CSV').click();
-      const csv = csvRecords(await exported(browser, 'csv'));
-      const device = column(csv, /device/i);
-      const pairing = csv.find((record) => record[device] === spare);
-      if (pairing === undefined) throw new Error(`no row of ${spare} in the report's CSV`);
-      const cells = Object.values(pairing).join(' ');
-      if (!cells.includes(technician.username) || !/provisioned/i.test(cells)) throw new Error(`the CSV's row reads: ${cells}`);
+      const csv = csvRecords(await exported(browser, 'csv'), ['deviceId', 'technician', 'outcome']);
+      const pairing = csv.find((record) => record.deviceId === spare);
+      if (pairing?.technician !== technician.username || pairing.outcome !== 'provisioned') {
+        throw new Error(`the CSV's row of ${spare} reads: ${JSON.stringify(pairing)}`);
+      }
       await control(browser, 'button', 'Export PDF').click();
       const pdf = await exported(browser, 'pdf');
       const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
