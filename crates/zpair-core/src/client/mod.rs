@@ -239,13 +239,38 @@ impl StationClient {
 
     // ----- devices -----------------------------------------------------------
 
-    /// `GET /api/devices`.
+    /// `GET /api/devices`: every registered monitor, page after page.
     pub async fn list_devices(
         &self,
         token: &(impl Token + ?Sized),
     ) -> Result<Vec<DeviceSummary>, ClientError> {
-        self.call(self.authed(Method::GET, &["api", "devices"], token))
-            .await
+        let mut devices = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let query = zpair_proto::admin::DeviceQuery {
+                after: after.take(),
+                limit: Some(zpair_proto::admin::MAX_PAGE),
+                ..Default::default()
+            };
+            let page: zpair_proto::admin::DevicePage = self
+                .call(
+                    self.authed(Method::GET, &["api", "devices"], token)
+                        .query(&query),
+                )
+                .await?;
+            devices.extend(page.devices.into_iter().map(|d| DeviceSummary {
+                device_id: d.device_id,
+                device_serial: d.device_serial,
+                device_label: d.device_label,
+                bed_id: d.bed_id,
+                ip_address: d.ip_address,
+                state: d.state,
+            }));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(devices),
+            }
+        }
     }
 
     /// `GET /api/devices/{id}`.
