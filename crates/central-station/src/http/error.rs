@@ -34,6 +34,15 @@ pub(crate) enum HttpError {
     /// No account has this username (administrator endpoints).
     #[error("unknown user")]
     UnknownUser,
+    /// The account's password is a temporary one: it must change it first.
+    #[error("password change required")]
+    PasswordChangeRequired,
+    /// A new account named like an existing one.
+    #[error("username taken")]
+    UsernameTaken,
+    /// Disabling the last enabled administrator.
+    #[error("last administrator")]
+    LastAdministrator,
     /// The refresh token is unknown, used or expired.
     #[error("session expired")]
     SessionExpired,
@@ -134,6 +143,9 @@ impl HttpError {
             AccountDisabled => ErrorCode::AccountDisabled,
             SignInBackoff(_) | RateLimited(_) => ErrorCode::RateLimited,
             UnknownUser => ErrorCode::UnknownUser,
+            PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            UsernameTaken => ErrorCode::UsernameTaken,
+            LastAdministrator => ErrorCode::LastAdministrator,
             SessionExpired => ErrorCode::SessionExpired,
             ForbiddenRole(_) => ErrorCode::ForbiddenRole,
             ConfirmationRequired => ErrorCode::ConfirmationRequired,

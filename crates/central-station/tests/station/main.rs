@@ -2,6 +2,7 @@
 
 mod support;
 
+mod accounts;
 mod audit;
 mod auth;
 mod conformance;
@@ -16,6 +17,7 @@ mod pair_requests;
 mod public;
 mod recovery;
 mod registry;
+mod reports;
 mod renewal;
 mod reprovision;
 mod sessions;

@@ -2,6 +2,7 @@
 //! and an administrator, an HTTPS client that trusts only its CA, and a fake
 //! monitor speaking the monitor side of the protocol.
 
+pub mod logs;
 pub mod monitor;
 pub mod schema;
 
@@ -426,9 +427,18 @@ pub fn record(
 pub async fn paired_through_the_station(
     device_id: &str,
 ) -> (TestStation, monitor::FakeMonitor, String) {
+    paired_through_a_station_with(device_id, |_| {}).await
+}
+
+/// The same, on a station configured by `configure`.
+pub async fn paired_through_a_station_with(
+    device_id: &str,
+    configure: impl FnOnce(&mut StationConfig) + 'static,
+) -> (TestStation, monitor::FakeMonitor, String) {
     let monitor =
         monitor::FakeMonitor::start(device_id, std::net::Ipv4Addr::LOCALHOST.into(), 0).await;
     let station = TestStation::builder()
+        .with_config(configure)
         .monitor_port(monitor.addr.port())
         .start()
         .await;
@@ -453,3 +463,32 @@ pub async fn paired_through_the_station(
 }
 
 pub use zpair_testkit::eventually;
+
+/// A minimal RFC 4180 reader (CRLF line ends): rows of cells.
+pub fn read_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') if cell.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    assert!(cell.is_empty() && row.is_empty(), "the last line ends with CRLF");
+    rows
+}
