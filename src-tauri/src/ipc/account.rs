@@ -9,6 +9,9 @@ pub struct Account {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    /// Its password is temporary: the UI shows only the password change
+    /// until it is changed (the station refuses everything else meanwhile).
+    pub must_change_password: bool,
 }
 
 impl From<api::Account> for Account {
@@ -17,6 +20,7 @@ impl From<api::Account> for Account {
             username: account.username,
             display_name: account.display_name,
             role: account.role,
+            must_change_password: account.must_change_password,
         }
     }
 }

@@ -13,7 +13,8 @@ deviceId?: string | null,
  */
 actor?: string | null, 
 /**
- * Only rows of this event type (`PAIRING_STARTED`, `USER_DISABLED`, …).
+ * Only rows of this event type (`pairing_requested`,
+ * `account_disabled`, …: one of [`AUDIT_EVENT_TYPES`]).
  */
 eventType?: string | null, 
 /**

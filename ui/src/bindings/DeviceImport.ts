@@ -7,11 +7,14 @@
  */
 export type DeviceImport = { 
 /**
- * Label pushed to the monitor; defaults to the device ID.
+ * Label pushed to the monitor; empty for the device ID. Absent: a new
+ * monitor's is its device ID, a registered monitor keeps its own (so
+ * importing the monitors' exported records keeps the labels given).
  */
 deviceLabel?: string | null, 
 /**
- * Bed it serves; defaults to empty.
+ * Bed it serves. Absent: a new monitor's is empty, a registered
+ * monitor keeps its own.
  */
 bedId?: string | null, 
 /**

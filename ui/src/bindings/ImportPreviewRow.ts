@@ -19,12 +19,14 @@ deviceId: string | null,
  */
 outcome: ImportOutcome, 
 /**
- * For `updated`: the fields that would change (`deviceLabel`, `bedId`,
- * `ipAddress`, `firmwareVersion`, `deviceSerial`).
+ * For `updated`: the fields that would change (`deviceSerial`,
+ * `identityPublicKey`, `firmwareVersion`, `ipAddress`, `deviceLabel`,
+ * `bedId`).
  */
 changes: Array<string>, 
 /**
  * For `conflicting`: why (`invalid_record`, `duplicate_in_import`,
- * `identity_conflict`, `serial_conflict`) and what to do.
+ * `identity_conflict`, `serial_conflict`) and what to do — the refusal
+ * the import would report.
  */
 problem: ApiError | null, };

@@ -9,7 +9,8 @@ export type ReportQuery = {
  */
 from: string, 
 /**
- * End of the period (RFC 3339), exclusive; at most 31 days after `from`.
+ * End of the period (RFC 3339), exclusive; not before `from`, and at
+ * most 31 days after it.
  */
 to: string, 
 /**
