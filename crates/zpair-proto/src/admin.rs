@@ -188,13 +188,14 @@ pub struct DeviceQuery {
     pub search: Option<String>,
     /// Only the monitors in this group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(inline)]
     pub filter: Option<RegistryFilter>,
     /// The page after this device ID (the previous page's `nextAfter`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
     /// Rows in the page, 1 to 1000 (default 100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[param(value_type = Option<crate::schema::PageLimit>)]
+    #[param(value_type = Option<crate::schema::PageLimit>, inline)]
     pub limit: Option<u32>,
 }
 
@@ -310,22 +311,22 @@ pub struct AuditQuery {
     /// Only rows of this event type (`pairing_requested`,
     /// `account_disabled`, …: one of [`AUDIT_EVENT_TYPES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[param(value_type = Option<crate::schema::AuditEventType>)]
+    #[param(value_type = Option<crate::schema::AuditEventType>, inline)]
     pub event_type: Option<String>,
     /// Only rows at or after this time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[param(value_type = Option<crate::schema::Timestamp>)]
+    #[param(value_type = Option<crate::schema::Timestamp>, inline)]
     pub since: Option<String>,
     /// Only rows before this time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[param(value_type = Option<crate::schema::Timestamp>)]
+    #[param(value_type = Option<crate::schema::Timestamp>, inline)]
     pub until: Option<String>,
     /// The page of rows older than this row id (the previous page's `nextBefore`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<i64>,
     /// Rows in the page, 1 to 1000 (default 100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[param(value_type = Option<crate::schema::PageLimit>)]
+    #[param(value_type = Option<crate::schema::PageLimit>, inline)]
     pub limit: Option<u32>,
 }
 
@@ -348,11 +349,11 @@ pub struct AuditPage {
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Start of the period (RFC 3339), inclusive.
-    #[param(value_type = crate::schema::Timestamp)]
+    #[param(value_type = crate::schema::Timestamp, inline)]
     pub from: String,
     /// End of the period (RFC 3339), exclusive; not before `from`, and at
     /// most 31 days after it.
-    #[param(value_type = crate::schema::Timestamp)]
+    #[param(value_type = crate::schema::Timestamp, inline)]
     pub to: String,
     /// Only this technician's pairings.
     #[serde(default, skip_serializing_if = "Option::is_none")]

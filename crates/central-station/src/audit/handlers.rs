@@ -48,13 +48,13 @@ pub(crate) struct ExportQuery {
     /// Only rows this account (or `station`, `admin-cli`) caused.
     actor: Option<String>,
     /// Only rows of this event type.
-    #[param(value_type = Option<zpair_proto::schema::AuditEventType>)]
+    #[param(value_type = Option<zpair_proto::schema::AuditEventType>, inline)]
     event_type: Option<String>,
     /// Only rows at or after this time (RFC 3339).
-    #[param(value_type = Option<zpair_proto::schema::Timestamp>)]
+    #[param(value_type = Option<zpair_proto::schema::Timestamp>, inline)]
     since: Option<String>,
     /// Only rows before this time (RFC 3339).
-    #[param(value_type = Option<zpair_proto::schema::Timestamp>)]
+    #[param(value_type = Option<zpair_proto::schema::Timestamp>, inline)]
     until: Option<String>,
 }
 

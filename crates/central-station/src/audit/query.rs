@@ -74,26 +74,36 @@ impl Filters {
     }
 
     /// The `WHERE` condition (`1` for none), its values appended to `values`.
+    ///
+    /// Only the first equality given (device, actor, event type: roughly
+    /// the most selective first) may use its index; the others are written
+    /// `+column`, which SQLite reads as "no index". Left to itself, without
+    /// statistics, it may walk a large event type's index to find one
+    /// device's rows.
     fn condition(&self, values: &mut Vec<Value>) -> String {
-        let mut conditions = Vec::new();
-        let mut add = |sql: &str, value: Value| {
+        let mut conditions: Vec<String> = Vec::new();
+        // Whether an equality (with its index) is in already.
+        let mut indexed = false;
+        let mut add = |column: &str, op: &str, value: Value| {
             values.push(value);
-            conditions.push(format!("{sql} ?{}", values.len()));
+            let hint = if indexed { "+" } else { "" };
+            indexed |= op == "=";
+            conditions.push(format!("{hint}{column} {op} ?{}", values.len()));
         };
         if let Some(device) = &self.device_id {
-            add("device_id =", Value::Text(device.clone()));
+            add("device_id", "=", Value::Text(device.clone()));
         }
         if let Some(actor) = &self.actor {
-            add("actor =", Value::Text(actor.clone()));
+            add("actor", "=", Value::Text(actor.clone()));
         }
         if let Some(event_type) = self.event_type {
-            add("event_type =", Value::Text(event_type.to_owned()));
+            add("event_type", "=", Value::Text(event_type.to_owned()));
         }
         if let Some(since) = self.since {
-            add("timestamp >=", Value::Integer(since));
+            add("timestamp", ">=", Value::Integer(since));
         }
         if let Some(until) = self.until {
-            add("timestamp <", Value::Integer(until));
+            add("timestamp", "<", Value::Integer(until));
         }
         if conditions.is_empty() {
             "1".to_owned()
@@ -274,6 +284,24 @@ mod tests {
                     ..Filters::default()
                 },
                 "provisioning_events_type",
+            ),
+            (
+                Filters {
+                    device_id: Some("ZM-007".into()),
+                    actor: Some("ana".into()),
+                    event_type: Some("sign_in"),
+                    since: Some(0),
+                    until: Some(i64::MAX),
+                },
+                "provisioning_events_device",
+            ),
+            (
+                Filters {
+                    actor: Some("station".into()),
+                    event_type: Some("sign_in"),
+                    ..Filters::default()
+                },
+                "provisioning_events_actor",
             ),
         ];
         for (filters, index) in cases {

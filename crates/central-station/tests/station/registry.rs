@@ -470,7 +470,7 @@ async fn the_import_dry_run_says_what_the_import_does_and_writes_nothing() {
     assert_eq!(rejected, conflicting);
     assert_eq!(report.imported, ["ZM-P-1", "ZM-P-2", "ZM-P-5"]);
     let after: ImportPreview = station
-        .post("/api/devices/import/preview", Some(&admin), &records[..2])
+        .post("/api/devices/import/preview", Some(&admin), &records[..2].to_vec())
         .await
         .json();
     assert_eq!(after.unchanged, 2, "{after:?}");
