@@ -89,7 +89,10 @@ pub(crate) fn routes() -> Vec<Route> {
         post("/api/devices/certificate/renew", devices::renew).body_limit(body::SMALL),
         get("/api/users", accounts::list),
         post("/api/users", accounts::create_account).body_limit(body::SMALL),
-        post("/api/users/{username}/password/reset", accounts::reset_password),
+        post(
+            "/api/users/{username}/password/reset",
+            accounts::reset_password,
+        ),
         post("/api/users/{username}/unlock", accounts::unlock),
         post("/api/auth/password", accounts::change_password).body_limit(body::SMALL),
         post("/api/devices/import/preview", registry::import_preview).body_limit(body::BULK),

@@ -106,7 +106,10 @@ fn to_record(columns: RecordColumns) -> Result<AccountRecord, DbError> {
 }
 
 /// Every account, by username.
-pub(crate) fn records(conn: &Connection, now: OffsetDateTime) -> Result<Vec<AccountRecord>, DbError> {
+pub(crate) fn records(
+    conn: &Connection,
+    now: OffsetDateTime,
+) -> Result<Vec<AccountRecord>, DbError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {RECORD_COLUMNS} FROM users u ORDER BY u.username"
     ))?;
@@ -183,7 +186,12 @@ fn target(conn: &Connection, username: &str) -> Result<Option<(i64, Role, bool)>
 
 /// Ends every session of the account, and with `invalidate` any session
 /// opened from credentials checked before now (its version moves on).
-fn end_all(conn: &Connection, user_id: i64, invalidate: bool, now: OffsetDateTime) -> Result<usize, DbError> {
+fn end_all(
+    conn: &Connection,
+    user_id: i64,
+    invalidate: bool,
+    now: OffsetDateTime,
+) -> Result<usize, DbError> {
     if invalidate {
         conn.execute(
             "UPDATE users SET credential_version = credential_version + 1 WHERE id = ?1",
@@ -273,7 +281,11 @@ pub(crate) fn unlock(
             return Ok(Err(Refusal::UnknownUser));
         }
         clear_lockout(tx, username)?;
-        audit::record(tx, now, &[actor.entry(EventType::AccountUnlocked, username)])?;
+        audit::record(
+            tx,
+            now,
+            &[actor.entry(EventType::AccountUnlocked, username)],
+        )?;
         Ok(Ok(()))
     })
 }
@@ -402,8 +414,12 @@ mod tests {
     /// An enabled administrator `name`, signed in (session tokens from `seed`).
     fn administrator(conn: &Connection, name: &str, seed: u8) -> Actor {
         let now = clock::now();
-        assert!(store::insert_user(conn, name, name, Role::Administrator, "x", false).expect("user"));
-        let user = store::user_by_name(conn, name).expect("read").expect("user");
+        assert!(
+            store::insert_user(conn, name, name, Role::Administrator, "x", false).expect("user")
+        );
+        let user = store::user_by_name(conn, name)
+            .expect("read")
+            .expect("user");
         let session = store::NewSession {
             access_hash: [seed; 32],
             access_expires_at: now + time::Duration::hours(1),

@@ -359,9 +359,7 @@ pub(crate) async fn change_password(
     let who = caller.clone();
     state
         .db()
-        .call(move |c| {
-            directory::change_password(c, &who, version, &hash, &source, clock::now())
-        })
+        .call(move |c| directory::change_password(c, &who, version, &hash, &source, clock::now()))
         .await??;
     state.revocations().announce();
     tracing::info!(username = %caller.username(), "password changed");

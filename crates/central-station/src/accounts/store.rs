@@ -174,7 +174,11 @@ pub(crate) fn open_session(
 }
 
 /// Records a successful sign-in's time.
-pub(crate) fn signed_in(conn: &Connection, user_id: i64, now: OffsetDateTime) -> Result<(), DbError> {
+pub(crate) fn signed_in(
+    conn: &Connection,
+    user_id: i64,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
     conn.execute(
         "UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1",
         params![user_id, clock::unix(now)],

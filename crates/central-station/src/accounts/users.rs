@@ -47,7 +47,9 @@ pub(crate) async fn list(
 }
 
 /// A station-chosen password, hashed: the password to show once, and its hash.
-async fn temporary_password(state: &AppState) -> Result<(zeroize::Zeroizing<String>, String), HttpError> {
+async fn temporary_password(
+    state: &AppState,
+) -> Result<(zeroize::Zeroizing<String>, String), HttpError> {
     let password = temporary::generate().map_err(|e| HttpError::Internal(e.to_string()))?;
     let hash = state
         .passwords()
@@ -75,8 +77,7 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, Json<TemporaryPassword>), HttpError> {
     if !zpair_proto::admin::is_username(&account.username) {
         return Err(HttpError::InvalidRequest(
-            "username must be 3 to 64 of a-z, 0-9, '.', '_' or '-', starting with a letter."
-                .into(),
+            "username must be 3 to 64 of a-z, 0-9, '.', '_' or '-', starting with a letter.".into(),
         ));
     }
     if !zpair_proto::admin::is_display_name(&account.display_name) {

@@ -331,15 +331,38 @@ mod tests {
         // A variant added to the enum and not to `all` fails to compile here.
         for event in all {
             match event {
-                PairingRequested | MonitorIdentityVerified | CertificateIssued
-                | PairingCodeValidated | ConfigurationReceived | ConfigurationApplied
-                | ConnectionTested | ProvisioningCompleted | ProvisioningFailed
-                | CertificateRevoked | ReprovisioningStarted | Deprovisioned | Readmitted
-                | CommandDelivered | DeviceRegistered | CommitRecovered
-                | CertificateRenewalIssued | CertificateSwitched | MonitorContactRetried
-                | CertificateRefused | SignIn | SignInFailed | AccountLocked | StepUp | SignOut
-                | SessionsEnded | AccountCreated | AccountDisabled | AccountEnabled
-                | PasswordReset | AccountUnlocked | PasswordChanged => {}
+                PairingRequested
+                | MonitorIdentityVerified
+                | CertificateIssued
+                | PairingCodeValidated
+                | ConfigurationReceived
+                | ConfigurationApplied
+                | ConnectionTested
+                | ProvisioningCompleted
+                | ProvisioningFailed
+                | CertificateRevoked
+                | ReprovisioningStarted
+                | Deprovisioned
+                | Readmitted
+                | CommandDelivered
+                | DeviceRegistered
+                | CommitRecovered
+                | CertificateRenewalIssued
+                | CertificateSwitched
+                | MonitorContactRetried
+                | CertificateRefused
+                | SignIn
+                | SignInFailed
+                | AccountLocked
+                | StepUp
+                | SignOut
+                | SessionsEnded
+                | AccountCreated
+                | AccountDisabled
+                | AccountEnabled
+                | PasswordReset
+                | AccountUnlocked
+                | PasswordChanged => {}
             }
         }
         let spelled: Vec<&str> = all.iter().map(|e| e.as_str()).collect();
@@ -370,7 +393,10 @@ mod tests {
                 limit: Some(limit),
                 ..Default::default()
             };
-            query::page(&conn, &query).expect("db").expect("valid").events
+            query::page(&conn, &query)
+                .expect("db")
+                .expect("valid")
+                .events
         };
         let rows = page(Some("ZM-1"), 10);
         assert_eq!(rows.len(), 2);

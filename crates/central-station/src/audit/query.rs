@@ -25,7 +25,9 @@ pub(crate) enum QueryError {
     #[error("{0} must be a time in RFC 3339 form, such as 2024-11-25T14:30:00Z.")]
     Time(&'static str),
     /// `eventType` is not one the log holds.
-    #[error("eventType must be one of the audit log's event types, such as pairing_requested or account_disabled.")]
+    #[error(
+        "eventType must be one of the audit log's event types, such as pairing_requested or account_disabled."
+    )]
     EventType,
 }
 
@@ -337,6 +339,9 @@ mod tests {
             );
         }
         times.sort();
-        assert!(times[18] < std::time::Duration::from_millis(50), "{times:?}");
+        assert!(
+            times[18] < std::time::Duration::from_millis(50),
+            "{times:?}"
+        );
     }
 }

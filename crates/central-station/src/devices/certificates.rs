@@ -32,26 +32,26 @@ fn list(
         "SELECT {COLUMNS} FROM certificates c LEFT JOIN devices d ON d.device_id = c.device_id
          WHERE {condition} ORDER BY {order} LIMIT ?2"
     ))?;
-    let rows = stmt.query_map(
-        params![clock::unix(edge), MAX_PAGE],
-        |r| {
-            Ok(CertificateEntry {
-                serial: r.get(0)?,
-                device_id: r.get(1)?,
-                device_label: r.get(2)?,
-                standing,
-                issued_at: clock::from_unix(r.get(3)?),
-                not_after: clock::from_unix(r.get(4)?),
-                revoked_at: r.get::<_, Option<i64>>(5)?.map(clock::from_unix),
-                revocation_reason: r.get(6)?,
-            })
-        },
-    )?;
+    let rows = stmt.query_map(params![clock::unix(edge), MAX_PAGE], |r| {
+        Ok(CertificateEntry {
+            serial: r.get(0)?,
+            device_id: r.get(1)?,
+            device_label: r.get(2)?,
+            standing,
+            issued_at: clock::from_unix(r.get(3)?),
+            not_after: clock::from_unix(r.get(4)?),
+            revoked_at: r.get::<_, Option<i64>>(5)?.map(clock::from_unix),
+            revocation_reason: r.get(6)?,
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The overview at `now`: at most [`MAX_PAGE`] certificates in each list.
-pub(crate) fn overview(conn: &Connection, now: OffsetDateTime) -> Result<CertificateOverview, DbError> {
+pub(crate) fn overview(
+    conn: &Connection,
+    now: OffsetDateTime,
+) -> Result<CertificateOverview, DbError> {
     let window = time::Duration::days(EXPIRING_WITHIN_DAYS);
     Ok(CertificateOverview {
         expiring: list(

@@ -352,8 +352,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp");
         let mut conn = crate::db::open(dir.path()).expect("db");
         let source = audit::Source::default();
-        import(&mut conn, &[record("ZM-1", &key(1)), record("ZM-2", &key(2))], "admin", &source)
-            .expect("first");
+        import(
+            &mut conn,
+            &[record("ZM-1", &key(1)), record("ZM-2", &key(2))],
+            "admin",
+            &source,
+        )
+        .expect("first");
         let mut relabelled = record("ZM-2", &key(2));
         relabelled.device_label = Some("ICU-2".into());
         let mut taken_serial = record("ZM-4", &key(4));
@@ -383,22 +388,49 @@ mod tests {
         let outcomes: Vec<_> = preview
             .rows
             .iter()
-            .map(|r| (r.outcome, r.changes.clone(), r.problem.as_ref().map(|p| p.code)))
+            .map(|r| {
+                (
+                    r.outcome,
+                    r.changes.clone(),
+                    r.problem.as_ref().map(|p| p.code),
+                )
+            })
             .collect();
         assert_eq!(
             outcomes,
             [
                 (ImportOutcome::New, vec![], None),
                 (ImportOutcome::Updated, vec!["deviceLabel".to_owned()], None),
-                (ImportOutcome::Conflicting, vec![], Some(ErrorCode::SerialConflict)),
-                (ImportOutcome::Updated, vec!["deviceSerial".to_owned()], None),
+                (
+                    ImportOutcome::Conflicting,
+                    vec![],
+                    Some(ErrorCode::SerialConflict)
+                ),
+                (
+                    ImportOutcome::Updated,
+                    vec!["deviceSerial".to_owned()],
+                    None
+                ),
                 (ImportOutcome::New, vec![], None),
-                (ImportOutcome::Conflicting, vec![], Some(ErrorCode::DuplicateInImport)),
-                (ImportOutcome::Conflicting, vec![], Some(ErrorCode::InvalidRecord)),
+                (
+                    ImportOutcome::Conflicting,
+                    vec![],
+                    Some(ErrorCode::DuplicateInImport)
+                ),
+                (
+                    ImportOutcome::Conflicting,
+                    vec![],
+                    Some(ErrorCode::InvalidRecord)
+                ),
             ]
         );
         assert_eq!(
-            (preview.new, preview.unchanged, preview.updated, preview.conflicting),
+            (
+                preview.new,
+                preview.unchanged,
+                preview.updated,
+                preview.conflicting
+            ),
             (2, 0, 2, 3)
         );
         let (report, _) = import(&mut conn, &records, "admin", &source).expect("commit");

@@ -165,7 +165,10 @@ impl Registration {
                 "identityPublicKey",
                 self.identity_public_key == device.identity_public_key,
             ),
-            ("firmwareVersion", self.firmware_version == device.firmware_version),
+            (
+                "firmwareVersion",
+                self.firmware_version == device.firmware_version,
+            ),
             ("ipAddress", self.ip_address == device.ip_address),
             ("deviceLabel", self.device_label == device.device_label),
             ("bedId", self.bed_id == device.bed_id),

@@ -59,10 +59,13 @@ pub(crate) fn device(import: &DeviceImport) -> Result<ValidDevice, ApiError> {
                 .map_err(|_| invalid("ipAddress must be an IPv4 or IPv6 address.".into()))?,
         ),
     };
-    let device_label = import
-        .device_label
-        .as_ref()
-        .map(|l| if l.is_empty() { r.device_id.clone() } else { l.clone() });
+    let device_label = import.device_label.as_ref().map(|l| {
+        if l.is_empty() {
+            r.device_id.clone()
+        } else {
+            l.clone()
+        }
+    });
     if device_label
         .as_ref()
         .is_some_and(|l| !is_printable(l, 1, record_limits::LABEL))

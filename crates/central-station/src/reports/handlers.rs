@@ -69,7 +69,9 @@ pub(crate) fn to_csv(report: &PairingReport) -> String {
             p.bed_id.clone(),
             p.technician.clone(),
             zpair_proto::timestamp::format(p.started_at),
-            p.finished_at.map(zpair_proto::timestamp::format).unwrap_or_default(),
+            p.finished_at
+                .map(zpair_proto::timestamp::format)
+                .unwrap_or_default(),
             p.duration_ms.map(|d| d.to_string()).unwrap_or_default(),
             outcome.to_owned(),
             p.failure.clone().unwrap_or_default(),

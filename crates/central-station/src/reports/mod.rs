@@ -8,7 +8,9 @@ pub(crate) use handlers::{export, pairings};
 
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
-use zpair_proto::admin::{MAX_REPORT_DAYS, PairingOutcome, PairingRecord, PairingReport, ReportQuery};
+use zpair_proto::admin::{
+    MAX_REPORT_DAYS, PairingOutcome, PairingRecord, PairingReport, ReportQuery,
+};
 use zpair_proto::api::JobState;
 
 use crate::clock;
@@ -30,7 +32,8 @@ pub(crate) enum PeriodError {
 
 /// The period of `query`, checked.
 pub(crate) fn period(query: &ReportQuery) -> Result<(OffsetDateTime, OffsetDateTime), PeriodError> {
-    let parse = |text: &str, name| zpair_proto::timestamp::parse(text).map_err(|_| PeriodError::Time(name));
+    let parse =
+        |text: &str, name| zpair_proto::timestamp::parse(text).map_err(|_| PeriodError::Time(name));
     let from = parse(&query.from, "from")?;
     let to = parse(&query.to, "to")?;
     if to < from {
@@ -184,6 +187,12 @@ mod tests {
             period(&query("yesterday", "2024-11-01T00:00:00Z")),
             Err(PeriodError::Time("from"))
         );
-        assert!(period(&query("2024-11-01T00:00:00+01:00", "2024-11-01T00:00:00+01:00")).is_ok());
+        assert!(
+            period(&query(
+                "2024-11-01T00:00:00+01:00",
+                "2024-11-01T00:00:00+01:00"
+            ))
+            .is_ok()
+        );
     }
 }

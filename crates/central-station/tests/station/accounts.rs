@@ -215,7 +215,9 @@ async fn a_reset_leaves_no_old_session_or_password_working() {
     assert!(account(&station, &admin, "tech").await.must_change_password);
 
     // The session from before: neither its access nor its refresh token works.
-    let access = station.get("/api/auth/me", before.access_token.expose()).await;
+    let access = station
+        .get("/api/auth/me", before.access_token.expose())
+        .await;
     assert_eq!(access.status, StatusCode::UNAUTHORIZED);
     let refresh = station
         .post(
@@ -274,10 +276,26 @@ async fn a_reset_leaves_no_old_session_or_password_working() {
 async fn unlocking_clears_a_lockout_and_wrong_current_passwords_count_towards_one() {
     let station = TestStation::start().await;
     let admin = station.token(ADMIN).await;
+    // The fifth wrong password locks the account (as at sign-in). The
+    // guesses come from another address, so this client's own failures below
+    // stay under the per-client limit.
+    let guesser = station.client_from(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 3)));
+    let guess = json!({ "username": TECH2.0, "password": "wrong password" });
+    let mut codes = Vec::new();
     for _ in 0..5 {
-        let wrong = station.try_login((TECH2.0, "wrong password")).await;
-        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        let answer = station
+            .call_with(
+                &guesser,
+                reqwest::Method::POST,
+                "/api/auth/login",
+                None,
+                Some(&guess),
+            )
+            .await;
+        codes.push(answer.code());
     }
+    assert_eq!(codes[..4], [ErrorCode::InvalidCredentials; 4]);
+    assert_eq!(codes[4], ErrorCode::AccountLocked);
     let locked = station.try_login(TECH2).await;
     assert_eq!(locked.code(), ErrorCode::AccountLocked);
     assert!(
@@ -291,7 +309,10 @@ async fn unlocking_clears_a_lockout_and_wrong_current_passwords_count_towards_on
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let record: AccountRecord = answer.json();
-    assert_eq!((record.username.as_str(), record.locked_until), ("tech2", None));
+    assert_eq!(
+        (record.username.as_str(), record.locked_until),
+        ("tech2", None)
+    );
     station.login(TECH2).await;
     assert_eq!(
         audited(&station, &admin, "account_unlocked").await,
@@ -301,16 +322,25 @@ async fn unlocking_clears_a_lockout_and_wrong_current_passwords_count_towards_on
     // Guessing the current password through a password change locks the
     // account just as guessing at sign-in does.
     let bearer = station.token(TECH).await;
+    let mut codes = Vec::new();
     for _ in 0..5 {
-        let wrong = change(&station, &bearer, "a guess", NEW_PASSWORD).await;
-        assert_eq!(wrong.code(), ErrorCode::InvalidCredentials);
+        codes.push(
+            change(&station, &bearer, "a guess", NEW_PASSWORD)
+                .await
+                .code(),
+        );
     }
+    assert_eq!(codes[..4], [ErrorCode::InvalidCredentials; 4]);
+    assert_eq!(codes[4], ErrorCode::AccountLocked);
     let right = change(&station, &bearer, TECH.1, NEW_PASSWORD).await;
     assert_eq!(
         (right.status, right.code()),
         (StatusCode::LOCKED, ErrorCode::AccountLocked)
     );
-    assert_eq!(station.try_login(TECH).await.code(), ErrorCode::AccountLocked);
+    assert_eq!(
+        station.try_login(TECH).await.code(),
+        ErrorCode::AccountLocked
+    );
 }
 
 /// A second administrator, created through the API, with its own password.
@@ -322,13 +352,7 @@ async fn second_administrator(station: &TestStation, admin: &str, username: &str
         .login((username, temporary.password.expose().as_str()))
         .await;
     let bearer = session.access_token.expose().clone();
-    let changed = change(
-        station,
-        &bearer,
-        temporary.password.expose(),
-        NEW_PASSWORD,
-    )
-    .await;
+    let changed = change(station, &bearer, temporary.password.expose(), NEW_PASSWORD).await;
     assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.body);
     bearer
 }
@@ -345,16 +369,16 @@ async fn two_administrators_disabling_each_other_at_once_leave_one() {
         (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
     );
     let ana = second_administrator(&station, &admin, "ana").await;
-    let bo = second_administrator(&station, &admin, "bo").await;
+    let bob = second_administrator(&station, &admin, "bob").await;
     let out = station
         .post("/api/users/admin/disable", Some(&ana), &json!({}))
         .await;
     assert_eq!(out.status, StatusCode::OK, "{}", out.body);
 
-    // Ana and Bo, the last two, each send a burst disabling the other.
+    // Ana and Bob, the last two, each send a burst disabling the other.
     let mut burst = Vec::new();
     for _ in 0..8 {
-        for (bearer, target) in [(&ana, "bo"), (&bo, "ana")] {
+        for (bearer, target) in [(&ana, "bob"), (&bob, "ana")] {
             let station = &station;
             burst.push(async move {
                 let answer = station
@@ -378,15 +402,12 @@ async fn two_administrators_disabling_each_other_at_once_leave_one() {
     for (target, status, body) in &answers {
         if !disabled.contains(target) {
             assert!(
-                matches!(
-                    *status,
-                    StatusCode::UNAUTHORIZED | StatusCode::CONFLICT
-                ),
+                matches!(*status, StatusCode::UNAUTHORIZED | StatusCode::CONFLICT),
                 "{status} {body}"
             );
         }
     }
-    let survivor = if disabled.contains("bo") { &ana } else { &bo };
+    let survivor = if disabled.contains("bob") { &ana } else { &bob };
     let listed = accounts(&station, survivor).await;
     let enabled_administrators: Vec<_> = listed
         .iter()
@@ -395,9 +416,20 @@ async fn two_administrators_disabling_each_other_at_once_leave_one() {
         .collect();
     assert_eq!(enabled_administrators.len(), 1, "{listed:?}");
     // The survivor can still manage accounts: it enables the others again.
-    for name in ["admin", if disabled.contains("bo") { "bo" } else { "ana" }] {
+    for name in [
+        "admin",
+        if disabled.contains("bob") {
+            "bob"
+        } else {
+            "ana"
+        },
+    ] {
         let answer = station
-            .post(&format!("/api/users/{name}/enable"), Some(survivor), &json!({}))
+            .post(
+                &format!("/api/users/{name}/enable"),
+                Some(survivor),
+                &json!({}),
+            )
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         assert!(!answer.json::<AccountRecord>().disabled);

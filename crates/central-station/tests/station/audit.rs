@@ -314,7 +314,10 @@ async fn filtered_pages_hold_every_matching_row_exactly_once() {
             "actor = 'admin-cli' AND event_type = 'device_registered'".into(),
         ),
         ("eventType=sign_in".into(), "event_type = 'sign_in'".into()),
-        ("deviceId=ZM-A-0042".into(), "device_id = 'ZM-A-0042'".into()),
+        (
+            "deviceId=ZM-A-0042".into(),
+            "device_id = 'ZM-A-0042'".into(),
+        ),
         ("deviceId=".into(), "device_id = ''".into()),
         (
             format!("since={mid_text}"),
@@ -324,10 +327,7 @@ async fn filtered_pages_hold_every_matching_row_exactly_once() {
             format!("until={mid_text}&actor=admin"),
             format!("timestamp < {mid_unix} AND actor = 'admin'"),
         ),
-        (
-            format!("since={mid_text}&until={mid_text}"),
-            "0".to_owned(),
-        ),
+        (format!("since={mid_text}&until={mid_text}"), "0".to_owned()),
         ("actor=nobody".into(), "0".into()),
     ];
     for (query, condition) in &cases {
@@ -339,7 +339,10 @@ async fn filtered_pages_hold_every_matching_row_exactly_once() {
         }
     }
     assert!(oracle(&station, "1").len() > 2000);
-    assert_eq!(oracle(&station, &format!("timestamp >= {mid_unix}")).len(), 1000 + 1);
+    assert_eq!(
+        oracle(&station, &format!("timestamp >= {mid_unix}")).len(),
+        1000 + 1
+    );
 
     // Rows written while paging do not shift the pages already keyed.
     let first: AuditPage = station.get("/api/audit?limit=500", &admin).await.json();
@@ -383,7 +386,10 @@ async fn the_audit_export_is_every_matching_row_oldest_first_with_formulas_defus
     );
     let rows = read_csv(&response.text().await.expect("body"));
     assert_eq!(rows[0][..4], ["id", "timestamp", "eventType", "deviceId"]);
-    let subject = rows[0].iter().position(|h| h == "subject").expect("subject");
+    let subject = rows[0]
+        .iter()
+        .position(|h| h == "subject")
+        .expect("subject");
     let subjects: Vec<&str> = rows[1..].iter().map(|r| r[subject].as_str()).collect();
     assert_eq!(
         subjects,
@@ -395,7 +401,11 @@ async fn the_audit_export_is_every_matching_row_oldest_first_with_formulas_defus
             "a,b \"quoted\"\r\nline",
         ]
     );
-    assert!(rows[1..].iter().all(|r| r[2] == "sign_in_failed" && r[4] == "false"));
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r[2] == "sign_in_failed" && r[4] == "false")
+    );
 
     // No filter: every row, oldest first, as many as the table holds.
     let all = station

@@ -541,8 +541,9 @@ fn judge(doc: &Document, id: &str, operation: &Value, valid: bool, answer: &Answ
             .as_deref()
             .and_then(|b| serde_json::from_str::<Value>(b).ok());
         let reported = match id {
-            "importDevices" => report
-                .is_some_and(|r| r["rejected"].as_array().is_some_and(|r| !r.is_empty())),
+            "importDevices" => {
+                report.is_some_and(|r| r["rejected"].as_array().is_some_and(|r| !r.is_empty()))
+            }
             "previewImport" => report.is_some_and(|r| r["conflicting"].as_u64() > Some(0)),
             _ => false,
         };

@@ -17,7 +17,7 @@ mod pair_requests;
 mod public;
 mod recovery;
 mod registry;
-mod reports;
 mod renewal;
+mod reports;
 mod reprovision;
 mod sessions;

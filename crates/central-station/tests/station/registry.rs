@@ -97,7 +97,11 @@ async fn bulk_import_reports_each_rejected_record() {
         ]
     );
     let listed: DevicePage = station.get("/api/devices", &admin).await.json();
-    let ids: Vec<_> = listed.devices.iter().map(|d| d.device_id.as_str()).collect();
+    let ids: Vec<_> = listed
+        .devices
+        .iter()
+        .map(|d| d.device_id.as_str())
+        .collect();
     assert_eq!(ids, ["ZM-BULK-1", "ZM-BULK-3"]);
 }
 
@@ -121,7 +125,14 @@ async fn the_offline_import_writes_the_same_registry() {
 
 /// What the registry's groups hold in [`a_few_hundred_monitors`]: by the
 /// monitor's number, (state, latest job, an earlier job, certificate days left).
-fn shape(i: usize) -> (&'static str, Option<&'static str>, Option<&'static str>, Option<i64>) {
+fn shape(
+    i: usize,
+) -> (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<i64>,
+) {
     match i % 10 {
         1 if i % 20 == 1 => ("PROVISIONED", Some("PROVISIONED"), None, Some(10)),
         1 => ("PROVISIONED", Some("PROVISIONED"), None, Some(200)),
@@ -229,7 +240,10 @@ async fn the_registry_is_searched_filtered_and_paged() {
     let all = a_few_hundred_monitors(&station, &admin).await;
     let tech = station.token(TECH).await;
     let expect = |keep: &dyn Fn(usize) -> bool| -> Vec<String> {
-        (0..300).filter(|i| keep(*i)).map(|i| all[i].clone()).collect()
+        (0..300)
+            .filter(|i| keep(*i))
+            .map(|i| all[i].clone())
+            .collect()
     };
     let days_left = |i| shape(i).3;
     let cases: Vec<(&str, Vec<String>)> = vec![
@@ -255,7 +269,10 @@ async fn the_registry_is_searched_filtered_and_paged() {
         ("search=s%C3%84ULE", expect(&|i| label(i).contains("Säule"))),
         ("search=127.0.1.", expect(&|i| i >= 250)),
         ("search=sn-zm-s-00", expect(&|i| i < 10)),
-        ("search=bed-29", expect(&|i| format!("BED-{i}").contains("BED-29"))),
+        (
+            "search=bed-29",
+            expect(&|i| format!("BED-{i}").contains("BED-29")),
+        ),
         ("search=%20zm-s-12%20", expect(&|i| (120..130).contains(&i))),
         (
             "search=ward%202&filter=failed",
@@ -278,7 +295,11 @@ async fn the_registry_is_searched_filtered_and_paged() {
         .json();
     let entry = &page.devices[0];
     assert_eq!(
-        (entry.state, entry.last_pairing_failed, entry.bed_id.as_str()),
+        (
+            entry.state,
+            entry.last_pairing_failed,
+            entry.bed_id.as_str()
+        ),
         (DeviceState::Provisioned, false, "BED-21")
     );
     assert!(entry.certificate_not_after.is_some());
@@ -403,7 +424,13 @@ async fn the_import_dry_run_says_what_the_import_does_and_writes_nothing() {
     assert_eq!(
         rows,
         [
-            (0, Some("ZM-P-1"), ImportOutcome::Unchanged, String::new(), None),
+            (
+                0,
+                Some("ZM-P-1"),
+                ImportOutcome::Unchanged,
+                String::new(),
+                None
+            ),
             (
                 1,
                 Some("ZM-P-2"),
@@ -443,7 +470,12 @@ async fn the_import_dry_run_says_what_the_import_does_and_writes_nothing() {
         ]
     );
     assert_eq!(
-        (preview.new, preview.unchanged, preview.updated, preview.conflicting),
+        (
+            preview.new,
+            preview.unchanged,
+            preview.updated,
+            preview.conflicting
+        ),
         (1, 1, 1, 4)
     );
     let technician = station.token(TECH).await;
@@ -470,7 +502,11 @@ async fn the_import_dry_run_says_what_the_import_does_and_writes_nothing() {
     assert_eq!(rejected, conflicting);
     assert_eq!(report.imported, ["ZM-P-1", "ZM-P-2", "ZM-P-5"]);
     let after: ImportPreview = station
-        .post("/api/devices/import/preview", Some(&admin), &records[..2].to_vec())
+        .post(
+            "/api/devices/import/preview",
+            Some(&admin),
+            &records[..2].to_vec(),
+        )
         .await
         .json();
     assert_eq!(after.unchanged, 2, "{after:?}");

@@ -61,7 +61,11 @@ async fn the_pairing_report_says_who_paired_what_how_long_it_took_and_how_it_end
     let tech2 = station.token(TECH2).await;
 
     let (code, _token) = monitor.enter_provisioning();
-    let wrong = if code == "ABC-DEF-GHJ" { "ABC-DEF-GHK" } else { "ABC-DEF-GHJ" };
+    let wrong = if code == "ABC-DEF-GHJ" {
+        "ABC-DEF-GHK"
+    } else {
+        "ABC-DEF-GHJ"
+    };
     let mismatch = pairing(
         &station,
         &tech,
@@ -89,7 +93,10 @@ async fn the_pairing_report_says_who_paired_what_how_long_it_took_and_how_it_end
     let admin = station.token(ADMIN).await;
     let until = OffsetDateTime::now_utc() + time::Duration::minutes(1);
     let answer = station
-        .get(&format!("/api/reports/pairings?{}", query(since, until, "")), &admin)
+        .get(
+            &format!("/api/reports/pairings?{}", query(since, until, "")),
+            &admin,
+        )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let report: PairingReport = answer.json();
@@ -137,7 +144,11 @@ async fn the_pairing_report_says_who_paired_what_how_long_it_took_and_how_it_end
         ]
     );
     assert_eq!((report.provisioned, report.failed), (1, 2));
-    for (record, (_, _, seen)) in report.pairings.iter().zip([&mismatch, &paired, &unreachable]) {
+    for (record, (_, _, seen)) in report
+        .pairings
+        .iter()
+        .zip([&mismatch, &paired, &unreachable])
+    {
         let took = record.duration_ms.expect("finished");
         assert!(
             u128::from(took) <= seen.as_millis(),
@@ -154,7 +165,10 @@ async fn the_pairing_report_says_who_paired_what_how_long_it_took_and_how_it_end
     // One technician's; a period without them; periods refused.
     let only: PairingReport = station
         .get(
-            &format!("/api/reports/pairings?{}", query(since, until, "&technician=tech2")),
+            &format!(
+                "/api/reports/pairings?{}",
+                query(since, until, "&technician=tech2")
+            ),
             &admin,
         )
         .await
@@ -176,7 +190,10 @@ async fn the_pairing_report_says_who_paired_what_how_long_it_took_and_how_it_end
     for refused in [
         query(since - time::Duration::days(32), since, ""),
         query(until, since, ""),
-        format!("from=yesterday&to={}", zpair_proto::timestamp::format(until)),
+        format!(
+            "from=yesterday&to={}",
+            zpair_proto::timestamp::format(until)
+        ),
         format!("from={}", zpair_proto::timestamp::format(since)),
     ] {
         for path in ["/api/reports/pairings", "/api/reports/pairings/export"] {
@@ -208,8 +225,14 @@ async fn the_pairing_report_says_who_paired_what_how_long_it_took_and_how_it_end
     assert_eq!(csv.status, StatusCode::OK);
     let table = read_csv(&csv.body);
     assert_eq!(table[0][0], "jobId");
-    let outcome = table[0].iter().position(|h| h == "outcome").expect("outcome");
-    let attempts = table[0].iter().position(|h| h == "attempts").expect("attempts");
+    let outcome = table[0]
+        .iter()
+        .position(|h| h == "outcome")
+        .expect("outcome");
+    let attempts = table[0]
+        .iter()
+        .position(|h| h == "attempts")
+        .expect("attempts");
     let lines: Vec<(&str, &str, &str)> = table[1..]
         .iter()
         .map(|r| (r[0].as_str(), r[outcome].as_str(), r[attempts].as_str()))

@@ -494,6 +494,9 @@ pub fn read_csv(text: &str) -> Vec<Vec<String>> {
             (false, c) => cell.push(c),
         }
     }
-    assert!(cell.is_empty() && row.is_empty(), "the last line ends with CRLF");
+    assert!(
+        cell.is_empty() && row.is_empty(),
+        "the last line ends with CRLF"
+    );
     rows
 }
