@@ -146,7 +146,11 @@ pub fn drive(drive: &Drive<'_>) -> Result<(), Failure> {
     if let Some(record) = &spare {
         node.env(
             "ZPAIR_SPARE",
-            format!("{}={}", SPARE.0, world.monitor_dir(SPARE.0).join("screen").display()),
+            format!(
+                "{}={}",
+                SPARE.0,
+                world.monitor_dir(SPARE.0).join("screen").display()
+            ),
         )
         .env("ZPAIR_SPARE_RECORD", record);
     }

@@ -37,7 +37,8 @@ pub fn is_username(text: &str) -> bool {
     let mut chars = text.chars();
     (3..=MAX_USERNAME_CHARS).contains(&text.len())
         && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
 /// Whether `text` is a display name a new account may take: 1 to 100

@@ -294,7 +294,12 @@ mod tests {
             device_id: format!("ZM-ICU-{n:03}"),
             device_label: format!("Zoë's ward, ICU monitor {n} (east wing)"),
             bed_id: format!("BED-{n}"),
-            technician: if n.is_multiple_of(2) { "tech" } else { "nurse.lead" }.into(),
+            technician: if n.is_multiple_of(2) {
+                "tech"
+            } else {
+                "nurse.lead"
+            }
+            .into(),
             started_at: started,
             finished_at: Some(started + time::Duration::seconds(4)),
             duration_ms: Some(4_200),
