@@ -145,7 +145,7 @@ fn shape(
 }
 
 fn label(i: usize) -> String {
-    if i % 7 == 0 {
+    if i.is_multiple_of(7) {
         format!("Säule Ü-{i}")
     } else {
         format!("Ward {} monitor {i}", i % 5)

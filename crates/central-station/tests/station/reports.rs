@@ -261,7 +261,10 @@ async fn the_certificates_overview_shows_a_renewal_and_the_certificate_it_replac
     let serials = |list: &[zpair_proto::admin::CertificateEntry]| -> Vec<String> {
         list.iter().map(|c| c.serial.clone()).collect()
     };
-    assert_eq!(serials(&overview.expiring), [old_serial.clone()]);
+    assert_eq!(
+        serials(&overview.expiring),
+        std::slice::from_ref(&old_serial)
+    );
     assert!(overview.renewed.is_empty() && overview.revoked.is_empty());
 
     // A renewal over the monitor's mTLS connection, then its first use.
@@ -296,9 +299,18 @@ async fn the_certificates_overview_shows_a_renewal_and_the_certificate_it_replac
     assert_eq!(switched.status, StatusCode::NO_CONTENT, "{}", switched.body);
 
     let overview: CertificateOverview = station.get("/api/certificates", &admin).await.json();
-    assert_eq!(serials(&overview.expiring), [renewed.serial.clone()]);
-    assert_eq!(serials(&overview.renewed), [renewed.serial.clone()]);
-    assert_eq!(serials(&overview.revoked), [old_serial.clone()]);
+    assert_eq!(
+        serials(&overview.expiring),
+        std::slice::from_ref(&renewed.serial)
+    );
+    assert_eq!(
+        serials(&overview.renewed),
+        std::slice::from_ref(&renewed.serial)
+    );
+    assert_eq!(
+        serials(&overview.revoked),
+        std::slice::from_ref(&old_serial)
+    );
     let revoked = &overview.revoked[0];
     assert_eq!(revoked.standing, CertificateStanding::Revoked);
     assert!(revoked.revoked_at.is_some() && revoked.revocation_reason.is_some());
