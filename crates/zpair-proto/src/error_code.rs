@@ -234,11 +234,12 @@ catalogue! {
     /// A device ID that appears twice in one import.
     DuplicateInImport = "duplicate_in_import", None, NONE,
         "This device ID appears earlier in the same import; only the first record was used.";
-    /// A paired monitor imported with another identity key.
-    IdentityConflict = "identity_conflict", None, NONE,
-        "This monitor is paired under a different identity key. De-provision it before registering a replacement.";
+    /// A registered monitor imported with another identity key, or a key
+    /// another registered monitor has.
+    IdentityConflict = "identity_conflict", Some(409), NONE,
+        "This monitor is registered under a different identity key. De-provision it before registering a replacement.";
     /// An import record whose serial another registered monitor has.
-    SerialConflict = "serial_conflict", None, NONE,
+    SerialConflict = "serial_conflict", Some(409), NONE,
         "Another monitor in the registry has this serial. Check the record; if the monitor was replaced or renamed, de-provision the old entry first.";
     /// Re-provisioning a monitor that is not paired.
     DeviceNotProvisioned = "device_not_provisioned", Some(409), NONE,

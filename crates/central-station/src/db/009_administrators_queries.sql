@@ -18,5 +18,6 @@ ALTER TABLE job_events ADD COLUMN at_ms INTEGER NULL;
 CREATE INDEX certificates_revoked ON certificates(revoked_at) WHERE revoked_at IS NOT NULL;
 CREATE INDEX certificates_renewed ON certificates(issued_at) WHERE renews IS NOT NULL;
 
--- An import's serial check.
+-- An import's serial and identity-key checks.
 CREATE INDEX devices_serial ON devices(device_serial);
+CREATE INDEX devices_identity ON devices(identity_public_key);

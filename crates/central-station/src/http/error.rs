@@ -98,6 +98,11 @@ pub(crate) enum HttpError {
     /// Re-admitting a monitor that is not de-provisioned.
     #[error("device not deprovisioned")]
     DeviceNotDeprovisioned,
+    /// A registry record that contradicts the registry (another identity
+    /// key for a registered monitor, a serial or key another monitor has):
+    /// its own code and message.
+    #[error("record conflicts: {}", .0.code)]
+    RecordConflict(ApiError),
     /// The monitor could not be reached or refused a command.
     #[error("monitor failed: {0:?}")]
     Monitor(FailureReason),
@@ -165,6 +170,7 @@ impl HttpError {
             DeviceNotDeprovisioned => ErrorCode::DeviceNotDeprovisioned,
             Monitor(reason) => reason.code(),
             MonitorRefused(_) => ErrorCode::MonitorRefused,
+            RecordConflict(error) => error.code,
             NotFound => ErrorCode::NotFound,
             MethodNotAllowed => ErrorCode::MethodNotAllowed,
             Internal(_) => ErrorCode::InternalError,
@@ -185,6 +191,7 @@ impl HttpError {
                 "The request body is larger than this endpoint takes ({limit} bytes). Send less."
             ),
             ClientCertificateRequired(why) => (*why).to_owned(),
+            RecordConflict(error) => error.message.clone(),
             Monitor(reason) => format!("{} Nothing was changed.", reason.message()),
             MonitorRefused(error) => format!(
                 "The monitor refused the command ({}). Nothing was changed. Contact IT support.",

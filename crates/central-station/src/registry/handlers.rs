@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use zpair_proto::ErrorCode;
 use zpair_proto::admin::{DevicePage, DeviceQuery, ImportPreview};
 use zpair_proto::api::{ApiError, DeviceImport, DeviceSummary, ImportReport};
 
@@ -17,15 +18,16 @@ use crate::state::AppState;
 /// Register one monitor (administrators).
 ///
 /// Its registration record (as `bedside-monitor init` prints it), plus the
-/// registry's label and bed. A monitor already registered is updated, but a
-/// paired monitor's identity key is never swapped.
+/// registry's label and bed. A monitor already registered is updated, but
+/// never re-keyed: another identity key needs the entry de-provisioned first.
 #[utoipa::path(post, path = "/api/devices", operation_id = "registerDevice", tag = "devices",
     request_body = DeviceImport, security(("bearerAuth" = ["administrator"])),
     responses(
         (status = 201, description = "Added.", body = DeviceSummary),
         (status = 200, description = "Updated, or registered so already.", body = DeviceSummary),
-        (status = 400, description = "`invalid_request`: the record was refused: a field breaks its rule \
-            (the identity key must be a point of the curve), its identity key differs from the paired monitor's, or another monitor has its serial.", body = ApiError),
+        (status = 400, description = "`invalid_request`: a field breaks its rule (the identity key must be a point of the curve).", body = ApiError),
+        (status = 409, description = "`identity_conflict`: the monitor is registered with another identity key, or another monitor has this one; \
+            `serial_conflict`: another monitor has this serial.", body = ApiError),
     ))]
 pub(crate) async fn import_one(
     State(state): State<AppState>,
@@ -44,7 +46,12 @@ pub(crate) async fn import_one(
         })
         .await?;
     if let Some(rejection) = report.rejected.into_iter().next() {
-        return Err(HttpError::InvalidRequest(rejection.error.message));
+        return Err(match rejection.error.code {
+            ErrorCode::IdentityConflict | ErrorCode::SerialConflict => {
+                HttpError::RecordConflict(rejection.error)
+            }
+            _ => HttpError::InvalidRequest(rejection.error.message),
+        });
     }
     let device = device.ok_or_else(|| HttpError::Internal("imported device not found".into()))?;
     tracing::info!(device_id = %device.device_id, by = %caller.username(), "device registered");

@@ -64,16 +64,42 @@ fn decide(conn: &Connection, record: &DeviceImport, seen: &mut Seen) -> Result<D
     }
     let existing = store::get(conn, &device.device_id)?;
     if let Some(existing) = &existing {
-        // A paired monitor with another key is a swap: de-provision it first.
-        let paired = matches!(
-            existing.state,
-            DeviceState::Provisioned | DeviceState::Pairing | DeviceState::AwaitingReprovision
-        );
-        if paired && existing.identity_public_key != device.identity_public_key {
-            return Ok(Decision::Refused(ApiError::from_code(
-                ErrorCode::IdentityConflict,
-            )));
+        // The registry's identity key is what pairing trusts the monitor
+        // by, so an import never re-keys a monitor: a replacement takes
+        // the place of a de-provisioned entry only.
+        if existing.state != DeviceState::Deprovisioned
+            && existing.identity_public_key != device.identity_public_key
+        {
+            let paired = matches!(
+                existing.state,
+                DeviceState::Provisioned | DeviceState::Pairing | DeviceState::AwaitingReprovision
+            );
+            return Ok(Decision::Refused(if paired {
+                ApiError::from_code(ErrorCode::IdentityConflict)
+            } else {
+                ApiError {
+                    code: ErrorCode::IdentityConflict,
+                    message: format!(
+                        "Monitor {} is registered with a different identity key. Check the \
+                         record; if the monitor was replaced, de-provision {} first.",
+                        device.device_id, device.device_id
+                    ),
+                }
+            }));
         }
+    }
+    // One key proves one monitor: two entries sharing it could each be
+    // claimed by the one device that holds it.
+    if let Some(holder) =
+        store::identity_holder(conn, &device.identity_public_key, &device.device_id)?
+    {
+        return Ok(Decision::Refused(ApiError {
+            code: ErrorCode::IdentityConflict,
+            message: format!(
+                "Monitor {holder} in the registry has this identity key. Check the record; if \
+                 the monitor was renamed, de-provision {holder} first."
+            ),
+        }));
     }
     if let Some(holder) = store::serial_holder(conn, &device.device_serial, &device.device_id)? {
         return Ok(Decision::Refused(ApiError {
@@ -345,6 +371,48 @@ mod tests {
         .expect("third");
         assert!(report.rejected.is_empty());
         assert_eq!(outcomes, [Imported::Unchanged]);
+    }
+
+    #[test]
+    fn an_import_never_re_keys_a_monitor_or_gives_two_monitors_one_key() {
+        let dir = tempfile::tempdir().expect("temp");
+        let mut conn = crate::db::open(dir.path()).expect("db");
+        let source = audit::Source::default();
+        import(&mut conn, &[record("ZM-1", &key(1))], "admin", &source).expect("first");
+        let records = [
+            // Registered, never paired, listed with another key.
+            record("ZM-1", &key(9)),
+            // A new monitor with ZM-1's key.
+            record("ZM-2", &key(1)),
+            // Two new monitors sharing a key: the first is taken.
+            record("ZM-3", &key(3)),
+            record("ZM-4", &key(3)),
+        ];
+        let (report, _) = import(&mut conn, &records, "admin", &source).expect("second");
+        assert_eq!(report.imported, ["ZM-3"]);
+        let refused: Vec<_> = report
+            .rejected
+            .iter()
+            .map(|r| (r.index, r.error.code))
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (0, ErrorCode::IdentityConflict),
+                (1, ErrorCode::IdentityConflict),
+                (3, ErrorCode::IdentityConflict)
+            ]
+        );
+        // Once ZM-1 is de-provisioned, a replacement takes its place with
+        // its own key, and the old key is free again.
+        conn.execute(
+            "UPDATE devices SET state = 'DEPROVISIONED' WHERE device_id = 'ZM-1'",
+            [],
+        )
+        .expect("de-provision");
+        let (report, _) = import(&mut conn, &records[..2], "admin", &source).expect("third");
+        assert_eq!(report.imported, ["ZM-1", "ZM-2"]);
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     }
 
     #[test]

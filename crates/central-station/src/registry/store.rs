@@ -229,6 +229,23 @@ pub(crate) fn update(
     Ok(())
 }
 
+/// The registered, not de-provisioned monitor other than `device_id` whose
+/// identity key is `key`, if any.
+pub(crate) fn identity_holder(
+    conn: &Connection,
+    key: &str,
+    device_id: &str,
+) -> Result<Option<String>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT device_id FROM devices
+             WHERE identity_public_key = ?1 AND device_id <> ?2 AND state <> ?3 LIMIT 1",
+            params![key, device_id, DeviceState::Deprovisioned.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// Another monitor (not de-provisioned) registered with `serial`, if any.
 pub(crate) fn serial_holder(
     conn: &Connection,
