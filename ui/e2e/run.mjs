@@ -68,8 +68,8 @@ const wrongCode = (/** @type {string} */ shown) => (shown.startsWith('2') ? '3' 
 
 /**
  * The ID of the kernel key the app keeps this station's session in, or null.
- * The keyring store links the user's persistent keyring into the session, so
- * a key a previous run left can be there before this run stores its own.
+ * The app's store keeps it in this run's session keyring only (never the
+ * user's persistent one), so none is there before this run signs in.
  */
 const sessionKey = () =>
   execFileSync('keyctl', ['show', '@s'], { encoding: 'utf8' })
@@ -183,6 +183,7 @@ const steps = [
     'a wrong password is refused; the right one signs in and the session goes to the kernel keyring',
     async (browser) => {
       staleKey = sessionKey();
+      if (staleKey !== null) throw new Error('a session from before this run is in its keyring');
       await (await field(browser, 'Username')).setValue(username);
       await (await field(browser, 'Password')).setValue(`${password}-wrong`);
       await control(browser, 'button', 'Sign in').click();

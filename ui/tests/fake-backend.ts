@@ -173,7 +173,12 @@ export interface Scenario {
   account?: Account | null;
   /** The address the app was started with (`--station`), as the demo does. */
   suggestedStationUrl?: string;
+  /** Where Rust keeps the sign-in (null: no usable system store). */
+  signInKeptIn?: string | null;
 }
+
+/** What Rust reports for the kernel's session keyring (zpair-core's StoreKind label). */
+export const SESSION_KEYRING = "the kernel's session keyring (ends at logout)";
 
 export class FakeBackend {
   setup: SetupState;
@@ -197,12 +202,14 @@ export class FakeBackend {
 
   constructor(scenario: Scenario = {}) {
     const suggestedStationUrl = scenario.suggestedStationUrl ?? null;
+    const signInKeptIn = scenario.signInKeptIn === undefined ? SESSION_KEYRING : scenario.signInKeptIn;
     this.setup = scenario.firstRun
-      ? { stationUrl: null, trust: null, suggestedStationUrl }
+      ? { stationUrl: null, trust: null, suggestedStationUrl, signInKeptIn }
       : {
           stationUrl: STATION_URL,
           trust: { kind: 'fingerprint', fingerprint: STATION_FINGERPRINT, subject: this.probe.subject },
           suggestedStationUrl,
+          signInKeptIn,
         };
     this.account = scenario.account === undefined ? TECHNICIAN : scenario.account;
     for (const d of [

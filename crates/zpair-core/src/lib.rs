@@ -9,6 +9,7 @@
 //!   [`pairings`] keeps the pairings of this run (started, retried,
 //!   dismissed, one per monitor at a time) and [`history`] the technician's
 //!   log of them.
+//! - [`platform`] names the systems the app is built for.
 //! - [`error`] names the codes the app's domain refuses with; every error
 //!   reduces to the `{code, message}` a technician sees
 //!   ([`UserFacing`], from `zpair-proto`).
@@ -22,6 +23,7 @@ pub mod error;
 pub mod history;
 pub mod pairing;
 pub mod pairings;
+pub mod platform;
 pub mod qr;
 pub mod reprovision;
 pub mod secret;

@@ -90,6 +90,8 @@ pub struct AppState {
     camera: Arc<CameraDesk>,
     /// The station address `--station` gave, shown on the setup screen.
     suggested_station: Option<String>,
+    /// Which system store keeps the sign-in, for Settings.
+    kept_in: Option<String>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -107,8 +109,10 @@ impl AppState {
     /// identifier, events to the app's windows.
     pub fn open<R: Runtime>(app: &AppHandle<R>) -> Result<Self, StartupError> {
         let data_dir = app.path().app_data_dir()?;
-        let secrets = system_secret_store(&app.config().identifier);
-        Self::open_with(app, data_dir, secrets)
+        let (secrets, kept_in) = system_secret_store(&app.config().identifier);
+        let mut state = Self::open_with(app, data_dir, secrets)?;
+        state.kept_in = kept_in;
+        Ok(state)
     }
 
     /// The same with the data folder and the secret store chosen by the
@@ -165,6 +169,7 @@ impl AppState {
             sightings: Sightings::default(),
             camera: CameraDesk::new(None),
             suggested_station: None,
+            kept_in: None,
         }
     }
 
@@ -184,9 +189,18 @@ impl AppState {
                 station_url: None,
                 trust: None,
                 suggested_station_url: None,
+                sign_in_kept_in: None,
             });
         SetupState {
             suggested_station_url: self.suggested_station.clone(),
+            ..self.with_store(setup)
+        }
+    }
+
+    /// `setup` with where the sign-in is kept.
+    fn with_store(&self, setup: SetupState) -> SetupState {
+        SetupState {
+            sign_in_kept_in: self.kept_in.clone(),
             ..setup
         }
     }
@@ -231,7 +245,7 @@ impl AppState {
             subject: anchor.subject,
         };
         self.settings.save_setup(&setup)?;
-        let shown = setup.setup_state();
+        let shown = self.with_store(setup.setup_state());
         let url = setup.trust.url.clone();
         let station = Arc::new(Station {
             session: Arc::new(TechnicianSession::new(client, self.secrets.clone())),
