@@ -5,9 +5,9 @@
 //!
 //! The release build is what `cargo xtask bench app` and the release
 //! workflow ship. `cargo xtask test` makes the same two packages from the
-//! debug build it already has (`--debug`: nothing is compiled again, the UI
-//! is not rebuilt), so every CI run lists a real `.rpm` and `.deb` for a
-//! few seconds rather than a release build's many minutes. `--check-only`
+//! debug build it already has (`--debug`: nothing is compiled again), so
+//! every CI run lists a real `.rpm` and `.deb` for seconds rather than a
+//! release build's many minutes. `--check-only`
 //! checks packages already built (the release workflow builds with
 //! `--target`, so they are under `target/TRIPLE/`).
 
@@ -153,12 +153,11 @@ fn build(options: &Options) -> Result<(), Failure> {
         cmd.args(["--target", target]);
     }
     if options.debug {
-        // The debug binaries and the UI are what the tests just built.
-        cmd.args([
-            "--debug",
-            "--config",
-            r#"{"build":{"beforeBuildCommand":""}}"#,
-        ]);
+        // The debug binary the tests just built, compiled again only if
+        // something changed. No `--config` override: the CLI would pass it
+        // in TAURI_CONFIG, which tauri-build watches, and the app would be
+        // compiled twice (here and by the next plain build).
+        cmd.arg("--debug");
     }
     process::say(&format!(
         "{} build and .deb + .rpm bundles (tauri build --bundles deb,rpm)",
