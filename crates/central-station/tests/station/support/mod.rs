@@ -256,19 +256,24 @@ impl TestStation {
         .await
     }
 
-    /// The serials the station's published revocation list names, as the
-    /// station stores them (lowercase hex).
-    pub async fn revoked_serials(&self) -> Vec<String> {
-        use rustls::pki_types::CertificateRevocationListDer;
-        let pem = self
-            .client()
+    /// The revocation list the station publishes, PEM, as served.
+    pub async fn crl(&self) -> Vec<u8> {
+        self.client()
             .get(self.url("/api/ca/crl"))
             .send()
             .await
             .expect("crl")
             .bytes()
             .await
-            .expect("crl body");
+            .expect("crl body")
+            .to_vec()
+    }
+
+    /// The serials the station's published revocation list names, as the
+    /// station stores them (lowercase hex).
+    pub async fn revoked_serials(&self) -> Vec<String> {
+        use rustls::pki_types::CertificateRevocationListDer;
+        let pem = self.crl().await;
         let der = CertificateRevocationListDer::from_pem_slice(&pem).expect("CRL PEM");
         let (_, crl) = x509_parser::parse_x509_crl(&der).expect("CRL");
         crl.iter_revoked_certificates()
