@@ -130,7 +130,8 @@ pub(super) fn open() -> Result<Opened, SecretStoreError> {
 #[cfg(target_os = "windows")]
 pub(super) fn open() -> Result<Opened, SecretStoreError> {
     let kind = choose(Platform::Windows, false);
-    let store = windows_native_keyring_store::Store::new().map_err(|e| unavailable(kind, e))?;
+    let store: Arc<CredentialStore> =
+        windows_native_keyring_store::Store::new().map_err(|e| unavailable(kind, e))?;
     Ok(Opened { kind, store })
 }
 
@@ -139,7 +140,7 @@ pub(super) fn open() -> Result<Opened, SecretStoreError> {
 #[cfg(target_os = "macos")]
 pub(super) fn open() -> Result<Opened, SecretStoreError> {
     let kind = choose(Platform::MacOs, false);
-    let store =
+    let store: Arc<CredentialStore> =
         apple_native_keyring_store::keychain::Store::new().map_err(|e| unavailable(kind, e))?;
     Ok(Opened { kind, store })
 }
@@ -148,7 +149,7 @@ pub(super) fn open() -> Result<Opened, SecretStoreError> {
 #[cfg(target_os = "ios")]
 pub(super) fn open() -> Result<Opened, SecretStoreError> {
     let kind = choose(Platform::Ios, false);
-    let store =
+    let store: Arc<CredentialStore> =
         apple_native_keyring_store::protected::Store::new().map_err(|e| unavailable(kind, e))?;
     Ok(Opened { kind, store })
 }
@@ -159,8 +160,9 @@ pub(super) fn open() -> Result<Opened, SecretStoreError> {
 pub(super) fn open() -> Result<Opened, SecretStoreError> {
     let kind = choose(Platform::Android, false);
     let config = HashMap::from([("name", "zpair")]);
-    let store = android_native_keyring_store::Store::new_with_configuration(&config)
-        .map_err(|e| unavailable(kind, e))?;
+    let store: Arc<CredentialStore> =
+        android_native_keyring_store::Store::new_with_configuration(&config)
+            .map_err(|e| unavailable(kind, e))?;
     Ok(Opened { kind, store })
 }
 
