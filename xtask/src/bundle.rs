@@ -1,15 +1,17 @@
 //! `cargo xtask bundle [--debug] [--check-only] [--target TRIPLE]`: the Linux
-//! packages, `.deb` and `.rpm`, made by `tauri build --bundles deb,rpm` (the
-//! UI's prebuilt Tauri CLI) and then opened: each must install the app's
-//! binary, its desktop entry, its icons and the third-party notices.
+//! packages, `.deb` and `.rpm`, made with the UI's prebuilt Tauri CLI and
+//! then opened (`dpkg-deb --contents`, `rpm -qlp`): each must install the
+//! app's binary, its desktop entry, its icons and the third-party notices.
 //!
-//! The release build is what `cargo xtask bench app` and the release
-//! workflow ship. `cargo xtask test` makes the same two packages from the
-//! debug build it already has (`--debug`: nothing is compiled again), so
-//! every CI run lists a real `.rpm` and `.deb` for seconds rather than a
-//! release build's many minutes. `--check-only`
-//! checks packages already built (the release workflow builds with
-//! `--target`, so they are under `target/TRIPLE/`).
+//! - By default a release build, `tauri build --bundles deb,rpm`: what
+//!   `cargo xtask bench app` and the release workflow ship.
+//! - `--debug` packages the debug build already made (`tauri bundle
+//!   --debug`: nothing is compiled, a few seconds), which is how `cargo
+//!   xtask test` lists a real `.rpm` and `.deb` on every run without a
+//!   release build's many minutes. (`tauri build --debug` would rebuild the
+//!   UI first, and the app with it, since it embeds `ui/dist`.)
+//! - `--check-only` checks packages already built (the release workflow
+//!   builds with `--target`, so they are under `target/TRIPLE/`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -144,24 +146,27 @@ fn build(options: &Options) -> Result<(), Failure> {
         process::say("UI: install (the prebuilt Tauri CLI comes with it)");
         crate::ui::NpmProject::ui().install(true)?;
     }
-    // The packages install the notices: written from the lock files first.
-    notices::run(&[])?;
     let mut cmd = Command::new(tauri);
-    cmd.current_dir(root.join("src-tauri"))
-        .args(["build", "--bundles", "deb,rpm"]);
+    cmd.current_dir(root.join("src-tauri"));
+    if options.debug {
+        // The debug binary as built, with the notices as committed (the
+        // audit has already checked them against the lock files).
+        cmd.args(["bundle", "--debug", "--bundles", "deb,rpm"]);
+    } else {
+        // The packages install the notices: written from the lock files first.
+        notices::run(&[])?;
+        cmd.args(["build", "--bundles", "deb,rpm"]);
+    }
     if let Some(target) = &options.target {
         cmd.args(["--target", target]);
     }
-    if options.debug {
-        // The debug binary the tests just built, compiled again only if
-        // something changed. No `--config` override: the CLI would pass it
-        // in TAURI_CONFIG, which tauri-build watches, and the app would be
-        // compiled twice (here and by the next plain build).
-        cmd.arg("--debug");
-    }
     process::say(&format!(
-        "{} build and .deb + .rpm bundles (tauri build --bundles deb,rpm)",
-        if options.debug { "debug" } else { "release" }
+        "{} .deb and .rpm",
+        if options.debug {
+            "the debug build packaged as"
+        } else {
+            "release build and"
+        }
     ));
     process::run(&mut cmd)
 }
@@ -180,15 +185,21 @@ fn find(dir: &Path, extension: &str) -> Result<PathBuf, Failure> {
         .ok_or_else(|| Failure::Step(format!("no .{extension} in {}", dir.display())))
 }
 
-/// The paths in `dpkg-deb --contents` output (`-rw-r--r-- root/root 123
-/// 2026-01-01 00:00 ./usr/bin/zpair-app`), as absolute paths.
+/// The paths in `dpkg-deb --contents` output (`-rw-r--r-- 0/0 123
+/// 2026-01-01 00:00 usr/bin/zpair-app`; dpkg writes `./usr/…`, tauri-bundler
+/// `usr/…`), as absolute paths; files only, as `rpm -qlp` lists them.
 pub fn parse_deb_contents(listing: &str) -> Vec<String> {
     listing
         .lines()
+        .filter(|line| !line.starts_with('d'))
         .filter_map(|line| line.split_whitespace().nth(5))
-        .map(|path| path.trim_start_matches('.').trim_end_matches('/'))
-        .filter(|path| !path.is_empty())
-        .map(str::to_owned)
+        .map(|path| {
+            path.trim_start_matches("./")
+                .trim_start_matches('/')
+                .trim_end_matches('/')
+        })
+        .filter(|path| !path.is_empty() && *path != ".")
+        .map(|path| format!("/{path}"))
         .collect()
 }
 
@@ -214,10 +225,12 @@ pub fn missing(paths: &[String]) -> Vec<(&'static str, &'static str)> {
 fn check(package: &Path, paths: &[String]) -> Result<(), Failure> {
     let missing = missing(paths);
     if missing.is_empty() {
+        // The listing itself, so the log shows what the package installs.
         process::say(&format!(
-            "{}: {} files, with the app, its desktop entry, icons and notices",
+            "{}: {} entries, with the app, its desktop entry, icons and notices:\n  {}",
             package.file_name().unwrap_or_default().to_string_lossy(),
-            paths.len()
+            paths.len(),
+            paths.join("\n  ")
         ));
         return Ok(());
     }
@@ -246,12 +259,11 @@ mod tests {
 drwxr-xr-x 0/0               0 2026-12-07 09:00 ./
 drwxr-xr-x 0/0               0 2026-12-07 09:00 ./usr/bin/
 -rwxr-xr-x 0/0        41234567 2026-12-07 09:00 ./usr/bin/zpair-app
--rw-r--r-- 0/0             250 2026-12-07 09:00 ./usr/share/applications/ZPair.desktop
+-rw-r--r-- 0/0             250 2026-12-07 09:00 usr/share/applications/ZPair.desktop
 ";
         assert_eq!(
             parse_deb_contents(listing),
             [
-                "/usr/bin",
                 "/usr/bin/zpair-app",
                 "/usr/share/applications/ZPair.desktop"
             ]
