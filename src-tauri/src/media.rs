@@ -97,13 +97,6 @@ mod tests {
     use super::is_own_origin;
     use zpair_core::platform::Platform;
 
-    const ALL: [Platform; 5] = [
-        Platform::Linux,
-        Platform::Windows,
-        Platform::MacOs,
-        Platform::Ios,
-        Platform::Android,
-    ];
 
     fn url(text: &str) -> tauri::Url {
         text.parse().expect("a URL")
@@ -146,7 +139,7 @@ mod tests {
                 None
             ));
         }
-        for platform in ALL {
+        for platform in Platform::ALL {
             for foreign in [
                 "https://tauri.localhost.example.org/",
                 "http://tauri.localhost:8080/",

@@ -18,6 +18,15 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// Every system the app is built for, for tests that cover them all.
+    pub const ALL: [Self; 5] = [
+        Self::Linux,
+        Self::Windows,
+        Self::MacOs,
+        Self::Ios,
+        Self::Android,
+    ];
+
     /// The system this build runs on, or `None` for one the app does not support.
     #[must_use]
     pub const fn current() -> Option<Self> {

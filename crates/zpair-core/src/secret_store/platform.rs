@@ -187,13 +187,6 @@ pub(super) fn open() -> Result<Opened, SecretStoreError> {
 mod tests {
     use super::*;
 
-    const ALL: [Platform; 5] = [
-        Platform::Linux,
-        Platform::Windows,
-        Platform::MacOs,
-        Platform::Ios,
-        Platform::Android,
-    ];
 
     #[test]
     fn each_system_has_its_own_store() {
@@ -205,8 +198,8 @@ mod tests {
         assert_eq!(choose(Platform::Ios, false), StoreKind::IosKeychain);
         assert_eq!(choose(Platform::Android, false), StoreKind::AndroidKeystore);
         let kinds: std::collections::HashSet<StoreKind> =
-            ALL.iter().map(|p| choose(*p, false)).collect();
-        assert_eq!(kinds.len(), ALL.len(), "no two systems share a store");
+            Platform::ALL.iter().map(|p| choose(*p, false)).collect();
+        assert_eq!(kinds.len(), Platform::ALL.len(), "no two systems share a store");
     }
 
     #[test]
@@ -220,7 +213,7 @@ mod tests {
 
     #[test]
     fn only_linux_asks_the_desktop_session() {
-        for platform in ALL.into_iter().filter(|p| *p != Platform::Linux) {
+        for platform in Platform::ALL.into_iter().filter(|p| *p != Platform::Linux) {
             assert_eq!(
                 choose(platform, true),
                 choose(platform, false),

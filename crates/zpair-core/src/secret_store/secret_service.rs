@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use dbus_secret_service::{Collection, EncryptionType, SecretService};
+use dbus_secret_service::{Collection, EncryptionType, Item, SecretService};
 use keyring_core::api::{Credential, CredentialApi, CredentialPersistence, CredentialStoreApi};
 use keyring_core::{Entry, Error, Result};
 
@@ -143,6 +143,17 @@ impl SessionItem {
             Error::NoStorageAccess(format!("the session collection is gone: {e}").into())
         })
     }
+
+    /// `then` given this entry's items in the session collection (none,
+    /// one, or more should another client have written the same attributes).
+    fn with_items<T>(&self, then: impl FnOnce(&[Item<'_>]) -> Result<T>) -> Result<T> {
+        let service = self.connection();
+        let collection = self.collection(&service)?;
+        let items = collection
+            .search_items(self.attributes())
+            .map_err(platform)?;
+        then(&items)
+    }
 }
 
 impl CredentialApi for SessionItem {
@@ -157,47 +168,36 @@ impl CredentialApi for SessionItem {
     }
 
     fn get_secret(&self) -> Result<Vec<u8>> {
-        let service = self.connection();
-        let collection = self.collection(&service)?;
-        let items = collection
-            .search_items(self.attributes())
-            .map_err(platform)?;
-        match items.as_slice() {
+        self.with_items(|items| match items {
             [] => Err(Error::NoEntry),
             [item] => item.get_secret().map_err(platform),
             _ => Err(Error::Invalid(
                 "item".into(),
                 "more than one session item has this service and user".into(),
             )),
-        }
+        })
     }
 
     fn delete_credential(&self) -> Result<()> {
-        let service = self.connection();
-        let collection = self.collection(&service)?;
-        let items = collection
-            .search_items(self.attributes())
-            .map_err(platform)?;
-        if items.is_empty() {
-            return Err(Error::NoEntry);
-        }
-        for item in &items {
-            item.delete().map_err(platform)?;
-        }
-        Ok(())
+        self.with_items(|items| {
+            if items.is_empty() {
+                return Err(Error::NoEntry);
+            }
+            for item in items {
+                item.delete().map_err(platform)?;
+            }
+            Ok(())
+        })
     }
 
     fn get_credential(&self) -> Result<Option<Arc<Credential>>> {
-        let service = self.connection();
-        let collection = self.collection(&service)?;
-        let items = collection
-            .search_items(self.attributes())
-            .map_err(platform)?;
-        if items.is_empty() {
-            Err(Error::NoEntry)
-        } else {
-            Ok(None)
-        }
+        self.with_items(|items| {
+            if items.is_empty() {
+                Err(Error::NoEntry)
+            } else {
+                Ok(None)
+            }
+        })
     }
 
     fn get_specifiers(&self) -> Option<(String, String)> {
