@@ -97,7 +97,6 @@ mod tests {
     use super::is_own_origin;
     use zpair_core::platform::Platform;
 
-
     fn url(text: &str) -> tauri::Url {
         text.parse().expect("a URL")
     }

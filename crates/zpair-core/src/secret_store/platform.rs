@@ -187,7 +187,6 @@ pub(super) fn open() -> Result<Opened, SecretStoreError> {
 mod tests {
     use super::*;
 
-
     #[test]
     fn each_system_has_its_own_store() {
         assert_eq!(
@@ -199,7 +198,11 @@ mod tests {
         assert_eq!(choose(Platform::Android, false), StoreKind::AndroidKeystore);
         let kinds: std::collections::HashSet<StoreKind> =
             Platform::ALL.iter().map(|p| choose(*p, false)).collect();
-        assert_eq!(kinds.len(), Platform::ALL.len(), "no two systems share a store");
+        assert_eq!(
+            kinds.len(),
+            Platform::ALL.len(),
+            "no two systems share a store"
+        );
     }
 
     #[test]
