@@ -276,8 +276,15 @@ impl DesktopSession {
         run(&mut cmd, &format!("`{action}` in the desktop session"))
     }
 
-    /// Logging out: the keyring daemon and the bus end.
-    fn end(mut self) {
+    /// Logging out: the keyring daemon and the bus end (see `Drop`).
+    fn end(self) {
+        drop(self);
+    }
+}
+
+/// The daemons end with the login, also when a step of the test panics.
+impl Drop for DesktopSession {
+    fn drop(&mut self) {
         for child in [&mut self.keyring, &mut self.bus] {
             let _ = child.kill();
             let _ = child.wait();
