@@ -11,6 +11,7 @@
 //! - [`media`]: the web view's camera, for the app's own pages only.
 //! - [`rendering`]: how the web view draws, fitted to the machine's GPU.
 //! - [`scan`]: QR codes read from frames, and the monitors found in them.
+//! - `platforms`: every system's Tauri configuration, checked (tests only).
 
 pub mod args;
 pub mod camera;
@@ -18,6 +19,7 @@ pub mod commands;
 pub mod events;
 pub mod ipc;
 pub mod media;
+mod platforms;
 pub mod rendering;
 pub mod scan;
 pub mod state;
@@ -91,7 +93,12 @@ pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 }
 
 /// Starts the app: logs to stderr, opens the state, shows the main window.
-/// The command line is [`args::AppArgs`].
+/// The command line is [`args::AppArgs`] (none on a tablet).
+///
+/// On desktops `main.rs` calls this; on Android and iOS the same function is
+/// the library's entry point, which the Android activity and the iOS app
+/// shell that `tauri android|ios build` generate load and call.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     init_logging();
     let args = match args::AppArgs::parse(std::env::args().skip(1)) {

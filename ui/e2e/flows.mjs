@@ -33,8 +33,8 @@ export async function screenshot(browser, name) {
 
 /**
  * The ID of the kernel key the app keeps `stationUrl`'s session in, or null.
- * The keyring store links the user's persistent keyring into the session, so
- * a key a previous run left can be there before this run stores its own.
+ * The app's store keeps it in this run's session keyring only (never the
+ * user's persistent one), so none is there before this run signs in.
  * @param {string} stationUrl
  */
 export const sessionKey = (stationUrl) =>

@@ -127,6 +127,7 @@ const steps = [
     'a wrong password is refused; the right one signs in and the session goes to the kernel keyring',
     async (browser) => {
       staleKey = sessionKey();
+      if (staleKey !== null) throw new Error('a session from before this run is in its keyring');
       await (await field(browser, 'Username')).setValue(username);
       await (await field(browser, 'Password')).setValue(`${password}-wrong`);
       await control(browser, 'button', 'Sign in').click();

@@ -243,11 +243,16 @@ export interface Scenario {
   suggestedStationUrl?: string;
   /** Monitors in the registry (at least the five the technicians' tests use). */
   registrySize?: number;
+  /** Where Rust keeps the sign-in (null: no usable system store). */
+  signInKeptIn?: string | null;
 }
 
 /** Commands that ask the station for something the account must change its password before
  * (the others are the app's own, or the station's exceptions: sign-in, sign-out, the password). */
 const STATION_COMMANDS = new Set(['list_devices', 'device_status', 'reprovision', 'start_pairing', 'retry_pairing', 'pair_scanned']);
+
+/** What Rust reports for the kernel's session keyring (zpair-core's StoreKind label). */
+export const SESSION_KEYRING = "the kernel's session keyring (ends at logout)";
 
 export class FakeBackend {
   setup: SetupState;
@@ -273,12 +278,14 @@ export class FakeBackend {
 
   constructor(scenario: Scenario = {}) {
     const suggestedStationUrl = scenario.suggestedStationUrl ?? null;
+    const signInKeptIn = scenario.signInKeptIn === undefined ? SESSION_KEYRING : scenario.signInKeptIn;
     this.setup = scenario.firstRun
-      ? { stationUrl: null, trust: null, suggestedStationUrl }
+      ? { stationUrl: null, trust: null, suggestedStationUrl, signInKeptIn }
       : {
           stationUrl: STATION_URL,
           trust: { kind: 'fingerprint', fingerprint: STATION_FINGERPRINT, subject: this.probe.subject },
           suggestedStationUrl,
+          signInKeptIn,
         };
     // A copy: a password change edits the session's account, and the constants are shared by every test.
     this.account = scenario.account === undefined ? { ...TECHNICIAN } : scenario.account && { ...scenario.account };

@@ -142,7 +142,11 @@ pub fn drive(drive: &Drive<'_>) -> Result<(), Failure> {
         .env("ZPAIR_SECRETS", root.join("secrets.json"))
         // Xvfb's X display only: never a Wayland session the caller may have.
         .env_remove("WAYLAND_DISPLAY")
-        .env("GDK_BACKEND", "x11");
+        .env("GDK_BACKEND", "x11")
+        // Nor the caller's desktop keyring: without a session bus the app
+        // keeps its session in this run's kernel keyring, where the suite
+        // looks for it.
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
     if let Some(record) = &spare {
         node.env(
             "ZPAIR_SPARE",

@@ -10,16 +10,21 @@
 //! - `cargo xtask sbom [DIR]` — the CycloneDX software bill of materials;
 //! - `cargo xtask notices [--check]` / `soup [PATH]` — the third-party
 //!   notices and the SOUP list, from the lock files.
+//! - `cargo xtask bundle` — the Linux packages (.deb, .rpm), built and checked.
+//! - `cargo xtask platforms` — what can be checked here of the other systems:
+//!   each target's dependency tree and keyring store, every system's Tauri
+//!   configuration, the icons generated from `icons/icon.svg`.
 //! - `cargo xtask bootstrap` — install what the others need, and nothing else.
 
 mod audit;
 mod bench_app;
 mod bootstrap;
+mod bundle;
 mod demo;
 mod e2e;
 mod json;
-mod keys;
 mod notices;
+mod platforms;
 mod process;
 mod sbom;
 mod secrets;
@@ -35,8 +40,6 @@ fn main() -> ExitCode {
         Some((c, rest)) => (c.as_str(), rest),
         None => ("help", &[][..]),
     };
-    // Whatever the command signs in with ends with it.
-    let _keys = keys::ForgetNewKeys::now();
     let result = process::announce_workspace().and_then(|()| match command {
         "bootstrap" => bootstrap::run(),
         "demo" => demo::run(rest),
@@ -47,6 +50,8 @@ fn main() -> ExitCode {
         "notices" => notices::run(rest),
         "soup" => notices::soup(rest),
         "sbom" => sbom::run(rest),
+        "bundle" => bundle::run(rest),
+        "platforms" => platforms::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -80,6 +85,8 @@ usage: cargo xtask <command>
   notices [--check]          write (or check) the third-party notices the app ships
   soup [PATH]                write the SOUP list as CSV (default target/soup.csv)
   sbom [DIR]                 write the CycloneDX SBOM (default target/sbom/zpair.cdx.json)
+  bundle [--debug] [--check-only] [--target T]  build the .deb and .rpm and check their contents
+  platforms                  each system's dependency tree, keyring store, Tauri config, icons
   bootstrap                  install system packages and tools the others need
 ";
 

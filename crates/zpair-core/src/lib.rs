@@ -12,6 +12,7 @@
 //! - [`admin`] is what an administrator does (accounts, the registry and its
 //!   bulk import from an [`import_file`], the audit log and pairing
 //!   [`report`]s with their exported files).
+//! - [`platform`] names the systems the app is built for.
 //! - [`error`] names the codes the app's domain refuses with; every error
 //!   reduces to the `{code, message}` a technician sees
 //!   ([`UserFacing`], from `zpair-proto`).
@@ -27,6 +28,7 @@ pub mod history;
 pub mod import_file;
 pub mod pairing;
 pub mod pairings;
+pub mod platform;
 pub mod qr;
 pub mod report;
 pub mod reprovision;

@@ -92,6 +92,8 @@ pub struct AppState {
     suggested_station: Option<String>,
     /// Where exported files go ([`crate::ipc::export_dir`] unless a test chose).
     export_dir: Option<PathBuf>,
+    /// Which system store keeps the sign-in, for Settings.
+    kept_in: Option<String>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -109,8 +111,10 @@ impl AppState {
     /// identifier, events to the app's windows.
     pub fn open<R: Runtime>(app: &AppHandle<R>) -> Result<Self, StartupError> {
         let data_dir = app.path().app_data_dir()?;
-        let secrets = system_secret_store(&app.config().identifier);
-        Self::open_with(app, data_dir, secrets)
+        let (secrets, kept_in) = system_secret_store(&app.config().identifier);
+        let mut state = Self::open_with(app, data_dir, secrets)?;
+        state.kept_in = kept_in;
+        Ok(state)
     }
 
     /// The same with the data folder and the secret store chosen by the
@@ -168,6 +172,7 @@ impl AppState {
             camera: CameraDesk::new(None),
             suggested_station: None,
             export_dir: crate::ipc::export_dir(),
+            kept_in: None,
         }
     }
 
@@ -187,9 +192,18 @@ impl AppState {
                 station_url: None,
                 trust: None,
                 suggested_station_url: None,
+                sign_in_kept_in: None,
             });
         SetupState {
             suggested_station_url: self.suggested_station.clone(),
+            ..self.with_store(setup)
+        }
+    }
+
+    /// `setup` with where the sign-in is kept.
+    fn with_store(&self, setup: SetupState) -> SetupState {
+        SetupState {
+            sign_in_kept_in: self.kept_in.clone(),
             ..setup
         }
     }
@@ -234,7 +248,7 @@ impl AppState {
             subject: anchor.subject,
         };
         self.settings.save_setup(&setup)?;
-        let shown = setup.setup_state();
+        let shown = self.with_store(setup.setup_state());
         let url = setup.trust.url.clone();
         let station = Arc::new(Station {
             session: Arc::new(TechnicianSession::new(client, self.secrets.clone())),
