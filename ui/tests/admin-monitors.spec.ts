@@ -40,7 +40,7 @@ test.describe('the registry', () => {
     await expect(row('ZM-007')).toContainText('Last pairing failed');
     await expect(row('ZM-009')).toContainText('De-provisioned');
     await expect(row('ZM-009').getByRole('link', { name: 'Re-admit ZM-009' })).toBeVisible();
-    await expect(row('ZM-001').getByRole('link', { name: 'De-provision ZM-001' })).toBeVisible();
+    await expect(row('ZM-001').getByRole('link', { name: 'De-provision ZM-001', exact: true })).toBeVisible();
   });
 
   test('searching waits for the typing to stop, then asks once', async ({ app, page }) => {

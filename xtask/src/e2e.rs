@@ -156,7 +156,8 @@ pub fn drive(drive: &Drive<'_>) -> Result<(), Failure> {
                 world.monitor_dir(SPARE.0).join("screen").display()
             ),
         )
-        .env("ZPAIR_SPARE_RECORD", record);
+        .env("ZPAIR_SPARE_RECORD", record)
+        .env("ZPAIR_SPARE_BUTTONS", world.buttons_path(SPARE.0));
     }
     if let Some(filter) = drive.app_log_filter {
         node.env("RUST_LOG", filter);

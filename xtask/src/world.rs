@@ -92,9 +92,29 @@ impl World {
         let record = self.init_monitor(id, ip)?;
         let file = self.site.dir.join(format!("{id}.json"));
         write(&file, record.trim())?;
-        self.run_monitor(id, ip, MONITORS.len())?;
+        let buttons = self.buttons(id)?;
+        self.run_monitor(id, ip, MONITORS.len(), Stdio::from(buttons))?;
         self.screen(id)?;
         Ok(file)
+    }
+
+    /// The spare monitor's buttons: a named pipe its console reads one-letter
+    /// commands from (`p` enters provisioning mode), as a person at the
+    /// bedside presses them. The world holds it open for writing too, so the
+    /// monitor never reads an end of input between two presses.
+    pub fn buttons_path(&self, id: &str) -> PathBuf {
+        self.monitor_dir(id).join("buttons")
+    }
+
+    fn buttons(&self, id: &str) -> Result<std::fs::File, Failure> {
+        let path = self.buttons_path(id);
+        let _ = std::fs::remove_file(&path);
+        process::run(Command::new("mkfifo").arg("-m").arg("600").arg(&path))?;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Failure::Step(format!("cannot open {}: {e}", path.display())))
     }
 
     /// The registered monitors' records, as the station imported them (a JSON array).
@@ -173,13 +193,23 @@ impl World {
 
     /// Starts a long-running process of the world with its output in
     /// `NAME.log`; it is stopped with the world.
-    pub fn spawn_logged(&mut self, mut cmd: Command, name: &str) -> Result<(), Failure> {
+    pub fn spawn_logged(&mut self, cmd: Command, name: &str) -> Result<(), Failure> {
+        self.spawn_logged_with(cmd, name, Stdio::null())
+    }
+
+    /// [`Self::spawn_logged`] with `stdin` as its standard input.
+    fn spawn_logged_with(
+        &mut self,
+        mut cmd: Command,
+        name: &str,
+        stdin: Stdio,
+    ) -> Result<(), Failure> {
         let log = std::fs::File::create(self.site.dir.join(format!("{name}.log")))
             .map_err(|e| Failure::Step(format!("cannot create {name}.log: {e}")))?;
         let err = log
             .try_clone()
             .map_err(|e| Failure::Step(format!("cannot share {name}.log: {e}")))?;
-        cmd.stdin(Stdio::null()).stdout(log).stderr(err);
+        cmd.stdin(stdin).stdout(log).stderr(err);
         let child = cmd
             .spawn()
             .map_err(|e| Failure::Step(format!("cannot start {}: {e}", process::describe(&cmd))))?;
@@ -269,7 +299,7 @@ impl World {
         .to_owned();
 
         for (index, &(id, ip, ..)) in MONITORS.iter().enumerate() {
-            self.run_monitor(id, ip, index)?;
+            self.run_monitor(id, ip, index, Stdio::null())?;
         }
         for (id, ..) in MONITORS {
             self.screen(id)?;
@@ -294,8 +324,15 @@ impl World {
         Ok(record)
     }
 
-    /// Starts monitor number `index` of the world in provisioning mode.
-    fn run_monitor(&mut self, id: &str, ip: &str, index: usize) -> Result<(), Failure> {
+    /// Starts monitor number `index` of the world in provisioning mode, its
+    /// console reading `buttons`.
+    fn run_monitor(
+        &mut self,
+        id: &str,
+        ip: &str,
+        index: usize,
+        buttons: Stdio,
+    ) -> Result<(), Failure> {
         process::say(&format!(
             "starting monitor {id} on {ip}:{} in provisioning mode (its screen: {})",
             self.site.monitor_port,
@@ -308,7 +345,7 @@ impl World {
             .args(["--ip", ip, "--provision"])
             .args(["--port", &self.site.monitor_port.to_string()])
             .args(["--view-port", &self.view_port(index).to_string()]);
-        self.spawn_logged(monitor, &format!("monitor-{id}"))
+        self.spawn_logged_with(monitor, &format!("monitor-{id}"), buttons)
     }
 }
 
