@@ -90,9 +90,12 @@ fn decide(conn: &Connection, record: &DeviceImport, seen: &mut Seen) -> Result<D
     }
     // One key proves one monitor: two entries sharing it could each be
     // claimed by the one device that holds it.
-    if let Some(holder) =
-        store::identity_holder(conn, &device.identity_public_key, &device.device_id)?
-    {
+    if let Some(holder) = store::holder(
+        conn,
+        store::Unique::IdentityKey,
+        &device.identity_public_key,
+        &device.device_id,
+    )? {
         return Ok(Decision::Refused(ApiError {
             code: ErrorCode::IdentityConflict,
             message: format!(
@@ -101,7 +104,12 @@ fn decide(conn: &Connection, record: &DeviceImport, seen: &mut Seen) -> Result<D
             ),
         }));
     }
-    if let Some(holder) = store::serial_holder(conn, &device.device_serial, &device.device_id)? {
+    if let Some(holder) = store::holder(
+        conn,
+        store::Unique::Serial,
+        &device.device_serial,
+        &device.device_id,
+    )? {
         return Ok(Decision::Refused(ApiError {
             code: ErrorCode::SerialConflict,
             message: format!(

@@ -229,34 +229,32 @@ pub(crate) fn update(
     Ok(())
 }
 
-/// The registered, not de-provisioned monitor other than `device_id` whose
-/// identity key is `key`, if any.
-pub(crate) fn identity_holder(
-    conn: &Connection,
-    key: &str,
-    device_id: &str,
-) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT device_id FROM devices
-             WHERE identity_public_key = ?1 AND device_id <> ?2 AND state <> ?3 LIMIT 1",
-            params![key, device_id, DeviceState::Deprovisioned.as_str()],
-            |r| r.get(0),
-        )
-        .optional()?)
+/// What one monitor alone may have in the registry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Unique {
+    Serial,
+    IdentityKey,
 }
 
-/// Another monitor (not de-provisioned) registered with `serial`, if any.
-pub(crate) fn serial_holder(
+/// The registered, not de-provisioned monitor other than `device_id` that
+/// has `value` as its `what`, if any.
+pub(crate) fn holder(
     conn: &Connection,
-    serial: &str,
+    what: Unique,
+    value: &str,
     device_id: &str,
 ) -> Result<Option<String>, DbError> {
+    let column = match what {
+        Unique::Serial => "device_serial",
+        Unique::IdentityKey => "identity_public_key",
+    };
     Ok(conn
         .query_row(
-            "SELECT device_id FROM devices
-             WHERE device_serial = ?1 AND device_id <> ?2 AND state <> ?3 LIMIT 1",
-            params![serial, device_id, DeviceState::Deprovisioned.as_str()],
+            &format!(
+                "SELECT device_id FROM devices
+                 WHERE {column} = ?1 AND device_id <> ?2 AND state <> ?3 LIMIT 1"
+            ),
+            params![value, device_id, DeviceState::Deprovisioned.as_str()],
             |r| r.get(0),
         )
         .optional()?)
