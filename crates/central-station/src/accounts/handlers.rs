@@ -81,6 +81,27 @@ async fn audit_refusal(state: &AppState, entries: Vec<Entry>) -> Result<(), Http
     Ok(())
 }
 
+/// The signed-in caller's password typed again (a step-up, a password
+/// change): checked as a sign-in's is, so wrong ones count towards the
+/// lockout. Answers the caller's account row.
+async fn recheck_password(
+    state: &AppState,
+    caller: &super::Caller,
+    password: &str,
+    refused: EventType,
+    source: &Source,
+) -> Result<store::UserRow, HttpError> {
+    let id = caller.user_id;
+    let user = state
+        .db()
+        .call(move |c| store::user_by_id(c, id))
+        .await?
+        .ok_or(HttpError::Unauthorized)?;
+    let attempt = Attempt::new(&user.account.username, source.ip());
+    check_password(state, &attempt, Some(&user), password, refused, source).await?;
+    Ok(user)
+}
+
 /// Checks `password` for `username` (`user` if the name is known) within
 /// the limits of [`limits`]: the attempt is counted before the hash is
 /// computed, and a refused attempt computes none. Each refusal is audited as
@@ -334,17 +355,9 @@ pub(crate) async fn change_password(
             "The new password must differ from the current one.".into(),
         ));
     }
-    let id = caller.user_id;
-    let user = state
-        .db()
-        .call(move |c| store::user_by_id(c, id))
-        .await?
-        .ok_or(HttpError::Unauthorized)?;
-    let attempt = Attempt::new(&user.account.username, source.ip());
-    check_password(
+    let user = recheck_password(
         &state,
-        &attempt,
-        Some(&user),
+        &caller,
         current,
         EventType::PasswordChanged,
         &source,
@@ -387,17 +400,9 @@ pub(crate) async fn step_up(
 ) -> Result<Json<StepUpResponse>, HttpError> {
     let device_id = checked_device_id(&request.device_id)?;
     let binding = Binding::of(&caller, device_id, request.action);
-    let id = caller.user_id;
-    let user = state
-        .db()
-        .call(move |c| store::user_by_id(c, id))
-        .await?
-        .ok_or(HttpError::Unauthorized)?;
-    let attempt = Attempt::new(&user.account.username, source.ip());
-    check_password(
+    recheck_password(
         &state,
-        &attempt,
-        Some(&user),
+        &caller,
         request.password.expose(),
         EventType::StepUp,
         &source,
