@@ -11,6 +11,7 @@
 //! - [`media`]: the web view's camera, for the app's own pages only.
 //! - [`rendering`]: how the web view draws, fitted to the machine's GPU.
 //! - [`scan`]: QR codes read from frames, and the monitors found in them.
+//! - `platforms`: every system's Tauri configuration, checked (tests only).
 
 pub mod args;
 pub mod camera;
@@ -18,6 +19,7 @@ pub mod commands;
 pub mod events;
 pub mod ipc;
 pub mod media;
+mod platforms;
 pub mod rendering;
 pub mod scan;
 pub mod state;
@@ -67,11 +69,36 @@ pub fn configure<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::camera::list_cameras,
             commands::camera::start_camera,
             commands::camera::stop_camera,
+            commands::admin::list_accounts,
+            commands::admin::create_account,
+            commands::admin::reset_password,
+            commands::admin::unlock_account,
+            commands::admin::disable_account,
+            commands::admin::enable_account,
+            commands::admin::end_account_sessions,
+            commands::admin::change_password,
+            commands::admin::search_devices,
+            commands::admin::register_device,
+            commands::admin::preview_import,
+            commands::admin::commit_import,
+            commands::admin::deprovision_device,
+            commands::admin::readmit_device,
+            commands::admin::audit_page,
+            commands::admin::verify_audit,
+            commands::admin::export_audit,
+            commands::admin::pairing_report,
+            commands::admin::export_report,
+            commands::admin::certificate_overview,
         ])
 }
 
 /// Starts the app: logs to stderr, opens the state, shows the main window.
-/// The command line is [`args::AppArgs`].
+/// The command line is [`args::AppArgs`] (none on a tablet).
+///
+/// On desktops `main.rs` calls this; on Android and iOS the same function is
+/// the library's entry point, which the Android activity and the iOS app
+/// shell that `tauri android|ios build` generate load and call.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     init_logging();
     let args = match args::AppArgs::parse(std::env::args().skip(1)) {

@@ -686,3 +686,122 @@ fn a_scanned_pairing_refused_by_the_monitor_says_to_scan_again() {
     // monitor's QR again once it shows one.
     assert_eq!(failed.next_action, Some(NextAction::Rescan));
 }
+
+#[test]
+fn an_administrator_imports_deprovisions_manages_accounts_and_exports_through_the_commands() {
+    use zpair_app::ipc::ExportedFile;
+    use zpair_proto::admin::{
+        AccountRecord, AuditPage, CertificateOverview, DevicePage, ImportDryRun, PairingReport,
+        TemporaryPassword,
+    };
+    use zpair_proto::api::{AuditVerification, ImportReport};
+
+    let mut world = block_on(World::start());
+    let monitor = block_on(world.start_monitor("ZM-APP-ADM", zpair_tests::unique_ip()));
+    let record = serde_json::to_string(&monitor.registration_record()).expect("record");
+    world.monitors.push(monitor);
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = App::start_in(data.path(), Arc::default());
+    app.trust_ca(&world);
+    let admin = app.sign_in_as(zpair_tests::ADMINISTRATOR);
+    assert_eq!(admin.role, Role::Administrator);
+
+    // The import file is read in Rust: one good record, one that is not.
+    let file = json!({"fileName": "export.json", "text": format!("[{record}, {{\"deviceId\": \"ZM-X\"}}]")});
+    let dry: ImportDryRun = app.ok("preview_import", file.clone());
+    assert_eq!(dry.format, "json");
+    assert_eq!((dry.preview.new, dry.preview.conflicting), (1, 0));
+    assert_eq!(dry.lines, [1]);
+    assert_eq!(dry.unreadable.len(), 1);
+    assert!(
+        dry.unreadable[0].message.contains("deviceSerial"),
+        "{dry:?}"
+    );
+    let broken = app.err(
+        "preview_import",
+        json!({"fileName": "x.csv", "text": "deviceId\n"}),
+    );
+    assert_eq!(broken.code, ErrorCode::InvalidInput);
+    let report: ImportReport = app.ok("commit_import", file);
+    assert_eq!(report.imported, ["ZM-APP-ADM"]);
+    let page: DevicePage = app.ok("search_devices", json!({"query": {"search": "app-adm"}}));
+    assert_eq!(page.total, 1);
+    assert_eq!(page.devices[0].device_id, "ZM-APP-ADM");
+
+    // De-provision only with the device ID typed again; then re-admit.
+    let args = |typed: &str| json!({"deviceId": "ZM-APP-ADM", "reason": "sent for repair", "confirmDeviceId": typed});
+    let mismatch = app.err("deprovision_device", args("ZM-APP-AD"));
+    assert_eq!(mismatch.code, ErrorCode::ConfirmationMismatch);
+    let gone: DeviceSummary = app.ok("deprovision_device", args("ZM-APP-ADM"));
+    assert_eq!(gone.state, DeviceState::Deprovisioned);
+    let back: DeviceSummary = app.ok(
+        "readmit_device",
+        json!({"deviceId": "ZM-APP-ADM", "reason": "repaired"}),
+    );
+    assert_eq!(back.state, DeviceState::Unprovisioned);
+
+    // Accounts.
+    let created: TemporaryPassword = app.ok(
+        "create_account",
+        json!({"account": {"username": "night", "displayName": "Night Shift", "role": "technician"}}),
+    );
+    assert_eq!(created.username, "night");
+    let reset: TemporaryPassword = app.ok("reset_password", json!({"username": "night"}));
+    assert_ne!(reset.password.expose(), created.password.expose());
+    let changed =
+        |command: &str| -> AccountRecord { app.ok(command, json!({"username": "night"})) };
+    assert!(changed("disable_account").disabled);
+    assert!(!changed("enable_account").disabled);
+    assert_eq!(changed("unlock_account").locked_until, None);
+    assert_eq!(changed("end_account_sessions").active_sessions, 0);
+    let accounts: Vec<AccountRecord> = app.ok("list_accounts", json!({}));
+    let names: Vec<&str> = accounts.iter().map(|a| a.username.as_str()).collect();
+    assert_eq!(names, ["admin", "night", "tech"]);
+
+    // The audit log, verified and exported (never over an earlier file).
+    let audit: AuditPage = app.ok("audit_page", json!({"query": {"deviceId": "ZM-APP-ADM"}}));
+    let types: Vec<&str> = audit.events.iter().map(|e| e.event_type.as_str()).collect();
+    assert!(
+        types.contains(&"deprovisioned") && types.contains(&"readmitted"),
+        "{types:?}"
+    );
+    let verified: AuditVerification = app.ok("verify_audit", json!({}));
+    assert!(verified.intact);
+    let query = json!({"query": {"deviceId": "ZM-APP-ADM"}});
+    let first: ExportedFile = app.ok("export_audit", query.clone());
+    let second: ExportedFile = app.ok("export_audit", query);
+    assert_ne!(first.path, second.path);
+    assert_eq!(first.rows as usize, audit.events.len());
+    let exports = data.path().join("exports");
+    for file in [&first, &second] {
+        let path = std::path::Path::new(&file.path);
+        assert_eq!(path.parent(), Some(exports.as_path()));
+        let name = path.file_name().expect("name").to_string_lossy();
+        assert!(
+            name.starts_with("zpair-audit-") && name.ends_with(".csv"),
+            "{name}"
+        );
+        let text = std::fs::read_to_string(path).expect("audit CSV");
+        assert_eq!(text.lines().count(), audit.events.len() + 1);
+    }
+
+    // The pairing report and its files, and the certificates.
+    let now = time::OffsetDateTime::now_utc();
+    let period = json!({
+        "from": zpair_proto::timestamp::format(now - time::Duration::hours(8)),
+        "to": zpair_proto::timestamp::format(now + time::Duration::hours(1)),
+    });
+    let report: PairingReport = app.ok("pairing_report", json!({"query": period}));
+    assert_eq!(report.provisioned as usize, report.pairings.len());
+    for format in ["csv", "pdf"] {
+        let file: ExportedFile =
+            app.ok("export_report", json!({"query": period, "format": format}));
+        assert!(file.path.ends_with(&format!(".{format}")), "{}", file.path);
+        assert!(file.path.contains("zpair-report-"), "{}", file.path);
+        let bytes = std::fs::read(&file.path).expect("report file");
+        if format == "pdf" {
+            assert!(bytes.starts_with(b"%PDF-"));
+        }
+    }
+    let _: CertificateOverview = app.ok("certificate_overview", json!({}));
+}

@@ -7,10 +7,19 @@
 // scanning goes on, sign out.
 // `cargo xtask e2e` starts the station and the monitors and sets the
 // variables read here; the app runs in a session keyring of its own.
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { shownPayload as readPayload, VirtualCamera } from './camera.mjs';
+import {
+  keepSessionTokens,
+  newestCard,
+  pairByCode,
+  pairingEnds,
+  screenshot,
+  secrets,
+  sessionKey as sessionKeyOf,
+  signOut,
+  writeSecrets,
+} from './flows.mjs';
 import { control, env, eventually, field, onScreen, runSuite, shownCode as readCode } from './harness.mjs';
 
 const stationUrl = env('ZPAIR_STATION_URL');
@@ -19,13 +28,7 @@ const username = env('ZPAIR_USERNAME');
 const password = env('ZPAIR_PASSWORD');
 const shots = env('ZPAIR_SCREENSHOTS');
 
-/**
- * Every secret that went through the app in this run (the password, each
- * code and QR token, the session's tokens), written to ZPAIR_SECRETS at the
- * end: `cargo xtask e2e` searches the app's trace-level log for each.
- * @type {Set<string>}
- */
-const secrets = new Set([password, `${password}-wrong`]);
+secrets.add(password).add(`${password}-wrong`);
 
 /** @param {string} dir */
 const shownCode = (dir) => {
@@ -66,17 +69,8 @@ const screenOf = (deviceId) => {
 /** A code in the right format that is not the one the monitor shows. */
 const wrongCode = (/** @type {string} */ shown) => (shown.startsWith('2') ? '3' : '2') + shown.slice(1);
 
-/**
- * The ID of the kernel key the app keeps this station's session in, or null.
- * The keyring store links the user's persistent keyring into the session, so
- * a key a previous run left can be there before this run stores its own.
- */
-const sessionKey = () =>
-  execFileSync('keyctl', ['show', '@s'], { encoding: 'utf8' })
-    .split('\n')
-    .find((line) => line.includes(`user: keyring:${stationUrl}`))
-    ?.trim()
-    .split(/\s+/)[0] ?? null;
+/** The ID of the kernel key the app keeps this station's session in, or null. */
+const sessionKey = () => sessionKeyOf(stationUrl);
 
 /** The QR payload the third monitor showed when it was scanned: the model of the refused ones. */
 let thirdShown = /** @type {Record<string, unknown>} */ ({});
@@ -84,58 +78,8 @@ let thirdShown = /** @type {Record<string, unknown>} */ ({});
 /** The session key found before this run signed in. */
 let staleKey = /** @type {string | null} */ (null);
 
-/**
- * @param {WebdriverIO.Browser} browser
- * @param {string} name
- */
-const screenshot = async (browser, name) => {
-  // Two animation frames: the screen as last rendered, not a frame from before the last change.
-  await browser.execute('return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
-  await browser.saveScreenshot(join(shots, `${name}.png`));
-};
-
 /** The codes each monitor was paired with, so a re-provisioned one is seen to show a new code. */
 const usedCodes = new Map();
-
-/**
- * The newest pairing card of a monitor on the Pairings screen.
- * @param {WebdriverIO.Browser} browser
- * @param {string} deviceId
- */
-const newestCard = (browser, deviceId) => browser.$(`li[data-testid="pairing"][data-device="${deviceId}"]`);
-
-/**
- * Types the device ID and the code the monitor shows now, and sends them.
- * @param {WebdriverIO.Browser} browser
- * @param {string} deviceId
- * @param {string} code
- */
-async function pairByCode(browser, deviceId, code) {
-  secrets.add(code);
-  await onScreen(browser, 'Scan or type a code');
-  const device = await field(browser, 'Device ID');
-  await device.setValue(deviceId);
-  await (await field(browser, 'Pairing code')).setValue(code.replaceAll('-', '').toLowerCase());
-  await browser.$('//p[normalize-space()="Code complete"]').waitForDisplayed();
-  await control(browser, 'button', 'Pair monitor').click();
-  await onScreen(browser, 'Pairings');
-}
-
-/**
- * Waits until the monitor's newest pairing shows `badge`, having passed through every step.
- * @param {WebdriverIO.Browser} browser
- * @param {string} deviceId
- * @param {string} badge
- */
-async function pairingEnds(browser, deviceId, badge) {
-  const card = newestCard(browser, deviceId);
-  await eventually(
-    `${deviceId}'s pairing to show ${badge}`,
-    async () => (await card.$('.badge').getText()).trim(),
-    (text) => text === badge,
-  );
-  return card;
-}
 
 /**
  * Whether a polygon's corners ("x,y x,y …") go round it without crossing.
@@ -183,6 +127,7 @@ const steps = [
     'a wrong password is refused; the right one signs in and the session goes to the kernel keyring',
     async (browser) => {
       staleKey = sessionKey();
+      if (staleKey !== null) throw new Error('a session from before this run is in its keyring');
       await (await field(browser, 'Username')).setValue(username);
       await (await field(browser, 'Password')).setValue(`${password}-wrong`);
       await control(browser, 'button', 'Sign in').click();
@@ -193,17 +138,10 @@ const steps = [
       await (await field(browser, 'Password')).setValue(password);
       await control(browser, 'button', 'Sign in').click();
       await browser.$('[data-testid="account"]').waitForDisplayed();
-      const key = await eventually('the session in the session keyring', sessionKey, (found) => found !== null && found !== staleKey);
       // The session's own tokens, to look for in the app's log.
-      if (key !== null) {
-        /** @type {unknown} */
-        const stored = JSON.parse(execFileSync('keyctl', ['pipe', key], { encoding: 'utf8' }));
-        if (typeof stored === 'object' && stored !== null) {
-          for (const [name, value] of Object.entries(stored)) {
-            if (name.endsWith('Token') && typeof value === 'string') secrets.add(value);
-          }
-        }
-      }
+      keepSessionTokens(
+        await eventually('the session in the session keyring', sessionKey, (found) => found !== null && found !== staleKey),
+      );
     },
   ],
   [
@@ -328,9 +266,7 @@ const steps = [
   [
     'signing out returns to the sign-in screen and clears the keyring',
     async (browser) => {
-      await control(browser, 'button', 'Sign out').click();
-      await onScreen(browser, 'Sign in to ZPair');
-      await eventually('the session gone from the keyring', sessionKey, (key) => key === null);
+      await signOut(browser, stationUrl);
     },
   ],
 ];
@@ -345,5 +281,5 @@ const exitCode = await runSuite({
   log: env('ZPAIR_APP_LOG'),
   steps,
 });
-writeFileSync(env('ZPAIR_SECRETS'), JSON.stringify([...secrets]));
+writeSecrets();
 process.exitCode = exitCode;

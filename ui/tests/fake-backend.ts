@@ -16,7 +16,11 @@ import type { JobState } from '../src/bindings/JobState';
 import type { Pairing } from '../src/bindings/Pairing';
 import type { SetupState } from '../src/bindings/SetupState';
 import type { StationProbe } from '../src/bindings/StationProbe';
+import { DAY, MINUTE, Refusal, appError, iso, messageFor, text } from './fake-common';
+import { ADMIN_COMMANDS, FakeAdmin, seedAccounts } from './fake-admin';
 import { FakeScanner, ScanRefusal } from './fake-scanner';
+
+export { Refusal, appError, messageFor };
 
 export type InvokeResult = { ok: true; value: unknown } | { ok: false; error: AppError };
 export type Emit = (event: string, payload: unknown) => Promise<void>;
@@ -25,9 +29,26 @@ export interface Call {
   args: Record<string, unknown>;
 }
 
-export const TECHNICIAN: Account = { username: 'dana', displayName: 'Dana Whitfield', role: 'technician' };
-export const ADMINISTRATOR: Account = { username: 'sam', displayName: 'Sam Okafor', role: 'administrator' };
-export const PASSWORDS: Record<string, string> = { dana: 'correct horse', sam: 'battery staple' };
+export const TECHNICIAN: Account = {
+  username: 'dana',
+  displayName: 'Dana Whitfield',
+  role: 'technician',
+  mustChangePassword: false,
+};
+export const ADMINISTRATOR: Account = {
+  username: 'sam',
+  displayName: 'Sam Okafor',
+  role: 'administrator',
+  mustChangePassword: false,
+};
+/** An account signed in with the temporary password an administrator handed out. */
+export const NEW_TECHNICIAN: Account = {
+  username: 'kim',
+  displayName: 'Kim Tran',
+  role: 'technician',
+  mustChangePassword: true,
+};
+export const PASSWORDS: Record<string, string> = { dana: 'correct horse', sam: 'battery staple', kim: 'Temp-4821-kx' };
 
 export const STATION_URL = 'https://station.hospital.test:8443';
 export const STATION_FINGERPRINT = '3f9a0c1be27d4458a6b9e0f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b';
@@ -52,12 +73,6 @@ export function caCertificate(pem: string): { fingerprint: string; subject: stri
   }
 }
 
-/** The message Rust sends with `code` when it knows nothing more specific:
- * the error catalogue as the bindings test exports it from Rust, so the fake
- * cannot answer with a message of its own. */
-export function messageFor(code: ErrorCode): string {
-  return ERROR_CATALOGUE[code].message;
-}
 
 /** How the monitor was identified, which decides between re-scanning and re-typing. */
 export type Entry = 'scanned' | 'typed';
@@ -72,7 +87,6 @@ const STEP_MESSAGES: Record<JobState, string> = {
   FAILED: 'Pairing failed',
 };
 
-export const appError = (code: ErrorCode, message = messageFor(code)): AppError => ({ code, message });
 
 // The pairing code's rules as zpair_proto::pairing_code has them.
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -115,14 +129,13 @@ export function checkCode(input: string): CodeCheck {
   return { display: groups.map((g) => g.join('')).join('-'), complete: error === null && count === 9, error };
 }
 
-interface Device {
+export interface Device {
   summary: DeviceSummary;
   status: ConnectedStatus;
+  /** Its last pairing failed (the registry's "failed" group). */
+  lastPairingFailed?: boolean;
 }
 
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 function device(
   deviceId: string,
@@ -166,6 +179,61 @@ function device(
   };
 }
 
+const WARDS = ['ICU 1', 'ICU 2', 'Ward 5', 'Ward 7', 'Cardiology', 'Recovery'];
+
+/** Monitors 6 to `size`, spread over the registry's groups: paired, certificate expiring, never
+ * paired, failed, de-provisioned. */
+function moreMonitors(size: number): Device[] {
+  const monitors: Device[] = [];
+  for (let i = 6; i <= size; i += 1) {
+    const id = `ZM-${String(i).padStart(3, '0')}`;
+    const bed = String((i % 12) + 1).padStart(2, '0');
+    const made =
+      i % 9 === 0
+        ? device(id, bed, 'DEPROVISIONED', 'disconnected', 'revoked')
+        : i % 7 === 0
+          ? { ...device(id, bed, 'UNPROVISIONED', 'never', null), lastPairingFailed: true }
+          : i % 5 === 0
+            ? device(id, bed, 'UNPROVISIONED', 'never', null)
+            : i % 4 === 0
+              ? device(id, bed, 'PROVISIONED', 'connected', 'expiring_soon')
+              : device(id, bed, 'PROVISIONED', i % 3 === 0 ? 'disconnected' : 'connected', 'valid');
+    const ward = WARDS[i % WARDS.length] ?? 'ICU 1';
+    made.summary.deviceSerial = `ZMS-${String(40000 + i * 37)}`;
+    made.summary.deviceLabel = `${ward} bed ${bed}`;
+    made.summary.bedId = `${ward.replace(/\s/g, '').toUpperCase()}-${bed}`;
+    made.summary.ipAddress = `10.20.${String(10 + (i % 6))}.${String(i)}`;
+    made.status.deviceLabel = made.summary.deviceLabel;
+    if (made.status.certificate !== null) {
+      made.status.certificate.serial = `4F:2A:${String(i).padStart(2, '0')}:9C:${bed}`;
+      if (made.status.certificate.validity === 'expiring_soon') {
+        made.status.certificate.notAfter = iso(Date.now() + ((i * 3) % 28) * DAY + 5 * 3_600_000);
+      }
+    }
+    monitors.push(made);
+  }
+  return monitors;
+}
+
+/** A monitor just registered: never paired, never connected. */
+function registered(summary: DeviceSummary): Device {
+  return {
+    summary,
+    status: {
+      deviceId: summary.deviceId,
+      deviceLabel: summary.deviceLabel,
+      state: summary.state,
+      connectionState: 'never',
+      serverUrl: null,
+      certificate: null,
+      lastConnected: null,
+      uptimeSeconds: 0,
+      counters: { heartbeats: 0, bytesSent: 0, errors: 0 },
+      alert: null,
+    },
+  };
+}
+
 export interface Scenario {
   /** No station set up yet: the app opens on the setup screen. */
   firstRun?: boolean;
@@ -173,7 +241,18 @@ export interface Scenario {
   account?: Account | null;
   /** The address the app was started with (`--station`), as the demo does. */
   suggestedStationUrl?: string;
+  /** Monitors in the registry (at least the five the technicians' tests use). */
+  registrySize?: number;
+  /** Where Rust keeps the sign-in (null: no usable system store). */
+  signInKeptIn?: string | null;
 }
+
+/** Commands that ask the station for something the account must change its password before
+ * (the others are the app's own, or the station's exceptions: sign-in, sign-out, the password). */
+const STATION_COMMANDS = new Set(['list_devices', 'device_status', 'reprovision', 'start_pairing', 'retry_pairing', 'pair_scanned']);
+
+/** What Rust reports for the kernel's session keyring (zpair-core's StoreKind label). */
+export const SESSION_KEYRING = "the kernel's session keyring (ends at logout)";
 
 export class FakeBackend {
   setup: SetupState;
@@ -190,31 +269,38 @@ export class FakeBackend {
   history: HistoryEntry[];
   readonly calls: Call[] = [];
   readonly scanner = new FakeScanner();
+  readonly admin: FakeAdmin;
   readonly #queued = new Map<string, AppError[]>();
+  readonly #held = new Map<string, Promise<void>[]>();
   #emit: Emit = () => Promise.resolve();
   #nextPairing = 1;
   #clock = Date.now() - 2 * MINUTE;
 
   constructor(scenario: Scenario = {}) {
     const suggestedStationUrl = scenario.suggestedStationUrl ?? null;
+    const signInKeptIn = scenario.signInKeptIn === undefined ? SESSION_KEYRING : scenario.signInKeptIn;
     this.setup = scenario.firstRun
-      ? { stationUrl: null, trust: null, suggestedStationUrl }
+      ? { stationUrl: null, trust: null, suggestedStationUrl, signInKeptIn }
       : {
           stationUrl: STATION_URL,
           trust: { kind: 'fingerprint', fingerprint: STATION_FINGERPRINT, subject: this.probe.subject },
           suggestedStationUrl,
+          signInKeptIn,
         };
-    this.account = scenario.account === undefined ? TECHNICIAN : scenario.account;
+    // A copy: a password change edits the session's account, and the constants are shared by every test.
+    this.account = scenario.account === undefined ? { ...TECHNICIAN } : scenario.account && { ...scenario.account };
     for (const d of [
       device('ZM-001', '01', 'PROVISIONED', 'connected', 'valid'),
       device('ZM-002', '02', 'PROVISIONED', 'disconnected', 'expiring_soon'),
       device('ZM-003', '03', 'UNPROVISIONED', 'never', null),
       device('ZM-004', '04', 'PROVISIONED', 'connected', 'expired'),
       device('ZM-005', '05', 'AWAITING_REPROVISION', 'disconnected', 'revoked'),
+      ...moreMonitors(scenario.registrySize ?? 5),
     ]) {
       this.devices.set(d.summary.deviceId, d);
     }
     const now = Date.now();
+    this.admin = new FakeAdmin({ devices: this.devices, newDevice: registered }, seedAccounts(now));
     this.history = [
       { at: iso(now - 3 * DAY), deviceId: 'ZM-001', action: 'paired', outcome: 'provisioned', failureCode: null },
       { at: iso(now - 2 * DAY), deviceId: 'ZM-002', action: 'paired', outcome: 'failed', failureCode: 'code_expired' },
@@ -234,6 +320,16 @@ export class FakeBackend {
     this.#queued.set(command, queue);
   }
 
+  /** The next call of `command` waits until the returned function is called: a screen's loading state. */
+  hold(command: string): () => void {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#held.set(command, [...(this.#held.get(command) ?? []), held]);
+    return release;
+  }
+
   callsTo(command: string): Record<string, unknown>[] {
     return this.calls.filter((call) => call.command === command).map((call) => call.args);
   }
@@ -244,17 +340,19 @@ export class FakeBackend {
     return found.status;
   }
 
-  invoke(command: string, args: Record<string, unknown>): Promise<InvokeResult> {
+  async invoke(command: string, args: Record<string, unknown>): Promise<InvokeResult> {
     // Frames are recorded by the scanner, by size: a call list of megabyte bodies would help no test.
     if (command !== 'scan_frame') this.calls.push({ command, args });
+    const held = this.#held.get(command)?.shift();
+    if (held) await held;
     const queued = this.#queued.get(command)?.shift();
-    if (queued) return Promise.resolve({ ok: false, error: queued });
+    if (queued) return { ok: false, error: queued };
     try {
       // A structured clone, as JSON over IPC would be: the page never shares objects with the backend.
-      return Promise.resolve({ ok: true, value: structuredClone(this.#handle(command, args)) });
+      return { ok: true, value: structuredClone(this.#handle(command, args)) };
     } catch (error) {
-      if (error instanceof Refusal) return Promise.resolve({ ok: false, error: error.appError });
-      if (error instanceof ScanRefusal) return Promise.resolve({ ok: false, error: appError(error.code) });
+      if (error instanceof Refusal) return { ok: false, error: error.appError };
+      if (error instanceof ScanRefusal) return { ok: false, error: appError(error.code) };
       throw error;
     }
   }
@@ -283,6 +381,7 @@ export class FakeBackend {
         found.status.state = 'PROVISIONED';
         found.status.connectionState = 'connected';
       }
+      this.admin.pairingEnded(deviceId, true);
       this.#finishHistory(deviceId, 'provisioned');
     }
     await this.#emit('pairing://status', pairing);
@@ -298,6 +397,7 @@ export class FakeBackend {
     this.#step(pairing, 'FAILED', message);
     pairing.failure = { code, message };
     pairing.nextAction = nextAction;
+    this.admin.pairingEnded(deviceId, false);
     this.#finishHistory(deviceId, 'failed', code);
     await this.#emit('pairing://status', pairing);
     return pairing;
@@ -318,6 +418,14 @@ export class FakeBackend {
   // ---- the commands ----
 
   #handle(command: string, args: Record<string, unknown>): unknown {
+    if (this.account?.mustChangePassword && (STATION_COMMANDS.has(command) || ADMIN_COMMANDS.has(command))) {
+      throw new Refusal('password_change_required');
+    }
+    if (ADMIN_COMMANDS.has(command)) {
+      const account = this.#requireSession();
+      if (account.role !== 'administrator') throw new Refusal('forbidden_role');
+      return this.admin.handle(command, args, account);
+    }
     switch (command) {
       case 'get_setup':
         return this.setup;
@@ -339,13 +447,11 @@ export class FakeBackend {
       }
       case 'get_account':
         return this.account;
-      case 'sign_in': {
-        const username = text(args, 'username');
-        const account = [TECHNICIAN, ADMINISTRATOR].find((a) => a.username === username);
-        if (!account || PASSWORDS[username] !== text(args, 'password')) throw new Refusal('invalid_credentials');
-        this.account = account;
-        return account;
-      }
+      case 'sign_in':
+        this.account = this.admin.signIn(text(args, 'username'), text(args, 'password'));
+        return this.account;
+      case 'change_password':
+        return this.admin.changePassword(this.#requireSession(), args);
       case 'sign_out':
         this.account = null;
         return null;
@@ -416,7 +522,7 @@ export class FakeBackend {
   #reprovision(args: Record<string, unknown>): DeviceSummary {
     const account = this.#requireSession();
     if (account.role !== 'technician') throw new Refusal('forbidden_role');
-    if (PASSWORDS[account.username] !== text(args, 'password')) throw new Refusal('invalid_credentials');
+    if (this.admin.passwordOf(account.username) !== text(args, 'password')) throw new Refusal('invalid_credentials');
     const deviceId = text(args, 'deviceId');
     if (text(args, 'confirmDeviceId') !== deviceId) throw new Refusal('confirmation_mismatch');
     const found = this.#device(deviceId);
@@ -489,16 +595,3 @@ export class FakeBackend {
   }
 }
 
-export class Refusal extends Error {
-  readonly appError: AppError;
-  constructor(code: ErrorCode) {
-    super(code);
-    this.appError = appError(code);
-  }
-}
-
-function text(args: Record<string, unknown>, name: string): string {
-  const value = args[name];
-  if (typeof value !== 'string') throw new Error(`argument ${name} is not a string: ${JSON.stringify(value)}`);
-  return value;
-}

@@ -1,5 +1,6 @@
 // Every screen of the app in a state worth looking at, for the accessibility,
 // layout and screenshot passes.
+import { ADMIN_SCREENS } from './admin-screens';
 import type { Scenario } from './fake-backend';
 import { expect, type App } from './fixtures';
 import { STATION_URL } from './fake-backend';
@@ -121,4 +122,5 @@ export const SCREENS: ScreenCase[] = [
       await expect(app.page.getByRole('dialog', { name: 'Sign in again' })).toBeVisible();
     },
   },
+  ...ADMIN_SCREENS,
 ];

@@ -64,10 +64,20 @@ test('Settings shows the station, its trust and the account, and can change the 
   await expect(account).toContainText('Dana Whitfield');
   await expect(account).toContainText('dana');
   await expect(account).toContainText('Technician');
+  await expect(page.getByTestId('sign-in-store')).toHaveText(/Sign-in kept in\s*the kernel's session keyring \(ends at logout\)/);
 
   await page.getByRole('link', { name: 'Change station or set up trust again' }).click();
   await expect(app.heading('Central Station and trust')).toBeVisible();
   await expect(page.getByLabel('Central Station URL')).toHaveValue(STATION_URL);
   await page.getByRole('link', { name: 'Cancel' }).click();
   await expect(app.heading('Settings')).toBeVisible();
+});
+
+test.describe('without a usable system keyring', () => {
+  test.use({ scenario: { signInKeptIn: null } });
+
+  test('Settings says the sign-in cannot be kept', async ({ app, page }) => {
+    await app.open('#/settings');
+    await expect(page.getByTestId('sign-in-store')).toContainText('no usable system keyring');
+  });
 });

@@ -5,22 +5,22 @@
 //! camera on among them (`ui/e2e/bench.mjs`, through WebDriver, against the
 //! demo's world).
 //!
-//! The release app is built with `tauri build --bundles deb` (the npm
-//! package's prebuilt CLI), so the binary measured is the one the `.deb`
-//! ships. Each start gets a fresh profile (XDG folders) and its own session
+//! The release app is built with `tauri build --bundles deb,rpm` (the npm
+//! package's prebuilt CLI, through `cargo xtask bundle`, which also checks
+//! both packages' contents), so the binary measured is the one they ship. Each start gets a fresh profile (XDG folders) and its own session
 //! keyring, under one Xvfb server the bench starts itself when there is no
 //! display. "Interactive" is the UI's first IPC call, `get_setup`, which the
 //! app logs at debug level: the first screen renders on its answer.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::bootstrap;
+use crate::bundle;
 use crate::e2e::{self, Drive};
-use crate::notices;
 use crate::process::{self, Failure};
 use crate::ui::NpmProject;
 use crate::world;
@@ -48,25 +48,17 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         "--no-audit",
         "--no-fund",
     ]))?;
-    // The .deb installs the notices (tauri.conf.json's bundle.linux.deb.files):
-    // written from the lock files right before the bundle is made.
-    if options.build && options.deb {
-        notices::run(&[])?;
-    }
     let deb = if !options.build {
         process::say("using the release build already made (--no-build)");
         None
     } else if options.deb {
-        process::say("release build and .deb bundle (tauri build --bundles deb)");
-        process::run(
-            Command::new(root.join("ui/node_modules/.bin/tauri"))
-                .current_dir(root.join("src-tauri"))
-                .args(["build", "--bundles", "deb"]),
-        )?;
+        // The .deb and the .rpm, release build, their contents checked.
+        let packages = bundle::make(&bundle::Options::default())?;
         // The bill of materials beside the package it describes.
-        let bundle = process::target_dir().join("release/bundle/deb");
-        crate::sbom::run(&[bundle.display().to_string()])?;
-        Some(find_deb(&bundle)?)
+        if let Some(dir) = packages.deb.parent() {
+            crate::sbom::run(&[dir.display().to_string()])?;
+        }
+        Some(packages.deb)
     } else {
         process::say("release build (tauri build --no-bundle)");
         process::run(
@@ -114,6 +106,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         monitor_port: MONITOR_PORT,
         // The app's own level: the bench measures it as it ships.
         app_log_filter: None,
+        spare: false,
     })
 }
 
@@ -359,15 +352,6 @@ fn kb(value: Option<&str>) -> u64 {
     value
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
-}
-
-fn find_deb(dir: &Path) -> Result<PathBuf, Failure> {
-    std::fs::read_dir(dir)
-        .map_err(|e| Failure::Step(format!("cannot list {}: {e}", dir.display())))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "deb"))
-        .ok_or_else(|| Failure::Step(format!("no .deb in {}", dir.display())))
 }
 
 fn print_table(starts: &[Duration], memory: Option<&Memory>, deb: Option<&Path>) {

@@ -35,8 +35,32 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("xvfb", "a virtual display for the app's WebDriver tests"),
     ("xauth", "display authorisation for xvfb-run"),
     (
+        "poppler-utils",
+        "pdftotext, which reads the pairing report's PDF back in zpair-core's and the CLI's tests",
+    ),
+    (
         "libclang-dev",
         "bindgen for the camera crate's V4L2 bindings (nokhwa)",
+    ),
+    (
+        "libdbus-1-dev",
+        "libdbus, which the desktop keyring's client (dbus-secret-service) and Tauri's Linux runtime link",
+    ),
+    (
+        "rpm",
+        "`rpm -qlp`, listing the .rpm `cargo xtask bundle` makes (tauri-bundler writes it without rpmbuild)",
+    ),
+    (
+        "gnome-keyring",
+        "a real Secret Service for zpair-core's test of the desktop keyring's session collection",
+    ),
+    (
+        "dbus-daemon",
+        "a private D-Bus session bus for that test, as a desktop login has",
+    ),
+    (
+        "dbus-bin",
+        "`dbus-send`, which that test asks whether GNOME Keyring is on its bus",
     ),
 ];
 

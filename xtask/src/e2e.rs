@@ -4,8 +4,10 @@
 //! and three simulated monitors, on their own folder and ports.
 //!
 //! The app runs in a fresh session keyring (the kernel keyring, as in use)
-//! with `XDG_*` pointed at a throwaway home; the suite (`ui/e2e/run.mjs`)
-//! ends with `N passed, N failed` and saves screenshots of the main screens.
+//! with `XDG_*` pointed at a throwaway home. Two scripts, each against a
+//! world and an app of its own: the technician's (`ui/e2e/run.mjs`), then
+//! the administrator's (`ui/e2e/admin.mjs`, with a spare monitor to import).
+//! Each ends with `N passed, N failed` and saves screenshots of its screens.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +16,7 @@ use crate::bootstrap;
 use crate::process::{self, Failure};
 use crate::secrets;
 use crate::ui::NpmProject;
-use crate::world::{self, MONITORS, Site, TECHNICIAN, World};
+use crate::world::{self, ADMINISTRATOR, MONITORS, SPARE, Site, TECHNICIAN, World};
 
 /// The world's ports: clear of the demo's 8443/9443, so both can run at once.
 const STATION_PORT: u16 = 18443;
@@ -30,6 +32,8 @@ pub struct Drive<'a> {
     pub monitor_port: u16,
     /// `RUST_LOG` for the app, when the run sets one.
     pub app_log_filter: Option<&'a str>,
+    /// The world's spare monitor runs too, unregistered (for an import).
+    pub spare: bool,
 }
 
 /// `cargo xtask e2e [--no-build]`: installs and builds what the suite
@@ -56,16 +60,33 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
 /// The suite on binaries already built and its npm packages installed (as
 /// `cargo xtask test` has them).
 pub fn run_suite() -> Result<(), Failure> {
-    process::say("the real app through WebDriver (tauri-driver, WebKitWebDriver, Xvfb)");
-    let dir = process::target_dir().join("e2e");
+    let root = process::target_dir().join("e2e");
+    let technician = suite("the technician's", "run.mjs", root.clone(), false);
+    // The administrator's script runs even when the technician's failed: it has a world of its own.
+    let administrator = suite("the administrator's", "admin.mjs", root.join("admin"), true);
+    match (technician, administrator) {
+        (Err(first), Err(second)) => Err(Failure::Step(format!(
+            "the technician's scenario: {first}; the administrator's: {second}"
+        ))),
+        (first, second) => first.and(second),
+    }
+}
+
+/// One script of the suite through WebDriver at trace level, then its
+/// app's log searched for every secret that went through the app.
+fn suite(whose: &str, script: &str, dir: PathBuf, spare: bool) -> Result<(), Failure> {
+    process::say(&format!(
+        "{whose} scenario in the real app through WebDriver (tauri-driver, WebKitWebDriver, Xvfb)"
+    ));
     drive(&Drive {
-        script: "run.mjs",
+        script,
         app: process::target_dir().join("debug/zpair-app"),
         dir: dir.clone(),
         station_port: STATION_PORT,
         monitor_port: MONITOR_PORT,
         // Every line the app can write, so the search below covers them all.
         app_log_filter: Some("trace"),
+        spare,
     })?;
     process::say("the app's trace-level log, searched for every secret of the run");
     secrets::check_log(&dir.join("app.log"), &dir.join("secrets.json"))
@@ -81,7 +102,7 @@ pub fn drive(drive: &Drive<'_>) -> Result<(), Failure> {
     })?;
 
     let root = &drive.dir;
-    let world = World::start(
+    let mut world = World::start(
         process::target_dir().join("debug"),
         Site {
             dir: root.join("world"),
@@ -89,9 +110,15 @@ pub fn drive(drive: &Drive<'_>) -> Result<(), Failure> {
             monitor_port: drive.monitor_port,
         },
     )?;
+    let spare = if drive.spare {
+        Some(world.start_spare()?)
+    } else {
+        None
+    };
     let home = root.join("home");
     let shots = root.join("screenshots");
-    for dir in [&home, &shots] {
+    let exports = root.join("exports");
+    for dir in [&home, &shots, &exports] {
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -104,13 +131,34 @@ pub fn drive(drive: &Drive<'_>) -> Result<(), Failure> {
         .env("ZPAIR_STATION_FINGERPRINT", &world.fingerprint)
         .env("ZPAIR_USERNAME", TECHNICIAN.0)
         .env("ZPAIR_PASSWORD", TECHNICIAN.1)
+        .env("ZPAIR_ADMIN_USERNAME", ADMINISTRATOR.0)
+        .env("ZPAIR_ADMIN_PASSWORD", ADMINISTRATOR.1)
         .env("ZPAIR_MONITORS", monitor_screens(&world))
+        .env("ZPAIR_REGISTRY", world.registry_file())
+        // The app writes its exports here (the scripts read them back), not into the home's Downloads.
+        .env("ZPAIR_EXPORT_DIR", &exports)
         .env("ZPAIR_SCREENSHOTS", &shots)
         .env("ZPAIR_APP_LOG", root.join("app.log"))
         .env("ZPAIR_SECRETS", root.join("secrets.json"))
         // Xvfb's X display only: never a Wayland session the caller may have.
         .env_remove("WAYLAND_DISPLAY")
-        .env("GDK_BACKEND", "x11");
+        .env("GDK_BACKEND", "x11")
+        // Nor the caller's desktop keyring: without a session bus the app
+        // keeps its session in this run's kernel keyring, where the suite
+        // looks for it.
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    if let Some(record) = &spare {
+        node.env(
+            "ZPAIR_SPARE",
+            format!(
+                "{}={}",
+                SPARE.0,
+                world.monitor_dir(SPARE.0).join("screen").display()
+            ),
+        )
+        .env("ZPAIR_SPARE_RECORD", record)
+        .env("ZPAIR_SPARE_BUTTONS", world.buttons_path(SPARE.0));
+    }
     if let Some(filter) = drive.app_log_filter {
         node.env("RUST_LOG", filter);
     }

@@ -4,22 +4,27 @@
 //! - `cargo xtask demo`  — the main job on the embedded defaults.
 //! - `cargo xtask test`  — every test (what `.ci/run` runs).
 //! - `cargo xtask e2e`   — the real app through WebDriver, on its own.
-//! - `cargo xtask bench pairing|renewal|scanner|app [ARGS]` — the benchmarks.
+//! - `cargo xtask bench pairing|renewal|admin|scanner|app [ARGS]` — the benchmarks.
 //! - `cargo xtask audit` — dependencies checked for advisories, licences,
 //!   bans and sources (cargo-deny, and the UI's npm packages).
 //! - `cargo xtask sbom [DIR]` — the CycloneDX software bill of materials;
 //! - `cargo xtask notices [--check]` / `soup [PATH]` — the third-party
 //!   notices and the SOUP list, from the lock files.
+//! - `cargo xtask bundle` — the Linux packages (.deb, .rpm), built and checked.
+//! - `cargo xtask platforms` — what can be checked here of the other systems:
+//!   each target's dependency tree and keyring store, every system's Tauri
+//!   configuration, the icons generated from `icons/icon.svg`.
 //! - `cargo xtask bootstrap` — install what the others need, and nothing else.
 
 mod audit;
 mod bench_app;
 mod bootstrap;
+mod bundle;
 mod demo;
 mod e2e;
 mod json;
-mod keys;
 mod notices;
+mod platforms;
 mod process;
 mod sbom;
 mod secrets;
@@ -35,8 +40,6 @@ fn main() -> ExitCode {
         Some((c, rest)) => (c.as_str(), rest),
         None => ("help", &[][..]),
     };
-    // Whatever the command signs in with ends with it.
-    let _keys = keys::ForgetNewKeys::now();
     let result = process::announce_workspace().and_then(|()| match command {
         "bootstrap" => bootstrap::run(),
         "demo" => demo::run(rest),
@@ -47,6 +50,8 @@ fn main() -> ExitCode {
         "notices" => notices::run(rest),
         "soup" => notices::soup(rest),
         "sbom" => sbom::run(rest),
+        "bundle" => bundle::run(rest),
+        "platforms" => platforms::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -73,12 +78,15 @@ usage: cargo xtask <command>
   e2e [--no-build]           the real app through WebDriver against a real station
   bench pairing [ARGS]       pair request -> PROVISIONED latency and N at once
   bench renewal [ARGS]       certificate renewal of 100 monitors at once, none lost
+  bench admin [ARGS]         filtered audit pages over 100,000 rows; 10,000-monitor CSV import
   bench scanner [DIR] [--peers]  QR scanner on a photo folder or generated frames
   bench app [--runs N] [--no-deb] [--no-build]  cold start, memory, .deb size, cost of each screen
   audit [--manifest-path PATH]  advisories, licences, bans, sources of every dependency
   notices [--check]          write (or check) the third-party notices the app ships
   soup [PATH]                write the SOUP list as CSV (default target/soup.csv)
   sbom [DIR]                 write the CycloneDX SBOM (default target/sbom/zpair.cdx.json)
+  bundle [--debug] [--check-only] [--target T]  build the .deb and .rpm and check their contents
+  platforms                  each system's dependency tree, keyring store, Tauri config, icons
   bootstrap                  install system packages and tools the others need
 ";
 
@@ -86,12 +94,15 @@ usage: cargo xtask <command>
 /// targets, so xtask stays small and never links the product.
 fn bench(args: &[String]) -> Result<(), process::Failure> {
     let (name, rest) = args.split_first().ok_or_else(|| {
-        process::Failure::Usage("bench needs a name: pairing, renewal, scanner or app".into())
+        process::Failure::Usage(
+            "bench needs a name: pairing, renewal, admin, scanner or app".into(),
+        )
     })?;
     let (package, bench) = match name.as_str() {
         "app" => return bench_app::run(rest),
         "pairing" => ("zpair-tests", "pairing"),
         "renewal" => ("zpair-tests", "renewal"),
+        "admin" => ("zpair-tests", "admin"),
         "scanner" => ("zpair-scanner", "scanner"),
         other => return Err(process::Failure::Usage(format!("unknown bench `{other}`"))),
     };

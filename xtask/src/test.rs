@@ -8,7 +8,9 @@ use std::path::Path;
 
 use crate::audit::{self, Outcome};
 use crate::bootstrap;
+use crate::bundle;
 use crate::e2e;
+use crate::platforms;
 use crate::process::{self, Failure};
 use crate::ui::NpmProject;
 
@@ -57,6 +59,8 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
             "ADVISORIES WERE NOT CHECKED: {why}; licences, bans and sources were"
         ));
     }
+    process::say("the other systems: dependency trees and keyring stores per target, icons");
+    platforms::run(&[])?;
     process::say("build the binaries the cross-process tests start");
     process::run(process::cargo().args(["build", "--workspace", "--bins"]))?;
 
@@ -69,7 +73,17 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     let mut tests = process::cargo();
     tests.args(["test", "--workspace", "--no-fail-fast"]);
     process::with_home(&mut tests, &home)?;
+    // Nor the caller's desktop keyring: the Secret Service test starts a
+    // session bus of its own.
+    tests.env_remove("DBUS_SESSION_BUS_ADDRESS");
     process::run(&mut bootstrap::in_session_keyring(&tests))?;
+
+    // The Linux packages from the debug build just made: the .rpm and .deb
+    // listed and checked (the release ones: `cargo xtask bench app`).
+    bundle::make(&bundle::Options {
+        debug: true,
+        ..bundle::Options::default()
+    })?;
 
     ui.check_and_test()?;
     e2e::run_suite()?;

@@ -1,7 +1,9 @@
 //! The demo's world, shared by `cargo xtask demo` and the WebDriver suite:
 //! a Central Station (SQLite, its own CA) with a technician and an
 //! administrator, and three simulated monitors on 127.0.0.2–4 registered
-//! with it, trusting its provisioning key and in provisioning mode.
+//! with it, trusting its provisioning key and in provisioning mode. A
+//! fourth, spare monitor can join it unregistered: the one an
+//! administrator's import file brings in.
 //!
 //! Each user of the world gives it its own folder and ports, so the demo and
 //! a test run can be up at the same time.
@@ -24,6 +26,8 @@ pub const MONITORS: [(&str, &str, &str, &str); 3] = [
     ("ZM-DEMO-02", "127.0.0.3", "ICU-MON-02", "ICU-BED-02"),
     ("ZM-DEMO-03", "127.0.0.4", "ICU-MON-03", "ICU-BED-03"),
 ];
+/// The spare monitor ([`World::start_spare`]): device ID, address.
+pub const SPARE: (&str, &str) = ("ZM-DEMO-04", "127.0.0.5");
 
 /// Builds the debug binaries a world starts (the station and the monitor
 /// simulator) together with the packages in `also` that drive it.
@@ -55,6 +59,8 @@ pub struct World {
     pub ca_file: PathBuf,
     /// SHA-256 of the station's server certificate, lowercase hex.
     pub fingerprint: String,
+    /// The station's provisioning key, which every monitor of the world trusts.
+    station_key: String,
 }
 
 impl World {
@@ -71,10 +77,49 @@ impl World {
             children: Vec::new(),
             ca_file,
             fingerprint: String::new(),
+            station_key: String::new(),
         };
         world.set_up()?;
         world.serve()?;
         Ok(world)
+    }
+
+    /// Starts the [`SPARE`] monitor: its identity made, the station's key
+    /// trusted, in provisioning mode, but not in the station's registry.
+    /// Returns where its registration record (the monitor's export, JSON) is.
+    pub fn start_spare(&mut self) -> Result<PathBuf, Failure> {
+        let (id, ip) = SPARE;
+        let record = self.init_monitor(id, ip)?;
+        let file = self.site.dir.join(format!("{id}.json"));
+        write(&file, record.trim())?;
+        let buttons = self.buttons(id)?;
+        self.run_monitor(id, ip, MONITORS.len(), Stdio::from(buttons))?;
+        self.screen(id)?;
+        Ok(file)
+    }
+
+    /// The spare monitor's buttons: a named pipe its console reads one-letter
+    /// commands from (`p` enters provisioning mode), as a person at the
+    /// bedside presses them. The world holds it open for writing too, so the
+    /// monitor never reads an end of input between two presses.
+    pub fn buttons_path(&self, id: &str) -> PathBuf {
+        self.monitor_dir(id).join("buttons")
+    }
+
+    fn buttons(&self, id: &str) -> Result<std::fs::File, Failure> {
+        let path = self.buttons_path(id);
+        let _ = std::fs::remove_file(&path);
+        process::run(Command::new("mkfifo").arg("-m").arg("600").arg(&path))?;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Failure::Step(format!("cannot open {}: {e}", path.display())))
+    }
+
+    /// The registered monitors' records, as the station imported them (a JSON array).
+    pub fn registry_file(&self) -> PathBuf {
+        self.site.dir.join("registry.json")
     }
 
     /// `https://127.0.0.1:PORT`.
@@ -148,13 +193,23 @@ impl World {
 
     /// Starts a long-running process of the world with its output in
     /// `NAME.log`; it is stopped with the world.
-    pub fn spawn_logged(&mut self, mut cmd: Command, name: &str) -> Result<(), Failure> {
+    pub fn spawn_logged(&mut self, cmd: Command, name: &str) -> Result<(), Failure> {
+        self.spawn_logged_with(cmd, name, Stdio::null())
+    }
+
+    /// [`Self::spawn_logged`] with `stdin` as its standard input.
+    fn spawn_logged_with(
+        &mut self,
+        mut cmd: Command,
+        name: &str,
+        stdin: Stdio,
+    ) -> Result<(), Failure> {
         let log = std::fs::File::create(self.site.dir.join(format!("{name}.log")))
             .map_err(|e| Failure::Step(format!("cannot create {name}.log: {e}")))?;
         let err = log
             .try_clone()
             .map_err(|e| Failure::Step(format!("cannot share {name}.log: {e}")))?;
-        cmd.stdin(Stdio::null()).stdout(log).stderr(err);
+        cmd.stdin(stdin).stdout(log).stderr(err);
         let child = cmd
             .spawn()
             .map_err(|e| Failure::Step(format!("cannot start {}: {e}", process::describe(&cmd))))?;
@@ -193,16 +248,19 @@ impl World {
             run_with_stdin(&mut add, password)?;
         }
 
+        self.station_key = process::output(
+            self.tool("central-station")
+                .args(["station-key", "--data-dir"])
+                .arg(&station_dir),
+        )?
+        .trim()
+        .to_owned();
         let mut records = Vec::new();
         for (id, ip, label, bed) in MONITORS {
-            let mut init = self.tool("bedside-monitor");
-            init.args(["init", "--data-dir"])
-                .arg(self.monitor_dir(id))
-                .args(["--device-id", id, "--ip", ip]);
-            let record = process::output(&mut init)?;
+            let record = self.init_monitor(id, ip)?;
             records.push(with_registry_fields(record.trim(), label, bed)?);
         }
-        let registry = self.site.dir.join("registry.json");
+        let registry = self.registry_file();
         write(&registry, &format!("[{}]", records.join(",")))?;
         let mut import = self.tool("central-station");
         import
@@ -211,19 +269,6 @@ impl World {
             .arg(&registry);
         process::run(&mut import)?;
 
-        let key = process::output(
-            self.tool("central-station")
-                .args(["station-key", "--data-dir"])
-                .arg(&station_dir),
-        )?;
-        for (id, ..) in MONITORS {
-            let mut trust = self.tool("bedside-monitor");
-            trust
-                .args(["trust-station", "--data-dir"])
-                .arg(self.monitor_dir(id))
-                .args(["--key", key.trim()]);
-            process::output(&mut trust)?;
-        }
         let ca = process::output(
             self.tool("central-station")
                 .args(["ca-cert", "--data-dir"])
@@ -254,24 +299,53 @@ impl World {
         .to_owned();
 
         for (index, &(id, ip, ..)) in MONITORS.iter().enumerate() {
-            process::say(&format!(
-                "starting monitor {id} on {ip}:{} in provisioning mode (its screen: {})",
-                self.site.monitor_port,
-                self.view_url(index)
-            ));
-            let mut monitor = self.tool("bedside-monitor");
-            monitor
-                .args(["run", "--data-dir"])
-                .arg(self.monitor_dir(id))
-                .args(["--ip", ip, "--provision"])
-                .args(["--port", &self.site.monitor_port.to_string()])
-                .args(["--view-port", &self.view_port(index).to_string()]);
-            self.spawn_logged(monitor, &format!("monitor-{id}"))?;
+            self.run_monitor(id, ip, index, Stdio::null())?;
         }
         for (id, ..) in MONITORS {
             self.screen(id)?;
         }
         Ok(())
+    }
+
+    /// Makes a monitor's identity, trusting the station's key; returns its
+    /// registration record (JSON).
+    fn init_monitor(&self, id: &str, ip: &str) -> Result<String, Failure> {
+        let mut init = self.tool("bedside-monitor");
+        init.args(["init", "--data-dir"])
+            .arg(self.monitor_dir(id))
+            .args(["--device-id", id, "--ip", ip]);
+        let record = process::output(&mut init)?;
+        let mut trust = self.tool("bedside-monitor");
+        trust
+            .args(["trust-station", "--data-dir"])
+            .arg(self.monitor_dir(id))
+            .args(["--key", &self.station_key]);
+        process::output(&mut trust)?;
+        Ok(record)
+    }
+
+    /// Starts monitor number `index` of the world in provisioning mode, its
+    /// console reading `buttons`.
+    fn run_monitor(
+        &mut self,
+        id: &str,
+        ip: &str,
+        index: usize,
+        buttons: Stdio,
+    ) -> Result<(), Failure> {
+        process::say(&format!(
+            "starting monitor {id} on {ip}:{} in provisioning mode (its screen: {})",
+            self.site.monitor_port,
+            self.view_url(index)
+        ));
+        let mut monitor = self.tool("bedside-monitor");
+        monitor
+            .args(["run", "--data-dir"])
+            .arg(self.monitor_dir(id))
+            .args(["--ip", ip, "--provision"])
+            .args(["--port", &self.site.monitor_port.to_string()])
+            .args(["--view-port", &self.view_port(index).to_string()]);
+        self.spawn_logged_with(monitor, &format!("monitor-{id}"), buttons)
     }
 }
 

@@ -26,6 +26,41 @@ pub enum ConfigurationError {
     /// No randomness for a generation name.
     #[error("no randomness available")]
     Random,
+    /// A file names a generation folder that no generation could have: a
+    /// name that is not one [`new_generation`] makes (a path, `..`).
+    #[error("configuration {0:?} is not a generation name; the file naming it was altered")]
+    InvalidGeneration(String),
+}
+
+/// Whether `name` is one [`new_generation`] could have made (and any
+/// earlier, longer one): 1 to 64 of base64url's alphabet, so it is a single
+/// folder name under `certs/` and never a path out of it.
+pub fn is_generation_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The folder of generation `name`, refused unless it is a generation
+/// name: the names come from files on disk, which are not trusted to stay
+/// as written.
+fn generation_folder(dir: &DataDir, name: &str) -> Result<std::path::PathBuf, ConfigurationError> {
+    if is_generation_name(name) {
+        Ok(dir.generation(name))
+    } else {
+        Err(ConfigurationError::InvalidGeneration(name.to_owned()))
+    }
+}
+
+/// Serde: a generation name read from a file, checked as it is read.
+fn checked_generation<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    if is_generation_name(&name) {
+        Ok(name)
+    } else {
+        Err(serde::de::Error::custom("not a generation name"))
+    }
 }
 
 /// The committed configuration, as the monitor reports it.
@@ -50,6 +85,7 @@ pub struct AppliedConfiguration {
 #[serde(rename_all = "camelCase")]
 pub struct Committed {
     /// The folder under `certs/` holding its certificates and key.
+    #[serde(deserialize_with = "checked_generation")]
     pub generation: String,
     /// The configuration.
     pub configuration: AppliedConfiguration,
@@ -99,6 +135,7 @@ pub struct Prepared {
 #[serde(rename_all = "camelCase")]
 pub struct PendingRenewal {
     /// The generation in force it replaces; a renewal of another is stale.
+    #[serde(deserialize_with = "checked_generation")]
     pub renews: String,
     /// The configuration it would put in force: the new generation, and
     /// the one in force's settings with the new certificate's serial and end.
@@ -152,8 +189,8 @@ pub fn stage(
     generation_name: &str,
     credentials: &Credentials,
 ) -> Result<(), ConfigurationError> {
+    let folder = generation_folder(dir, generation_name)?;
     storage::ensure_private_dir(&dir.certificates())?;
-    let folder = dir.generation(generation_name);
     storage::ensure_private_dir(&folder)?;
     let files = [
         (generation::CA_CERTIFICATE, credentials.ca_pem.as_bytes()),
@@ -198,7 +235,7 @@ pub fn credentials(
     dir: &DataDir,
     generation_name: &str,
 ) -> Result<Credentials, ConfigurationError> {
-    let folder = dir.generation(generation_name);
+    let folder = generation_folder(dir, generation_name)?;
     let read = |name: &str| -> Result<String, ConfigurationError> {
         storage::read_text(&folder.join(name))?
             .ok_or_else(|| ConfigurationError::Missing(generation_name.to_owned()))
@@ -212,7 +249,10 @@ pub fn credentials(
 
 /// Removes one generation folder (a failed or superseded attempt).
 pub fn discard(dir: &DataDir, generation_name: &str) -> Result<(), ConfigurationError> {
-    Ok(storage::remove_dir(&dir.generation(generation_name))?)
+    Ok(storage::remove_dir(&generation_folder(
+        dir,
+        generation_name,
+    )?)?)
 }
 
 /// Removes every generation folder except those in `keep`.
@@ -313,5 +353,52 @@ mod tests {
         let dir = DataDir::new(root.path());
         commit(&dir, &committed("ghost")).expect("commit");
         assert_eq!(load(&dir).expect("load"), None);
+    }
+
+    /// A configuration or renewal file that names a path instead of a
+    /// generation cannot make the monitor read, write or delete outside
+    /// `certs/`: the file is refused as it is read, and the functions that
+    /// take a name refuse it too.
+    #[test]
+    fn a_generation_name_that_is_a_path_is_refused() {
+        let root = tempfile::tempdir().expect("temp");
+        let outside = root.path().join("outside");
+        std::fs::create_dir_all(&outside).expect("mkdir");
+        std::fs::write(outside.join("keep.txt"), b"x").expect("write");
+        let dir = DataDir::new(root.path().join("monitor"));
+        for bad in ["../../outside", "..", "a/b", "", "g\\1"] {
+            assert!(
+                matches!(
+                    discard(&dir, bad),
+                    Err(ConfigurationError::InvalidGeneration(_))
+                ),
+                "{bad:?}"
+            );
+            assert!(matches!(
+                stage(&dir, bad, &credentials_for(1)),
+                Err(ConfigurationError::InvalidGeneration(_))
+            ));
+            assert!(matches!(
+                credentials(&dir, bad),
+                Err(ConfigurationError::InvalidGeneration(_))
+            ));
+        }
+        assert!(outside.join("keep.txt").exists());
+
+        std::fs::create_dir_all(dir.configuration().parent().expect("parent")).expect("mkdir");
+        let mut tampered = serde_json::to_value(committed("g1")).expect("json");
+        tampered["generation"] = "../../outside".into();
+        std::fs::write(dir.configuration(), tampered.to_string()).expect("write");
+        assert!(
+            load(&dir).is_err(),
+            "a tampered configuration.json is refused"
+        );
+        let renewal = serde_json::json!({ "renews": "../x", "committed": committed("g2") });
+        std::fs::write(dir.renewal(), renewal.to_string()).expect("write");
+        assert!(
+            load_renewal(&dir).is_err(),
+            "a tampered renewal.json is refused"
+        );
+        assert!(is_generation_name(&new_generation().expect("random")));
     }
 }

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, OpenApi};
 use zpair_proto::api::ApiError;
 
 use crate::routes::routes;
-use crate::{accounts, audit, devices, pairing, public, registry};
+use crate::{accounts, audit, devices, pairing, public, registry, reports};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,7 +24,8 @@ use crate::{accounts, audit, devices, pairing, public, registry};
         title = "ZPair Central Station API",
         description = "The reference Central Station: technician sign-in, the device registry, \
             pairing jobs and their live status, connected status from mTLS heartbeats, \
-            re-provisioning and the audit log. Every error body is an ApiError {code, message}. \
+            re-provisioning, the audit log, and what administrators manage: accounts, the \
+            registry and its bulk import, pairing reports and certificates. Every error body is an ApiError {code, message}. \
             Request bodies refuse unknown fields (400 `invalid_request`), except heartbeats and \
             registration records, which monitors' firmware writes."
     ),
@@ -59,6 +60,16 @@ use crate::{accounts, audit, devices, pairing, public, registry};
         audit::handlers::list,
         audit::handlers::verify_chain,
         devices::renewal::renew,
+        accounts::users::list,
+        accounts::users::create,
+        accounts::users::reset_password,
+        accounts::users::unlock,
+        accounts::handlers::change_password,
+        registry::handlers::import_preview,
+        audit::handlers::export,
+        reports::handlers::pairings,
+        reports::handlers::export,
+        devices::certificates::certificates,
     ),
     components(schemas(ApiError)),
     tags(
@@ -68,6 +79,7 @@ use crate::{accounts, audit, devices, pairing, public, registry};
         (name = "devices", description = "The registry and each monitor's state."),
         (name = "provisioning", description = "Pairing jobs."),
         (name = "audit", description = "The audit log, for administrators."),
+        (name = "reports", description = "Pairing reports, for administrators."),
     )
 )]
 struct ApiDoc;
@@ -127,11 +139,11 @@ fn complete(doc: &mut Value) {
             "post"
         };
         let operation = &mut doc["paths"][route.path][method];
-        complete_operation(operation, route.body_limit);
+        complete_operation(operation, route.path, route.body_limit);
     }
 }
 
-fn complete_operation(operation: &mut Value, body_limit: usize) {
+fn complete_operation(operation: &mut Value, path: &str, body_limit: usize) {
     let security = operation["security"]
         .as_array()
         .cloned()
@@ -148,6 +160,14 @@ fn complete_operation(operation: &mut Value, body_limit: usize) {
             401,
             "`unauthorized`: no bearer token, or one that is unknown, expired or revoked, or its account is disabled.",
         );
+        if !accounts::OPEN_TO_TEMPORARY_PASSWORDS.contains(&path) {
+            refuse(
+                operation,
+                403,
+                "`password_change_required`: the account's password is a temporary one an \
+                 administrator set; change it first (`POST /api/auth/password`).",
+            );
+        }
         if !roles.is_empty() {
             refuse(
                 operation,

@@ -15,7 +15,7 @@ use axum::routing::{self, MethodRouter};
 use crate::edge::body;
 use crate::http::HttpError;
 use crate::state::AppState;
-use crate::{accounts, audit, devices, pairing, public, registry};
+use crate::{accounts, audit, devices, pairing, public, registry, reports};
 
 /// One route: its method, its path (axum and OpenAPI share the `{param}`
 /// syntax), its handler and the largest body it takes.
@@ -87,6 +87,19 @@ pub(crate) fn routes() -> Vec<Route> {
         get("/api/audit", audit::list),
         get("/api/audit/verify", audit::verify_chain),
         post("/api/devices/certificate/renew", devices::renew).body_limit(body::SMALL),
+        get("/api/users", accounts::list),
+        post("/api/users", accounts::create_account).body_limit(body::SMALL),
+        post(
+            "/api/users/{username}/password/reset",
+            accounts::reset_password,
+        ),
+        post("/api/users/{username}/unlock", accounts::unlock),
+        post("/api/auth/password", accounts::change_password).body_limit(body::SMALL),
+        post("/api/devices/import/preview", registry::import_preview).body_limit(body::BULK),
+        get("/api/audit/export", audit::export),
+        get("/api/reports/pairings", reports::pairings),
+        get("/api/reports/pairings/export", reports::export),
+        get("/api/certificates", devices::certificates),
     ]
 }
 

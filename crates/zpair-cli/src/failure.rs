@@ -74,6 +74,7 @@ pub fn exit_for(code: ErrorCode) -> Exit {
         | InvalidCredentials
         | AccountLocked
         | AccountDisabled
+        | PasswordChangeRequired
         | ForbiddenRole
         | ConfirmationRequired
         | SecretStoreUnavailable

@@ -9,6 +9,10 @@
 //!   [`pairings`] keeps the pairings of this run (started, retried,
 //!   dismissed, one per monitor at a time) and [`history`] the technician's
 //!   log of them.
+//! - [`admin`] is what an administrator does (accounts, the registry and its
+//!   bulk import from an [`import_file`], the audit log and pairing
+//!   [`report`]s with their exported files).
+//! - [`platform`] names the systems the app is built for.
 //! - [`error`] names the codes the app's domain refuses with; every error
 //!   reduces to the `{code, message}` a technician sees
 //!   ([`UserFacing`], from `zpair-proto`).
@@ -16,13 +20,17 @@
 //! The QR scanner is a crate of its own, `zpair-scanner`: the camera needs
 //! it without the station client.
 
+pub mod admin;
 pub mod client;
 pub mod code;
 pub mod error;
 pub mod history;
+pub mod import_file;
 pub mod pairing;
 pub mod pairings;
+pub mod platform;
 pub mod qr;
+pub mod report;
 pub mod reprovision;
 pub mod secret;
 pub mod secret_store;

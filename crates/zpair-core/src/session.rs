@@ -214,6 +214,20 @@ impl TechnicianSession {
             .await
     }
 
+    /// `GET /api/auth/me`, kept as the session's account: after the station
+    /// changed it (a temporary password replaced), [`Self::account`] says so.
+    pub async fn reload_account(&self) -> Result<Account, SessionError> {
+        let account = self.me().await?;
+        let mut guard = self.tokens.lock().await;
+        if let Some(tokens) = guard.as_mut() {
+            tokens.account = account.clone();
+            if let Err(e) = self.save(tokens) {
+                tracing::warn!(error = %e, "the session's account could not be stored");
+            }
+        }
+        Ok(account)
+    }
+
     /// Revokes the tokens at the station and deletes the stored entry. The
     /// entry is deleted even when the station cannot be told; a station that
     /// already considers the tokens dead is not an error.

@@ -21,6 +21,68 @@ pub const MAX_PAGE: u32 = 1_000;
 pub const DEFAULT_PAGE: u32 = 100;
 /// Certificates ending within this many days count as expiring.
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
+/// The longest period one pairing report covers, in days.
+pub const MAX_REPORT_DAYS: i64 = 31;
+/// Shortest password an account may choose.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Longest username.
+pub const MAX_USERNAME_CHARS: usize = 64;
+/// Longest display name.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
+/// Whether `text` is a username a new account may take: 3 to 64 of
+/// `a-z 0-9 . _ -`, starting with a letter (so it reads the same in any
+/// case-folding, and never looks like an option or a path).
+pub fn is_username(text: &str) -> bool {
+    let mut chars = text.chars();
+    (3..=MAX_USERNAME_CHARS).contains(&text.len())
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Whether `text` is a display name a new account may take: 1 to 100
+/// characters, no control character.
+pub fn is_display_name(text: &str) -> bool {
+    crate::device::is_printable(text, 1, MAX_DISPLAY_NAME_CHARS)
+}
+
+/// Every event type the station's audit log holds, as stored and as
+/// `AuditQuery::event_type` names them.
+pub const AUDIT_EVENT_TYPES: &[&str] = &[
+    "pairing_requested",
+    "monitor_identity_verified",
+    "certificate_issued",
+    "pairing_code_validated",
+    "configuration_received",
+    "configuration_applied",
+    "connection_tested",
+    "provisioning_completed",
+    "provisioning_failed",
+    "certificate_revoked",
+    "reprovisioning_started",
+    "deprovisioned",
+    "readmitted",
+    "command_delivered",
+    "device_registered",
+    "commit_recovered",
+    "certificate_renewal_issued",
+    "certificate_switched",
+    "monitor_contact_retried",
+    "certificate_refused",
+    "sign_in",
+    "sign_in_failed",
+    "account_locked",
+    "step_up",
+    "sign_out",
+    "sessions_ended",
+    "account_created",
+    "account_disabled",
+    "account_enabled",
+    "password_reset",
+    "account_unlocked",
+    "password_changed",
+];
 
 // ---------------------------------------------------------------- accounts
 
@@ -61,8 +123,10 @@ pub struct AccountRecord {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewAccount {
     /// Account name: 3 to 64 of `a-z 0-9 . _ -`, starting with a letter.
+    #[schema(value_type = crate::schema::Username)]
     pub username: String,
     /// Name to show: 1 to 100 characters, no control characters.
+    #[schema(value_type = crate::schema::DisplayName)]
     pub display_name: String,
     /// What the account may do.
     pub role: Role,
@@ -92,7 +156,7 @@ pub struct PasswordChange {
     #[ts(type = "string")]
     pub current_password: Redacted<String>,
     /// The new one: at least 12 characters, not the current one.
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 12)]
     #[ts(type = "string")]
     pub new_password: Redacted<String>,
 }
@@ -125,12 +189,14 @@ pub struct DeviceQuery {
     pub search: Option<String>,
     /// Only the monitors in this group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(inline)]
     pub filter: Option<RegistryFilter>,
     /// The page after this device ID (the previous page's `nextAfter`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
     /// Rows in the page, 1 to 1000 (default 100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<crate::schema::PageLimit>, inline)]
     pub limit: Option<u32>,
 }
 
@@ -184,7 +250,7 @@ pub enum ImportOutcome {
     New,
     /// Registered with the same fields: nothing would change.
     Unchanged,
-    /// Registered: its label, bed, address or firmware would change.
+    /// Registered: some of its fields would change (listed in `changes`).
     Updated,
     /// Refused: see `problem`.
     Conflicting,
@@ -201,12 +267,14 @@ pub struct ImportPreviewRow {
     pub device_id: Option<String>,
     /// What committing it would do.
     pub outcome: ImportOutcome,
-    /// For `updated`: the fields that would change (`deviceLabel`, `bedId`,
-    /// `ipAddress`, `firmwareVersion`, `deviceSerial`).
+    /// For `updated`: the fields that would change (`deviceSerial`,
+    /// `identityPublicKey`, `firmwareVersion`, `ipAddress`, `deviceLabel`,
+    /// `bedId`).
     #[serde(default)]
     pub changes: Vec<String>,
     /// For `conflicting`: why (`invalid_record`, `duplicate_in_import`,
-    /// `identity_conflict`, `serial_conflict`) and what to do.
+    /// `identity_conflict`, `serial_conflict`) and what to do — the refusal
+    /// the import would report.
     #[serde(default)]
     pub problem: Option<ApiError>,
 }
@@ -241,20 +309,25 @@ pub struct AuditQuery {
     /// Only rows this account (or `station`, `admin-cli`) caused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
-    /// Only rows of this event type (`PAIRING_STARTED`, `USER_DISABLED`, …).
+    /// Only rows of this event type (`pairing_requested`,
+    /// `account_disabled`, …: one of [`AUDIT_EVENT_TYPES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<crate::schema::AuditEventType>, inline)]
     pub event_type: Option<String>,
     /// Only rows at or after this time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<crate::schema::Timestamp>, inline)]
     pub since: Option<String>,
     /// Only rows before this time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<crate::schema::Timestamp>, inline)]
     pub until: Option<String>,
     /// The page of rows older than this row id (the previous page's `nextBefore`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<i64>,
     /// Rows in the page, 1 to 1000 (default 100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<crate::schema::PageLimit>, inline)]
     pub limit: Option<u32>,
 }
 
@@ -277,8 +350,11 @@ pub struct AuditPage {
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Start of the period (RFC 3339), inclusive.
+    #[param(value_type = crate::schema::Timestamp, inline)]
     pub from: String,
-    /// End of the period (RFC 3339), exclusive; at most 31 days after `from`.
+    /// End of the period (RFC 3339), exclusive; not before `from`, and at
+    /// most 31 days after it.
+    #[param(value_type = crate::schema::Timestamp, inline)]
     pub to: String,
     /// Only this technician's pairings.
     #[serde(default, skip_serializing_if = "Option::is_none")]

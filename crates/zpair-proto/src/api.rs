@@ -94,6 +94,11 @@ pub struct Account {
     pub display_name: String,
     /// What the account may do.
     pub role: Role,
+    /// Its password is temporary (set by an administrator): until it is
+    /// changed (`POST /api/auth/password`), the station refuses every other
+    /// request of the account with `password_change_required`.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// Answer to login and refresh: a short-lived access token and a longer-lived
@@ -593,11 +598,14 @@ pub struct DeviceImport {
     /// What the monitor exported.
     #[serde(flatten)]
     pub record: crate::device::RegistrationRecord,
-    /// Label pushed to the monitor; defaults to the device ID.
+    /// Label pushed to the monitor; empty for the device ID. Absent: a new
+    /// monitor's is its device ID, a registered monitor keeps its own (so
+    /// importing the monitors' exported records keeps the labels given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::schema::DeviceLabel>)]
     pub device_label: Option<String>,
-    /// Bed it serves; defaults to empty.
+    /// Bed it serves. Absent: a new monitor's is empty, a registered
+    /// monitor keeps its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::schema::BedId>)]
     pub bed_id: Option<String>,
@@ -797,6 +805,7 @@ mod tests {
                         username: "ana".into(),
                         display_name: "Ana".into(),
                         role: Role::Technician,
+                        must_change_password: false,
                     },
                 },
                 &["access-2", "refresh-3"],
@@ -832,6 +841,20 @@ mod tests {
                 },
                 &["confirm-7"],
             ),
+            case(
+                crate::admin::TemporaryPassword {
+                    username: "ana".into(),
+                    password: "temporary-8".into(),
+                },
+                &["temporary-8"],
+            ),
+            case(
+                crate::admin::PasswordChange {
+                    current_password: "current-9".into(),
+                    new_password: "chosen-10".into(),
+                },
+                &["current-9", "chosen-10"],
+            ),
         ]
     }
 
@@ -856,11 +879,13 @@ mod tests {
             [
                 r#"{"username":"ana","password":"hunter2"}"#,
                 r#"{"refreshToken":"refresh-1"}"#,
-                r#"{"accessToken":"access-2","accessExpiresAt":"2024-11-25T14:30:00Z","refreshToken":"refresh-3","refreshExpiresAt":"2024-11-25T14:30:00Z","account":{"username":"ana","displayName":"Ana","role":"technician"}}"#,
+                r#"{"accessToken":"access-2","accessExpiresAt":"2024-11-25T14:30:00Z","refreshToken":"refresh-3","refreshExpiresAt":"2024-11-25T14:30:00Z","account":{"username":"ana","displayName":"Ana","role":"technician","mustChangePassword":false}}"#,
                 r#"{"password":"hunter4","deviceId":"ZM-1","action":"reprovision"}"#,
                 r#"{"confirmationToken":"confirm-5","expiresAt":"2024-11-25T14:30:00Z"}"#,
                 r#"{"deviceId":"ZM-1","pairingCode":"K7P-M3X-Q9R","pairingToken":"pairing-6","ipAddress":"10.1.50.104"}"#,
                 r#"{"confirmationToken":"confirm-7","reason":"screen replaced"}"#,
+                r#"{"username":"ana","password":"temporary-8"}"#,
+                r#"{"currentPassword":"current-9","newPassword":"chosen-10"}"#,
             ]
         );
         let typed: PairRequest =

@@ -166,6 +166,16 @@ catalogue! {
     /// No account has this username (administrator endpoints).
     UnknownUser = "unknown_user", Some(404), NONE,
         "There is no account with this username. Check the spelling.";
+    /// The account's password was set by an administrator (a new account,
+    /// a reset): it must be changed before anything else.
+    PasswordChangeRequired = "password_change_required", Some(403), NONE,
+        "Your password was set by an administrator and must be changed before you continue. Choose a new password.";
+    /// A new account named like an existing one.
+    UsernameTaken = "username_taken", Some(409), NONE,
+        "An account with this username already exists. Choose another username.";
+    /// Disabling the last enabled administrator account.
+    LastAdministrator = "last_administrator", Some(409), NONE,
+        "This is the last enabled administrator account: without it nobody could manage accounts. Enable or create another administrator first.";
     /// The refresh token is spent, revoked or expired.
     SessionExpired = "session_expired", Some(401), SIGN_IN,
         "Your session has ended. Sign in again.";
@@ -224,9 +234,13 @@ catalogue! {
     /// A device ID that appears twice in one import.
     DuplicateInImport = "duplicate_in_import", None, NONE,
         "This device ID appears earlier in the same import; only the first record was used.";
-    /// A paired monitor imported with another identity key.
-    IdentityConflict = "identity_conflict", None, NONE,
-        "This monitor is paired under a different identity key. De-provision it before registering a replacement.";
+    /// A registered monitor imported with another identity key, or a key
+    /// another registered monitor has.
+    IdentityConflict = "identity_conflict", Some(409), NONE,
+        "This monitor is registered under a different identity key. De-provision it before registering a replacement.";
+    /// An import record whose serial another registered monitor has.
+    SerialConflict = "serial_conflict", Some(409), NONE,
+        "Another monitor in the registry has this serial. Check the record; if the monitor was replaced or renamed, de-provision the old entry first.";
     /// Re-provisioning a monitor that is not paired.
     DeviceNotProvisioned = "device_not_provisioned", Some(409), NONE,
         "This monitor is not paired, so there is nothing to re-provision. Pair it instead (a de-provisioned one needs an administrator to re-admit it first).";
@@ -341,6 +355,9 @@ catalogue! {
     /// The local pairing history could not be read or written.
     HistoryUnavailable = "history_unavailable", None, NONE,
         "The local history could not be read or written. Check the disk has space, then try again.";
+    /// An exported file (audit CSV, pairing report) could not be written.
+    ExportFailed = "export_failed", None, NONE,
+        "The file could not be written to the export folder. Check the folder exists, is writable and the disk has space, then export again.";
 
     // What the technician typed or chose.
     /// The device ID typed is not a device ID.

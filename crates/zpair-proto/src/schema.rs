@@ -15,6 +15,9 @@ use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFo
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::admin::{
+    AUDIT_EVENT_TYPES, DEFAULT_PAGE, MAX_DISPLAY_NAME_CHARS, MAX_PAGE, MAX_USERNAME_CHARS,
+};
 use crate::api::MAX_REASON_CHARS;
 use crate::device::{RESERVED_DEVICE_IDS, record_limits};
 use crate::pairing_code::{CODE_LENGTH, TypedChar, classify};
@@ -172,6 +175,46 @@ string_schema! {
     /// A bed.
     BedId => text(0, record_limits::BED_ID)
         .description(Some("Defaults to empty."))
+        .into()
+}
+
+string_schema! {
+    /// A new account's username: [`crate::admin::is_username`].
+    Username => text(3, MAX_USERNAME_CHARS)
+        .pattern(Some(format!("^[a-z][a-z0-9._-]{{2,{}}}$", MAX_USERNAME_CHARS - 1)))
+        .description(Some("3 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter."))
+        .into()
+}
+
+string_schema! {
+    /// A new account's display name: [`crate::admin::is_display_name`].
+    DisplayName => text(1, MAX_DISPLAY_NAME_CHARS).into()
+}
+
+string_schema! {
+    /// A time, RFC 3339 (`2024-11-25T14:30:00Z`).
+    Timestamp => ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .into()
+}
+
+string_schema! {
+    /// An audit event type: one of [`crate::admin::AUDIT_EVENT_TYPES`].
+    AuditEventType => ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(AUDIT_EVENT_TYPES.iter().copied()))
+        .into()
+}
+
+string_schema! {
+    /// Rows in one page: 1 to [`crate::admin::MAX_PAGE`], by default
+    /// [`crate::admin::DEFAULT_PAGE`].
+    PageLimit => ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(MAX_PAGE))
+        .default(Some(DEFAULT_PAGE.into()))
         .into()
 }
 
@@ -348,6 +391,24 @@ mod tests {
         for (id, ok) in crate::device::tests::device_id_samples() {
             let by_schema = pattern.is_match(&id) && !reserved.is_match(&id);
             assert_eq!(by_schema, ok, "{id:?}");
+        }
+    }
+
+    #[test]
+    fn the_username_schema_matches_is_username() {
+        let schema = serde_json::to_value(Username::schema()).expect("JSON");
+        let pattern = regex::Regex::new(schema["pattern"].as_str().expect("pattern")).expect("re");
+        let long = format!("a{}", "b".repeat(63));
+        let too_long = format!("a{}", "b".repeat(64));
+        for name in [
+            "ana", "ana.lima", "a_b-c.9", "ab", "Ana", "9ana", "_ana", "ana lima", "ana@x", "",
+            "añá", &long, &too_long,
+        ] {
+            assert_eq!(
+                pattern.is_match(name),
+                crate::admin::is_username(name),
+                "{name:?}"
+            );
         }
     }
 }

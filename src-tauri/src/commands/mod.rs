@@ -3,6 +3,7 @@
 //! Every one rejects with [`crate::ipc::AppError`].
 
 pub mod account;
+pub mod admin;
 pub mod camera;
 pub mod devices;
 pub mod history;

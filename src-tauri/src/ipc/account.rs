@@ -1,14 +1,6 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use zpair_proto::api;
-
-// What a signed-in account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Technician,
-    Administrator,
-}
+use zpair_proto::api::{self, Role};
 
 // Who is signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -17,15 +9,9 @@ pub struct Account {
     pub username: String,
     pub display_name: String,
     pub role: Role,
-}
-
-impl From<api::Role> for Role {
-    fn from(role: api::Role) -> Self {
-        match role {
-            api::Role::Technician => Role::Technician,
-            api::Role::Administrator => Role::Administrator,
-        }
-    }
+    /// Its password is temporary: the UI shows only the password change
+    /// until it is changed (the station refuses everything else meanwhile).
+    pub must_change_password: bool,
 }
 
 impl From<api::Account> for Account {
@@ -33,7 +19,8 @@ impl From<api::Account> for Account {
         Self {
             username: account.username,
             display_name: account.display_name,
-            role: account.role.into(),
+            role: account.role,
+            must_change_password: account.must_change_password,
         }
     }
 }

@@ -44,7 +44,35 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     CameraChoice::export_all(&cfg)?;
     CameraStarted::export_all(&cfg)?;
     CameraEvent::export_all(&cfg)?;
+    export_admin(&cfg)?;
     std::fs::write(dir.join("ErrorCatalogue.ts"), error_catalogue())?;
+    Ok(())
+}
+
+/// The administrators' screens: the station's own wire types
+/// (`zpair_proto::admin`, `api`), which cross the IPC boundary unchanged.
+fn export_admin(cfg: &Config) -> Result<(), ts_rs::ExportError> {
+    use zpair_proto::admin::{
+        AccountRecord, AuditPage, AuditQuery, CertificateOverview, DevicePage, DeviceQuery,
+        ImportDryRun, NewAccount, PairingReport, ReportQuery, TemporaryPassword,
+    };
+    use zpair_proto::api::{AuditVerification, DeviceImport, ImportReport};
+    AccountRecord::export_all(cfg)?;
+    NewAccount::export_all(cfg)?;
+    TemporaryPassword::export_all(cfg)?;
+    DeviceQuery::export_all(cfg)?;
+    DevicePage::export_all(cfg)?;
+    DeviceImport::export_all(cfg)?;
+    ImportDryRun::export_all(cfg)?;
+    ImportReport::export_all(cfg)?;
+    AuditQuery::export_all(cfg)?;
+    AuditPage::export_all(cfg)?;
+    AuditVerification::export_all(cfg)?;
+    ReportQuery::export_all(cfg)?;
+    PairingReport::export_all(cfg)?;
+    CertificateOverview::export_all(cfg)?;
+    ExportedFile::export_all(cfg)?;
+    ReportFormat::export_all(cfg)?;
     Ok(())
 }
 

@@ -1,19 +1,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use zpair_proto::api;
+use zpair_proto::api::{self, DeviceState};
 
 use super::timestamp;
-
-// A monitor's provisioning state as the station knows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DeviceState {
-    Unprovisioned,
-    Pairing,
-    Provisioned,
-    AwaitingReprovision,
-    Deprovisioned,
-}
 
 // A monitor in the station's registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -91,18 +80,6 @@ pub struct DeviceAlert {
     pub at: String,
 }
 
-impl From<api::DeviceState> for DeviceState {
-    fn from(state: api::DeviceState) -> Self {
-        match state {
-            api::DeviceState::Unprovisioned => DeviceState::Unprovisioned,
-            api::DeviceState::Pairing => DeviceState::Pairing,
-            api::DeviceState::Provisioned => DeviceState::Provisioned,
-            api::DeviceState::AwaitingReprovision => DeviceState::AwaitingReprovision,
-            api::DeviceState::Deprovisioned => DeviceState::Deprovisioned,
-        }
-    }
-}
-
 impl From<api::DeviceSummary> for DeviceSummary {
     fn from(device: api::DeviceSummary) -> Self {
         Self {
@@ -111,7 +88,7 @@ impl From<api::DeviceSummary> for DeviceSummary {
             device_label: device.device_label,
             bed_id: device.bed_id,
             ip_address: device.ip_address,
-            state: device.state.into(),
+            state: device.state,
         }
     }
 }
@@ -163,7 +140,7 @@ impl From<api::ConnectedStatus> for ConnectedStatus {
         Self {
             device_id: status.device_id,
             device_label: status.device_label,
-            state: status.state.into(),
+            state: status.state,
             connection_state: status.connection_state.into(),
             server_url: status.server_url,
             certificate: status.certificate.map(CertificateStatus::from),

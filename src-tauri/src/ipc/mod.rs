@@ -10,6 +10,7 @@
 //! place, because the UI wants `null` where the wire leaves a field out.
 
 mod account;
+mod admin;
 #[cfg(test)]
 mod bindings;
 mod camera;
@@ -22,17 +23,20 @@ mod pairing;
 mod scan;
 mod setup;
 
-pub use account::{Account, Role};
+pub use account::Account;
+pub use admin::{ExportedFile, ReportFormat, export_dir};
 pub use camera::{CameraChoice, CameraEnded, CameraEvent, CameraSeen, CameraStarted, PreviewShown};
 pub use device::{
     CertificateStatus, CertificateValidity, ConnectedStatus, ConnectionCounters, ConnectionState,
-    DeviceAlert, DeviceState, DeviceSummary,
+    DeviceAlert, DeviceSummary,
 };
+// The station's own types, one per concept: their spellings are the UI's.
 pub use error::AppError;
 pub use history::{HistoryAction, HistoryEntry, HistoryOutcome};
 pub use pairing::{CodeCheck, JobState, NextAction, Pairing, PairingStep};
 pub use scan::{FoundMonitor, Point, ScanReport, SentMonitor, Sighting};
 pub use setup::{SetupState, StationProbe, TrustInfo, TrustKind};
+pub use zpair_proto::api::{DeviceState, Role};
 
 use time::OffsetDateTime;
 use time::macros::format_description;

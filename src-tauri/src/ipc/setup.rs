@@ -33,6 +33,10 @@ pub struct SetupState {
     /// The address given with `--station`, to fill in before setup; trusted
     /// only once its fingerprint is compared or its CA imported.
     pub suggested_station_url: Option<String>,
+    /// Where the sign-in is kept (the system store chosen for this
+    /// platform, and how long it lasts), shown in Settings; null when no
+    /// usable store opened (signing in then says why).
+    pub sign_in_kept_in: Option<String>,
 }
 
 // The certificate a station presents, read before trusting it.

@@ -90,6 +90,10 @@ pub struct AppState {
     camera: Arc<CameraDesk>,
     /// The station address `--station` gave, shown on the setup screen.
     suggested_station: Option<String>,
+    /// Where exported files go ([`crate::ipc::export_dir`] unless a test chose).
+    export_dir: Option<PathBuf>,
+    /// Which system store keeps the sign-in, for Settings.
+    kept_in: Option<String>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -107,8 +111,10 @@ impl AppState {
     /// identifier, events to the app's windows.
     pub fn open<R: Runtime>(app: &AppHandle<R>) -> Result<Self, StartupError> {
         let data_dir = app.path().app_data_dir()?;
-        let secrets = system_secret_store(&app.config().identifier);
-        Self::open_with(app, data_dir, secrets)
+        let (secrets, kept_in) = system_secret_store(&app.config().identifier);
+        let mut state = Self::open_with(app, data_dir, secrets)?;
+        state.kept_in = kept_in;
+        Ok(state)
     }
 
     /// The same with the data folder and the secret store chosen by the
@@ -165,6 +171,8 @@ impl AppState {
             sightings: Sightings::default(),
             camera: CameraDesk::new(None),
             suggested_station: None,
+            export_dir: crate::ipc::export_dir(),
+            kept_in: None,
         }
     }
 
@@ -184,9 +192,18 @@ impl AppState {
                 station_url: None,
                 trust: None,
                 suggested_station_url: None,
+                sign_in_kept_in: None,
             });
         SetupState {
             suggested_station_url: self.suggested_station.clone(),
+            ..self.with_store(setup)
+        }
+    }
+
+    /// `setup` with where the sign-in is kept.
+    fn with_store(&self, setup: SetupState) -> SetupState {
+        SetupState {
+            sign_in_kept_in: self.kept_in.clone(),
             ..setup
         }
     }
@@ -231,7 +248,7 @@ impl AppState {
             subject: anchor.subject,
         };
         self.settings.save_setup(&setup)?;
-        let shown = setup.setup_state();
+        let shown = self.with_store(setup.setup_state());
         let url = setup.trust.url.clone();
         let station = Arc::new(Station {
             session: Arc::new(TechnicianSession::new(client, self.secrets.clone())),
@@ -276,6 +293,18 @@ impl AppState {
     pub fn with_suggested_station(mut self, url: Option<String>) -> Self {
         self.suggested_station = url;
         self
+    }
+
+    /// The same state exporting files into `dir` (tests: a temporary folder).
+    #[must_use]
+    pub fn with_export_dir(mut self, dir: PathBuf) -> Self {
+        self.export_dir = Some(dir);
+        self
+    }
+
+    /// Where exported files go, if this system has such a folder.
+    pub fn export_dir(&self) -> Option<&Path> {
+        self.export_dir.as_deref()
     }
 
     /// The same state using the camera `--camera` chose.

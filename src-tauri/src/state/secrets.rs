@@ -11,16 +11,22 @@ use std::sync::Arc;
 use zpair_core::Secret;
 use zpair_core::secret_store::{KeyringSecretStore, SecretStore, SecretStoreError};
 
-/// The keyring for `identifier`, or a store that answers every call with why
-/// the keyring could not be opened.
-pub fn system_secret_store(identifier: &str) -> Arc<dyn SecretStore> {
+/// The keyring for `identifier` with what Settings calls it, or a store
+/// that answers every call with why the keyring could not be opened (and
+/// no name).
+pub fn system_secret_store(identifier: &str) -> (Arc<dyn SecretStore>, Option<String>) {
     match KeyringSecretStore::new(identifier) {
-        Ok(store) => Arc::new(store),
+        Ok(store) => {
+            let kept_in = store.kind().label().to_owned();
+            tracing::info!(store = %kept_in, "the sign-in is kept in the system store");
+            (Arc::new(store), Some(kept_in))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "no usable keyring; sign-in will report it");
-            Arc::new(NoKeyring {
+            let store = NoKeyring {
                 reason: keyring_reason(e),
-            })
+            };
+            (Arc::new(store), None)
         }
     }
 }

@@ -37,6 +37,7 @@ impl StationSetup {
         };
         SetupState {
             suggested_station_url: None,
+            sign_in_kept_in: None,
             station_url: Some(self.trust.url.clone()),
             trust: Some(TrustInfo {
                 kind,

@@ -42,8 +42,10 @@ impl App {
             .build(context)
             .expect("the app builds");
         let store: Arc<dyn SecretStore> = secrets.clone();
-        let state =
-            AppState::open_with(app.handle(), data_dir.to_owned(), store).expect("state opens");
+        // Exports go to the test's folder, never a real download folder.
+        let state = AppState::open_with(app.handle(), data_dir.to_owned(), store)
+            .expect("state opens")
+            .with_export_dir(data_dir.join("exports"));
         app.manage(state);
         let events = Arc::new(Mutex::new(Vec::new()));
         for name in [PAIRING_STATUS, SESSION_EXPIRED] {
@@ -176,9 +178,13 @@ impl App {
     }
 
     pub fn sign_in(&self) -> Account {
+        self.sign_in_as(TECHNICIAN)
+    }
+
+    pub fn sign_in_as(&self, (username, password): (&str, &str)) -> Account {
         self.ok(
             "sign_in",
-            json!({"username": TECHNICIAN.0, "password": TECHNICIAN.1}),
+            json!({"username": username, "password": password}),
         )
     }
 }

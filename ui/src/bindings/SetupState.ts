@@ -6,4 +6,10 @@ export type SetupState = { stationUrl: string | null, trust: TrustInfo | null,
  * The address given with `--station`, to fill in before setup; trusted
  * only once its fingerprint is compared or its CA imported.
  */
-suggestedStationUrl: string | null, };
+suggestedStationUrl: string | null, 
+/**
+ * Where the sign-in is kept (the system store chosen for this
+ * platform, and how long it lasts), shown in Settings; null when no
+ * usable store opened (signing in then says why).
+ */
+signInKeptIn: string | null, };

@@ -17,5 +17,18 @@ export const ICON_PATHS = {
   back: 'M15 5l-7 7 7 7',
   retry: 'M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7',
   camera: 'M3 7h4l2-3h6l2 3h4v13H3zM12 17a4 4 0 1 0 0-8a4 4 0 1 0 0 8M3 3l18 18',
+  registry: 'M9 6h11M9 12h11M9 18h11M4 6h.01M4 12h.01M4 18h.01',
+  accounts: 'M12 8a3 3 0 1 1-6 0a3 3 0 1 1 6 0M3 20c0-4 2.7-6 6-6s6 2 6 6M16 5a3 3 0 0 1 0 6M18 14c2 .6 3 2.6 3 6',
+  audit: 'M12 3l8 3v6c0 5-3.5 8-8 9c-4.5-1-8-4-8-9V6zM9 12l2 2 4-4',
+  reports: 'M4 20h16M7 16v-5M12 16V6M17 16v-8',
+  certificate: 'M5 3h14v12H5zM9 7h6M9 10h6M10 15l-1 6 3-2 3 2-1-6',
+  upload: 'M12 16V4M7 9l5-5 5 5M4 20h16',
+  download: 'M12 4v12M7 11l5 5 5-5M4 20h16',
+  copy: 'M9 9h11v11H9zM5 15H4V4h11v1',
+  search: 'M16 10.5a5.5 5.5 0 1 1-11 0a5.5 5.5 0 1 1 11 0M15 15l5 5',
+  lock: 'M5 11h14v10H5zM8 11V7a4 4 0 0 1 8 0v4',
+  unlock: 'M5 11h14v10H5zM8 11V7a4 4 0 0 1 7.5-2',
+  plus: 'M12 5v14M5 12h14',
+  key: 'M12 12a4 4 0 1 1-8 0a4 4 0 1 1 8 0M12 12h9M17 12v3M20 12v3',
 } as const;
 export type IconName = keyof typeof ICON_PATHS;

@@ -10,11 +10,14 @@ const TITLES: Record<ErrorCode, string> = {
   account_locked: 'Account locked',
   account_disabled: 'Account disabled',
   unknown_user: 'Unknown account',
+  username_taken: 'Username taken',
   session_expired: 'Signed out',
   not_signed_in: 'Not signed in',
   idle_sign_out: 'Signed out after inactivity',
   forbidden_role: 'Not allowed for your role',
   confirmation_required: 'Password confirmation needed',
+  password_change_required: 'Password change needed',
+  last_administrator: 'Administrator needed',
   rate_limited: 'Too many attempts',
   invalid_request: 'Request not accepted',
   payload_too_large: 'Request too large',
@@ -29,6 +32,7 @@ const TITLES: Record<ErrorCode, string> = {
   invalid_record: 'Monitor record not valid',
   duplicate_in_import: 'Monitor listed twice',
   identity_conflict: 'Monitor identity conflict',
+  serial_conflict: 'Serial already registered',
   device_not_provisioned: 'Monitor not paired',
   device_not_deprovisioned: 'Monitor not de-provisioned',
   invalid_code: 'Not a pairing code',
@@ -62,6 +66,7 @@ const TITLES: Record<ErrorCode, string> = {
   settings_unavailable: 'Settings not saved',
   app_internal: 'Something went wrong in ZPair',
   history_unavailable: 'History not available',
+  export_failed: 'File not exported',
   invalid_device_id: 'Not a device ID',
   invalid_reason: 'Reason needed',
   confirmation_mismatch: 'Device ID does not match',
@@ -92,3 +97,7 @@ const TITLES: Record<ErrorCode, string> = {
 };
 
 export const errorTitle = (code: ErrorCode): string => TITLES[code];
+
+/** The title of a code that arrived as plain text (a report's failure), or null for one this build does not know. */
+export const knownErrorTitle = (code: string): string | null =>
+  Object.hasOwn(TITLES, code) ? TITLES[code as ErrorCode] : null;

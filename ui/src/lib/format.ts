@@ -71,3 +71,29 @@ export function formatBytes(bytes: number): string {
 }
 
 export const formatCount = (value: number): string => value.toLocaleString();
+
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const shortDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const clock = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+export const formatDate = (iso: string): string => dateOnly.format(new Date(iso));
+/** To the minute: for periods and deadlines, where seconds are noise. */
+export const formatShortDateTime = (iso: string): string => shortDateTime.format(new Date(iso));
+/** The time of day to the minute ("9:13 AM"). */
+export const formatClock = (iso: string): string => clock.format(new Date(iso));
+
+/** A duration in milliseconds as its two largest units ("1 min 12 s"). */
+export const formatMs = (ms: number): string => formatDuration(Math.round(ms / 1000));
+
+/** A time as a `datetime-local` field holds it: local, to the minute. */
+export function toLocalInput(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${String(date.getFullYear())}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** A `datetime-local` field's value (local time) as RFC 3339 UTC, or null when empty or incomplete. */
+export function fromLocalInput(value: string): string | null {
+  if (value === '') return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}

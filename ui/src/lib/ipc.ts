@@ -3,19 +3,34 @@
 import { Channel, convertFileSrc, invoke, type InvokeArgs, type InvokeOptions } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Account } from '../bindings/Account';
+import type { AccountRecord } from '../bindings/AccountRecord';
+import type { AuditPage } from '../bindings/AuditPage';
+import type { AuditQuery } from '../bindings/AuditQuery';
+import type { AuditVerification } from '../bindings/AuditVerification';
 import type { CameraChoice } from '../bindings/CameraChoice';
 import type { CameraEvent } from '../bindings/CameraEvent';
 import type { CameraStarted } from '../bindings/CameraStarted';
 import type { AppError } from '../bindings/AppError';
 import type { CodeCheck } from '../bindings/CodeCheck';
+import type { CertificateOverview } from '../bindings/CertificateOverview';
 import type { ConnectedStatus } from '../bindings/ConnectedStatus';
+import type { DeviceImport } from '../bindings/DeviceImport';
+import type { DevicePage } from '../bindings/DevicePage';
+import type { DeviceQuery } from '../bindings/DeviceQuery';
 import type { DeviceSummary } from '../bindings/DeviceSummary';
 import type { ErrorCode } from '../bindings/ErrorCode';
+import type { ExportedFile } from '../bindings/ExportedFile';
 import type { HistoryEntry } from '../bindings/HistoryEntry';
+import type { ImportDryRun } from '../bindings/ImportDryRun';
+import type { ImportReport } from '../bindings/ImportReport';
+import type { NewAccount } from '../bindings/NewAccount';
 import type { Pairing } from '../bindings/Pairing';
+import type { PairingReport } from '../bindings/PairingReport';
+import type { ReportQuery } from '../bindings/ReportQuery';
 import type { ScanReport } from '../bindings/ScanReport';
 import type { SetupState } from '../bindings/SetupState';
 import type { StationProbe } from '../bindings/StationProbe';
+import type { TemporaryPassword } from '../bindings/TemporaryPassword';
 
 /** A rejected command: an Error (so it can be thrown) carrying the contract's `code`. */
 class CommandError extends Error implements AppError {
@@ -84,6 +99,9 @@ export const trustStationCa = (stationUrl: string, caPem: string) =>
 export const getAccount = () => call<Account | null>('get_account');
 export const signIn = (username: string, password: string) => call<Account>('sign_in', { username, password });
 export const signOut = () => call<null>('sign_out');
+/** The signed-in account's own password (required while `mustChangePassword`). */
+export const changePassword = (currentPassword: string, newPassword: string) =>
+  call<null>('change_password', { currentPassword, newPassword });
 
 export const checkCode = (input: string) => call<CodeCheck>('check_code', { input });
 export const startPairing = (deviceId: string, code: string) => call<Pairing>('start_pairing', { deviceId, code });
@@ -97,6 +115,37 @@ export const reprovision = (deviceId: string, password: string, reason: string, 
   call<DeviceSummary>('reprovision', { deviceId, password, reason, confirmDeviceId });
 
 export const history = () => call<HistoryEntry[]>('history');
+
+// Administrators only: the station refuses anyone else, the UI offers them to no one else.
+
+export const listAccounts = () => call<AccountRecord[]>('list_accounts');
+export const createAccount = (account: NewAccount) => call<TemporaryPassword>('create_account', { account });
+export const resetPassword = (username: string) => call<TemporaryPassword>('reset_password', { username });
+export const unlockAccount = (username: string) => call<AccountRecord>('unlock_account', { username });
+export const disableAccount = (username: string) => call<AccountRecord>('disable_account', { username });
+export const enableAccount = (username: string) => call<AccountRecord>('enable_account', { username });
+export const endAccountSessions = (username: string) => call<AccountRecord>('end_account_sessions', { username });
+
+export const searchDevices = (query: DeviceQuery) => call<DevicePage>('search_devices', { query });
+export const registerDevice = (record: DeviceImport) => call<DeviceSummary>('register_device', { record });
+/** An import file's text, read in Rust (CSV or JSON) and checked by the station; nothing written. */
+export const previewImport = (fileName: string, text: string) =>
+  call<ImportDryRun>('preview_import', { fileName, text });
+export const commitImport = (fileName: string, text: string) => call<ImportReport>('commit_import', { fileName, text });
+export const deprovisionDevice = (deviceId: string, reason: string, confirmDeviceId: string) =>
+  call<DeviceSummary>('deprovision_device', { deviceId, reason, confirmDeviceId });
+export const readmitDevice = (deviceId: string, reason: string) =>
+  call<DeviceSummary>('readmit_device', { deviceId, reason });
+
+export const auditPage = (query: AuditQuery) => call<AuditPage>('audit_page', { query });
+export const verifyAudit = () => call<AuditVerification>('verify_audit');
+export const exportAudit = (query: AuditQuery) => call<ExportedFile>('export_audit', { query });
+
+export const pairingReport = (query: ReportQuery) => call<PairingReport>('pairing_report', { query });
+export const exportReport = (query: ReportQuery, format: 'csv' | 'pdf') =>
+  call<ExportedFile>('export_report', { query, format });
+
+export const certificateOverview = () => call<CertificateOverview>('certificate_overview');
 
 /** A grey frame (one byte a pixel, row-major) as the raw body, its size in headers: no JSON for a megabyte of pixels. */
 /**

@@ -10,7 +10,32 @@ export type Route =
   | { name: 'history' }
   | { name: 'settings'; trustUpdated: boolean }
   | { name: 'licences' }
-  | { name: 'station'; untrusted: boolean };
+  | { name: 'station'; untrusted: boolean }
+  // Administrators only (ADMIN_ROUTES):
+  | { name: 'monitors' }
+  | { name: 'register' }
+  | { name: 'import' }
+  | { name: 'deprovision'; deviceId: string }
+  | { name: 'readmit'; deviceId: string }
+  | { name: 'accounts' }
+  | { name: 'audit'; deviceId: string | null }
+  | { name: 'reports' }
+  | { name: 'certificates' };
+
+/** The screens only an administrator is shown; the router refuses them to anyone else. */
+export const ADMIN_ROUTES: readonly Route['name'][] = [
+  'monitors',
+  'register',
+  'import',
+  'deprovision',
+  'readmit',
+  'accounts',
+  'audit',
+  'reports',
+  'certificates',
+];
+
+export const isAdminRoute = (route: Route): boolean => ADMIN_ROUTES.includes(route.name);
 
 export const scanRoute = (deviceId: string | null = null): Route => ({ name: 'scan', deviceId, reprovisioned: false });
 
@@ -31,6 +56,21 @@ export function parseHash(hash: string): Route {
       return { name: 'settings', trustUpdated: params.has('trust-updated') };
     case 'station':
       return { name: 'station', untrusted: params.has('untrusted') };
+    case 'monitors':
+      if (second === undefined) return { name: 'monitors' };
+      if (third === 'deprovision') return { name: 'deprovision', deviceId: second };
+      if (third === 'readmit') return { name: 'readmit', deviceId: second };
+      if (second === 'register' && third === undefined) return { name: 'register' };
+      if (second === 'import' && third === undefined) return { name: 'import' };
+      return { name: 'monitors' };
+    case 'accounts':
+      return { name: 'accounts' };
+    case 'audit':
+      return { name: 'audit', deviceId: params.get('device') };
+    case 'reports':
+      return { name: 'reports' };
+    case 'certificates':
+      return { name: 'certificates' };
     default:
       // The Scan screen is the primary entry, and where unknown addresses land.
       return { name: 'scan', deviceId: params.get('device'), reprovisioned: params.has('reprovisioned') };
@@ -63,5 +103,23 @@ export function href(route: Route): string {
       return '#/settings/licences';
     case 'station':
       return route.untrusted ? '#/station?untrusted' : '#/station';
+    case 'monitors':
+      return '#/monitors';
+    case 'register':
+      return '#/monitors/register';
+    case 'import':
+      return '#/monitors/import';
+    case 'deprovision':
+      return `#/monitors/${id(route.deviceId)}/deprovision`;
+    case 'readmit':
+      return `#/monitors/${id(route.deviceId)}/readmit`;
+    case 'accounts':
+      return '#/accounts';
+    case 'audit':
+      return route.deviceId === null ? '#/audit' : `#/audit?${new URLSearchParams({ device: route.deviceId }).toString()}`;
+    case 'reports':
+      return '#/reports';
+    case 'certificates':
+      return '#/certificates';
   }
 }

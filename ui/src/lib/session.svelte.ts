@@ -30,6 +30,16 @@ class Session {
     this.dialogOpen = false;
   }
 
+  /** The account's password is temporary: the app shows only the password change until it is changed. */
+  mustChangePassword(): void {
+    if (this.account !== null) this.account = { ...this.account, mustChangePassword: true };
+  }
+
+  /** The password was changed: the app opens. */
+  passwordChanged(): void {
+    if (this.account !== null) this.account = { ...this.account, mustChangePassword: false };
+  }
+
   expire(): void {
     if (this.account === null) return;
     this.expired = true;
@@ -66,6 +76,8 @@ class Session {
   watch(): () => void {
     const stopObserving = observeCommandErrors((error) => {
       if (error.code === 'session_expired') this.expire();
+      // The station says the password is temporary (reset since this session began): ask for a new one first.
+      if (error.code === 'password_change_required') this.mustChangePassword();
     });
     const unlisten = onSessionExpired(() => {
       this.expire();

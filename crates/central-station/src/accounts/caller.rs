@@ -10,8 +10,18 @@ use crate::clock;
 use crate::http::HttpError;
 use crate::state::AppState;
 
-/// Who made the request. Extracting it answers 401 `unauthorized` when the
-/// bearer token is missing, unknown, expired or revoked, or its account is disabled.
+/// Who made the request, whatever their password's standing: what the few
+/// routes an account with a temporary password may use take (who am I,
+/// sign out, change the password). Extracting it answers 401
+/// `unauthorized` when the bearer token is missing, unknown, expired or
+/// revoked, or its account is disabled.
+#[derive(Debug, Clone)]
+pub(crate) struct Bearer(pub(crate) Caller);
+
+/// Who made the request, with a password of their own: every other route
+/// takes this (or a role's caller built on it), so none can forget that an
+/// account whose password an administrator set must change it first (403
+/// `password_change_required`), after the 401s of [`Bearer`].
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
     pub(crate) user_id: i64,
@@ -39,7 +49,7 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<AppState> for Bearer {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
@@ -60,6 +70,19 @@ impl FromRequestParts<AppState> for Caller {
             .db()
             .call(move |c| super::store::caller_by_access(c, &hash, now))
             .await?
+            .map(Bearer)
             .ok_or(HttpError::Unauthorized)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        let Bearer(caller) = Bearer::from_request_parts(parts, state).await?;
+        if caller.account.must_change_password {
+            return Err(HttpError::PasswordChangeRequired);
+        }
+        Ok(caller)
     }
 }

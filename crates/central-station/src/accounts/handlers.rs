@@ -1,10 +1,12 @@
-//! `/api/auth/*`: sign in, refresh, sign out, who am I, step-up.
+//! `/api/auth/*`: sign in, refresh, sign out, who am I, step-up, change
+//! one's password.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use time::OffsetDateTime;
 use zpair_proto::ErrorCode;
+use zpair_proto::admin::{MIN_PASSWORD_CHARS, PasswordChange};
 use zpair_proto::api::{
     Account, ApiError, LoginRequest, RefreshRequest, Session, StepUpRequest, StepUpResponse,
 };
@@ -12,7 +14,7 @@ use zpair_proto::api::{
 use super::limits::{self, Attempt, Claim, Settled};
 use super::store::{self, Binding, NewSession};
 use super::tokens::{NewToken, new_token};
-use super::{CONFIRMATION_TTL, Caller, TechnicianCaller, hash_token};
+use super::{Bearer, CONFIRMATION_TTL, TechnicianCaller, directory, hash_token};
 use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
 use crate::http::{ApiJson, HttpError, checked_device_id};
@@ -77,6 +79,27 @@ async fn audit_refusal(state: &AppState, entries: Vec<Entry>) -> Result<(), Http
         .call(move |c| audit::record(c, now, &entries))
         .await?;
     Ok(())
+}
+
+/// The signed-in caller's password typed again (a step-up, a password
+/// change): checked as a sign-in's is, so wrong ones count towards the
+/// lockout. Answers the caller's account row.
+async fn recheck_password(
+    state: &AppState,
+    caller: &super::Caller,
+    password: &str,
+    refused: EventType,
+    source: &Source,
+) -> Result<store::UserRow, HttpError> {
+    let id = caller.user_id;
+    let user = state
+        .db()
+        .call(move |c| store::user_by_id(c, id))
+        .await?
+        .ok_or(HttpError::Unauthorized)?;
+    let attempt = Attempt::new(&user.account.username, source.ip());
+    check_password(state, &attempt, Some(&user), password, refused, source).await?;
+    Ok(user)
 }
 
 /// Checks `password` for `username` (`user` if the name is known) within
@@ -203,19 +226,28 @@ pub(crate) async fn login(
     let stored = session.clone();
     let id = user.id;
     let username = &user.account.username;
+    let version = user.credential_version;
     let signed_in = Entry::account(EventType::SignIn, username)
         .by(username)
         .from(&source);
-    state
+    let opened = state
         .db()
         .call(move |c| {
             let tx = c.transaction()?;
-            store::open_session(&tx, id, &family, &stored, now)?;
+            // The password checked is no longer the account's (reset or
+            // changed meanwhile): no session comes of it.
+            if !store::open_session(&tx, id, version, &family, &stored, now)? {
+                return Ok(false);
+            }
+            store::signed_in(&tx, id, now)?;
             audit::record(&tx, now, &[signed_in])?;
             tx.commit()?;
-            Ok(())
+            Ok(true)
         })
         .await?;
+    if !opened {
+        return Err(HttpError::InvalidCredentials);
+    }
     tracing::info!(username = %user.account.username, "signed in");
     Ok(Json(session_body(access, refresh, &session, user.account)))
 }
@@ -253,7 +285,7 @@ pub(crate) async fn refresh(
     responses((status = 204, description = "Signed out.")))]
 pub(crate) async fn logout(
     State(state): State<AppState>,
-    caller: Caller,
+    Bearer(caller): Bearer,
     source: Source,
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> Result<StatusCode, HttpError> {
@@ -279,11 +311,72 @@ pub(crate) async fn logout(
 }
 
 /// Who is signed in.
+///
+/// Answers also an account that must change its password
+/// (`mustChangePassword`), as sign-out and the password change do.
 #[utoipa::path(get, path = "/api/auth/me", operation_id = "me", tag = "auth",
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The bearer's account.", body = Account)))]
-pub(crate) async fn me(caller: Caller) -> Json<Account> {
+pub(crate) async fn me(Bearer(caller): Bearer) -> Json<Account> {
     Json(caller.account)
+}
+
+/// Change one's own password (any signed-in account).
+///
+/// The one request, besides who am I, sign-out and refresh, that an account
+/// with a temporary password may make. The current password is checked as
+/// a sign-in's is (wrong ones count towards the account's lockout); the new
+/// one has at least 12 characters and differs from it. The account's other
+/// sessions end; this one goes on.
+#[utoipa::path(post, path = "/api/auth/password", operation_id = "changePassword", tag = "auth",
+    request_body = PasswordChange, security(("bearerAuth" = [])),
+    responses(
+        (status = 204, description = "Changed."),
+        (status = 400, description = "`invalid_request`: the new password is the current one.", body = ApiError),
+        (status = 401, description = "`invalid_credentials`: wrong current password.", body = ApiError),
+        (status = 423, description = LOCKED, body = ApiError),
+        (status = 429, description = BACKOFF, body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ))]
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    Bearer(caller): Bearer,
+    source: Source,
+    ApiJson(request): ApiJson<PasswordChange>,
+) -> Result<StatusCode, HttpError> {
+    let current = request.current_password.expose();
+    let new = request.new_password.expose();
+    if new.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(HttpError::InvalidRequest(format!(
+            "The new password must have at least {MIN_PASSWORD_CHARS} characters."
+        )));
+    }
+    if new == current {
+        return Err(HttpError::InvalidRequest(
+            "The new password must differ from the current one.".into(),
+        ));
+    }
+    let user = recheck_password(
+        &state,
+        &caller,
+        current,
+        EventType::PasswordChanged,
+        &source,
+    )
+    .await?;
+    let hash = state
+        .passwords()
+        .hash(new)
+        .await
+        .map_err(|e| HttpError::Internal(e.to_string()))?;
+    let version = user.credential_version;
+    let who = caller.clone();
+    state
+        .db()
+        .call(move |c| directory::change_password(c, &who, version, &hash, &source, clock::now()))
+        .await??;
+    state.revocations().announce();
+    tracing::info!(username = %caller.username(), "password changed");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The technician's password again, for a confirmation.
@@ -307,17 +400,9 @@ pub(crate) async fn step_up(
 ) -> Result<Json<StepUpResponse>, HttpError> {
     let device_id = checked_device_id(&request.device_id)?;
     let binding = Binding::of(&caller, device_id, request.action);
-    let id = caller.user_id;
-    let user = state
-        .db()
-        .call(move |c| store::user_by_id(c, id))
-        .await?
-        .ok_or(HttpError::Unauthorized)?;
-    let attempt = Attempt::new(&user.account.username, source.ip());
-    check_password(
+    recheck_password(
         &state,
-        &attempt,
-        Some(&user),
+        &caller,
         request.password.expose(),
         EventType::StepUp,
         &source,

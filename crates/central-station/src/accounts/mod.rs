@@ -1,35 +1,45 @@
 //! Technician and administrator accounts: Argon2id passwords, short-lived
 //! access tokens with one-use rotating refresh tokens, lockout after repeated
 //! failures counted before each check, sign-ins that end after a shift,
-//! accounts an administrator can disable, and step-up confirmations for
-//! re-provisioning.
+//! accounts administrators create, reset, unlock, disable and enable
+//! (station-chosen temporary passwords, changed at the next sign-in), and
+//! step-up confirmations for re-provisioning.
 //!
 //! Tokens are 32 random bytes, base64url; the station keeps only their SHA-256,
 //! so a copy of the database signs nobody in.
 
 mod caller;
+mod directory;
 pub(crate) mod handlers;
 mod limits;
 mod password;
 mod roles;
 mod session_end;
 pub(crate) mod store;
+mod temporary;
 mod tokens;
 pub(crate) mod users;
 
-pub(crate) use caller::Caller;
-pub(crate) use handlers::{login, logout, me, refresh, step_up};
+pub(crate) use caller::{Bearer, Caller};
+pub(crate) use handlers::{change_password, login, logout, me, refresh, step_up};
 pub(crate) use password::PasswordCheck;
 pub(crate) use roles::{AdministratorCaller, TechnicianCaller};
 pub(crate) use session_end::Revocations;
 pub(crate) use tokens::hash_token;
-pub(crate) use users::{disable, enable, end_sessions};
+pub(crate) use users::{
+    create as create_account, disable, enable, end_sessions, list, reset_password, unlock,
+};
 
 use std::time::Duration;
 
 use zpair_proto::api::Role;
 
 use crate::audit;
+
+/// The routes an account with a temporary password may use (they take a
+/// [`Bearer`]; every other signed-in route a [`Caller`], which refuses it).
+pub(crate) const OPEN_TO_TEMPORARY_PASSWORDS: &[&str] =
+    &["/api/auth/me", "/api/auth/logout", "/api/auth/password"];
 
 /// Password checks per account per [`LOCKOUT`] window without a right one;
 /// the next attempt locks the account.
@@ -100,7 +110,9 @@ pub(crate) fn create(
     let hash = password::hash(password)?;
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
         .map_err(crate::DbError::from)?;
-    store::insert_user(&tx, username, display_name, role, &hash)?;
+    if !store::insert_user(&tx, username, display_name, role, &hash, false)? {
+        return Err(AccountError::Exists(username.to_owned()).into());
+    }
     audit::record(
         &tx,
         crate::clock::now(),

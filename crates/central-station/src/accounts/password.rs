@@ -60,6 +60,16 @@ impl PasswordCheck {
         self.checked.load(Ordering::Relaxed)
     }
 
+    /// Hashes a new password, within the same few slots as verifications
+    /// (each hash costs what a verification does), off the async runtime.
+    pub(crate) async fn hash(&self, password: &str) -> Result<String, AccountError> {
+        let _slot = self.slots.acquire().await.map_err(|_| AccountError::Hash)?;
+        let password = Zeroizing::new(password.to_owned());
+        tokio::task::spawn_blocking(move || hash(&password))
+            .await
+            .map_err(|_| AccountError::Hash)?
+    }
+
     /// Whether `password` matches `phc`; with `None` (unknown user), does the
     /// same work and answers `false`.
     pub(crate) async fn verify(&self, password: &str, phc: Option<String>) -> bool {

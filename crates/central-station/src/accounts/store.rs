@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 use time::OffsetDateTime;
 use zpair_proto::api::{Account, Role, StepUpAction};
 
-use super::{AccountError, Caller};
+use super::Caller;
 use crate::clock;
 use crate::db::{DbError, parse_column};
 
@@ -18,6 +18,8 @@ pub(crate) struct UserRow {
     pub(crate) password_hash: String,
     /// An administrator disabled the account.
     pub(crate) disabled: bool,
+    /// The account's credential version: sessions carrying another one are dead.
+    pub(crate) credential_version: i64,
 }
 
 /// Hashes of a new access/refresh pair, when each expires, and when the
@@ -44,46 +46,51 @@ impl NewSession {
     }
 }
 
-/// Adds an account.
+/// Adds an account; `must_change` when its password is a temporary one the
+/// station chose. `false`, and nothing added, when the name is taken — also
+/// by a name that differs only in case: two accounts must not pass for
+/// each other.
 pub(crate) fn insert_user(
     conn: &Connection,
     username: &str,
     display_name: &str,
     role: Role,
     password_hash: &str,
-) -> Result<(), crate::StationError> {
-    let result = conn.execute(
-        "INSERT INTO users (username, display_name, role, password_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+    must_change: bool,
+) -> Result<bool, DbError> {
+    let taken: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(?1))",
+        [username],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Ok(false);
+    }
+    conn.execute(
+        "INSERT INTO users (username, display_name, role, password_hash, created_at,
+                            must_change_password)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             username,
             display_name,
             role.as_str(),
             password_hash,
-            clock::unix(clock::now())
+            clock::unix(clock::now()),
+            must_change,
         ],
-    );
-    match result {
-        Ok(_) => Ok(()),
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            Err(AccountError::Exists(username.to_owned()).into())
-        }
-        Err(e) => Err(DbError::from(e).into()),
-    }
+    )?;
+    Ok(true)
 }
 
-type UserColumns = (i64, String, String, String, String, Option<i64>);
+type UserColumns = (
+    (i64, String, String, String, String),
+    (Option<i64>, bool, i64),
+);
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserColumns> {
     Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+        (r.get(5)?, r.get(6)?, r.get(7)?),
     ))
 }
 
@@ -91,23 +98,29 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserColumns> {
 pub(crate) fn user_by_name(conn: &Connection, username: &str) -> Result<Option<UserRow>, DbError> {
     let row = conn
         .query_row(
-            "SELECT id, username, display_name, role, password_hash, disabled_at
+            "SELECT id, username, display_name, role, password_hash,
+                    disabled_at, must_change_password, credential_version
              FROM users WHERE username = ?1",
             [username],
             user_from_row,
         )
         .optional()?;
     row.map(
-        |(id, username, display_name, role, password_hash, disabled_at)| {
+        |(
+            (id, username, display_name, role, password_hash),
+            (disabled_at, must_change_password, credential_version),
+        )| {
             Ok(UserRow {
                 id,
                 account: Account {
                     username,
                     display_name,
                     role: parse_column(&role, Role::parse, "role")?,
+                    must_change_password,
                 },
                 password_hash,
                 disabled: disabled_at.is_some(),
+                credential_version,
             })
         },
     )
@@ -127,18 +140,24 @@ pub(crate) fn user_by_id(conn: &Connection, id: i64) -> Result<Option<UserRow>, 
     }
 }
 
-/// Stores a new session; `family` continues a refresh chain.
+/// Stores a new session of the account's credentials at `version`;
+/// `family` continues a refresh chain. `false`, and nothing stored, when the
+/// account's credentials changed since `version` was read (the password
+/// that was checked is no longer the account's).
 pub(crate) fn open_session(
     conn: &Connection,
     user_id: i64,
+    version: i64,
     family: &str,
     session: &NewSession,
     now: OffsetDateTime,
-) -> Result<(), DbError> {
-    conn.execute(
+) -> Result<bool, DbError> {
+    let inserted = conn.execute(
         "INSERT INTO sessions (family, user_id, access_hash, access_expires_at,
-                               refresh_hash, refresh_expires_at, created_at, ends_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                               refresh_hash, refresh_expires_at, created_at, ends_at,
+                               credential_version)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = ?2 AND credential_version = ?9)",
         params![
             family,
             user_id,
@@ -148,10 +167,28 @@ pub(crate) fn open_session(
             clock::unix(session.refresh_expires_at),
             clock::unix(now),
             clock::unix(session.ends_at),
+            version,
         ],
+    )?;
+    Ok(inserted == 1)
+}
+
+/// Records a successful sign-in's time.
+pub(crate) fn signed_in(
+    conn: &Connection,
+    user_id: i64,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1",
+        params![user_id, clock::unix(now)],
     )?;
     Ok(())
 }
+
+/// Which sessions work: not revoked, and carrying their account's current
+/// credential version (`s` is the session, `u` its account).
+const CURRENT: &str = "s.revoked_at IS NULL AND s.credential_version = u.credential_version";
 
 /// Who holds a live access token of an enabled account.
 pub(crate) fn caller_by_access(
@@ -161,8 +198,11 @@ pub(crate) fn caller_by_access(
 ) -> Result<Option<Caller>, DbError> {
     let row: Option<(i64, i64, i64)> = conn
         .query_row(
-            "SELECT id, user_id, access_expires_at FROM sessions
-             WHERE access_hash = ?1 AND revoked_at IS NULL AND access_expires_at > ?2",
+            &format!(
+                "SELECT s.id, s.user_id, s.access_expires_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.access_hash = ?1 AND {CURRENT} AND s.access_expires_at > ?2"
+            ),
             params![&access_hash[..], clock::unix(now)],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
@@ -181,7 +221,7 @@ pub(crate) fn caller_by_access(
 }
 
 /// Whether a session's access token still works: not revoked, not expired,
-/// its account not disabled.
+/// of the account's current credentials, its account not disabled.
 pub(crate) fn access_live(
     conn: &Connection,
     session_id: i64,
@@ -189,9 +229,11 @@ pub(crate) fn access_live(
 ) -> Result<bool, DbError> {
     Ok(conn
         .query_row(
-            "SELECT 1 FROM sessions JOIN users ON users.id = sessions.user_id
-             WHERE sessions.id = ?1 AND sessions.revoked_at IS NULL
-               AND sessions.access_expires_at > ?2 AND users.disabled_at IS NULL",
+            &format!(
+                "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.id = ?1 AND {CURRENT}
+                   AND s.access_expires_at > ?2 AND u.disabled_at IS NULL"
+            ),
             params![session_id, clock::unix(now)],
             |_| Ok(()),
         )
@@ -208,6 +250,7 @@ struct RefreshRow {
     ends_at: i64,
     refreshed_at: Option<i64>,
     revoked_at: Option<i64>,
+    credential_version: i64,
 }
 
 /// Exchanges a refresh token for a new session in the same family, ending
@@ -222,7 +265,8 @@ pub(crate) fn rotate(
     let tx = conn.transaction()?;
     let row = tx
         .query_row(
-            "SELECT id, family, user_id, refresh_expires_at, ends_at, refreshed_at, revoked_at
+            "SELECT id, family, user_id, refresh_expires_at, ends_at, refreshed_at, revoked_at,
+                    credential_version
              FROM sessions WHERE refresh_hash = ?1",
             [&refresh_hash[..]],
             |r| {
@@ -234,6 +278,7 @@ pub(crate) fn rotate(
                     ends_at: r.get(4)?,
                     refreshed_at: r.get(5)?,
                     revoked_at: r.get(6)?,
+                    credential_version: r.get(7)?,
                 })
             },
         )
@@ -246,6 +291,7 @@ pub(crate) fn rotate(
         ends_at,
         refreshed_at,
         revoked_at,
+        credential_version,
     }) = row
     else {
         return Ok(None);
@@ -266,7 +312,9 @@ pub(crate) fn rotate(
     if revoked_at.is_some() || expires_at <= stamp || ends_at <= stamp {
         return Ok(None);
     }
-    let Some(user) = user_by_id(&tx, user_id)?.filter(|u| !u.disabled) else {
+    let Some(user) = user_by_id(&tx, user_id)?
+        .filter(|u| !u.disabled && u.credential_version == credential_version)
+    else {
         return Ok(None);
     };
     tx.execute(
@@ -274,7 +322,9 @@ pub(crate) fn rotate(
         params![id, stamp],
     )?;
     let next = next.ending_at(clock::from_unix(ends_at));
-    open_session(&tx, user_id, &family, &next, now)?;
+    if !open_session(&tx, user_id, credential_version, &family, &next, now)? {
+        return Ok(None);
+    }
     tx.commit()?;
     Ok(Some((user.account, next)))
 }
@@ -297,43 +347,6 @@ pub(crate) fn revoke(
         ],
     )?;
     Ok(())
-}
-
-/// Ends every live session of an account; `None` if there is no such account.
-pub(crate) fn end_sessions(
-    conn: &Connection,
-    username: &str,
-    now: OffsetDateTime,
-) -> Result<Option<usize>, DbError> {
-    let Some(user) = user_by_name(conn, username)? else {
-        return Ok(None);
-    };
-    let ended = conn.execute(
-        "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
-        params![user.id, clock::unix(now)],
-    )?;
-    Ok(Some(ended))
-}
-
-/// Disables an account and ends its sessions, or enables it again; `false`
-/// if there is no such account.
-pub(crate) fn set_disabled(
-    conn: &mut Connection,
-    username: &str,
-    disabled: bool,
-    now: OffsetDateTime,
-) -> Result<bool, DbError> {
-    let tx = conn.transaction()?;
-    let stamp = disabled.then_some(clock::unix(now));
-    let changed = tx.execute(
-        "UPDATE users SET disabled_at = ?2 WHERE username = ?1",
-        params![username, stamp],
-    )?;
-    if disabled {
-        end_sessions(&tx, username, now)?;
-    }
-    tx.commit()?;
-    Ok(changed == 1)
 }
 
 /// What a step-up confirmation is bound to: the account and the sign-in

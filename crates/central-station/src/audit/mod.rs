@@ -10,15 +10,15 @@
 
 mod chain;
 pub(crate) mod handlers;
+mod query;
 mod source;
 
 pub(crate) use chain::{seal_existing, verify};
-pub(crate) use handlers::{list, verify_chain};
+pub(crate) use handlers::{export, list, verify_chain};
 pub(crate) use source::Source;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
-use zpair_proto::api::AuditEvent;
 
 use crate::clock;
 use crate::db::DbError;
@@ -89,6 +89,12 @@ pub(crate) enum EventType {
     AccountDisabled,
     /// An administrator enabled an account again.
     AccountEnabled,
+    /// An administrator reset an account's password to a temporary one.
+    PasswordReset,
+    /// An administrator unlocked an account locked by wrong passwords.
+    AccountUnlocked,
+    /// An account changed its own password (or failed to: wrong current password).
+    PasswordChanged,
 }
 
 impl EventType {
@@ -124,6 +130,9 @@ impl EventType {
             EventType::AccountCreated => "account_created",
             EventType::AccountDisabled => "account_disabled",
             EventType::AccountEnabled => "account_enabled",
+            EventType::PasswordReset => "password_reset",
+            EventType::AccountUnlocked => "account_unlocked",
+            EventType::PasswordChanged => "password_changed",
         }
     }
 }
@@ -276,41 +285,89 @@ fn append(conn: &Connection, at: OffsetDateTime, entries: &[Entry]) -> Result<()
     Ok(())
 }
 
-/// The newest `limit` rows (for one device, or all), oldest first.
-pub(crate) fn recent(
-    conn: &Connection,
-    device_id: Option<&str>,
-    limit: u32,
-) -> Result<Vec<AuditEvent>, DbError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, timestamp, event_type, device_id, success, error_message, configuration_hash,
-                actor, source_address, subject, job_id
-         FROM (SELECT * FROM provisioning_events
-               WHERE ?1 IS NULL OR device_id = ?1
-               ORDER BY id DESC LIMIT ?2)
-         ORDER BY id",
-    )?;
-    let rows = stmt.query_map(params![device_id, limit], |r| {
-        Ok(AuditEvent {
-            id: r.get(0)?,
-            timestamp: clock::from_unix(r.get(1)?),
-            event_type: r.get(2)?,
-            device_id: r.get(3)?,
-            success: r.get(4)?,
-            error_message: r.get(5)?,
-            configuration_hash: r.get(6)?,
-            actor: r.get(7)?,
-            source_address: r.get(8)?,
-            subject: r.get(9)?,
-            job_id: r.get(10)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The list the API document and the query's check use names every
+    /// event type the station writes, in the order they are declared.
+    #[test]
+    fn the_published_event_types_are_the_written_ones() {
+        use EventType::*;
+        let all = [
+            PairingRequested,
+            MonitorIdentityVerified,
+            CertificateIssued,
+            PairingCodeValidated,
+            ConfigurationReceived,
+            ConfigurationApplied,
+            ConnectionTested,
+            ProvisioningCompleted,
+            ProvisioningFailed,
+            CertificateRevoked,
+            ReprovisioningStarted,
+            Deprovisioned,
+            Readmitted,
+            CommandDelivered,
+            DeviceRegistered,
+            CommitRecovered,
+            CertificateRenewalIssued,
+            CertificateSwitched,
+            MonitorContactRetried,
+            CertificateRefused,
+            SignIn,
+            SignInFailed,
+            AccountLocked,
+            StepUp,
+            SignOut,
+            SessionsEnded,
+            AccountCreated,
+            AccountDisabled,
+            AccountEnabled,
+            PasswordReset,
+            AccountUnlocked,
+            PasswordChanged,
+        ];
+        // A variant added to the enum and not to `all` fails to compile here.
+        for event in all {
+            match event {
+                PairingRequested
+                | MonitorIdentityVerified
+                | CertificateIssued
+                | PairingCodeValidated
+                | ConfigurationReceived
+                | ConfigurationApplied
+                | ConnectionTested
+                | ProvisioningCompleted
+                | ProvisioningFailed
+                | CertificateRevoked
+                | ReprovisioningStarted
+                | Deprovisioned
+                | Readmitted
+                | CommandDelivered
+                | DeviceRegistered
+                | CommitRecovered
+                | CertificateRenewalIssued
+                | CertificateSwitched
+                | MonitorContactRetried
+                | CertificateRefused
+                | SignIn
+                | SignInFailed
+                | AccountLocked
+                | StepUp
+                | SignOut
+                | SessionsEnded
+                | AccountCreated
+                | AccountDisabled
+                | AccountEnabled
+                | PasswordReset
+                | AccountUnlocked
+                | PasswordChanged => {}
+            }
+        }
+        let spelled: Vec<&str> = all.iter().map(|e| e.as_str()).collect();
+        assert_eq!(spelled, zpair_proto::admin::AUDIT_EVENT_TYPES);
+    }
 
     #[test]
     fn rows_round_trip_and_never_hold_a_code() {
@@ -330,12 +387,23 @@ mod tests {
             ],
         )
         .expect("record");
-        let rows = recent(&conn, Some("ZM-1"), 10).expect("list");
+        let page = |device_id: Option<&str>, limit| {
+            let query = zpair_proto::admin::AuditQuery {
+                device_id: device_id.map(str::to_owned),
+                limit: Some(limit),
+                ..Default::default()
+            };
+            query::page(&conn, &query)
+                .expect("db")
+                .expect("valid")
+                .events
+        };
+        let rows = page(Some("ZM-1"), 10);
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].event_type, "pairing_requested");
-        assert!(!rows[1].success);
-        assert_eq!(rows[1].error_message.as_deref(), Some("code_mismatch"));
-        assert_eq!(recent(&conn, None, 1).expect("all")[0].device_id, "ZM-2");
+        assert_eq!(rows[1].event_type, "pairing_requested");
+        assert!(!rows[0].success);
+        assert_eq!(rows[0].error_message.as_deref(), Some("code_mismatch"));
+        assert_eq!(page(None, 1)[0].device_id, "ZM-2");
         let codes: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM provisioning_events WHERE pairing_code IS NOT NULL",

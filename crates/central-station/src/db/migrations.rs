@@ -13,6 +13,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("005_accounts_and_sessions.sql"),
     include_str!("006_pairing_gate.sql"),
     include_str!("007_certificate_renewal.sql"),
+    include_str!("008_administrators.sql"),
+    include_str!("009_administrators_queries.sql"),
 ];
 
 /// The version migration 003 brings the file to: the audit rows already

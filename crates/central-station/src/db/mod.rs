@@ -77,8 +77,30 @@ pub(crate) fn open(data_dir: &Path) -> Result<Connection, DbError> {
     // command), and it waits (busy timeout) rather than failing when a read
     // snapshot would have to be upgraded after someone else wrote.
     conn.set_transaction_behavior(TransactionBehavior::Immediate);
+    add_functions(&conn)?;
     migrations::migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// SQL functions of our own: `fold(text)`, the text in lower case by
+/// Unicode's rules (SQLite's `lower` and `LIKE` fold ASCII only), for
+/// searches that ignore case in any script.
+pub(crate) fn add_functions(conn: &Connection) -> Result<(), DbError> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Text(bytes) => {
+                    Some(String::from_utf8_lossy(bytes).to_lowercase())
+                }
+                _ => None,
+            })
+        },
+    )?;
+    Ok(())
 }
 
 /// Creates the database file with mode 0600 before SQLite opens it, so the

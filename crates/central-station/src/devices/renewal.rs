@@ -39,10 +39,23 @@ use crate::tls::ClientIdentity;
 /// The refusal of a certificate that may not renew.
 const NOT_CURRENT: &str = "Only the monitor's current, valid client certificate can renew it. Re-provision the monitor if it has none.";
 
+/// The most certificates one certificate may be renewed into. Each request
+/// for a new key issues one and revokes the unused one before it, and every
+/// revocation stays on the CRL until it expires: without a bound, a monitor
+/// (or whoever holds its key) asking again and again would grow the list
+/// every client downloads. A monitor that switches renews its *new*
+/// certificate next time, so a working one never comes near the bound.
+pub(crate) const MAX_RENEWALS_PER_CERTIFICATE: u32 = 10;
+
+/// The refusal once [`MAX_RENEWALS_PER_CERTIFICATE`] is reached.
+const TOO_MANY: &str = "This certificate was renewed too many times without the monitor switching to a new one. Re-provision the monitor.";
+
 /// What a renewal request came to.
 enum Outcome {
-    /// A certificate, new or the one already issued for this key.
-    Issued(RenewedCertificate),
+    /// A certificate, new or the one already issued for this key; and
+    /// whether an unused earlier renewal was revoked for it (the CRL is
+    /// re-signed only then).
+    Issued(RenewedCertificate, bool),
     /// Refused: why, for the answer.
     Refused(&'static str),
     /// The CSR is unusable.
@@ -82,10 +95,12 @@ pub(crate) async fn renew(
         .call(move |c| issue(c, &station, &who, &request.csr_pem, clock::now()))
         .await?;
     match outcome {
-        Outcome::Issued(renewed) => {
+        Outcome::Issued(renewed, revoked) => {
             tracing::info!(device_id = %identity.device_id, serial = %renewed.serial, "renewal certificate issued");
-            // A pending renewal it replaced was revoked: the list says so.
-            state.revocations_changed().await;
+            if revoked {
+                // A pending renewal it replaced was revoked: the list says so.
+                state.revocations_changed().await;
+            }
             Ok(Json(renewed))
         }
         Outcome::Refused(why) => {
@@ -141,11 +156,17 @@ fn issue(
     if let Some(pending) = certificates::pending_renewal(&tx, &current.serial)?
         && pending.key_sha256.as_deref() == Some(issued.key_sha256.as_str())
     {
-        return Ok(Outcome::Issued(RenewedCertificate {
-            certificate_pem: pending.pem,
-            serial: pending.serial,
-            not_after: pending.not_after,
-        }));
+        return Ok(Outcome::Issued(
+            RenewedCertificate {
+                certificate_pem: pending.pem,
+                serial: pending.serial,
+                not_after: pending.not_after,
+            },
+            false,
+        ));
+    }
+    if certificates::renewals_of(&tx, &current.serial)? >= MAX_RENEWALS_PER_CERTIFICATE {
+        return Ok(Outcome::Refused(TOO_MANY));
     }
     let replaced =
         certificates::revoke_pending_renewals(&tx, &identity.device_id, None, "superseded", now)?;
@@ -171,11 +192,14 @@ fn issue(
     }
     audit::record(&tx, now, &entries)?;
     tx.commit()?;
-    Ok(Outcome::Issued(RenewedCertificate {
-        certificate_pem: issued.pem,
-        serial: issued.serial,
-        not_after: issued.not_after,
-    }))
+    Ok(Outcome::Issued(
+        RenewedCertificate {
+            certificate_pem: issued.pem,
+            serial: issued.serial,
+            not_after: issued.not_after,
+        },
+        replaced > 0,
+    ))
 }
 
 fn pki_failure(e: &PkiError) -> &'static str {

@@ -34,6 +34,15 @@ pub(crate) enum HttpError {
     /// No account has this username (administrator endpoints).
     #[error("unknown user")]
     UnknownUser,
+    /// The account's password is a temporary one: it must change it first.
+    #[error("password change required")]
+    PasswordChangeRequired,
+    /// A new account named like an existing one.
+    #[error("username taken")]
+    UsernameTaken,
+    /// Disabling the last enabled administrator.
+    #[error("last administrator")]
+    LastAdministrator,
     /// The refresh token is unknown, used or expired.
     #[error("session expired")]
     SessionExpired,
@@ -89,6 +98,11 @@ pub(crate) enum HttpError {
     /// Re-admitting a monitor that is not de-provisioned.
     #[error("device not deprovisioned")]
     DeviceNotDeprovisioned,
+    /// A registry record that contradicts the registry (another identity
+    /// key for a registered monitor, a serial or key another monitor has):
+    /// its own code and message.
+    #[error("record conflicts: {}", .0.code)]
+    RecordConflict(ApiError),
     /// The monitor could not be reached or refused a command.
     #[error("monitor failed: {0:?}")]
     Monitor(FailureReason),
@@ -134,6 +148,9 @@ impl HttpError {
             AccountDisabled => ErrorCode::AccountDisabled,
             SignInBackoff(_) | RateLimited(_) => ErrorCode::RateLimited,
             UnknownUser => ErrorCode::UnknownUser,
+            PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            UsernameTaken => ErrorCode::UsernameTaken,
+            LastAdministrator => ErrorCode::LastAdministrator,
             SessionExpired => ErrorCode::SessionExpired,
             ForbiddenRole(_) => ErrorCode::ForbiddenRole,
             ConfirmationRequired => ErrorCode::ConfirmationRequired,
@@ -153,6 +170,7 @@ impl HttpError {
             DeviceNotDeprovisioned => ErrorCode::DeviceNotDeprovisioned,
             Monitor(reason) => reason.code(),
             MonitorRefused(_) => ErrorCode::MonitorRefused,
+            RecordConflict(error) => error.code,
             NotFound => ErrorCode::NotFound,
             MethodNotAllowed => ErrorCode::MethodNotAllowed,
             Internal(_) => ErrorCode::InternalError,
@@ -173,6 +191,7 @@ impl HttpError {
                 "The request body is larger than this endpoint takes ({limit} bytes). Send less."
             ),
             ClientCertificateRequired(why) => (*why).to_owned(),
+            RecordConflict(error) => error.message.clone(),
             Monitor(reason) => format!("{} Nothing was changed.", reason.message()),
             MonitorRefused(error) => format!(
                 "The monitor refused the command ({}). Nothing was changed. Contact IT support.",

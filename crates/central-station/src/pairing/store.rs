@@ -205,13 +205,15 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
 
 fn insert_event(conn: &Connection, event: &JobEvent) -> Result<i64, DbError> {
     conn.execute(
-        "INSERT INTO job_events (job_id, state, reason, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO job_events (job_id, state, reason, message, at, at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             event.job_id,
             event.state.as_str(),
             event.reason.map(|reason| reason.code().as_str()),
             event.message,
-            clock::unix(event.at)
+            clock::unix(event.at),
+            clock::unix_ms(event.at)
         ],
     )?;
     conn.execute(

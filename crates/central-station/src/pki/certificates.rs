@@ -70,6 +70,15 @@ pub(crate) struct PendingRenewal {
     pub(crate) key_sha256: Option<String>,
 }
 
+/// How many certificates were issued to renew `current`, used or not.
+pub(crate) fn renewals_of(conn: &Connection, current: &str) -> Result<u32, DbError> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM certificates WHERE renews = ?1",
+        [current],
+        |r| r.get(0),
+    )?)
+}
+
 /// The unrevoked renewal of `current`, if any.
 pub(crate) fn pending_renewal(
     conn: &Connection,

@@ -4,11 +4,8 @@ use std::net::IpAddr;
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
-use zpair_proto::ErrorCode;
-use zpair_proto::api::{ApiError, DeviceState, DeviceSummary};
+use zpair_proto::api::{DeviceState, DeviceSummary};
 
-use super::Imported;
-use super::validate::ValidDevice;
 use crate::clock;
 use crate::db::{DbError, counter, parse_column};
 
@@ -146,64 +143,119 @@ pub(crate) fn get(conn: &Connection, device_id: &str) -> Result<Option<DeviceRow
     .transpose()
 }
 
-/// Every device, by ID.
-pub(crate) fn list(conn: &Connection) -> Result<Vec<DeviceRow>, DbError> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM devices ORDER BY device_id"))?;
-    let raws = stmt.query_map([], read)?.collect::<Result<Vec<_>, _>>()?;
-    raws.into_iter().map(convert).collect()
+/// A monitor's registry fields as an import would store them, every one
+/// decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Registration {
+    pub(crate) device_id: String,
+    pub(crate) device_serial: String,
+    pub(crate) identity_public_key: String,
+    pub(crate) firmware_version: String,
+    pub(crate) ip_address: Option<String>,
+    pub(crate) device_label: String,
+    pub(crate) bed_id: String,
 }
 
-/// Adds a device or updates its record. A different identity key is refused
-/// while the device is paired or pairing: that is a swap of the monitor, and
-/// it must be de-provisioned first.
-pub(crate) fn upsert(
-    conn: &Connection,
-    device: &ValidDevice,
-    now: OffsetDateTime,
-) -> Result<Result<Imported, ApiError>, DbError> {
-    let existing = get(conn, &device.device_id)?;
-    let ip = device.ip_address.map(|a| a.to_string());
-    let Some(existing) = existing else {
-        conn.execute(
-            "INSERT INTO devices (device_id, device_serial, identity_public_key, firmware_version,
-                                  ip_address, device_label, bed_id, state, registered_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![
-                device.device_id,
-                device.device_serial,
-                device.identity_public_key,
-                device.firmware_version,
-                ip,
-                device.device_label,
-                device.bed_id,
-                DeviceState::Unprovisioned.as_str(),
-                clock::unix(now),
-            ],
-        )?;
-        return Ok(Ok(Imported::Created));
-    };
-    let paired = matches!(
-        existing.state,
-        DeviceState::Provisioned | DeviceState::Pairing | DeviceState::AwaitingReprovision
-    );
-    if paired && existing.identity_public_key != device.identity_public_key {
-        return Ok(Err(ApiError::from_code(ErrorCode::IdentityConflict)));
+impl Registration {
+    /// The fields of `self` that differ from `device`'s, by their wire names.
+    pub(crate) fn changes_from(&self, device: &DeviceRow) -> Vec<&'static str> {
+        [
+            ("deviceSerial", self.device_serial == device.device_serial),
+            (
+                "identityPublicKey",
+                self.identity_public_key == device.identity_public_key,
+            ),
+            (
+                "firmwareVersion",
+                self.firmware_version == device.firmware_version,
+            ),
+            ("ipAddress", self.ip_address == device.ip_address),
+            ("deviceLabel", self.device_label == device.device_label),
+            ("bedId", self.bed_id == device.bed_id),
+        ]
+        .into_iter()
+        .filter(|(_, same)| !same)
+        .map(|(name, _)| name)
+        .collect()
     }
+}
+
+/// Adds a monitor, never paired.
+pub(crate) fn insert(
+    conn: &Connection,
+    device: &Registration,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO devices (device_id, device_serial, identity_public_key, firmware_version,
+                              ip_address, device_label, bed_id, state, registered_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        params![
+            device.device_id,
+            device.device_serial,
+            device.identity_public_key,
+            device.firmware_version,
+            device.ip_address,
+            device.device_label,
+            device.bed_id,
+            DeviceState::Unprovisioned.as_str(),
+            clock::unix(now),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Updates a registered monitor's record.
+pub(crate) fn update(
+    conn: &Connection,
+    device: &Registration,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
     conn.execute(
         "UPDATE devices SET device_serial = ?2, identity_public_key = ?3, firmware_version = ?4,
-                ip_address = COALESCE(?5, ip_address), device_label = ?6, bed_id = ?7, updated_at = ?8
+                ip_address = ?5, device_label = ?6, bed_id = ?7, updated_at = ?8
          WHERE device_id = ?1",
         params![
             device.device_id,
             device.device_serial,
             device.identity_public_key,
             device.firmware_version,
-            ip,
+            device.ip_address,
             device.device_label,
             device.bed_id,
             clock::unix(now),
         ],
     )?;
-    Ok(Ok(Imported::Updated))
+    Ok(())
+}
+
+/// What one monitor alone may have in the registry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Unique {
+    Serial,
+    IdentityKey,
+}
+
+/// The registered, not de-provisioned monitor other than `device_id` that
+/// has `value` as its `what`, if any.
+pub(crate) fn holder(
+    conn: &Connection,
+    what: Unique,
+    value: &str,
+    device_id: &str,
+) -> Result<Option<String>, DbError> {
+    let column = match what {
+        Unique::Serial => "device_serial",
+        Unique::IdentityKey => "identity_public_key",
+    };
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT device_id FROM devices
+                 WHERE {column} = ?1 AND device_id <> ?2 AND state <> ?3 LIMIT 1"
+            ),
+            params![value, device_id, DeviceState::Deprovisioned.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?)
 }

@@ -8,7 +8,8 @@ use zpair_proto::ErrorCode;
 use zpair_proto::api::{ApiError, DeviceImport};
 use zpair_proto::device::{is_device_id, is_printable, record_limits};
 
-/// A record that passed validation, with defaults filled in.
+/// A record that passed validation. What it leaves out (`None`) keeps
+/// what the registry has, or takes the default for a new monitor.
 #[derive(Debug, Clone)]
 pub(crate) struct ValidDevice {
     pub(crate) device_id: String,
@@ -16,8 +17,9 @@ pub(crate) struct ValidDevice {
     pub(crate) identity_public_key: String,
     pub(crate) firmware_version: String,
     pub(crate) ip_address: Option<IpAddr>,
-    pub(crate) device_label: String,
-    pub(crate) bed_id: String,
+    /// An empty label given is the device ID.
+    pub(crate) device_label: Option<String>,
+    pub(crate) bed_id: Option<String>,
 }
 
 fn invalid(message: String) -> ApiError {
@@ -57,18 +59,26 @@ pub(crate) fn device(import: &DeviceImport) -> Result<ValidDevice, ApiError> {
                 .map_err(|_| invalid("ipAddress must be an IPv4 or IPv6 address.".into()))?,
         ),
     };
-    let device_label = import
-        .device_label
-        .clone()
-        .filter(|l| !l.is_empty())
-        .unwrap_or_else(|| r.device_id.clone());
-    if !is_printable(&device_label, 1, record_limits::LABEL) {
+    let device_label = import.device_label.as_ref().map(|l| {
+        if l.is_empty() {
+            r.device_id.clone()
+        } else {
+            l.clone()
+        }
+    });
+    if device_label
+        .as_ref()
+        .is_some_and(|l| !is_printable(l, 1, record_limits::LABEL))
+    {
         return Err(invalid(
             "deviceLabel must be 1 to 64 printable characters.".into(),
         ));
     }
-    let bed_id = import.bed_id.clone().unwrap_or_default();
-    if !is_printable(&bed_id, 0, record_limits::BED_ID) {
+    let bed_id = import.bed_id.clone();
+    if bed_id
+        .as_ref()
+        .is_some_and(|b| !is_printable(b, 0, record_limits::BED_ID))
+    {
         return Err(invalid(
             "bedId must be at most 64 printable characters.".into(),
         ));

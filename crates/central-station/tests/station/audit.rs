@@ -7,14 +7,17 @@ use zpair_proto::ErrorCode;
 
 use reqwest::StatusCode;
 use serde_json::json;
+use zpair_proto::admin::AuditPage;
 use zpair_proto::api::{AuditEvent, AuditVerification, LinkProblem};
 
-use crate::support::{ADMIN, TECH, TestStation};
+use crate::support::{ADMIN, TECH, TECH2, TestStation, read_csv};
 
-/// Account events of the log, as an administrator reads them.
+/// Account events of the log, as an administrator reads them, oldest first.
 async fn account_events(station: &TestStation, admin: &str) -> Vec<AuditEvent> {
-    let rows: Vec<AuditEvent> = station.get("/api/audit", admin).await.json();
-    rows.into_iter()
+    let page: AuditPage = station.get("/api/audit?limit=1000", admin).await.json();
+    page.events
+        .into_iter()
+        .rev()
         .filter(|e| e.device_id.is_empty())
         .collect()
 }
@@ -196,10 +199,14 @@ async fn audit_queries_outside_the_document_are_refused() {
     let admin = station.token(ADMIN).await;
     for query in [
         "limit=0",
-        "limit=10001",
+        "limit=1001",
         "limit=ten",
         "deviceid=ZM-1",
         "limit=5&extra=1",
+        "since=yesterday",
+        "until=2024-11-25",
+        "eventType=USER_DISABLED",
+        "before=latest",
     ] {
         let answer = station.get(&format!("/api/audit?{query}"), &admin).await;
         assert_eq!(
@@ -210,11 +217,226 @@ async fn audit_queries_outside_the_document_are_refused() {
     }
     for query in [
         "limit=1",
-        "limit=10000",
+        "limit=1000",
         "deviceId=ZM-1&limit=3",
         "deviceId=",
+        "eventType=sign_in&since=2024-11-25T14:30:00Z&until=2024-11-25T15:30:00%2B01:00",
+        "before=-5",
     ] {
         let answer = station.get(&format!("/api/audit?{query}"), &admin).await;
         assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.body);
     }
+}
+
+/// `count` monitors as bulk-import records named `prefix-0000`….
+fn monitors(prefix: &str, count: usize) -> Vec<zpair_proto::api::DeviceImport> {
+    (0..count)
+        .map(|i| zpair_proto::api::DeviceImport {
+            record: crate::support::record(
+                &format!("{prefix}-{i:04}"),
+                &zpair_proto::crypto::generate_signing_key().expect("key"),
+                "127.0.0.2",
+            ),
+            device_label: None,
+            bed_id: None,
+        })
+        .collect()
+}
+
+/// Ids of the rows `condition` selects, newest first: what the API must page through.
+fn oracle(station: &TestStation, condition: &str) -> Vec<i64> {
+    let db = station.sql();
+    let mut stmt = db
+        .prepare(&format!(
+            "SELECT id FROM provisioning_events WHERE {condition} ORDER BY id DESC"
+        ))
+        .expect("query");
+    stmt.query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read")
+}
+
+/// Every page of `query` from the one `before` a row (or the newest),
+/// `limit` rows at a time: the row ids in the order given.
+async fn every_page(
+    station: &TestStation,
+    admin: &str,
+    query: &str,
+    limit: u32,
+    mut before: Option<i64>,
+) -> Vec<i64> {
+    let mut ids = Vec::new();
+    loop {
+        let mut url = format!("/api/audit?limit={limit}&{query}");
+        if let Some(before) = before {
+            url.push_str(&format!("&before={before}"));
+        }
+        let answer = station.get(&url, admin).await;
+        assert_eq!(answer.status, StatusCode::OK, "{url}: {}", answer.body);
+        let page: AuditPage = answer.json();
+        assert!(page.events.len() <= limit as usize);
+        ids.extend(page.events.iter().map(|e| e.id));
+        match page.next_before {
+            Some(next) => before = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+/// Two thousand rows (two bulk imports a second apart, one through the
+/// API, one offline): each filter, alone and combined, pages through
+/// exactly the rows it selects, each once, newest first.
+#[tokio::test]
+async fn filtered_pages_hold_every_matching_row_exactly_once() {
+    let station = TestStation::start().await;
+    let admin = station.token(ADMIN).await;
+    let report: zpair_proto::api::ImportReport = station
+        .post("/api/devices/import", Some(&admin), &monitors("ZM-A", 1000))
+        .await
+        .json();
+    assert_eq!(report.imported.len(), 1000);
+    // The next whole second: every row so far is before it.
+    let now = time::OffsetDateTime::now_utc();
+    let mid = now.replace_nanosecond(0).expect("whole second") + time::Duration::seconds(1);
+    tokio::time::sleep((mid - now).try_into().expect("ahead")).await;
+    central_station::admin::import_devices(&station.config.data_dir, &monitors("ZM-B", 1000))
+        .expect("offline import");
+    station.token(TECH).await;
+    let mid_text = zpair_proto::timestamp::format(mid);
+    let mid_unix = mid.unix_timestamp();
+
+    let cases = [
+        (String::new(), "1".to_owned()),
+        ("actor=admin-cli".into(), "actor = 'admin-cli'".into()),
+        (
+            "actor=admin-cli&eventType=device_registered".into(),
+            "actor = 'admin-cli' AND event_type = 'device_registered'".into(),
+        ),
+        ("eventType=sign_in".into(), "event_type = 'sign_in'".into()),
+        (
+            "deviceId=ZM-A-0042".into(),
+            "device_id = 'ZM-A-0042'".into(),
+        ),
+        ("deviceId=".into(), "device_id = ''".into()),
+        (
+            format!("since={mid_text}"),
+            format!("timestamp >= {mid_unix}"),
+        ),
+        (
+            format!("until={mid_text}&actor=admin"),
+            format!("timestamp < {mid_unix} AND actor = 'admin'"),
+        ),
+        (format!("since={mid_text}&until={mid_text}"), "0".to_owned()),
+        ("actor=nobody".into(), "0".into()),
+    ];
+    for (query, condition) in &cases {
+        let expected = oracle(&station, condition);
+        for limit in [137, 1000] {
+            let got = every_page(&station, &admin, query, limit, None).await;
+            assert_eq!(got.len(), expected.len(), "{query} by {limit}");
+            assert!(got == expected, "{query} by {limit}: rows differ");
+        }
+    }
+    assert!(oracle(&station, "1").len() > 2000);
+    assert_eq!(
+        oracle(&station, &format!("timestamp >= {mid_unix}")).len(),
+        1000 + 1
+    );
+
+    // Rows written while paging do not shift the pages already keyed.
+    let first: AuditPage = station.get("/api/audit?limit=500", &admin).await.json();
+    station.token(TECH2).await;
+    let mut ids: Vec<i64> = first.events.iter().map(|e| e.id).collect();
+    ids.extend(every_page(&station, &admin, "", 500, first.next_before).await);
+    let mut expected = oracle(&station, "1");
+    expected.remove(0); // the sign-in written after the first page
+    assert_eq!(ids, expected);
+}
+
+#[tokio::test]
+async fn the_audit_export_is_every_matching_row_oldest_first_with_formulas_defused() {
+    let station = TestStation::start().await;
+    let typed = [
+        "=HYPERLINK(\"http://evil.example\",\"click\")",
+        "+1-2",
+        "-cmd",
+        "@SUM(A1)",
+        "a,b \"quoted\"\r\nline",
+    ];
+    for username in typed {
+        let refused = station.try_login((username, "wrong password")).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    }
+    let admin = station.token(ADMIN).await;
+    let response = station
+        .client()
+        .get(station.url("/api/audit/export?eventType=sign_in_failed"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/csv; charset=utf-8")
+    );
+    let rows = read_csv(&response.text().await.expect("body"));
+    assert_eq!(rows[0][..4], ["id", "timestamp", "eventType", "deviceId"]);
+    let subject = rows[0]
+        .iter()
+        .position(|h| h == "subject")
+        .expect("subject");
+    let subjects: Vec<&str> = rows[1..].iter().map(|r| r[subject].as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "'=HYPERLINK(\"http://evil.example\",\"click\")",
+            "'+1-2",
+            "'-cmd",
+            "'@SUM(A1)",
+            "a,b \"quoted\"\r\nline",
+        ]
+    );
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r[2] == "sign_in_failed" && r[4] == "false")
+    );
+
+    // No filter: every row, oldest first, as many as the table holds.
+    let all = station
+        .client()
+        .get(station.url("/api/audit/export"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("body");
+    let ids: Vec<i64> = read_csv(&all)[1..]
+        .iter()
+        .map(|r| r[0].parse().expect("id"))
+        .collect();
+    let mut expected = oracle(&station, "1");
+    expected.reverse();
+    assert_eq!(ids, expected);
+
+    for query in ["since=yesterday", "eventType=nothing", "limit=5"] {
+        let answer = station
+            .get(&format!("/api/audit/export?{query}"), &admin)
+            .await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+            "{query}"
+        );
+    }
+    let tech = station.token(TECH).await;
+    let refused = station.get("/api/audit/export", &tech).await;
+    assert_eq!(refused.code(), ErrorCode::ForbiddenRole);
 }

@@ -287,7 +287,7 @@ fn requests(
             });
             parts.push(if parameter["in"] == "path" {
                 value.prop_map(move |v| Part::Path(name.clone(), v)).boxed()
-            } else if is_target {
+            } else if is_target || parameter["required"] == true {
                 value
                     .prop_map(move |v| Part::Query(name.clone(), Some(v)))
                     .boxed()
@@ -534,13 +534,19 @@ fn judge(doc: &Document, id: &str, operation: &Value, valid: bool, answer: &Answ
         problems.push("a request the document calls valid was refused as malformed".into());
     }
     if !valid && answer.status.is_success() {
-        // A bulk import reports each refused record instead of failing whole.
-        let reported = id == "importDevices"
-            && answer
-                .body
-                .as_deref()
-                .and_then(|b| serde_json::from_str::<Value>(b).ok())
-                .is_some_and(|r| r["rejected"].as_array().is_some_and(|r| !r.is_empty()));
+        // A bulk import (and its dry run) reports each refused record
+        // instead of failing whole.
+        let report = answer
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<Value>(b).ok());
+        let reported = match id {
+            "importDevices" => {
+                report.is_some_and(|r| r["rejected"].as_array().is_some_and(|r| !r.is_empty()))
+            }
+            "previewImport" => report.is_some_and(|r| r["conflicting"].as_u64() > Some(0)),
+            _ => false,
+        };
         if !reported {
             problems.push("a request the document calls invalid succeeded".into());
         }

@@ -359,12 +359,14 @@ async fn an_unreachable_monitor_fails_as_monitor_unreachable_over_sse_and_in_the
 
     // The administrator's view of the same rows.
     let admin = station.token(crate::support::ADMIN).await;
-    let rows: Vec<zpair_proto::api::AuditEvent> = station
+    let page: zpair_proto::admin::AuditPage = station
         .get("/api/audit?deviceId=ZM-GONE-1", &admin)
         .await
         .json();
     assert_eq!(
-        rows.last().map(|r| (r.event_type.as_str(), r.success)),
+        page.events
+            .first()
+            .map(|r| (r.event_type.as_str(), r.success)),
         Some(("provisioning_failed", false))
     );
 }

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod accounts;
 mod audit;
 mod auth;
 mod conformance;
@@ -17,5 +18,6 @@ mod public;
 mod recovery;
 mod registry;
 mod renewal;
+mod reports;
 mod reprovision;
 mod sessions;

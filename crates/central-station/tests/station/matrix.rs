@@ -19,9 +19,11 @@ enum Caller {
     ExpiredToken,
     RevokedToken,
     DisabledAccount,
+    /// Signed in with a temporary password an administrator had the station choose.
+    MustChangePassword,
 }
 
-const CALLERS: [Caller; 7] = [
+const CALLERS: [Caller; 8] = [
     Caller::Anonymous,
     Caller::Technician,
     Caller::Administrator,
@@ -29,6 +31,7 @@ const CALLERS: [Caller; 7] = [
     Caller::ExpiredToken,
     Caller::RevokedToken,
     Caller::DisabledAccount,
+    Caller::MustChangePassword,
 ];
 
 /// What a caller must get: in (any answer but 401 and 403: the request was
@@ -46,6 +49,9 @@ enum Access {
     /// Anyone: health, the API document, the CA, the CRL, the station key,
     /// and the sign-in and token exchanges (their bodies carry the proof).
     Public,
+    /// Any signed-in account, even one that must change its password first
+    /// (who am I, sign out, change the password).
+    Account,
     /// Technicians and administrators.
     SignedIn,
     /// Technicians only (pairing and the re-provision confirmation).
@@ -88,15 +94,31 @@ fn access(method: &Method, path: &str) -> Access {
         ) => Access::Administrator,
         (
             "GET",
-            "/api/auth/me"
-            | "/api/devices"
+            "/api/users"
+            | "/api/audit/export"
+            | "/api/reports/pairings"
+            | "/api/reports/pairings/export"
+            | "/api/certificates",
+        )
+        | (
+            "POST",
+            "/api/users"
+            | "/api/users/{username}/password/reset"
+            | "/api/users/{username}/unlock"
+            | "/api/devices/import/preview",
+        ) => Access::Administrator,
+        ("GET", "/api/auth/me") | ("POST", "/api/auth/logout" | "/api/auth/password") => {
+            Access::Account
+        }
+        (
+            "GET",
+            "/api/devices"
             | "/api/devices/{id}"
             | "/api/devices/{id}/status"
             | "/api/devices/{id}/events"
             | "/api/provisioning/jobs/{id}"
             | "/api/provisioning/jobs/{id}/events",
-        )
-        | ("POST", "/api/auth/logout") => Access::SignedIn,
+        ) => Access::SignedIn,
         (method, path) => panic!("{method} {path} has no row in the matrix: add one"),
     }
 }
@@ -110,6 +132,8 @@ fn expected(access: Access, caller: Caller) -> Outcome {
         (_, Anonymous | MonitorCertificate | ExpiredToken | RevokedToken | DisabledAccount) => {
             Outcome::Unauthorized
         }
+        (Access::Account, _) => Outcome::In,
+        (_, MustChangePassword) => Outcome::Forbidden,
         (Access::SignedIn, Technician | Administrator) => Outcome::In,
         (Access::Technician, Technician) | (Access::Administrator, Administrator) => Outcome::In,
         (Access::Technician, Administrator) | (Access::Administrator, Technician) => {
@@ -154,7 +178,21 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
     let out = station
         .post("/api/users/tech2/disable", Some(&admin), &json!({}))
         .await;
-    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.body);
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    // An account an administrator created, signed in with the password the
+    // station chose for it (not changed yet).
+    let created: zpair_proto::admin::TemporaryPassword = station
+        .post(
+            "/api/users",
+            Some(&admin),
+            &json!({ "username": "newcomer", "displayName": "New Comer", "role": "technician" }),
+        )
+        .await
+        .json();
+    let temporary = station
+        .login(("newcomer", created.password.expose().as_str()))
+        .await;
+    assert!(temporary.account.must_change_password);
     let plain = station.client();
     let monitor_client = station.mtls_client(
         &committed.configuration.client_certificate,
@@ -162,7 +200,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
     );
 
     let mut table = String::from(
-        "| route | anonymous | technician | administrator | monitor certificate | expired token | revoked token | disabled account |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| route | anonymous | technician | administrator | monitor certificate | expired token | revoked token | disabled account | temporary password |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     let mut wrong = Vec::new();
     for (method, path) in central_station::route_table() {
@@ -182,6 +220,9 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
                 Caller::ExpiredToken => (&plain, Some(expired.access_token.expose().as_str())),
                 Caller::RevokedToken => (&plain, Some(revoked.access_token.expose().as_str())),
                 Caller::DisabledAccount => (&plain, Some(disabled.access_token.expose().as_str())),
+                Caller::MustChangePassword => {
+                    (&plain, Some(temporary.access_token.expose().as_str()))
+                }
             };
             let mut request = client.request(method.clone(), station.url(&concrete));
             if let Some(token) = bearer {

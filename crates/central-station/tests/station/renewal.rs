@@ -192,3 +192,42 @@ async fn a_renewal_needs_a_client_certificate() {
         )
     );
 }
+
+/// The station's bound on renewals of one certificate (`MAX_RENEWALS_PER_CERTIFICATE`).
+const MAX_RENEWALS: usize = 10;
+
+#[tokio::test]
+async fn renewals_of_one_certificate_are_bounded_and_only_a_revocation_re_signs_the_crl() {
+    let (station, monitor, _job) = paired_through_the_station("ZM-RENEW-3").await;
+    let committed = monitor.await_commit(None).await;
+    let client = station.mtls_client(
+        &committed.configuration.client_certificate,
+        &committed.key_pem,
+    );
+    let before = station.crl().await;
+    let first = renew(&station, &client, &new_key("ZM-RENEW-3").1).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(
+        station.crl().await,
+        before,
+        "nothing was revoked, so the list is not signed again"
+    );
+
+    for _ in 1..MAX_RENEWALS {
+        let answer = renew(&station, &client, &new_key("ZM-RENEW-3").1).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+    assert_ne!(station.crl().await, before, "replaced renewals are listed");
+    let refused = renew(&station, &client, &new_key("ZM-RENEW-3").1).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::ClientCertificateRequired
+        ),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("too many times"), "{}", refused.body);
+    assert_eq!(unrevoked(&station, "ZM-RENEW-3").len(), 2);
+}

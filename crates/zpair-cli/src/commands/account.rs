@@ -1,4 +1,4 @@
-//! `zpair login`, `logout`, `whoami`.
+//! `zpair login`, `logout`, `whoami`, `password change`.
 
 use std::io::IsTerminal as _;
 
@@ -54,5 +54,31 @@ pub async fn whoami(out: &Output) -> Result<(), Failure> {
     let session = signed_in().await?;
     let account = session.me().await?;
     out.result(&account, || format!("Signed in as {}.", describe(&account)));
+    Ok(())
+}
+
+/// Changes the signed-in account's password: the current one, then the new
+/// one twice on a terminal (once with `--password-stdin`: line 1 the
+/// current, line 2 the new).
+pub async fn change_password(out: &Output, args: crate::PasswordChangeArgs) -> Result<(), Failure> {
+    let session = signed_in().await?;
+    let current = prompt::read_password("Current password: ", args.password_stdin)?;
+    let new = prompt::read_password(
+        "New password (at least 12 characters): ",
+        args.password_stdin,
+    )?;
+    if !args.password_stdin {
+        let again = prompt::read_password("New password again: ", false)?;
+        if again.expose() != new.expose() {
+            return Err(Failure::input(
+                "The two new passwords differ; nothing was changed. Run the command again.",
+            ));
+        }
+    }
+    zpair_core::admin::accounts::change_own_password(&session, current.expose(), new.expose())
+        .await?;
+    out.result(&serde_json::json!({ "passwordChanged": true }), || {
+        "Password changed.".to_owned()
+    });
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! `zpair devices` and `zpair status ID [--follow]`.
+//! `zpair status ID [--follow]`.
 
 use std::time::Duration;
 
@@ -12,37 +12,6 @@ use crate::output::{Output, clock, say, timestamp};
 
 /// How often `status --follow` re-reads the status between events.
 const FOLLOW_INTERVAL: Duration = Duration::from_secs(5);
-
-/// The registry, one monitor per row.
-pub async fn list(out: &Output) -> Result<(), Failure> {
-    let session = signed_in().await?;
-    let client = session.client();
-    let devices = session
-        .authorized(|token| async move { client.list_devices(&token).await })
-        .await?;
-    if out.is_json() {
-        out.result(&devices, String::new);
-        return Ok(());
-    }
-    if devices.is_empty() {
-        say("The station's registry has no monitors.");
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = devices
-        .iter()
-        .map(|d| {
-            vec![
-                d.device_id.clone(),
-                d.device_label.clone(),
-                d.bed_id.clone(),
-                d.state.as_str().to_owned(),
-                d.ip_address.clone().unwrap_or_else(|| "-".into()),
-            ]
-        })
-        .collect();
-    out.table(&["DEVICE", "LABEL", "BED", "STATE", "ADDRESS"], &rows);
-    Ok(())
-}
 
 /// The connected-status view; with `--follow`, again on every event of the
 /// monitor's jobs and whenever it changes, until Ctrl-C.

@@ -1,11 +1,14 @@
 //! One module per group of subcommands; shared set-up here.
 
 pub mod account;
+pub mod audit;
 pub mod devices;
 pub mod pair;
 mod pair_inputs;
+pub mod registry;
 pub mod reprovision;
 pub mod setup;
+pub mod users;
 
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@
 //! sorted into [`ClientError`]. Tokens are arguments, not state, so that
 //! [`crate::session::TechnicianSession`] alone decides when to refresh.
 
+mod admin;
 mod error;
 mod events;
 mod sse;
@@ -16,12 +17,13 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use zpair_proto::Redacted;
 use zpair_proto::api::{
-    Account, ApiError, AuditEvent, ConnectedStatus, DeprovisionRequest, DeviceImport,
-    DeviceSummary, ImportReport, JobSummary, LoginRequest, PairAccepted, PairRequest,
-    ReadmitRequest, RefreshRequest, ReprovisionRequest, Session, StationKey, StepUpAction,
-    StepUpRequest, StepUpResponse,
+    Account, ApiError, ConnectedStatus, DeprovisionRequest, DeviceImport, DeviceSummary,
+    ImportReport, JobSummary, LoginRequest, PairAccepted, PairRequest, ReadmitRequest,
+    RefreshRequest, ReprovisionRequest, Session, StationKey, StepUpAction, StepUpRequest,
+    StepUpResponse,
 };
 
+pub use admin::{AccountChange, Download};
 pub use error::ClientError;
 pub use events::EventStream;
 pub use trust::{
@@ -239,15 +241,6 @@ impl StationClient {
 
     // ----- devices -----------------------------------------------------------
 
-    /// `GET /api/devices`.
-    pub async fn list_devices(
-        &self,
-        token: &(impl Token + ?Sized),
-    ) -> Result<Vec<DeviceSummary>, ClientError> {
-        self.call(self.authed(Method::GET, &["api", "devices"], token))
-            .await
-    }
-
     /// `GET /api/devices/{id}`.
     pub async fn device(
         &self,
@@ -369,31 +362,6 @@ impl StationClient {
                 .json(devices),
         )
         .await
-    }
-
-    /// `GET /api/audit` (administrators): the newest rows, oldest first.
-    pub async fn audit(
-        &self,
-        token: &(impl Token + ?Sized),
-        device_id: Option<&str>,
-        limit: Option<u32>,
-    ) -> Result<Vec<AuditEvent>, ClientError> {
-        let mut url = self.endpoint(&["api", "audit"]);
-        if device_id.is_some() || limit.is_some() {
-            let mut query = url.query_pairs_mut();
-            if let Some(device_id) = device_id {
-                query.append_pair("deviceId", device_id);
-            }
-            if let Some(limit) = limit {
-                query.append_pair("limit", &limit.to_string());
-            }
-        }
-        let request = self
-            .http
-            .get(url)
-            .timeout(REQUEST_TIMEOUT)
-            .bearer_auth(token.token_text());
-        self.call(request).await
     }
 
     // ----- public station information ---------------------------------------

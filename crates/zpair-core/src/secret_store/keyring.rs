@@ -1,28 +1,32 @@
 //! A [`SecretStore`] in the operating system's keyring, through keyring-core.
 //!
-//! The platform store is chosen explicitly here, never through keyring-core's
-//! process-wide default, and there is no mock fallback: where no real store
-//! exists, [`KeyringSecretStore::new`] says so. On Linux that store is the
-//! kernel's keyutils session keyring (kept until logout or reboot, never on
-//! disk), which every login session has and `keyctl session -` creates.
+//! The platform store is chosen explicitly ([`super::platform`]), never
+//! through keyring-core's process-wide default, and there is no mock
+//! fallback: where no real store exists, [`KeyringSecretStore::new`] says
+//! so.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry};
 
+use super::platform::{self, StoreKind};
 use super::{SecretStore, SecretStoreError};
 use crate::secret::Secret;
 
 /// Secrets in the system keyring, under one service name.
 pub struct KeyringSecretStore {
     service: String,
+    kind: StoreKind,
     store: Arc<CredentialStore>,
+    modifiers: HashMap<&'static str, &'static str>,
 }
 
 impl std::fmt::Debug for KeyringSecretStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyringSecretStore")
             .field("service", &self.service)
+            .field("kind", &self.kind)
             .finish_non_exhaustive()
     }
 }
@@ -32,16 +36,26 @@ impl KeyringSecretStore {
     /// written to it can be read back, so a session without a usable keyring
     /// is reported now rather than as a lost sign-in later.
     pub fn new(service: &str) -> Result<Self, SecretStoreError> {
+        let opened = platform::open()?;
         let this = Self {
             service: service.to_owned(),
-            store: platform_store()?,
+            kind: opened.kind,
+            modifiers: opened.modifiers(),
+            store: opened.store,
         };
         this.probe()?;
         Ok(this)
     }
 
+    /// Which system store this is, for Settings.
+    #[must_use]
+    pub fn kind(&self) -> StoreKind {
+        self.kind
+    }
+
     fn entry(&self, key: &str) -> Result<Entry, keyring_core::Error> {
-        self.store.build(&self.service, key, None)
+        let modifiers = (!self.modifiers.is_empty()).then_some(&self.modifiers);
+        self.store.build(&self.service, key, modifiers)
     }
 
     /// Writes, reads back and deletes a throw-away entry whose name is unique
@@ -57,12 +71,13 @@ impl KeyringSecretStore {
             zpair_proto::b64::encode(nonce)
         );
         let value = Secret::new(zpair_proto::b64::encode(nonce));
+        let store = self.kind.label();
         let unusable = |e: SecretStoreError| match e {
             SecretStoreError::Unavailable { reason } => SecretStoreError::Unavailable {
-                reason: format!("the session keyring refused access: {reason}"),
+                reason: format!("{store} refused access: {reason}"),
             },
             SecretStoreError::Failed { operation, reason } => SecretStoreError::Unavailable {
-                reason: format!("the session keyring cannot {operation} a secret: {reason}"),
+                reason: format!("{store} cannot {operation} a secret: {reason}"),
             },
         };
         self.set(&key, &value).map_err(unusable)?;
@@ -71,29 +86,10 @@ impl KeyringSecretStore {
         match read {
             Some(back) if back.expose() == value.expose() => Ok(()),
             _ => Err(SecretStoreError::Unavailable {
-                reason: "a secret written to the session keyring could not be read back".into(),
+                reason: format!("a secret written to {store} could not be read back"),
             }),
         }
     }
-}
-
-#[cfg(target_os = "linux")]
-fn platform_store() -> Result<Arc<CredentialStore>, SecretStoreError> {
-    let store =
-        linux_keyutils_keyring_store::Store::new().map_err(|e| SecretStoreError::Unavailable {
-            reason: format!("the keyutils keyring did not open: {e}"),
-        })?;
-    Ok(store)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn platform_store() -> Result<Arc<CredentialStore>, SecretStoreError> {
-    Err(SecretStoreError::Unavailable {
-        reason: format!(
-            "no system keyring support is built for {}",
-            std::env::consts::OS
-        ),
-    })
 }
 
 fn failed(operation: &'static str, e: &keyring_core::Error) -> SecretStoreError {
@@ -134,18 +130,38 @@ impl SecretStore for KeyringSecretStore {
     }
 }
 
-#[cfg(all(test, target_os = "linux"))]
+/// These run on every system (the release workflow runs them on Windows
+/// and macOS against Credential Manager and the login keychain).
+#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::Platform;
+    use crate::secret_store::choose;
 
     /// A keyring this test run may use, or a failure that says how to get one.
     fn store() -> KeyringSecretStore {
         match KeyringSecretStore::new("zpair-core-tests") {
             Ok(store) => store,
             Err(e) => panic!(
-                "the keyring tests need a usable session keyring: run them under `keyctl session -` \
-                 (package `keyutils`), e.g. `keyctl session - cargo test -p zpair-core`. Cause: {e:?}"
+                "the keyring tests need a usable system keyring; on Linux run them under \
+                 `keyctl session -` (package `keyutils`), e.g. `keyctl session - cargo test -p \
+                 zpair-core`. Cause: {e:?}"
             ),
+        }
+    }
+
+    #[test]
+    fn the_store_is_the_one_chosen_for_this_system() {
+        let kind = store().kind();
+        let platform = Platform::current().expect("a supported system");
+        let desktop_keyring = kind == StoreKind::SecretServiceSession;
+        assert_eq!(kind, choose(platform, desktop_keyring));
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            assert_ne!(
+                kind,
+                StoreKind::SecretServiceSession,
+                "no session bus to ask"
+            );
         }
     }
 

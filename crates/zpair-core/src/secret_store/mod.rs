@@ -6,10 +6,18 @@
 //! would silently become that.
 
 mod keyring;
+#[cfg(target_os = "linux")]
+mod keyutils_session;
 mod memory;
+mod platform;
+#[cfg(target_os = "linux")]
+mod secret_service;
+#[cfg(all(test, target_os = "linux"))]
+mod session_tests;
 
 pub use keyring::KeyringSecretStore;
 pub use memory::MemorySecretStore;
+pub use platform::{StoreKind, choose};
 
 use crate::error::{ErrorCode, UserFacing};
 use crate::secret::Secret;

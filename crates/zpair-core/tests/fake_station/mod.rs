@@ -246,6 +246,7 @@ fn account() -> Account {
         username: USER.0.into(),
         display_name: "Test Technician".into(),
         role: Role::Technician,
+        must_change_password: false,
     }
 }
 

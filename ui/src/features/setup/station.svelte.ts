@@ -3,7 +3,7 @@ import type { SetupState } from '../../bindings/SetupState';
 import { getSetup, trustStationCa, trustStationFingerprint } from '../../lib/ipc';
 
 class Station {
-  setup = $state<SetupState>({ stationUrl: null, trust: null, suggestedStationUrl: null });
+  setup = $state<SetupState>({ stationUrl: null, trust: null, suggestedStationUrl: null, signInKeptIn: null });
   /** Nothing can be done before the station is known and trusted. */
   readonly configured = $derived(this.setup.stationUrl !== null && this.setup.trust !== null);
 

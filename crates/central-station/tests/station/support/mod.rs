@@ -2,6 +2,7 @@
 //! and an administrator, an HTTPS client that trusts only its CA, and a fake
 //! monitor speaking the monitor side of the protocol.
 
+pub mod logs;
 pub mod monitor;
 pub mod schema;
 
@@ -256,19 +257,24 @@ impl TestStation {
         .await
     }
 
-    /// The serials the station's published revocation list names, as the
-    /// station stores them (lowercase hex).
-    pub async fn revoked_serials(&self) -> Vec<String> {
-        use rustls::pki_types::CertificateRevocationListDer;
-        let pem = self
-            .client()
+    /// The revocation list the station publishes, PEM, as served.
+    pub async fn crl(&self) -> Vec<u8> {
+        self.client()
             .get(self.url("/api/ca/crl"))
             .send()
             .await
             .expect("crl")
             .bytes()
             .await
-            .expect("crl body");
+            .expect("crl body")
+            .to_vec()
+    }
+
+    /// The serials the station's published revocation list names, as the
+    /// station stores them (lowercase hex).
+    pub async fn revoked_serials(&self) -> Vec<String> {
+        use rustls::pki_types::CertificateRevocationListDer;
+        let pem = self.crl().await;
         let der = CertificateRevocationListDer::from_pem_slice(&pem).expect("CRL PEM");
         let (_, crl) = x509_parser::parse_x509_crl(&der).expect("CRL");
         crl.iter_revoked_certificates()
@@ -426,9 +432,18 @@ pub fn record(
 pub async fn paired_through_the_station(
     device_id: &str,
 ) -> (TestStation, monitor::FakeMonitor, String) {
+    paired_through_a_station_with(device_id, |_| {}).await
+}
+
+/// The same, on a station configured by `configure`.
+pub async fn paired_through_a_station_with(
+    device_id: &str,
+    configure: impl FnOnce(&mut StationConfig) + 'static,
+) -> (TestStation, monitor::FakeMonitor, String) {
     let monitor =
         monitor::FakeMonitor::start(device_id, std::net::Ipv4Addr::LOCALHOST.into(), 0).await;
     let station = TestStation::builder()
+        .with_config(configure)
         .monitor_port(monitor.addr.port())
         .start()
         .await;
@@ -453,3 +468,35 @@ pub async fn paired_through_the_station(
 }
 
 pub use zpair_testkit::eventually;
+
+/// A minimal RFC 4180 reader (CRLF line ends): rows of cells.
+pub fn read_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') if cell.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    assert!(
+        cell.is_empty() && row.is_empty(),
+        "the last line ends with CRLF"
+    );
+    rows
+}
