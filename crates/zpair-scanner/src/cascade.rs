@@ -1,23 +1,29 @@
 //! The decoding cascade: which passes run on a frame, in what order, and
 //! within what time.
 //!
-//! Order follows cost and hit rate measured on real photos and on generated
-//! monitor frames (see `benches/scanner.rs`):
+//! Order follows cost and hit rate measured on real photos and on frames
+//! from two independent generators (see `benches/scanner.rs`):
 //!
 //! 1. rxing's hybrid binarizer on the working image reads most codes in one
 //!    pass;
-//! 2. an adaptive threshold reads most of what remains (glare, low
-//!    contrast, noise);
-//! 3. large frames then get a full-detail pass (small codes);
-//! 4. then the perspective pass on full detail ([`perspective`]): a steeply
+//! 2. large frames then get a full-detail pass: a monitor a few metres away
+//!    has 2.5–5 pixels per module at 720p, too few once the frame is
+//!    halved;
+//! 3. an adaptive threshold of the working image reads most of what remains
+//!    of glare and low contrast;
+//! 4. the sharpened code regions ([`region`]): defocus and motion blur
+//!    erase the finder patterns' 1:1:3:1:1 profile, unsharp masking of the
+//!    region where a code probably is restores it. It is cheap because
+//!    only the region is sharpened;
+//! 5. then the perspective pass on full detail ([`perspective`]): a steeply
 //!    tilted code whose finder patterns rxing finds but will not group is
-//!    resampled face-on and read. Only frames every earlier pass missed pay
-//!    for it, and on generated perspective frames it reads every one the
-//!    passes before it miss (about one in five), which is why it comes
-//!    before the remaining full-detail pass;
-//! 5. a full-detail adaptive threshold, a global-histogram pass and rqrr
+//!    resampled face-on and read;
+//! 6. the enlarged code regions: a distant code at 1.5–2.5 pixels per
+//!    module, enlarged and sharpened before binarization, so module centres
+//!    no longer blend with their edges;
+//! 7. a global-histogram pass, a full-detail adaptive threshold and rqrr
 //!    follow;
-//! 6. small photos finally get an upscaled rxing pass and rqrr retries at a
+//! 8. small photos finally get an upscaled rxing pass and rqrr retries at a
 //!    different scale and at small rotations, which move module edges
 //!    relative to rqrr's sampling grid and read some warped codes nothing
 //!    else does. They do not get the perspective pass: it read none of the
@@ -44,6 +50,7 @@ use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, RX
 use super::guard::contain;
 use super::perspective::{self, Rectified};
 use super::preprocess::{self, Mapping, Plane, View};
+use super::region::{self, Region};
 use super::{DecoderKind, Detection, GreyFrame, ScanOutcome, is_z_monitor_payload};
 
 /// Frames whose shorter side reaches this are decoded first at reduced size:
@@ -63,6 +70,24 @@ const THRESHOLD_OFFSET: u8 = 5;
 /// rqrr retries for small images: scale factors and rotations (degrees).
 const RQRR_RESAMPLE: f32 = 1.3;
 const RQRR_ROTATIONS: [f32; 2] = [10.0, -10.0];
+/// Unsharp masking of a region: the blur it undoes (pixels) and how much
+/// detail it adds back. Defocus discs of up to about a module and motion of
+/// up to two read again at these, on generated frames of both generators.
+const SHARPEN_SIGMA: f32 = 1.5;
+const SHARPEN_AMOUNT: f32 = 3.0;
+/// Regions up to this side are enlarged (codes of up to ~2.5 pixels per
+/// module, past which the whole-frame passes read them anyway).
+const UPSCALE_MAX_SIDE: usize = 400;
+/// Enlargement of small regions, then unsharp masking of the enlargement:
+/// interpolation alone keeps the straddling pixels grey, sharpening pushes
+/// them to the module they mostly belong to. On distant codes of both
+/// generators (1.5–2.5 pixels per module) this reads two to four times what
+/// either does alone.
+const UPSCALE_FACTOR: usize = 2;
+const UPSCALE_SHARPEN_SIGMA: f32 = 2.0;
+const UPSCALE_SHARPEN_AMOUNT: f32 = 2.0;
+/// Regions larger than this are reduced to it first (huge frames).
+const REGION_MAX_SIDE: usize = 1024;
 
 /// Which image a pass reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,6 +104,31 @@ enum Source {
     Resampled(f32),
     /// The base rotated by some degrees.
     Rotated(f32),
+    /// The likeliest code regions ([`region`]) at full detail, each
+    /// enhanced; a pass reads them one by one until one reads.
+    Regions(Enhance),
+}
+
+/// What is done to a code region before it is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Enhance {
+    /// Unsharp masking, for defocus and motion blur.
+    Sharpen,
+    /// Bicubic enlargement, for distant codes; only regions small enough
+    /// to be such a code.
+    Upscale,
+}
+
+impl Enhance {
+    /// Cost per region pixel relative to an rxing pass on it.
+    fn relative_cost(self) -> f64 {
+        match self {
+            // Six integer box passes, then the rxing pass.
+            Self::Sharpen => 2.5,
+            // Four times the pixels, interpolated, sharpened and read.
+            Self::Upscale => 12.0,
+        }
+    }
 }
 
 /// Which decoder a pass runs.
@@ -121,16 +171,27 @@ const fn pass(source: Source, decoder: Decoder) -> Pass {
 /// The passes for a frame of this size, in order.
 fn plan(width: usize, height: usize) -> Vec<Pass> {
     use Decoder::{Rqrr, RxingGlobal, RxingHybrid, RxingRectified};
-    use Source::{Base, BaseThreshold, Detail, DetailThreshold, Resampled, Rotated};
-    let mut passes = vec![pass(Base, RxingHybrid), pass(BaseThreshold, RxingHybrid)];
-    if width.min(height) >= LARGE_MIN_SIDE {
-        passes.extend([
-            pass(Detail, RxingHybrid),
-            pass(Detail, RxingRectified),
-            pass(DetailThreshold, RxingHybrid),
-        ]);
+    use Source::{Base, BaseThreshold, Detail, DetailThreshold, Regions, Resampled, Rotated};
+    let large = width.min(height) >= LARGE_MIN_SIDE;
+    let mut passes = vec![pass(Base, RxingHybrid)];
+    if large {
+        passes.push(pass(Detail, RxingHybrid));
     }
-    passes.extend([pass(Base, RxingGlobal), pass(Base, Rqrr)]);
+    passes.extend([
+        pass(BaseThreshold, RxingHybrid),
+        pass(Regions(Enhance::Sharpen), RxingHybrid),
+    ]);
+    if large {
+        passes.push(pass(Detail, RxingRectified));
+    }
+    passes.extend([
+        pass(Regions(Enhance::Upscale), RxingHybrid),
+        pass(Base, RxingGlobal),
+    ]);
+    if large {
+        passes.push(pass(DetailThreshold, RxingHybrid));
+    }
+    passes.push(pass(Base, Rqrr));
     if width.max(height) <= SMALL_MAX_SIDE {
         passes.push(pass(Resampled(2.0), RxingHybrid));
         passes.push(pass(Resampled(RQRR_RESAMPLE), Rqrr));
@@ -181,6 +242,7 @@ struct Images<'a> {
     base_threshold: Option<Plane>,
     detail: Option<Plane>,
     detail_threshold: Option<Plane>,
+    regions: Option<Vec<Region>>,
 }
 
 impl<'a> Images<'a> {
@@ -199,7 +261,58 @@ impl<'a> Images<'a> {
             base_threshold: None,
             detail: None,
             detail_threshold: None,
+            regions: None,
         }
+    }
+
+    /// The candidate code regions, found in the base on first use.
+    fn regions(&mut self) -> Vec<Region> {
+        if self.regions.is_none() {
+            let (factor, w, h) = (self.base_factor, self.frame.width, self.frame.height);
+            let found = region::candidates(self.base(), factor, w, h);
+            self.regions = Some(found);
+        }
+        self.regions.clone().unwrap_or_default()
+    }
+
+    /// Each candidate region cut from the frame and enhanced, with its
+    /// mapping back to the frame.
+    fn region_images(&mut self, enhance: Enhance) -> Vec<(Plane, Mapping)> {
+        let frame = self.frame;
+        self.regions()
+            .into_iter()
+            .filter_map(|r| {
+                let side = r.width.max(r.height);
+                if enhance == Enhance::Upscale && side > UPSCALE_MAX_SIDE {
+                    return None;
+                }
+                let mut plane = preprocess::crop(frame, r.x, r.y, r.width, r.height);
+                let factor = reduction(side, REGION_MAX_SIDE);
+                if factor > 1 {
+                    plane = preprocess::downscale(plane.view(), factor);
+                }
+                let mut scale = 1.0 / factor as f32;
+                let plane = match enhance {
+                    Enhance::Sharpen => {
+                        preprocess::unsharp(plane.view(), SHARPEN_SIGMA, SHARPEN_AMOUNT)
+                    }
+                    Enhance::Upscale => {
+                        scale *= UPSCALE_FACTOR as f32;
+                        let large = preprocess::upscale(plane.view(), UPSCALE_FACTOR);
+                        preprocess::unsharp(
+                            large.view(),
+                            UPSCALE_SHARPEN_SIGMA,
+                            UPSCALE_SHARPEN_AMOUNT,
+                        )
+                    }
+                };
+                let mapping = Mapping {
+                    offset: (r.x as f32, r.y as f32),
+                    ..Mapping::scaled(scale)
+                };
+                Some((plane, mapping))
+            })
+            .collect()
     }
 
     /// Pixel count of a source, for the cost estimate, without building it.
@@ -212,6 +325,15 @@ impl<'a> Images<'a> {
                 (w * h) / (self.detail_factor * self.detail_factor) as f64
             }
             Source::Resampled(s) => base * f64::from(s * s),
+            // Before the regions are known: a fifth of the frame, about
+            // what a code and its margin cover.
+            Source::Regions(enhance) => {
+                let area = match &self.regions {
+                    Some(regions) => regions.iter().map(|r| (r.width * r.height) as f64).sum(),
+                    None => w * h / 5.0,
+                };
+                area * enhance.relative_cost()
+            }
         }
     }
 
@@ -262,11 +384,13 @@ impl<'a> Images<'a> {
                 let plane = preprocess::resample(self.base(), s);
                 (Image::Owned(plane), Mapping::scaled(base_scale * s))
             }
+            // Read one by one in `run`, never as one image.
+            Source::Regions(_) => (Image::Missing, Mapping::scaled(1.0)),
             Source::Rotated(degrees) => {
                 let (plane, rotation) = preprocess::rotate(self.base(), degrees);
                 let mapping = Mapping {
                     rotation: Some(rotation),
-                    scale: base_scale,
+                    ..Mapping::scaled(base_scale)
                 };
                 (Image::Owned(plane), mapping)
             }
@@ -303,6 +427,10 @@ pub(super) fn run(frame: GreyFrame<'_>, passes: Passes, deadline: Instant) -> Sc
     // Measured cost of one rxing-hybrid pixel on this machine and build,
     // calibrated by the first pass and used to predict the others.
     let mut nanos_per_pixel: Option<f64> = None;
+    // The working image is built before the first pass is timed, so its
+    // cost per pixel is the decoder's alone: counting the reduction in it
+    // overestimated every later pass and skipped some that fit.
+    let _ = images.base();
     for p in passes.select(plan(view.width, view.height)) {
         let pixels = images.pixels(p.source);
         if let Some(unit) = nanos_per_pixel {
@@ -313,16 +441,17 @@ pub(super) fn run(frame: GreyFrame<'_>, passes: Passes, deadline: Instant) -> Sc
             }
         }
         let started = Instant::now();
-        let (image, mapping) = images.get(p.source);
-        let Some(input) = image.view() else {
-            continue;
-        };
-        let panics = &mut outcome.panics_caught;
-        let found = match p.decoder {
-            Decoder::RxingHybrid => decode_rxing(input, true, panics),
-            Decoder::RxingGlobal => decode_rxing(input, false, panics),
-            Decoder::RxingRectified => decode_rectified(input, panics),
-            Decoder::Rqrr => decode_rqrr(input, panics),
+        let (found, mapping) = if let Source::Regions(enhance) = p.source {
+            read_regions(&mut images, enhance, p.decoder, &mut outcome.panics_caught)
+        } else {
+            let (image, mapping) = images.get(p.source);
+            let Some(input) = image.view() else {
+                continue;
+            };
+            (
+                decode(input, p.decoder, &mut outcome.panics_caught),
+                mapping,
+            )
         };
         outcome.passes_run += 1;
         if nanos_per_pixel.is_none() {
@@ -349,6 +478,32 @@ pub(super) fn run(frame: GreyFrame<'_>, passes: Passes, deadline: Instant) -> Sc
         }
     }
     outcome
+}
+
+fn decode(input: View<'_>, decoder: Decoder, panics: &mut u32) -> Found {
+    match decoder {
+        Decoder::RxingHybrid => decode_rxing(input, true, panics),
+        Decoder::RxingGlobal => decode_rxing(input, false, panics),
+        Decoder::RxingRectified => decode_rectified(input, panics),
+        Decoder::Rqrr => decode_rqrr(input, panics),
+    }
+}
+
+/// The candidate regions, enhanced, read one by one until one reads; what
+/// it found and its mapping to the frame.
+fn read_regions(
+    images: &mut Images<'_>,
+    enhance: Enhance,
+    decoder: Decoder,
+    panics: &mut u32,
+) -> (Found, Mapping) {
+    for (plane, mapping) in images.region_images(enhance) {
+        let found = decode(plane.view(), decoder, panics);
+        if !found.is_empty() {
+            return (found, mapping);
+        }
+    }
+    (Found::new(), Mapping::scaled(1.0))
 }
 
 /// Text and outline of each code one decoder call found.

@@ -23,6 +23,7 @@ mod live;
 pub mod mailbox;
 mod perspective;
 mod preprocess;
+mod region;
 
 use std::time::{Duration, Instant};
 
@@ -221,7 +222,7 @@ impl Scanner {
     /// Finds the QR codes in `frame`, the `n`-th of a camera stream: the
     /// cascade's first pass, which reads most codes, and one of the others
     /// in turn. A code only a later pass reads is found within one round of
-    /// frames (6 for 1280x720: a fifth of a second at 30 fps); a frame with
+    /// frames (8 for 1280x720: a quarter of a second at 30 fps); a frame with
     /// no code costs two passes instead of all. Never panics.
     #[must_use]
     pub fn scan_in_turn(&self, frame: GreyFrame<'_>, n: u64) -> ScanOutcome {

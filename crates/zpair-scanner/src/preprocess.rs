@@ -43,6 +43,8 @@ pub(crate) struct Mapping {
     pub(crate) rotation: Option<(f32, f32, f32)>,
     /// Pixels of this image per frame pixel (before rotation is undone).
     pub(crate) scale: f32,
+    /// Where this image's origin is in the frame, for crops.
+    pub(crate) offset: (f32, f32),
 }
 
 impl Mapping {
@@ -50,6 +52,7 @@ impl Mapping {
         Self {
             rotation: None,
             scale,
+            offset: (0.0, 0.0),
         }
     }
 
@@ -62,7 +65,10 @@ impl Mapping {
             }
             None => (x, y),
         };
-        (x / self.scale, y / self.scale)
+        (
+            x / self.scale + self.offset.0,
+            y / self.scale + self.offset.1,
+        )
     }
 }
 
@@ -259,6 +265,205 @@ pub(crate) fn adaptive_threshold(src: View<'_>, offset: u8) -> Plane {
     }
 }
 
+/// The `width`x`height` rectangle at (`x`, `y`), clipped to `src`.
+pub(crate) fn crop(src: View<'_>, x: usize, y: usize, width: usize, height: usize) -> Plane {
+    let (x, y) = (x.min(src.width), y.min(src.height));
+    let (width, height) = (width.min(src.width - x), height.min(src.height - y));
+    let mut pixels = Vec::with_capacity(width * height);
+    for row in src
+        .pixels
+        .chunks_exact(src.width.max(1))
+        .skip(y)
+        .take(height)
+    {
+        pixels.extend_from_slice(&row[x..x + width]);
+    }
+    Plane {
+        pixels,
+        width,
+        height,
+    }
+}
+
+/// Box radius for a blur of about `sigma` as three boxes: three boxes of
+/// width 2r + 1 have variance 3((2r + 1)² − 1)/12.
+fn box_radius(sigma: f32) -> usize {
+    ((((4.0 * sigma * sigma + 1.0).sqrt() - 1.0) / 2.0).round() as usize).clamp(1, MAX_BOX_RADIUS)
+}
+
+/// Largest box radius: three passes each way of width 2r + 1 sum up to
+/// 255·(2r + 1)⁶ per pixel, which must fit a u32.
+const MAX_BOX_RADIUS: usize = 4;
+
+/// Gaussian blur of `src` by three box blurs each way (within a few percent
+/// of a Gaussian, at a cost independent of its width), in integers and
+/// unnormalised: each output is `(2 * radius + 1)^6` times the blurred
+/// value. Integer running sums keep each pass at a few cycles a pixel.
+fn gaussian_sums(src: View<'_>, radius: usize) -> Vec<u32> {
+    let (w, h) = (src.width, src.height);
+    let mut a: Vec<u32> = src.pixels.iter().map(|&p| u32::from(p)).collect();
+    let mut b = vec![0u32; a.len()];
+    if w == 0 || h == 0 {
+        return a;
+    }
+    for _ in 0..3 {
+        box_rows(&a, &mut b, w, radius);
+        std::mem::swap(&mut a, &mut b);
+    }
+    for _ in 0..3 {
+        box_columns(&a, &mut b, w, h, radius);
+        std::mem::swap(&mut a, &mut b);
+    }
+    a
+}
+
+/// Sum over `2 * radius + 1` pixels along each row, edges repeated.
+fn box_rows(src: &[u32], out: &mut [u32], width: usize, radius: usize) {
+    // The row with `radius + 1` repeats of its ends, so the running sum
+    // needs no bounds logic: padded[i + radius + 1] is row[i].
+    let mut padded = vec![0u32; width + 2 * radius + 2];
+    for (row, out_row) in src.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+        padded[..=radius].fill(row[0]);
+        padded[radius + 1..radius + 1 + width].copy_from_slice(row);
+        padded[radius + 1 + width..].fill(row[width - 1]);
+        let mut sum: u32 = padded[1..=2 * radius + 1].iter().sum();
+        let adds = &padded[2 * radius + 2..];
+        for ((o, &add), &sub) in out_row.iter_mut().zip(adds).zip(&padded[1..]) {
+            *o = sum;
+            sum = sum + add - sub;
+        }
+    }
+}
+
+/// Sum over `2 * radius + 1` pixels down each column, edges repeated: a
+/// running sum per column, updated a whole row at a time so memory is read
+/// in order.
+fn box_columns(src: &[u32], out: &mut [u32], width: usize, height: usize, radius: usize) {
+    let last = height as isize - 1;
+    let r = radius as isize;
+    let row = |y: isize| {
+        let y = y.clamp(0, last) as usize;
+        &src[y * width..(y + 1) * width]
+    };
+    let mut sums = vec![0u32; width];
+    for y in -r..=r {
+        sums.iter_mut().zip(row(y)).for_each(|(s, &v)| *s += v);
+    }
+    for (y, out_row) in out.chunks_exact_mut(width).enumerate() {
+        out_row.copy_from_slice(&sums);
+        let y = y as isize;
+        let (add, sub) = (row(y + r + 1), row(y - r));
+        for ((s, &a), &b) in sums.iter_mut().zip(add).zip(sub) {
+            *s = *s + a - b;
+        }
+    }
+}
+
+/// Unsharp masking: `amount` times the detail finer than `sigma` added
+/// back. Defocus and motion spread a module over its neighbours; this
+/// steepens the edges again so the finder patterns' 1:1:3:1:1 runs
+/// reappear after binarization.
+pub(crate) fn unsharp(src: View<'_>, sigma: f32, amount: f32) -> Plane {
+    let radius = box_radius(sigma);
+    let blurred = gaussian_sums(src, radius);
+    let norm = 1.0 / ((2 * radius + 1) as f32).powi(6);
+    let pixels = src
+        .pixels
+        .iter()
+        .zip(&blurred)
+        .map(|(&v, &b)| {
+            let v = f32::from(v);
+            (v + amount * (v - b as f32 * norm))
+                .round()
+                .clamp(0.0, 255.0) as u8
+        })
+        .collect();
+    Plane {
+        pixels,
+        width: src.width,
+        height: src.height,
+    }
+}
+
+/// Catmull-Rom weights of the four samples around an offset `t` in [0, 1).
+fn cubic_weights(t: f32) -> [f32; 4] {
+    let (t2, t3) = (t * t, t * t * t);
+    [
+        0.5 * (-t3 + 2.0 * t2 - t),
+        0.5 * (3.0 * t3 - 5.0 * t2 + 2.0),
+        0.5 * (-3.0 * t3 + 4.0 * t2 + t),
+        0.5 * (t3 - t2),
+    ]
+}
+
+/// Bicubic (Catmull-Rom) enlargement by an integer `factor`, separable.
+/// Where a code has under three pixels per module, binarizing the frame
+/// assigns each straddling pixel to one module or the other; binarizing
+/// the enlargement keeps module centres apart from their edges.
+pub(crate) fn upscale(src: View<'_>, factor: usize) -> Plane {
+    let factor = factor.max(1);
+    let (w, h) = (src.width * factor, src.height * factor);
+    // Output coordinate i samples the source at (i + 0.5) / factor - 0.5.
+    let taps: Vec<(isize, [f32; 4])> = (0..factor)
+        .map(|phase| {
+            let f = (phase as f32 + 0.5) / factor as f32 - 0.5;
+            let base = f.floor();
+            (base as isize, cubic_weights(f - base))
+        })
+        .collect();
+    // Source index of the first of the four taps for output index i.
+    let origin = |i: usize| (i / factor) as isize + taps[i % factor].0 - 1;
+    // Rows first, into floating point: one enlarged row per source row.
+    let mut wide = vec![0.0f32; w * src.height];
+    // A source row with its ends repeated twice, so no tap needs clamping:
+    // padded[i + 2] is row[i] for i in -2..width + 2.
+    let mut padded = vec![0.0f32; src.width + 4];
+    for (row, out) in src
+        .pixels
+        .chunks_exact(src.width.max(1))
+        .zip(wide.chunks_exact_mut(w.max(1)))
+    {
+        let (first, last) = (row[0], row[row.len() - 1]);
+        padded[..2].fill(f32::from(first));
+        padded[src.width + 2..].fill(f32::from(last));
+        for (p, &v) in padded[2..src.width + 2].iter_mut().zip(row) {
+            *p = f32::from(v);
+        }
+        for (x, o) in out.iter_mut().enumerate() {
+            let (start, weights) = (origin(x), taps[x % factor].1);
+            // start ≥ -2 and start + 3 ≤ width + 1 for these phases.
+            let at = (start + 2).clamp(0, src.width as isize) as usize;
+            let window = &padded[at..at + 4];
+            *o = window[0] * weights[0]
+                + window[1] * weights[1]
+                + window[2] * weights[2]
+                + window[3] * weights[3];
+        }
+    }
+    // Then columns, a whole output row at a time from four enlarged rows,
+    // so memory is read in order.
+    let mut pixels = vec![0u8; w * h];
+    let last = src.height as isize - 1;
+    let mut acc = vec![0.0f32; w];
+    for (y, out) in pixels.chunks_exact_mut(w.max(1)).enumerate() {
+        let (start, weights) = (origin(y), taps[y % factor].1);
+        acc.iter_mut().for_each(|a| *a = 0.0);
+        for (k, weight) in weights.iter().enumerate() {
+            let sy = (start + k as isize).clamp(0, last) as usize;
+            let row = &wide[sy * w..(sy + 1) * w];
+            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += weight * v);
+        }
+        for (o, &a) in out.iter_mut().zip(&acc) {
+            *o = a.round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    Plane {
+        pixels,
+        width: w,
+        height: h,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,7 +503,7 @@ mod tests {
         let (_, rotation) = rotate(view(&px, 10, 10), 90.0);
         let mapping = Mapping {
             rotation: Some(rotation),
-            scale: 1.0,
+            ..Mapping::scaled(1.0)
         };
         // The centre stays put; a point right of it came from above it.
         let (x, y) = mapping.to_frame((5.0, 5.0));
@@ -336,5 +541,40 @@ mod tests {
         assert_eq!(out.pixels[32 * w + 60], 0);
         assert_eq!(out.pixels[32 * w + 4], 0);
         assert_eq!(out.pixels[10 * w + 30], 255);
+    }
+
+    #[test]
+    fn crop_clips_to_the_image() {
+        let px: Vec<u8> = (0..20).collect();
+        let out = crop(view(&px, 5, 4), 3, 2, 10, 10);
+        assert_eq!((out.width, out.height), (2, 2));
+        assert_eq!(out.pixels, vec![13, 14, 18, 19]);
+        let none = crop(view(&px, 5, 4), 9, 9, 3, 3);
+        assert_eq!((none.width, none.height), (0, 0));
+    }
+
+    #[test]
+    fn unsharp_steepens_an_edge_and_keeps_flat_regions() {
+        let (w, h) = (32, 8);
+        let px: Vec<u8> = (0..w * h)
+            .map(|i| if i % w < 16 { 60 } else { 180 })
+            .collect();
+        let out = unsharp(view(&px, w, h), 2.0, 1.5);
+        let row = &out.pixels[4 * w..5 * w];
+        assert_eq!(row[0], 60);
+        assert_eq!(row[w - 1], 180);
+        assert!(row[15] < 60 && row[16] > 180, "{row:?}");
+    }
+
+    #[test]
+    fn upscale_keeps_samples_and_interpolates_between() {
+        let out = upscale(view(&[50; 6], 3, 2), 2);
+        assert_eq!((out.width, out.height), (6, 4));
+        assert!(out.pixels.iter().all(|&p| p == 50));
+        let ramp: Vec<u8> = (0..8).map(|i| i * 20).collect();
+        let out = upscale(view(&ramp, 8, 1), 2);
+        assert_eq!(out.width, 16);
+        // Between samples 3 (60) and 4 (80) of a linear ramp.
+        assert_eq!(&out.pixels[7..9], &[65, 75]);
     }
 }

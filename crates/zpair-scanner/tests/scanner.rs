@@ -94,6 +94,145 @@ fn reads_steeply_tilted_codes() {
     assert!(missed.is_empty(), "missed seeds {missed:?}");
 }
 
+/// `image` through a defocused lens: each pixel the mean over a disc of
+/// `radius` pixels around it.
+fn defocus(image: &GreyImage, radius: f32) -> GreyImage {
+    let r = radius.ceil() as i64;
+    let taps: Vec<(i64, i64)> = (-r..=r)
+        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
+        .filter(|&(dx, dy)| ((dx * dx + dy * dy) as f32) <= radius * radius)
+        .collect();
+    let (w, h) = (i64::from(image.width), i64::from(image.height));
+    let mut pixels = vec![0u8; image.pixels.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let sum: u64 = taps
+                .iter()
+                .map(|&(dx, dy)| {
+                    let (sx, sy) = ((x + dx).clamp(0, w - 1), (y + dy).clamp(0, h - 1));
+                    u64::from(image.pixels[(sy * w + sx) as usize])
+                })
+                .sum();
+            pixels[(y * w + x) as usize] = (sum / taps.len() as u64) as u8;
+        }
+    }
+    GreyImage {
+        pixels,
+        ..image.clone()
+    }
+}
+
+/// A monitor across the room: its `side`-pixel-wide frame in the middle of
+/// a 1280x720 frame of a flat wall.
+fn distant(side: u32, seed: u64) -> (String, GreyImage) {
+    let height = side * 9 / 16;
+    let (payload, small) = monitor_frame(side, height, Distortion::Clean, seed).expect("renders");
+    let (w, h) = (1280usize, 720usize);
+    let (x0, y0) = ((w - side as usize) / 2, (h - height as usize) / 2);
+    let mut pixels = vec![90u8; w * h];
+    for (y, row) in small.pixels.chunks_exact(side as usize).enumerate() {
+        let start = (y0 + y) * w + x0;
+        pixels[start..start + row.len()].copy_from_slice(row);
+    }
+    let image = GreyImage {
+        width: 1280,
+        height: 720,
+        pixels,
+    };
+    (payload, image)
+}
+
+/// What rxing reads in the whole frame and in the frame halved: what the
+/// cascade's whole-frame passes see.
+fn whole_frame_reads(image: &GreyImage) -> Vec<String> {
+    use rxing::common::HybridBinarizer;
+    use rxing::{BarcodeFormat, BinaryBitmap, DecodeHints, Luma8Source, MultiFormatReader, Reader};
+    let halved = image::imageops::resize(
+        &image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
+            .expect("sized"),
+        image.width / 2,
+        image.height / 2,
+        image::imageops::FilterType::Triangle,
+    );
+    let hints = DecodeHints {
+        PossibleFormats: Some(std::collections::HashSet::from([BarcodeFormat::QR_CODE])),
+        TryHarder: Some(true),
+        ..DecodeHints::default()
+    };
+    [
+        (&image.pixels, image.width, image.height),
+        (halved.as_raw(), image.width / 2, image.height / 2),
+    ]
+    .into_iter()
+    .filter_map(|(pixels, w, h)| {
+        let source = Luma8Source::new_with_slice(pixels, w, h).ok()?;
+        let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
+        let result = MultiFormatReader::default().decode_with_hints(&mut bitmap, &hints);
+        result.ok().map(|r| r.getText().to_owned())
+    })
+    .collect()
+}
+
+/// The outline a scan reports lies on the code: inside the frame, and
+/// around its centre.
+fn assert_outlined_near(outcome: &ScanOutcome, (cx, cy): (f32, f32), half_side: f32) {
+    let corners = outcome.detections[0].corners.expect("an outline");
+    for (x, y) in corners {
+        assert!(
+            (x - cx).abs() < half_side && (y - cy).abs() < half_side,
+            "corner ({x}, {y}) is not on the code at ({cx}, {cy}): {corners:?}"
+        );
+    }
+}
+
+/// Defocus of a disc 4 pixels across (about a module) leaves rxing unable
+/// to find the finder patterns anywhere in the frame; sharpening the region
+/// the code is in restores them. Fails without the sharpened-region pass.
+#[test]
+fn a_defocused_code_reads_once_its_region_is_sharpened() {
+    let (payload, clean) = monitor_frame(1280, 720, Distortion::Clean, 1).expect("renders");
+    let blurred = defocus(&clean, 4.0);
+    assert!(
+        whole_frame_reads(&blurred).is_empty(),
+        "rxing reads it without help"
+    );
+    let clean_outline = scan(&clean).detections[0].corners.expect("outlined");
+    let outcome = scan(&blurred);
+    assert_eq!(
+        outcome.detections.first().map(|d| d.text.as_str()),
+        Some(payload.as_str()),
+        "{outcome:?}"
+    );
+    let centre = clean_outline
+        .iter()
+        .fold((0.0, 0.0), |(x, y), &(cx, cy)| (x + cx / 4.0, y + cy / 4.0));
+    assert_outlined_near(&outcome, centre, 220.0);
+    assert_eq!(outcome.panics_caught, 0);
+}
+
+/// A monitor far enough away that its code is under two pixels per module
+/// (a 480-pixel view of it in a 1280x720 frame, slightly out of focus):
+/// binarizing the frame merges modules, binarizing the enlarged, sharpened
+/// region does not. Fails without the enlarged-region pass.
+#[test]
+fn a_distant_code_reads_once_its_region_is_enlarged() {
+    let (payload, image) = distant(480, 1);
+    let image = defocus(&image, 1.0);
+    assert!(
+        whole_frame_reads(&image).is_empty(),
+        "rxing reads it without help"
+    );
+    let outcome = scan(&image);
+    assert_eq!(
+        outcome.detections.first().map(|d| d.text.as_str()),
+        Some(payload.as_str()),
+        "{outcome:?}"
+    );
+    // The small frame, and with it the code, is centred in the large one.
+    assert_outlined_near(&outcome, (640.0, 360.0), 240.0);
+    assert_eq!(outcome.panics_caught, 0);
+}
+
 #[test]
 fn a_decoded_frame_is_a_valid_pairing_payload() {
     let (payload, image) = monitor_frame(1280, 720, Distortion::Combined, 5).expect("renders");
@@ -337,8 +476,8 @@ fn live_mode_reads_a_code_only_a_later_pass_reads_within_one_round_of_frames() {
     assert_eq!(first_turn.passes_run, 2);
 
     let (live, events) = start_live(30);
-    // 1280x720 frames have 7 passes: the first and 6 others in turn.
-    for _ in 0..6 {
+    // 1280x720 frames have 9 passes: the first and 8 others in turn.
+    for _ in 0..8 {
         offer_and_wait(&live, &tilted);
     }
     drop(live);
