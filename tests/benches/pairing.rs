@@ -1,12 +1,16 @@
-//! Pairing benchmark: pair request → PROVISIONED latency on loopback, one at a
-//! time and N monitors at once, with failures counted. Real station, real
-//! monitors, real TLS and SQLite, as in the cross-component tests.
+//! Pairing benchmark: pair request → monitor committed, on loopback, one at
+//! a time and N monitors at once, with failures counted, and where one
+//! pairing's time goes (each step as the technician's client sees it).
+//! Real station, real monitors, real TLS and SQLite, as in the
+//! cross-component tests.
 //!
 //! `cargo xtask bench pairing [--sequential N] [--concurrent 10,100,1000]`
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use zpair_tests::{PairResult, TECHNICIAN, World};
+use zpair_proto::api::JobState;
+use zpair_tests::{Milestone, PairResult, TECHNICIAN, Trace, World};
 
 struct Args {
     sequential: usize,
@@ -42,6 +46,8 @@ fn parse_args() -> Args {
 
 struct Row {
     scenario: String,
+    /// Every successful pairing's steps.
+    traces: Vec<Trace>,
     pairings: usize,
     failed: usize,
     p50: Duration,
@@ -75,23 +81,12 @@ async fn sequential(n: usize) -> Row {
     let world = world_with(n, "SEQ").await;
     let tech = world.session(TECHNICIAN).await;
     let start = Instant::now();
-    let mut times = Vec::with_capacity(n);
-    let mut failed = 0;
+    let mut outcomes = Vec::with_capacity(n);
     for m in 0..n {
         let payload = world.screen(m);
-        let t = Instant::now();
-        let result = world.pair_scanned(&tech, &payload).await;
-        times.push(t.elapsed());
-        if !matches!(result, PairResult::Provisioned(_)) {
-            failed += 1;
-        }
+        outcomes.push(timed(world.pair_scanned_traced(&tech, &payload).await));
     }
-    row(
-        format!("one at a time ×{n}"),
-        times,
-        failed,
-        start.elapsed(),
-    )
+    row(format!("one at a time ×{n}"), outcomes, start.elapsed())
 }
 
 async fn concurrent(n: usize) -> Row {
@@ -103,37 +98,43 @@ async fn concurrent(n: usize) -> Row {
             let (world, tech) = (world.clone(), tech.clone());
             tokio::spawn(async move {
                 let payload = world.screen(m);
-                let t = Instant::now();
-                let result = world.pair_scanned(&tech, &payload).await;
-                (t.elapsed(), matches!(result, PairResult::Provisioned(_)))
+                timed(world.pair_scanned_traced(&tech, &payload).await)
             })
         })
         .collect();
-    let mut times = Vec::with_capacity(n);
-    let mut failed = 0;
+    let mut outcomes = Vec::with_capacity(n);
     for task in tasks {
-        match task.await {
-            Ok((elapsed, ok)) => {
-                times.push(elapsed);
-                failed += usize::from(!ok);
-            }
-            Err(_) => failed += 1,
-        }
+        // A pairing task that panicked counts as failed, without a time.
+        outcomes.push(task.await.ok().flatten());
     }
-    row(
-        format!("{n} monitors at once"),
-        times,
-        failed,
-        start.elapsed(),
-    )
+    row(format!("{n} monitors at once"), outcomes, start.elapsed())
 }
 
-fn row(scenario: String, mut times: Vec<Duration>, failed: usize, wall: Duration) -> Row {
+/// One pairing's time, and its trace when it reached PROVISIONED.
+type Outcome = Option<(Duration, Option<Trace>)>;
+
+fn timed((result, trace): (PairResult, Trace)) -> Outcome {
+    let elapsed = trace.started.elapsed();
+    Some((
+        elapsed,
+        matches!(result, PairResult::Provisioned(_)).then_some(trace),
+    ))
+}
+
+fn row(scenario: String, outcomes: Vec<Outcome>, wall: Duration) -> Row {
+    let pairings = outcomes.len();
+    let mut times = Vec::with_capacity(pairings);
+    let mut traces = Vec::with_capacity(pairings);
+    for (elapsed, trace) in outcomes.into_iter().flatten() {
+        times.push(elapsed);
+        traces.extend(trace);
+    }
     times.sort();
     Row {
         scenario,
-        pairings: times.len(),
-        failed,
+        pairings,
+        failed: pairings - traces.len(),
+        traces,
         p50: percentile(&times, 50.0),
         p99: percentile(&times, 99.0),
         max: times.last().copied().unwrap_or_default(),
@@ -160,7 +161,7 @@ fn main() {
             rows.push(concurrent(n).await);
         }
     });
-    println!("pair request → PROVISIONED on loopback (real station, monitors, TLS, SQLite)");
+    println!("pair request → monitor committed, on loopback (real station, monitors, TLS, SQLite)");
     println!(
         "{:<24} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}",
         "scenario", "pairings", "failed", "p50 ms", "p99 ms", "max ms", "wall s"
@@ -177,4 +178,66 @@ fn main() {
             r.wall.as_secs_f64()
         );
     }
+    println!();
+    println!("where one pairing's time goes: mean ms per step (share of the whole)");
+    print_breakdown(&rows);
+}
+
+/// The steps of a pairing in the order the client sees them, named for
+/// what happens between the previous milestone and this one.
+const STEPS: [(Milestone, &str); 5] = [
+    (
+        Milestone::Job(JobState::Pairing),
+        "request, job created, stream opened",
+    ),
+    (
+        Milestone::Job(JobState::Configuring),
+        "code proven, monitor identified",
+    ),
+    (
+        Milestone::Job(JobState::Validating),
+        "certificate issued, configuration pushed",
+    ),
+    (
+        Milestone::Job(JobState::Provisioned),
+        "monitor tests its connection, commit",
+    ),
+    (Milestone::MonitorCommitted, "commit answer reaches monitor"),
+];
+
+fn print_breakdown(rows: &[Row]) {
+    print!("{:<42}", "step");
+    for r in rows {
+        print!(" {:>22}", r.scenario);
+    }
+    println!();
+    let means: Vec<BTreeMap<usize, f64>> = rows.iter().map(step_means).collect();
+    let totals: Vec<f64> = means.iter().map(|m| m.values().sum()).collect();
+    for (i, (_, name)) in STEPS.iter().enumerate() {
+        print!("{name:<42}");
+        for (m, total) in means.iter().zip(&totals) {
+            let mean = m.get(&i).copied().unwrap_or(0.0);
+            let share = if *total > 0.0 {
+                100.0 * mean / total
+            } else {
+                0.0
+            };
+            print!(" {:>14.1} ({share:>3.0} %)", mean);
+        }
+        println!();
+    }
+}
+
+/// Mean duration in ms of each of [`STEPS`] over a row's pairings.
+fn step_means(row: &Row) -> BTreeMap<usize, f64> {
+    let mut sums: BTreeMap<usize, f64> = BTreeMap::new();
+    for trace in &row.traces {
+        for (milestone, step) in trace.steps() {
+            if let Some(i) = STEPS.iter().position(|(m, _)| *m == milestone) {
+                *sums.entry(i).or_default() += step.as_secs_f64() * 1000.0;
+            }
+        }
+    }
+    let n = row.traces.len().max(1) as f64;
+    sums.into_iter().map(|(i, sum)| (i, sum / n)).collect()
 }

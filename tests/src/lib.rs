@@ -3,12 +3,13 @@
 //! driven through the same `zpair-core` client the app and the CLI use.
 
 pub mod fault_proxy;
+pub mod sockets;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bedside_monitor::{Monitor, MonitorConfig};
 use central_station::{Station, StationConfig};
@@ -52,6 +53,54 @@ pub enum PairResult {
     /// The station (or the app's own validation) refused the request with this code.
     Refused(zpair_core::error::ErrorCode),
 }
+
+/// A point one pairing reaches, as the client sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Milestone {
+    /// The station's job event for this state reached the client.
+    Job(JobState),
+    /// The monitor committed its new configuration.
+    MonitorCommitted,
+}
+
+/// When one pairing reached each [`Milestone`].
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// When the technician's client started (before the pair request).
+    pub started: Instant,
+    /// Each milestone and when it was reached, in order.
+    pub reached: Vec<(Milestone, Instant)>,
+}
+
+impl Trace {
+    /// The job states streamed, in order.
+    fn job_states(&self) -> Vec<JobState> {
+        self.reached
+            .iter()
+            .filter_map(|(m, _)| match m {
+                Milestone::Job(state) => Some(*state),
+                Milestone::MonitorCommitted => None,
+            })
+            .collect()
+    }
+
+    /// Each step's duration: from the previous milestone (or the start) to
+    /// the one named.
+    pub fn steps(&self) -> Vec<(Milestone, Duration)> {
+        let mut previous = self.started;
+        self.reached
+            .iter()
+            .map(|&(milestone, at)| {
+                let step = at.duration_since(previous);
+                previous = at;
+                (milestone, step)
+            })
+            .collect()
+    }
+}
+
+/// How long a monitor may take to commit once the station recorded it.
+const SETTLE_PATIENCE: Duration = Duration::from_secs(20);
 
 /// Options for [`World::start_with`].
 #[derive(Debug, Clone)]
@@ -183,6 +232,17 @@ impl World {
     /// Starts a monitor without registering it.
     pub async fn start_monitor(&self, device_id: &str, ip: IpAddr) -> Monitor {
         let dir = self.root.path().join(format!("monitor-{device_id}-{ip}"));
+        // Each monitor's serial from its device ID, as a factory gives each
+        // its own: a simulated monitor's random six-digit serial repeats
+        // within a thousand monitors (the birthday bound), and the registry
+        // refuses a second monitor with the same serial.
+        let data_dir = bedside_monitor::paths::DataDir::new(dir.clone());
+        bedside_monitor::identity::Identity::load_or_create(
+            &data_dir,
+            device_id,
+            Some(&format!("SN-{device_id}")),
+        )
+        .expect("monitor identity");
         let mut config = MonitorConfig::new(dir, device_id.to_owned(), ip);
         config.code_lifetime = self.options.code_lifetime;
         config.heartbeat_interval = Duration::from_millis(300);
@@ -255,6 +315,41 @@ impl World {
         self.settled(&payload.device_id, result).await
     }
 
+    /// Pairs from a scanned payload as [`World::pair_scanned`] does, noting
+    /// when each step of the job reached the client and when the monitor
+    /// committed: where one pairing's time goes, for the bench.
+    pub async fn pair_scanned_traced(
+        &self,
+        session: &TechnicianSession,
+        payload: &QrPayload,
+    ) -> (PairResult, Trace) {
+        let mut trace = Trace {
+            started: Instant::now(),
+            reached: Vec::new(),
+        };
+        let result =
+            match zpair_core::qr::validate(&payload.to_json(), time::OffsetDateTime::now_utc()) {
+                Ok(scanned) => {
+                    let target = PairTarget::Scanned(scanned);
+                    let outcome = zpair_core::pairing::pair(session, target, |progress| {
+                        if let Some(state) = progress.job_state() {
+                            trace.reached.push((Milestone::Job(state), Instant::now()));
+                        }
+                    })
+                    .await;
+                    pair_result(outcome, trace.job_states())
+                }
+                Err(e) => PairResult::Refused(zpair_core::error::UserFacing::code(&e)),
+            };
+        let result = self.settled(&payload.device_id, result).await;
+        if matches!(result, PairResult::Provisioned(_)) {
+            trace
+                .reached
+                .push((Milestone::MonitorCommitted, Instant::now()));
+        }
+        (result, trace)
+    }
+
     /// Pairs from a typed device ID and code.
     pub async fn pair_typed(
         &self,
@@ -283,11 +378,19 @@ impl World {
             .iter()
             .find(|m| m.registration_record().device_id == device_id);
         if let (Some(monitor), PairResult::Provisioned(_)) = (monitor, &result) {
-            eventually(
-                "the monitor commits the configuration the station recorded",
-                || async { monitor.state() == zpair_proto::device::MonitorState::Provisioned },
+            // Woken by the monitor's own state change, not a poll: a poll
+            // interval here would be a fixed wait in every pairing the
+            // bench times.
+            let mut state = monitor.watch_state();
+            let committed = tokio::time::timeout(
+                SETTLE_PATIENCE,
+                state.wait_for(|s| *s == zpair_proto::device::MonitorState::Provisioned),
             )
             .await;
+            assert!(
+                matches!(committed, Ok(Ok(_))),
+                "the monitor did not commit the configuration the station recorded"
+            );
         }
         result
     }
@@ -341,6 +444,15 @@ pub async fn run_pairing(session: &TechnicianSession, target: PairTarget) -> Pai
         }
     })
     .await;
+    pair_result(outcome, states)
+}
+
+/// What the technician sees of a pairing's outcome, given the job states
+/// it streamed.
+fn pair_result(
+    outcome: Result<PairingOutcome, zpair_core::pairing::PairingError>,
+    states: Vec<JobState>,
+) -> PairResult {
     match outcome {
         Ok(PairingOutcome::Provisioned { .. }) => PairResult::Provisioned(states),
         Ok(PairingOutcome::Failed { reason, .. }) => PairResult::Failed(reason),

@@ -394,3 +394,36 @@ async fn a_failing_connection_test_keeps_the_monitors_previous_configuration() {
         "the old configuration stays in force"
     );
 }
+
+/// The station and the monitors answer at once: the sockets they accept have
+/// `TCP_NODELAY`, so an answer written in pieces (TLS records, an HTTP head
+/// and body) is not held back by Nagle's algorithm until the peer's delayed
+/// acknowledgement, about 40 ms on Linux — once the fixed wait in each step
+/// of every pairing (`cargo xtask bench pairing`).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_station_and_monitors_send_answers_without_waiting_for_acknowledgements() {
+    let mut world = World::start().await;
+    let m = world.add_monitor("ZM-NODELAY-01").await;
+    let servers = [
+        ("the station", world.station.local_addr()),
+        ("a monitor", world.monitors[m].local_addr()),
+    ];
+    for (who, server) in servers {
+        let client = tokio::net::TcpStream::connect(server)
+            .await
+            .expect("connect");
+        let client_addr = client.local_addr().expect("client address");
+        let mut nodelay = None;
+        eventually(&format!("{who} accepts the connection"), || {
+            nodelay = zpair_tests::sockets::accepted_nodelay(server, client_addr)
+                .expect("this process's sockets");
+            std::future::ready(nodelay.is_some())
+        })
+        .await;
+        assert_eq!(
+            nodelay,
+            Some(true),
+            "{who} accepted a socket without TCP_NODELAY"
+        );
+    }
+}

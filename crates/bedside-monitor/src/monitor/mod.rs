@@ -12,6 +12,8 @@ mod renewal;
 pub(crate) mod station_auth;
 
 use axum::response::IntoResponse as _;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,16 +80,19 @@ impl Monitor {
         }
 
         let handle = axum_server::Handle::new();
-        let serve = axum_server::from_tcp_rustls(
-            listener,
-            axum_server::tls_rustls::RustlsConfig::from_config(tls),
-        )
-        .map_err(|source| MonitorError::Bind {
-            addr: requested,
-            source,
-        })?
-        .handle(handle.clone())
-        .serve(server::router(core.clone()).into_make_service());
+        // TCP_NODELAY on each accepted socket: an answer leaves as several
+        // writes, and with Nagle's algorithm each after the first would wait
+        // for the station's delayed acknowledgement (about 40 ms on Linux).
+        let acceptor =
+            RustlsAcceptor::new(RustlsConfig::from_config(tls)).acceptor(NoDelayAcceptor::new());
+        let serve = axum_server::from_tcp(listener)
+            .map_err(|source| MonitorError::Bind {
+                addr: requested,
+                source,
+            })?
+            .acceptor(acceptor)
+            .handle(handle.clone())
+            .serve(server::router(core.clone()).into_make_service());
         let tasks = vec![
             tokio::spawn(async move {
                 if let Err(error) = serve.await {
