@@ -272,6 +272,7 @@ export class FakeBackend {
   readonly admin: FakeAdmin;
   readonly #queued = new Map<string, AppError[]>();
   readonly #held = new Map<string, Promise<void>[]>();
+  readonly #heldAnswers = new Map<string, Promise<void>[]>();
   #emit: Emit = () => Promise.resolve();
   #nextPairing = 1;
   #clock = Date.now() - 2 * MINUTE;
@@ -330,6 +331,17 @@ export class FakeBackend {
     return release;
   }
 
+  /** The next call of `command` is handled at once, but its answer reaches the page only when the
+   * returned function is called: events sent meanwhile arrive first, as they can from Rust. */
+  holdAnswer(command: string): () => void {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#heldAnswers.set(command, [...(this.#heldAnswers.get(command) ?? []), held]);
+    return release;
+  }
+
   callsTo(command: string): Record<string, unknown>[] {
     return this.calls.filter((call) => call.command === command).map((call) => call.args);
   }
@@ -349,7 +361,10 @@ export class FakeBackend {
     if (queued) return { ok: false, error: queued };
     try {
       // A structured clone, as JSON over IPC would be: the page never shares objects with the backend.
-      return { ok: true, value: structuredClone(this.#handle(command, args)) };
+      const value: unknown = structuredClone(this.#handle(command, args));
+      const answerHeld = this.#heldAnswers.get(command)?.shift();
+      if (answerHeld) await answerHeld;
+      return { ok: true, value };
     } catch (error) {
       if (error instanceof Refusal) return { ok: false, error: error.appError };
       if (error instanceof ScanRefusal) return { ok: false, error: appError(error.code) };
@@ -570,12 +585,14 @@ export class FakeBackend {
       failure: null,
       nextAction: null,
       startedAt: at,
+      revision: 1,
     };
     this.pairings.unshift(pairing);
     return pairing;
   }
 
   #step(pairing: Pairing, state: JobState, message: string): void {
+    pairing.revision += 1;
     pairing.state = state;
     pairing.steps.push({ state, message, at: this.#tick() });
   }

@@ -83,6 +83,21 @@ test('Pair is enabled only with a device ID and a complete code, and starts the 
   await expect(page.getByTestId('pairing').filter({ hasText: 'ZM-003' })).toContainText('Sending request');
 });
 
+test('a pairing refused before its start is answered shows the refusal, not the request', async ({ app, page }) => {
+  // The station can refuse within milliseconds: Rust announces the failed pairing before the
+  // start_pairing answer (the pairing as it was sent) reaches the page.
+  const release = app.backend.holdAnswer('start_pairing');
+  await pairWith(app, page);
+  await expect.poll(() => app.backend.callsTo('start_pairing').length).toBe(1);
+  await app.backend.failPairing('ZM-003', 'device_deprovisioned');
+  release();
+
+  await expect(app.heading('Pairings')).toBeVisible();
+  const card = page.getByTestId('pairing').filter({ hasText: 'ZM-003' });
+  await expect(card.getByRole('alert')).toContainText(messageFor('device_deprovisioned'));
+  await expect(card).toContainText('Failed');
+});
+
 async function pairWith(app: { open: () => Promise<void> }, page: import('@playwright/test').Page) {
   await app.open();
   await page.getByLabel('Device ID').fill('ZM-003');

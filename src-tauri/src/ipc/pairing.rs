@@ -51,6 +51,8 @@ pub struct Pairing {
     pub failure: Option<AppError>,
     pub next_action: Option<NextAction>,
     pub started_at: String,
+    /// Counts the pairing's changes: of two copies, the higher is newer.
+    pub revision: u32,
 }
 
 impl From<pairings::Step> for PairingStep {
@@ -74,6 +76,7 @@ impl From<pairings::Pairing> for Pairing {
             failure: pairing.failure.map(AppError::from_user_facing),
             next_action: pairing.next_action,
             started_at: timestamp(pairing.started_at),
+            revision: pairing.revision,
         }
     }
 }

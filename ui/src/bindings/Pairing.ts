@@ -4,4 +4,8 @@ import type { JobState } from "./JobState";
 import type { NextAction } from "./NextAction";
 import type { PairingStep } from "./PairingStep";
 
-export type Pairing = { pairingId: string, jobId: string | null, deviceId: string, state: JobState, steps: Array<PairingStep>, failure: AppError | null, nextAction: NextAction | null, startedAt: string, };
+export type Pairing = { pairingId: string, jobId: string | null, deviceId: string, state: JobState, steps: Array<PairingStep>, failure: AppError | null, nextAction: NextAction | null, startedAt: string, 
+/**
+ * Counts the pairing's changes: of two copies, the higher is newer.
+ */
+revision: number, };

@@ -92,6 +92,11 @@ pub struct Pairing {
     pub next_action: Option<NextAction>,
     /// When it started.
     pub started_at: OffsetDateTime,
+    /// Counts its changes, from 1. The UI learns of a pairing both from a
+    /// command's answer and from status events, in either order (a refusal
+    /// can be announced before the answer that started the pairing
+    /// arrives): the copy with the higher revision is the newer.
+    pub revision: u32,
 }
 
 /// Why a pairing could not be started, retried or dismissed.
@@ -177,6 +182,7 @@ impl PairingBook {
             failure: None,
             next_action: None,
             started_at: now,
+            revision: 1,
         };
         entries.by_id.insert(
             pairing.pairing_id.clone(),
@@ -215,6 +221,7 @@ impl PairingBook {
             message: RETRY_MESSAGE.to_owned(),
             at: OffsetDateTime::now_utc(),
         });
+        pairing.revision = pairing.revision.saturating_add(1);
         Ok((pairing.clone(), tracked.target.clone()))
     }
 
@@ -225,7 +232,11 @@ impl PairingBook {
         let pairing = &mut entries.by_id.get_mut(pairing_id)?.pairing;
         let before = pairing.clone();
         change(pairing);
-        (*pairing != before).then(|| pairing.clone())
+        if *pairing == before {
+            return None;
+        }
+        pairing.revision = before.revision.saturating_add(1);
+        Some(pairing.clone())
     }
 
     /// Removes a finished pairing from the list.
@@ -337,6 +348,22 @@ mod tests {
             book.dismiss(id).expect_err("gone").code(),
             ErrorCode::UnknownPairing
         );
+    }
+
+    #[test]
+    fn every_change_raises_the_revision_so_the_newer_copy_is_known() {
+        let book = PairingBook::default();
+        let begun = book.begin(target("ZM-1")).expect("begin");
+        assert_eq!(begun.revision, 1);
+        let id = begun.pairing_id.as_str();
+        assert!(book.update(id, |_| {}).is_none(), "no change, no revision");
+        let failed = book
+            .update(id, |p| p.state = Stage::Failed)
+            .expect("changed");
+        assert_eq!(failed.revision, 2);
+        let (retried, _) = book.restart(id).expect("retry");
+        assert_eq!(retried.revision, 3);
+        assert_eq!(book.list()[0].revision, 3);
     }
 
     #[test]

@@ -136,6 +136,7 @@ mod tests {
             failure: None,
             next_action: None,
             started_at: OffsetDateTime::UNIX_EPOCH,
+            revision: 1,
         }
     }
 

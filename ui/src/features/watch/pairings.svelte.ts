@@ -55,10 +55,13 @@ class Pairings {
     }
   }
 
+  /** Keeps the newer of two copies of a pairing: a command's answer and a status event can
+   * arrive in either order (a refusal can be announced before the answer that started it). */
   apply(pairing: Pairing): void {
     this.#updatedWhileLoading?.add(pairing.pairingId);
     const index = this.items.findIndex((item) => item.pairingId === pairing.pairingId);
     const previous = index === -1 ? undefined : this.items[index];
+    if (previous !== undefined && previous.revision >= pairing.revision) return;
     if (index === -1) this.items.push(pairing);
     else this.items[index] = pairing;
     if (previous?.state !== pairing.state) announcer.announce(describe(pairing));
