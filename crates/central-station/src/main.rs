@@ -60,6 +60,12 @@ enum Command {
         #[arg(long, default_value_t = 1000,
               value_parser = clap::value_parser!(u64).range(0..=60_000))]
         retry_backoff_ms: u64,
+        /// On SIGTERM or Ctrl-C, how long running pairing jobs get to finish
+        /// (no new one starts meanwhile) before the station stops, in
+        /// seconds. A second signal stops it at once.
+        #[arg(long, default_value_t = 30,
+              value_parser = clap::value_parser!(u64).range(0..=3600))]
+        drain_secs: u64,
     },
     /// Manage accounts.
     User {
@@ -227,7 +233,7 @@ fn read_records(file: &Path) -> Result<Vec<DeviceImport>, CliError> {
     }
 }
 
-async fn serve(config: StationConfig) -> Result<(), CliError> {
+async fn serve(config: StationConfig, drain: std::time::Duration) -> Result<(), CliError> {
     let station = Station::start(config).await?;
     eprintln!("Central Station at {}", station.url());
     eprintln!(
@@ -235,6 +241,16 @@ async fn serve(config: StationConfig) -> Result<(), CliError> {
         station.server_certificate_fingerprint()
     );
     wait_for_signal().await;
+    eprintln!(
+        "Stopping: no new pairing starts; running ones get up to {} s (signal again to stop now).",
+        drain.as_secs()
+    );
+    tokio::select! {
+        stopped = station.drain(drain) => if stopped > 0 {
+            eprintln!("{stopped} pairing job(s) did not finish in time; the next start reports them interrupted.");
+        },
+        () = wait_for_signal() => eprintln!("Stopping now."),
+    }
     station.shutdown().await;
     Ok(())
 }
@@ -264,6 +280,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             reprovision_window_secs,
             certificate_lifetime_secs,
             retry_backoff_ms,
+            drain_secs,
         } => {
             let mut config = StationConfig::new(data_dir, listen);
             config.public_url = public_url;
@@ -278,7 +295,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 .enable_all()
                 .build()
                 .map_err(CliError::Runtime)?
-                .block_on(serve(config))
+                .block_on(serve(config, std::time::Duration::from_secs(drain_secs)))
         }
         Command::User {
             command:

@@ -128,7 +128,8 @@ fn complete(doc: &mut Value) {
     });
     doc["components"]["responses"]["StationBusy"] = json!({
         "description": "`station_busy`: the station is at its connection cap (in all or for this \
-            client address); the connection is answered this and closed.",
+            client address; the connection is answered this and closed), or it is stopping \
+            (`/healthz` and pair requests: it finishes its running jobs and starts none).",
         "headers": { "Retry-After": retry_after() },
         "content": api_error_content(),
     });

@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use zpair_proto::api::StationKey;
 
+use crate::http::HttpError;
 use crate::state::AppState;
 
 const PEM: &str = "application/x-pem-file";
@@ -19,20 +20,25 @@ pub(crate) struct Health {
     status: HealthStatus,
 }
 
-/// The one state a station that answers is in.
+/// The one state a station that answers 200 is in.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum HealthStatus {
     Ok,
 }
 
-/// Liveness.
+/// Liveness and readiness: while the station is stopping (it finishes its
+/// running jobs and starts no new one) this answers 503 `station_busy`, so
+/// a load balancer sends new work to another instance.
 #[utoipa::path(get, path = "/healthz", operation_id = "health", tag = "station",
-    responses((status = 200, description = "The station is up.", body = Health)))]
-pub(crate) async fn health() -> Json<Health> {
-    Json(Health {
+    responses((status = 200, description = "The station is up and takes pair requests.", body = Health)))]
+pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpError> {
+    if state.jobs().draining() {
+        return Err(HttpError::Stopping);
+    }
+    Ok(Json(Health {
         status: HealthStatus::Ok,
-    })
+    }))
 }
 
 /// The hospital CA (also the device CA).

@@ -194,6 +194,18 @@ impl Station {
         self.state.db().path().to_path_buf()
     }
 
+    /// Stops taking pair requests (they answer 503 `station_busy`, as does
+    /// `/healthz`) and waits until the running jobs have ended or `grace`
+    /// has passed; everything else is still served meanwhile, so their
+    /// event streams reach the technicians. Jobs still running past `grace`
+    /// are stopped (the next start reports them `interrupted`). Returns how
+    /// many were. Follow with [`Station::shutdown`].
+    pub async fn drain(&self, grace: Duration) -> usize {
+        let stopped = self.state.jobs().drain(grace).await;
+        tracing::info!(stopped, "central station drained");
+        stopped
+    }
+
     /// Stops accepting, stops running jobs (the next start reports them
     /// `interrupted`), and gives open connections a moment to finish.
     pub async fn shutdown(self) {

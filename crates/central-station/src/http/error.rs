@@ -82,6 +82,10 @@ pub(crate) enum HttpError {
     /// The station is at its connection cap.
     #[error("overloaded")]
     Overloaded,
+    /// The station is stopping: it finishes its running jobs, starts no
+    /// new one.
+    #[error("stopping")]
+    Stopping,
     /// A monitor endpoint reached without a valid client certificate.
     #[error("client certificate required")]
     ClientCertificateRequired(&'static str),
@@ -162,7 +166,7 @@ impl HttpError {
             PairingInProgress => ErrorCode::PairingInProgress,
             PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             TooManyStreams => ErrorCode::TooManyStreams,
-            Overloaded => ErrorCode::StationBusy,
+            Overloaded | Stopping => ErrorCode::StationBusy,
             ClientCertificateRequired(_) => ErrorCode::ClientCertificateRequired,
             DeviceNotProvisioned => ErrorCode::DeviceNotProvisioned,
             ReprovisionRequired => ErrorCode::ReprovisionRequired,
@@ -191,6 +195,7 @@ impl HttpError {
                 "The request body is larger than this endpoint takes ({limit} bytes). Send less."
             ),
             ClientCertificateRequired(why) => (*why).to_owned(),
+            Stopping => "The Central Station is restarting and starts nothing new. Try again in a few seconds.".to_owned(),
             RecordConflict(error) => error.message.clone(),
             Monitor(reason) => format!("{} Nothing was changed.", reason.message()),
             MonitorRefused(error) => format!(
@@ -224,7 +229,7 @@ impl IntoResponse for HttpError {
         let mut response = (status, Json(body)).into_response();
         let retry_after = match self {
             HttpError::RateLimited(wait) | HttpError::SignInBackoff(wait) => Some(wait),
-            HttpError::TooManyStreams | HttpError::Overloaded => {
+            HttpError::TooManyStreams | HttpError::Overloaded | HttpError::Stopping => {
                 Some(Duration::from_secs(crate::edge::RETRY_AFTER_SECONDS))
             }
             _ => None,

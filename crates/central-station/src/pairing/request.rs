@@ -104,6 +104,10 @@ pub(crate) async fn pair(
         .transpose()?;
     let technician = caller.username().to_owned();
     let now = clock::now();
+    if state.jobs().draining() {
+        tracing::info!(%device_id, %technician, "pair request refused: the station is stopping");
+        return Err(HttpError::Stopping);
+    }
 
     if let Err(wait) = state.limiter().admit(&device_id, &technician) {
         let (d, t) = (device_id.clone(), technician.clone());

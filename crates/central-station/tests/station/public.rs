@@ -91,3 +91,34 @@ async fn presented_fingerprint(station: &TestStation) -> String {
     let cert = tls.get_ref().1.peer_certificates().expect("certificate")[0].clone();
     zpair_proto::hex::encode(&Sha256::digest(&cert))
 }
+
+/// A stopping station (`Station::drain`, what SIGTERM starts) tells load
+/// balancers and clients so: `/healthz` answers 503 `station_busy` with a
+/// `Retry-After`, while what it still serves (the CA, job streams) answers.
+#[tokio::test]
+async fn a_stopping_station_answers_healthz_with_503_and_retry_after() {
+    let station = TestStation::start().await;
+    let get = |path: &'static str| {
+        let station = &station;
+        async move { station.call(Method::GET, path, None, None::<&()>).await }
+    };
+    assert_eq!(get("/healthz").await.status, StatusCode::OK);
+    let stopped = station
+        .station()
+        .drain(std::time::Duration::from_secs(1))
+        .await;
+    assert_eq!(stopped, 0, "no job was running");
+    let health = get("/healthz").await;
+    assert_eq!(
+        (health.status, health.code()),
+        (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::StationBusy)
+    );
+    let raw = station
+        .client()
+        .get(station.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert!(raw.headers().contains_key(reqwest::header::RETRY_AFTER));
+    assert_eq!(get("/api/ca/certificate").await.status, StatusCode::OK);
+}
