@@ -4,6 +4,7 @@
 
 pub mod fault_proxy;
 pub mod sockets;
+pub mod swarm;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,16 @@ use crate::fault_proxy::FaultProxy;
 pub const TECHNICIAN: (&str, &str) = ("tech", "correct horse battery staple");
 /// The administrator account every world has.
 pub const ADMINISTRATOR: (&str, &str) = ("admin", "admin staple battery horse");
+
+/// The username of the `n`-th technician account of a world with several
+/// ([`WorldOptions::technicians`]); the first is [`TECHNICIAN`]'s.
+pub fn technician(n: usize) -> String {
+    if n <= 1 {
+        TECHNICIAN.0.to_owned()
+    } else {
+        format!("{}-{n}", TECHNICIAN.0)
+    }
+}
 
 /// A loopback address no other test in this run uses, so monitors can all
 /// listen on the same port as real monitors on a ward network do.
@@ -116,6 +127,9 @@ pub struct WorldOptions {
     pub renew_percent_left: u32,
     /// The wait before the station's first retry of an unreachable monitor.
     pub retry_backoff: Duration,
+    /// Technician accounts: [`TECHNICIAN`], then [`technician`]`(2)`, … up
+    /// to this many, all with [`TECHNICIAN`]'s password.
+    pub technicians: usize,
 }
 
 impl Default for WorldOptions {
@@ -126,6 +140,7 @@ impl Default for WorldOptions {
             certificate_lifetime: central_station::CLIENT_LIFETIME,
             renew_percent_left: bedside_monitor::startup::DEFAULT_RENEW_PERCENT_LEFT,
             retry_backoff: Duration::from_millis(50),
+            technicians: 1,
         }
     }
 }
@@ -153,6 +168,16 @@ impl World {
         let root = tempfile::tempdir().expect("temp dir");
         let station_dir = root.path().join("station");
         create_accounts(&station_dir);
+        for n in 2..=options.technicians {
+            central_station::admin::create_user(
+                &station_dir,
+                &technician(n),
+                &format!("Test Technician {n}"),
+                Role::Technician,
+                TECHNICIAN.1,
+            )
+            .expect("technician account");
+        }
         let station = Station::start(station_config(&station_dir, &options))
             .await
             .expect("station starts");
@@ -342,7 +367,13 @@ impl World {
                 Err(e) => PairResult::Refused(zpair_core::error::UserFacing::code(&e)),
             };
         let result = self.settled(&payload.device_id, result).await;
-        if matches!(result, PairResult::Provisioned(_)) {
+        // Only a monitor of this process is watched as it commits (one in a
+        // swarm process is not).
+        let watched = self
+            .monitors
+            .iter()
+            .any(|m| m.registration_record().device_id == payload.device_id);
+        if watched && matches!(result, PairResult::Provisioned(_)) {
             trace
                 .reached
                 .push((Milestone::MonitorCommitted, Instant::now()));
@@ -506,6 +537,9 @@ pub struct StationView {
     pub serial: Option<String>,
     /// Every certificate of the device that is not revoked.
     pub unrevoked: Vec<String>,
+    /// Every certificate of the device that is revoked (so must be in the
+    /// CRL).
+    pub revoked: Vec<String>,
     /// Heartbeats accepted since the last pairing.
     pub heartbeats: i64,
     /// The alert raised on it, if any.
@@ -522,21 +556,35 @@ pub fn station_view(database: &Path, device_id: &str) -> StationView {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .expect("device row");
-    let mut stmt = db
-        .prepare("SELECT serial FROM certificates WHERE device_id = ?1 AND revoked_at IS NULL")
-        .expect("certificates query");
-    let unrevoked = stmt
-        .query_map([device_id], |r| r.get(0))
-        .expect("certificates")
-        .collect::<Result<_, _>>()
-        .expect("certificates read");
+    let serials = |revoked: bool| -> Vec<String> {
+        let mut stmt = db
+            .prepare(
+                "SELECT serial FROM certificates
+                 WHERE device_id = ?1 AND (revoked_at IS NOT NULL) = ?2 ORDER BY serial",
+            )
+            .expect("certificates query");
+        stmt.query_map(rusqlite::params![device_id, revoked], |r| r.get(0))
+            .expect("certificates")
+            .collect::<Result<_, _>>()
+            .expect("certificates read")
+    };
     StationView {
         state,
         serial,
-        unrevoked,
+        unrevoked: serials(false),
+        revoked: serials(true),
         heartbeats,
         alert,
     }
+}
+
+/// The serials (lowercase hex) a CRL in PEM lists as revoked.
+pub fn crl_serials(pem: &str) -> Vec<String> {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).expect("CRL PEM");
+    let (_, crl) = x509_parser::parse_x509_crl(&pem.contents).expect("CRL");
+    crl.iter_revoked_certificates()
+        .map(|r| zpair_proto::hex::encode(r.raw_serial()))
+        .collect()
 }
 
 /// A binary of the workspace, built by `cargo build --workspace --bins` into

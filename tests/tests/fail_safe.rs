@@ -4,7 +4,7 @@
 //! each boundary between messages — or holds it there while the monitor is
 //! restarted or the station process is SIGKILLed. After each, once the
 //! window has passed, the job is terminal, the monitor at rest, and the two
-//! agree: the monitor is PROVISIONED exactly when the station recorded the
+//! agree (and, after a kill, the audit log and the published CRL with them): the monitor is PROVISIONED exactly when the station recorded the
 //! pairing with the monitor's certificate (valid, heartbeats accepted); a
 //! failed pairing leaves no certificate unrevoked and a re-paired monitor's
 //! previous configuration in force.
@@ -24,8 +24,8 @@ use zpair_proto::api::{DeviceImport, JobState, PairRequest};
 use zpair_proto::device::MonitorState;
 use zpair_tests::fault_proxy::{CutPoint, FaultProxy, Run, reached, sweep};
 use zpair_tests::{
-    FAIL_SAFE, PairResult, StationView, TECHNICIAN, World, binary, create_accounts, eventually,
-    run_pairing, station_view, unique_ip,
+    FAIL_SAFE, PairResult, StationView, TECHNICIAN, World, audit_rows, binary, create_accounts,
+    crl_serials, eventually, run_pairing, station_view, unique_ip,
 };
 
 /// Bytes between two cut points inside a message.
@@ -475,6 +475,7 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
     let token = station.access_token().await;
     let db = dir.join("station.sqlite3");
     let mut problems = Vec::new();
+    let mut outcomes = Vec::new();
     for ((point, device_id, job_id), (_, monitor, _)) in jobs.iter().zip(&setups) {
         let mut job = None;
         for _ in 0..200 {
@@ -499,12 +500,49 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
         if let Some(problem) = disagreement(&result, state, serial, &view, None) {
             problems.push(format!("{point}: {problem}"));
         }
+        // The audit log tells the same story: the request, then exactly one
+        // ending, the one the job reached.
+        let ending = if job.state == JobState::Provisioned {
+            "provisioning_completed"
+        } else {
+            "provisioning_failed"
+        };
+        let audit: Vec<String> = audit_rows(&db, device_id)
+            .into_iter()
+            .map(|(event, _)| event)
+            .filter(|e| {
+                [
+                    "pairing_requested",
+                    "provisioning_completed",
+                    "provisioning_failed",
+                ]
+                .contains(&e.as_str())
+            })
+            .collect();
+        if audit != ["pairing_requested", ending] {
+            problems.push(format!("{point}: audit {audit:?}, the job {:?}", job.state));
+        }
+        outcomes.push((*point, view.revoked));
         if state == MonitorState::Provisioned {
             eventually(
                 &format!("{device_id}'s heartbeats are accepted"),
                 || async { station_view(&db, device_id).heartbeats > 0 },
             )
             .await;
+        }
+    }
+    // Every certificate the station revoked is in the CRL it publishes.
+    let crl = crl_serials(
+        &station
+            .client()
+            .certificate_revocation_list()
+            .await
+            .expect("CRL"),
+    );
+    for (point, revoked) in outcomes {
+        let unlisted: Vec<&String> = revoked.iter().filter(|s| !crl.contains(s)).collect();
+        if !unlisted.is_empty() {
+            problems.push(format!("{point}: revoked but not in the CRL: {unlisted:?}"));
         }
     }
     assert!(

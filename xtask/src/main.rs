@@ -107,6 +107,13 @@ fn bench(args: &[String]) -> Result<(), process::Failure> {
         other => return Err(process::Failure::Usage(format!("unknown bench `{other}`"))),
     };
     bootstrap::ensure_system_packages()?;
+    if name == "pairing" {
+        // `--swarm` starts the monitors' swarm binary from the bench's
+        // target folder (`zpair_tests::binary`): built with the same profile.
+        let mut build = process::cargo();
+        build.args(["build", "--quiet", "--release", "-p", "bedside-monitor", "--bins"]);
+        process::run(&mut build)?;
+    }
     let mut cmd = process::cargo();
     cmd.args(["bench", "--quiet", "-p", package, "--bench", bench, "--"])
         .args(rest.iter().map(|arg| absolute_if_path(arg)));

@@ -35,6 +35,7 @@ mod server;
 pub mod startup;
 pub mod station_configuration;
 pub mod storage;
+pub mod swarm;
 pub mod trusted_station;
 
 pub use error::MonitorError;

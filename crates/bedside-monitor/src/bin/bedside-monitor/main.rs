@@ -1,10 +1,11 @@
 //! `bedside-monitor`: a simulated Z Monitor on the command line — make its
 //! identity, export its registration record, trust a Central Station, and run
-//! it (HTTPS on its own address, provisioning mode, heartbeats).
+//! it (HTTPS on its own address, provisioning mode, heartbeats) — or run a
+//! swarm of them in one process.
 
 mod console;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use bedside_monitor::identity::{Identity, IdentityError};
 use bedside_monitor::paths::DataDir;
 use bedside_monitor::startup::{self, MonitorConfig};
+use bedside_monitor::swarm::{Swarm, SwarmConfig, SwarmError};
 use bedside_monitor::trusted_station::{self, SettingsError};
 use bedside_monitor::{Monitor, MonitorError, patient_data, storage};
 use clap::{Parser, Subcommand};
@@ -101,6 +103,41 @@ enum Command {
         #[arg(long)]
         view_port: Option<u16>,
     },
+    /// Runs many monitors in one process until Ctrl-C or SIGTERM, each on
+    /// its own loopback address, for scale tests and benchmarks. Writes every
+    /// registration record to DATA_DIR/records.json, then prints
+    /// `ready: N monitors`.
+    Swarm {
+        /// One data directory per monitor is made below this.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// How many monitors.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        count: u32,
+        /// Device IDs are this, a dash and a five-digit number.
+        #[arg(long, default_value = "ZM-SWARM")]
+        prefix: String,
+        /// The first monitor's address; the others take the next ones.
+        #[arg(long, default_value = "127.1.0.1")]
+        first_ip: Ipv4Addr,
+        /// The port every monitor listens on.
+        #[arg(long, default_value_t = startup::DEFAULT_PORT)]
+        port: u16,
+        /// Time between each monitor's heartbeats, in milliseconds.
+        #[arg(long, default_value_t = 10_000,
+              value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+        heartbeat_ms: u64,
+        /// How long a pairing code is valid, in seconds.
+        #[arg(long, default_value_t = startup::DEFAULT_CODE_LIFETIME.as_secs())]
+        code_lifetime_secs: u64,
+        /// The Central Station's provisioning key (base64url) every monitor
+        /// trusts, as `central-station station-key` prints it.
+        #[arg(long, allow_hyphen_values = true)]
+        station_key: Option<String>,
+        /// Every monitor enters provisioning mode at once.
+        #[arg(long)]
+        provision: bool,
+    },
 }
 
 /// Why the command failed.
@@ -114,6 +151,8 @@ enum CliError {
     Settings(#[from] SettingsError),
     #[error(transparent)]
     Storage(#[from] storage::StorageError),
+    #[error(transparent)]
+    Swarm(#[from] SwarmError),
     #[error("cannot write to the terminal: {0}")]
     Io(#[from] std::io::Error),
     #[error("cannot encode the registration record: {0}")]
@@ -208,7 +247,45 @@ async fn execute(command: Command) -> Result<(), CliError> {
             monitor.shutdown().await;
             Ok(())
         }
+        Command::Swarm {
+            data_dir,
+            count,
+            prefix,
+            first_ip,
+            port,
+            heartbeat_ms,
+            code_lifetime_secs,
+            station_key,
+            provision,
+        } => {
+            let swarm = Swarm::start(SwarmConfig {
+                data_dir,
+                count: count as usize,
+                prefix,
+                first_ip,
+                port,
+                heartbeat_interval: Duration::from_millis(heartbeat_ms),
+                code_lifetime: Duration::from_secs(code_lifetime_secs),
+                station_key,
+                provision,
+            })
+            .await?;
+            println!("ready: {} monitors", swarm.monitors().len());
+            wait_for_signal().await?;
+            swarm.shutdown().await;
+            Ok(())
+        }
     }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn wait_for_signal() -> std::io::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        result = tokio::signal::ctrl_c() => result?,
+    }
+    Ok(())
 }
 
 fn print_record(identity: &Identity, ip: Option<IpAddr>) -> Result<(), CliError> {
