@@ -4,23 +4,34 @@
 //! Real station, real monitors, real TLS and SQLite, as in the
 //! cross-component tests.
 //!
-//! `cargo xtask bench pairing [--sequential N] [--concurrent 10,100,1000]`
+//! `cargo xtask bench pairing [--sequential N] [--concurrent 10,100,1000] [--swarm]`
+//!
+//! With `--swarm` the concurrent scenarios' monitors run in a
+//! `bedside-monitor swarm` process (`cargo xtask bench` builds it), so the
+//! bench's process holds only the station and the technicians' clients.
 
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use zpair_proto::QrPayload;
 use zpair_proto::api::JobState;
-use zpair_tests::{Milestone, PairResult, TECHNICIAN, Trace, World};
+use zpair_tests::swarm::SwarmProcess;
+use zpair_tests::{Milestone, PairResult, TECHNICIAN, Trace, World, WorldOptions, technician};
 
 struct Args {
     sequential: usize,
     concurrent: Vec<usize>,
+    /// The concurrent scenarios' monitors run in a `bedside-monitor swarm`
+    /// process rather than in the bench's own.
+    swarm: bool,
 }
 
 fn parse_args() -> Args {
     let mut args = Args {
         sequential: 100,
         concurrent: vec![10, 100, 1000],
+        swarm: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -37,6 +48,7 @@ fn parse_args() -> Args {
                     .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
                     .unwrap_or_default();
             }
+            "--swarm" => args.swarm = true,
             // `cargo bench` passes --bench; anything else is ignored likewise.
             _ => {}
         }
@@ -64,9 +76,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// Starts a world with `n` registered monitors, all in provisioning mode.
-async fn world_with(n: usize, prefix: &str) -> World {
-    let mut world = World::start().await;
+/// Pairings one technician account runs at once in the concurrent
+/// scenarios (under the station's 64 live streams per user).
+const PAIRINGS_PER_TECHNICIAN: usize = 50;
+
+/// Starts a world with `n` registered monitors, all in provisioning mode,
+/// and `technicians` technician accounts.
+async fn world_with(n: usize, prefix: &str, technicians: usize) -> World {
+    let mut world = World::start_with(WorldOptions {
+        technicians,
+        ..WorldOptions::default()
+    })
+    .await;
     for i in 0..n {
         let m = world.add_monitor(&format!("ZM-{prefix}-{i:04}")).await;
         world.monitors[m]
@@ -78,7 +99,7 @@ async fn world_with(n: usize, prefix: &str) -> World {
 }
 
 async fn sequential(n: usize) -> Row {
-    let world = world_with(n, "SEQ").await;
+    let world = world_with(n, "SEQ", 1).await;
     let tech = world.session(TECHNICIAN).await;
     let start = Instant::now();
     let mut outcomes = Vec::with_capacity(n);
@@ -89,17 +110,47 @@ async fn sequential(n: usize) -> Row {
     row(format!("one at a time ×{n}"), outcomes, start.elapsed())
 }
 
-async fn concurrent(n: usize) -> Row {
-    let world = std::sync::Arc::new(world_with(n, "PAR").await);
-    let tech = std::sync::Arc::new(world.session(TECHNICIAN).await);
+/// Heartbeat interval of swarm monitors once paired: ten thousand monitors
+/// heartbeating every 10 s (the default) would be 1,000 requests a second,
+/// a load of its own rather than pairing.
+const SWARM_HEARTBEAT: Duration = Duration::from_secs(60);
+
+async fn concurrent(n: usize, scenario: usize, swarm: bool) -> Row {
+    // One technician follows at most 64 jobs at once: the station's cap on
+    // a user's live event streams, and the HTTP/2 streams it allows on one
+    // connection. A thousand pairings at once are a ward's technicians
+    // each pairing theirs, not one account queueing behind its own cap.
+    let technicians = n.div_ceil(PAIRINGS_PER_TECHNICIAN);
+    let in_process = if swarm { 0 } else { n };
+    let world = std::sync::Arc::new(world_with(in_process, "PAR", technicians).await);
+    // Each scenario's swarm on a block of loopback addresses of its own.
+    let swarm = if swarm {
+        let first = Ipv4Addr::new(127, 10 + scenario as u8, 0, 1);
+        let swarm = SwarmProcess::start(&world, n, first, SWARM_HEARTBEAT);
+        swarm.register_with(&world).await;
+        Some(swarm)
+    } else {
+        None
+    };
+    let payloads: Vec<QrPayload> = (0..n)
+        .map(|m| match &swarm {
+            Some(swarm) => swarm.screen(m + 1),
+            None => world.screen(m),
+        })
+        .collect();
+    let mut sessions = Vec::with_capacity(technicians);
+    for t in 1..=technicians {
+        let username = technician(t);
+        sessions.push(std::sync::Arc::new(
+            world.session((username.as_str(), TECHNICIAN.1)).await,
+        ));
+    }
     let start = Instant::now();
     let tasks: Vec<_> = (0..n)
         .map(|m| {
-            let (world, tech) = (world.clone(), tech.clone());
-            tokio::spawn(async move {
-                let payload = world.screen(m);
-                timed(world.pair_scanned_traced(&tech, &payload).await)
-            })
+            let (world, tech) = (world.clone(), sessions[m % technicians].clone());
+            let payload = payloads[m].clone();
+            tokio::spawn(async move { timed(world.pair_scanned_traced(&tech, &payload).await) })
         })
         .collect();
     let mut outcomes = Vec::with_capacity(n);
@@ -107,7 +158,19 @@ async fn concurrent(n: usize) -> Row {
         // A pairing task that panicked counts as failed, without a time.
         outcomes.push(task.await.ok().flatten());
     }
-    row(format!("{n} monitors at once"), outcomes, start.elapsed())
+    let who = if technicians == 1 {
+        "1 technician".to_owned()
+    } else {
+        format!("{technicians} technicians")
+    };
+    let wall = start.elapsed();
+    let place = if let Some(swarm) = swarm {
+        assert!(swarm.stop(), "the swarm exits cleanly");
+        ", swarm"
+    } else {
+        ""
+    };
+    row(format!("{n} at once, {who}{place}"), outcomes, wall)
 }
 
 /// One pairing's time, and its trace when it reached PROVISIONED.
@@ -157,25 +220,27 @@ fn main() {
         if args.sequential > 0 {
             rows.push(sequential(args.sequential).await);
         }
-        for &n in &args.concurrent {
-            rows.push(concurrent(n).await);
+        for (scenario, &n) in args.concurrent.iter().enumerate() {
+            rows.push(concurrent(n, scenario, args.swarm).await);
         }
     });
     println!("pair request → monitor committed, on loopback (real station, monitors, TLS, SQLite)");
     println!(
-        "{:<24} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}",
-        "scenario", "pairings", "failed", "p50 ms", "p99 ms", "max ms", "wall s"
+        "{:<30} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>11}",
+        "scenario", "pairings", "failed", "p50 ms", "p99 ms", "max ms", "wall s", "pairings/s"
     );
     for r in &rows {
+        let succeeded = (r.pairings - r.failed) as f64;
         println!(
-            "{:<24} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9.2}",
+            "{:<30} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9.2} {:>11.1}",
             r.scenario,
             r.pairings,
             r.failed,
             ms(r.p50),
             ms(r.p99),
             ms(r.max),
-            r.wall.as_secs_f64()
+            r.wall.as_secs_f64(),
+            succeeded / r.wall.as_secs_f64().max(f64::EPSILON)
         );
     }
     println!();
@@ -208,7 +273,7 @@ const STEPS: [(Milestone, &str); 5] = [
 fn print_breakdown(rows: &[Row]) {
     print!("{:<42}", "step");
     for r in rows {
-        print!(" {:>22}", r.scenario);
+        print!(" {:>30}", r.scenario);
     }
     println!();
     let means: Vec<BTreeMap<usize, f64>> = rows.iter().map(step_means).collect();
@@ -222,7 +287,7 @@ fn print_breakdown(rows: &[Row]) {
             } else {
                 0.0
             };
-            print!(" {:>14.1} ({share:>3.0} %)", mean);
+            print!(" {:>22.1} ({share:>3.0} %)", mean);
         }
         println!();
     }
