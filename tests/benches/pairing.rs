@@ -60,6 +60,8 @@ struct Row {
     scenario: String,
     /// Every successful pairing's steps.
     traces: Vec<Trace>,
+    /// Why the others failed, and how many each.
+    failures: BTreeMap<String, usize>,
     pairings: usize,
     failed: usize,
     p50: Duration,
@@ -174,29 +176,46 @@ async fn concurrent(n: usize, scenario: usize, swarm: bool) -> Row {
 }
 
 /// One pairing's time, and its trace when it reached PROVISIONED.
-type Outcome = Option<(Duration, Option<Trace>)>;
+type Outcome = Option<(Duration, Result<Trace, String>)>;
 
+/// A pairing's time, and its trace or why it did not reach PROVISIONED.
 fn timed((result, trace): (PairResult, Trace)) -> Outcome {
     let elapsed = trace.started.elapsed();
-    Some((
-        elapsed,
-        matches!(result, PairResult::Provisioned(_)).then_some(trace),
-    ))
+    let ended = match result {
+        PairResult::Provisioned(_) => Ok(trace),
+        PairResult::Failed(reason) => Err(format!("failed {}", reason.code())),
+        PairResult::Refused(code) => Err(format!("refused {code}")),
+    };
+    Some((elapsed, ended))
 }
 
 fn row(scenario: String, outcomes: Vec<Outcome>, wall: Duration) -> Row {
     let pairings = outcomes.len();
     let mut times = Vec::with_capacity(pairings);
     let mut traces = Vec::with_capacity(pairings);
-    for (elapsed, trace) in outcomes.into_iter().flatten() {
-        times.push(elapsed);
-        traces.extend(trace);
+    let mut failures: BTreeMap<String, usize> = BTreeMap::new();
+    for outcome in outcomes {
+        match outcome {
+            Some((elapsed, ended)) => {
+                times.push(elapsed);
+                match ended {
+                    Ok(trace) => traces.push(trace),
+                    Err(why) => *failures.entry(why).or_default() += 1,
+                }
+            }
+            None => {
+                *failures
+                    .entry("the pairing task panicked".into())
+                    .or_default() += 1
+            }
+        }
     }
     times.sort();
     Row {
         scenario,
         pairings,
         failed: pairings - traces.len(),
+        failures,
         traces,
         p50: percentile(&times, 50.0),
         p99: percentile(&times, 99.0),
@@ -242,6 +261,10 @@ fn main() {
             r.wall.as_secs_f64(),
             succeeded / r.wall.as_secs_f64().max(f64::EPSILON)
         );
+    }
+    for r in rows.iter().filter(|r| !r.failures.is_empty()) {
+        let why: Vec<String> = r.failures.iter().map(|(w, n)| format!("{n} {w}")).collect();
+        println!("{}: {}", r.scenario, why.join(", "));
     }
     println!();
     println!("where one pairing's time goes: mean ms per step (share of the whole)");

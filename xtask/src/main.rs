@@ -111,7 +111,14 @@ fn bench(args: &[String]) -> Result<(), process::Failure> {
         // `--swarm` starts the monitors' swarm binary from the bench's
         // target folder (`zpair_tests::binary`): built with the same profile.
         let mut build = process::cargo();
-        build.args(["build", "--quiet", "--release", "-p", "bedside-monitor", "--bins"]);
+        build.args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "bedside-monitor",
+            "--bins",
+        ]);
         process::run(&mut build)?;
     }
     let mut cmd = process::cargo();
