@@ -518,6 +518,12 @@ fn station_config(dir: &Path, options: &WorldOptions) -> StationConfig {
     // Tests pair many times in a row from one account.
     config.rate_limits.per_technician_per_minute = 1_000;
     config.rate_limits.per_device_per_minute = 1_000;
+    // Every paired monitor keeps a connection open: the bench's swarm holds
+    // ten thousand (the station fits this under its open-file limit).
+    config.edge.max_connections = 30_000;
+    // A world's technicians all connect from 127.0.0.1, as a ward's tablets
+    // would not: the bench's two hundred would pass the per-address cap.
+    config.edge.max_connections_per_peer = 1_000;
     config.fail_safe = FAIL_SAFE;
     config.client_certificate_lifetime = options.certificate_lifetime;
     config.monitor_retry.backoff = options.retry_backoff;

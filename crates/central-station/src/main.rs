@@ -66,6 +66,13 @@ enum Command {
         #[arg(long, default_value_t = 30,
               value_parser = clap::value_parser!(u64).range(0..=3600))]
         drain_secs: u64,
+        /// Open connections it serves at once. Each paired monitor keeps one
+        /// for its heartbeats: at least the hospital's monitors, plus its
+        /// technicians and a margin. Lowered at start to fit the open-file
+        /// limit (raise LimitNOFILE to serve more).
+        #[arg(long, default_value_t = central_station::EdgeLimits::default().max_connections as u64,
+              value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
+        max_connections: u64,
     },
     /// Manage accounts.
     User {
@@ -281,6 +288,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             certificate_lifetime_secs,
             retry_backoff_ms,
             drain_secs,
+            max_connections,
         } => {
             let mut config = StationConfig::new(data_dir, listen);
             config.public_url = public_url;
@@ -291,6 +299,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             config.client_certificate_lifetime =
                 std::time::Duration::from_secs(certificate_lifetime_secs);
             config.monitor_retry.backoff = std::time::Duration::from_millis(retry_backoff_ms);
+            config.edge.max_connections = usize::try_from(max_connections).unwrap_or(usize::MAX);
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::StationConfig;
 use crate::db::Db;
+use crate::edge;
 use crate::error::StationError;
 use crate::pairing::{job, store};
 use crate::state::AppState;
@@ -112,6 +113,8 @@ impl Station {
         let url = format!("https://{}", reachable(local_addr));
         let public_url = config.public_url.clone().unwrap_or_else(|| url.clone());
 
+        // Room for the connection cap under the open-file limit, raised first.
+        let edge = edge::descriptors::fit(config.edge, edge::descriptors::raise_open_file_limit());
         let state = AppState::build(config, public_url, db, identity).await?;
         for (job_id, confirm_by) in recovered.confirming {
             tracing::info!(%job_id, "waiting for the proof of commit of a job the last run left confirming");
@@ -125,7 +128,7 @@ impl Station {
             listener,
             state.tls(),
             routes::app(state.clone()),
-            state.config().edge,
+            edge,
             stop,
         ));
         let maintenance = tokio::spawn({

@@ -4,6 +4,7 @@
 mod fake_station;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use fake_station::{Behaviour, FakeStation, JOB_ID, Pki, USER};
@@ -328,6 +329,27 @@ async fn a_dropped_stream_is_resumed_once_without_repeating_steps() {
     );
     assert_eq!(end, Ok(JobState::Provisioned));
     assert_eq!(station.subscriptions(), 2);
+}
+
+/// A job that waits long for its turn (behind others for one of the
+/// station's exchange slots) sends no event for a while, only the station's
+/// keep-alive comments: the stream is alive, and is not given up.
+#[tokio::test]
+async fn a_quiet_stream_with_keep_alives_is_followed_to_the_end() {
+    let (pki, station) = start(Behaviour {
+        keep_alives_first: (8, Duration::from_millis(100)),
+        ..Behaviour::default()
+    })
+    .await;
+    let store = Arc::new(MemorySecretStore::default());
+    let client = client(&station, TrustAnchor::CaPem(pki.ca_pem.clone()))
+        .with_stream_idle_timeout(Duration::from_millis(300));
+    let session = TechnicianSession::new(client, store);
+    session.login(USER.0, USER.1).await.expect("login");
+    start_job(&session).await;
+    let (states, end) = follow(&session).await;
+    assert_eq!(end, Ok(JobState::Provisioned), "{states:?}");
+    assert_eq!(station.subscriptions(), 1, "never resubscribed");
 }
 
 #[tokio::test]

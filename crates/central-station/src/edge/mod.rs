@@ -7,6 +7,7 @@
 
 pub(crate) mod body;
 pub(crate) mod connections;
+pub(crate) mod descriptors;
 pub(crate) mod streams;
 
 use std::time::Duration;
@@ -14,7 +15,10 @@ use std::time::Duration;
 /// The configurable bounds; [`EdgeLimits::default`] suits a hospital station.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EdgeLimits {
-    /// Open connections in all.
+    /// Open connections in all. Each paired monitor keeps one open for its
+    /// heartbeats, so this bounds how many monitors the station serves:
+    /// size it for the hospital's monitors, its technicians and a margin.
+    /// The station lowers it at start if its open-file limit has no room.
     pub max_connections: usize,
     /// Open connections from one client address: a single host cannot take
     /// every slot.
@@ -33,7 +37,7 @@ pub struct EdgeLimits {
 impl Default for EdgeLimits {
     fn default() -> Self {
         Self {
-            max_connections: 1024,
+            max_connections: 8192,
             max_connections_per_peer: 128,
             max_streams_per_user: 64,
             header_timeout: Duration::from_secs(10),

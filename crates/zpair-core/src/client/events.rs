@@ -2,7 +2,7 @@
 //! follower that resumes once after a dropped connection.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use zpair_proto::api::JobEvent;
 
@@ -21,6 +21,8 @@ pub struct EventStream {
     parser: SseParser,
     ready: VecDeque<SseEvent>,
     url: reqwest::Url,
+    /// When the last bytes arrived, keep-alive comments included.
+    last_bytes: Instant,
 }
 
 impl EventStream {
@@ -30,7 +32,15 @@ impl EventStream {
             parser: SseParser::new(),
             ready: VecDeque::new(),
             url,
+            last_bytes: Instant::now(),
         }
+    }
+
+    /// How long since the station last sent anything, keep-alive comments
+    /// included: a stream can be alive and still have no event to give, as
+    /// while a job waits behind others for a slot.
+    pub fn quiet_for(&self) -> Duration {
+        self.last_bytes.elapsed()
     }
 
     /// The next job event, or `None` when the station ended the stream.
@@ -58,6 +68,7 @@ impl EventStream {
             let Some(chunk) = chunk else {
                 return Ok(None);
             };
+            self.last_bytes = Instant::now();
             let events = self
                 .parser
                 .push(&chunk)
@@ -100,7 +111,9 @@ impl StationClient {
     /// once per step, oldest first, and returns the terminal event.
     ///
     /// The station replays a job's past events on every subscription. If the
-    /// stream drops, stalls for [`StationClient::stream_idle_timeout`] or ends
+    /// stream drops, stalls for [`StationClient::stream_idle_timeout`] (no
+    /// bytes at all: the station's keep-alive comments count, so a job that
+    /// waits long for its turn is not taken for a lost stream) or ends
     /// early, the job is re-read with `GET /api/provisioning/jobs/{id}` and
     /// the stream subscribed once more; events seen before are not repeated.
     /// A second drop is [`ClientError::StreamLost`].
@@ -151,9 +164,13 @@ impl StationClient {
             }
             Err(e) => return Err(Stop::Fatal(e)),
         };
+        let idle = self.stream_idle_timeout();
         loop {
-            let next = tokio::time::timeout(self.stream_idle_timeout(), stream.next()).await;
+            let next = tokio::time::timeout(idle, stream.next()).await;
             match next {
+                // Keep-alives arrived meanwhile: the station is there, the
+                // job has not moved yet.
+                Err(_) if stream.quiet_for() < idle => continue,
                 Err(_) => return Err(Stop::Dropped(None)),
                 Ok(Ok(None)) => return Err(Stop::Dropped(None)),
                 Ok(Err(e @ ClientError::InvalidResponse { .. })) => return Err(Stop::Fatal(e)),

@@ -83,6 +83,9 @@ pub struct Behaviour {
     pub drops: usize,
     /// Refuse pair requests with this status and code.
     pub refuse_pair: Option<(StatusCode, ErrorCode)>,
+    /// Before its first event, a stream sends only keep-alive comments, this
+    /// many, this far apart: a job waiting for its turn.
+    pub keep_alives_first: (usize, Duration),
 }
 
 impl Default for Behaviour {
@@ -97,6 +100,7 @@ impl Default for Behaviour {
             ],
             drops: 0,
             refuse_pair: None,
+            keep_alives_first: (0, Duration::ZERO),
         }
     }
 }
@@ -395,9 +399,15 @@ async fn job_events(State(inner): St, headers: HeaderMap, Path(id): Path<String>
         .chunks(37)
         .map(Bytes::copy_from_slice)
         .collect();
-    let stream = futures_util::stream::unfold(pieces.into_iter(), |mut rest| async move {
-        let piece = rest.next()?;
-        tokio::time::sleep(Duration::from_millis(2)).await;
+    let (count, interval) = inner.behaviour.keep_alives_first;
+    let keep_alives = std::iter::repeat_n(
+        (Bytes::from_static(b": keep-alive\r\n\r\n"), interval),
+        count,
+    );
+    let pieces = keep_alives.chain(pieces.into_iter().map(|p| (p, Duration::from_millis(2))));
+    let stream = futures_util::stream::unfold(pieces, |mut rest| async move {
+        let (piece, pause) = rest.next()?;
+        tokio::time::sleep(pause).await;
         Some((Ok::<_, Infallible>(piece), rest))
     });
     Response::builder()
