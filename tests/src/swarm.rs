@@ -21,6 +21,10 @@ use crate::{World, binary};
 const PREFIX: &str = "ZM-SWARM";
 /// Registration records per import request.
 const IMPORT_BATCH: usize = 500;
+/// How often swarm monitors refresh their QR: as long as their codes live.
+/// At a monitor's 30 s, ten thousand in one process redraw 333 QR codes a
+/// second (a PNG and three durable writes each), a load of their own.
+const QR_REFRESH: Duration = Duration::from_secs(600);
 
 /// A running `bedside-monitor swarm` process; stopped (SIGTERM) when
 /// dropped.
@@ -45,6 +49,7 @@ impl SwarmProcess {
             .args(["--prefix", PREFIX])
             .args(["--first-ip", &first_ip.to_string()])
             .args(["--heartbeat-ms", &heartbeat.as_millis().to_string()])
+            .args(["--qr-refresh-secs", &QR_REFRESH.as_secs().to_string()])
             .args(["--station-key", &world.station.station_public_key()])
             .arg("--provision")
             .env("RUST_LOG", "warn")

@@ -70,6 +70,10 @@ pub struct SwarmConfig {
     pub heartbeat_interval: Duration,
     /// How long a pairing code is valid.
     pub code_lifetime: Duration,
+    /// How often each QR gets a fresh token. Each refresh redraws the QR
+    /// and writes three files durably: for thousands of monitors in one
+    /// process, at a monitor's 30 s, that is the swarm's own load.
+    pub qr_refresh: Duration,
     /// The station's provisioning key (base64url) every monitor trusts.
     pub station_key: Option<String>,
     /// Whether every monitor enters provisioning mode once started.
@@ -142,6 +146,7 @@ async fn start_one(config: &SwarmConfig, n: usize, ip: Ipv4Addr) -> Result<Monit
     monitor_config.port = config.port;
     monitor_config.heartbeat_interval = config.heartbeat_interval;
     monitor_config.code_lifetime = config.code_lifetime;
+    monitor_config.qr_refresh = config.qr_refresh;
     let monitor = Monitor::start(monitor_config).await.map_err(failed)?;
     if let Some(key) = &config.station_key {
         monitor.trust_station(key).map_err(failed)?;

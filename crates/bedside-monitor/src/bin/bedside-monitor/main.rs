@@ -130,6 +130,10 @@ enum Command {
         /// How long a pairing code is valid, in seconds.
         #[arg(long, default_value_t = startup::DEFAULT_CODE_LIFETIME.as_secs())]
         code_lifetime_secs: u64,
+        /// How often each QR gets a fresh token, in seconds (a redraw and
+        /// three durable writes per monitor: raise it for large swarms).
+        #[arg(long, default_value_t = startup::DEFAULT_QR_REFRESH.as_secs())]
+        qr_refresh_secs: u64,
         /// The Central Station's provisioning key (base64url) every monitor
         /// trusts, as `central-station station-key` prints it.
         #[arg(long, allow_hyphen_values = true)]
@@ -255,6 +259,7 @@ async fn execute(command: Command) -> Result<(), CliError> {
             port,
             heartbeat_ms,
             code_lifetime_secs,
+            qr_refresh_secs,
             station_key,
             provision,
         } => {
@@ -266,6 +271,7 @@ async fn execute(command: Command) -> Result<(), CliError> {
                 port,
                 heartbeat_interval: Duration::from_millis(heartbeat_ms),
                 code_lifetime: Duration::from_secs(code_lifetime_secs),
+                qr_refresh: Duration::from_secs(qr_refresh_secs),
                 station_key,
                 provision,
             })
