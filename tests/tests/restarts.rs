@@ -50,6 +50,9 @@ struct HungJob {
     root: tempfile::TempDir,
     addr: SocketAddr,
     station: Child,
+    /// The station's CA, read once (it outlives restarts): every client
+    /// trusts it.
+    ca_pem: String,
     /// Keeps the silent monitor listening.
     _silent: std::net::TcpListener,
     access_token: zpair_proto::Redacted<String>,
@@ -87,10 +90,12 @@ impl HungJob {
         )
         .expect("registry");
 
+        let ca_pem = station_ca(&dir);
         let mut hung = Self {
             root,
             addr,
             station,
+            ca_pem,
             _silent: silent,
             access_token: String::new().into(),
             job_id: String::new(),
@@ -129,7 +134,7 @@ impl HungJob {
     fn client(&self) -> StationClient {
         StationClient::new(StationTrust {
             url: format!("https://{}", self.addr),
-            anchor: TrustAnchor::CaPem(station_ca(&self.dir())),
+            anchor: TrustAnchor::CaPem(self.ca_pem.clone()),
         })
         .expect("client")
     }
