@@ -329,20 +329,12 @@ impl World {
         session: &TechnicianSession,
         payload: &QrPayload,
     ) -> PairResult {
-        let scanned =
-            match zpair_core::qr::validate(&payload.to_json(), time::OffsetDateTime::now_utc()) {
-                Ok(scanned) => scanned,
-                Err(e) => {
-                    return PairResult::Refused(zpair_core::error::UserFacing::code(&e));
-                }
-            };
-        let result = run_pairing(session, PairTarget::Scanned(scanned)).await;
-        self.settled(&payload.device_id, result).await
+        self.pair_scanned_traced(session, payload).await.0
     }
 
-    /// Pairs from a scanned payload as [`World::pair_scanned`] does, noting
-    /// when each step of the job reached the client and when the monitor
-    /// committed: where one pairing's time goes, for the bench.
+    /// Pairs from a scanned payload, noting when each step of the job
+    /// reached the client and when the monitor committed: where one
+    /// pairing's time goes, for the bench.
     pub async fn pair_scanned_traced(
         &self,
         session: &TechnicianSession,
