@@ -87,6 +87,11 @@ const PAIRINGS_PER_TECHNICIAN: usize = 50;
 async fn world_with(n: usize, prefix: &str, technicians: usize) -> World {
     let mut world = World::start_with(WorldOptions {
         technicians,
+        // The product's window for a proof of commit, not the tests' few
+        // seconds: under ten thousand pairings at once a proof can wait
+        // longer than that for the station, and the bench measures the
+        // station as a hospital runs it.
+        fail_safe: central_station::DEFAULT_FAIL_SAFE,
         ..WorldOptions::default()
     })
     .await;

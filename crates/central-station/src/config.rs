@@ -9,6 +9,10 @@ use std::time::Duration;
 /// busy ward network to reach the station a few times, short enough that a
 /// monitor never waits minutes in a half-paired state.
 pub const DEFAULT_FAIL_SAFE: Duration = Duration::from_secs(60);
+/// Pairing jobs talking to monitors at once, by default. A burst of requests
+/// (a ward of monitors paired together) queues in PAIRING rather than
+/// starving every exchange of CPU until their connect timeouts fire.
+pub const DEFAULT_PARALLEL_EXCHANGES: usize = 64;
 
 /// How long a re-provisioning authorises its pairing: the time to walk to
 /// the monitor, read its new code and pair it, with margin.
@@ -52,6 +56,10 @@ pub struct StationConfig {
     /// How long the monitors' client certificates are valid (a year; tests
     /// use seconds). Monitors renew theirs over mTLS before it ends.
     pub client_certificate_lifetime: Duration,
+    /// Pairing jobs exchanging messages with their monitors at once; the
+    /// others wait their turn in PAIRING. A job waiting for its monitor's
+    /// proof of commit has finished its exchange and holds no turn.
+    pub parallel_exchanges: usize,
 }
 
 /// Retries of a monitor the station could not reach (ward networks drop
@@ -105,6 +113,7 @@ impl StationConfig {
             reprovision_window: DEFAULT_REPROVISION_WINDOW,
             monitor_retry: RetryPolicy::default(),
             client_certificate_lifetime: crate::pki::CLIENT_LIFETIME,
+            parallel_exchanges: DEFAULT_PARALLEL_EXCHANGES,
         }
     }
 

@@ -34,7 +34,8 @@ mod tls;
 
 pub use accounts::AccountError;
 pub use config::{
-    DEFAULT_FAIL_SAFE, DEFAULT_REPROVISION_WINDOW, RateLimits, RetryPolicy, StationConfig,
+    DEFAULT_FAIL_SAFE, DEFAULT_PARALLEL_EXCHANGES, DEFAULT_REPROVISION_WINDOW, RateLimits,
+    RetryPolicy, StationConfig,
 };
 pub use db::DbError;
 pub use edge::EdgeLimits;

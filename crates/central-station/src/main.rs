@@ -73,6 +73,11 @@ enum Command {
         #[arg(long, default_value_t = central_station::EdgeLimits::default().max_connections as u64,
               value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
         max_connections: u64,
+        /// Pairing jobs exchanging messages with their monitors at once;
+        /// more wait their turn (in PAIRING).
+        #[arg(long, default_value_t = central_station::DEFAULT_PARALLEL_EXCHANGES as u64,
+              value_parser = clap::value_parser!(u64).range(1..=4096))]
+        parallel_exchanges: u64,
     },
     /// Manage accounts.
     User {
@@ -289,6 +294,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             retry_backoff_ms,
             drain_secs,
             max_connections,
+            parallel_exchanges,
         } => {
             let mut config = StationConfig::new(data_dir, listen);
             config.public_url = public_url;
@@ -300,6 +306,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 std::time::Duration::from_secs(certificate_lifetime_secs);
             config.monitor_retry.backoff = std::time::Duration::from_millis(retry_backoff_ms);
             config.edge.max_connections = usize::try_from(max_connections).unwrap_or(usize::MAX);
+            config.parallel_exchanges = usize::try_from(parallel_exchanges).unwrap_or(usize::MAX);
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

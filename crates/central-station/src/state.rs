@@ -17,10 +17,6 @@ use crate::tls::TlsServer;
 
 /// Argon2 verifications allowed at once (each takes ~19 MiB).
 const PARALLEL_PASSWORD_CHECKS: usize = 4;
-/// Pairing jobs talking to monitors at once. A burst of requests (a ward of
-/// monitors paired together) queues here, in PAIRING, rather than starving
-/// every exchange of CPU until their connect timeouts fire.
-const PARALLEL_EXCHANGES: usize = 64;
 /// Revoked certificates presented at the handshake, waiting to be raised on
 /// their device's status; more at once are dropped (the next heartbeat
 /// brings them again).
@@ -80,6 +76,7 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             limiter: RateLimiter::new(config.rate_limits),
             streams: StreamSlots::new(config.edge.max_streams_per_user),
+            exchanges: tokio::sync::Semaphore::new(config.parallel_exchanges.max(1)),
             config,
             public_url,
             db,
@@ -91,7 +88,6 @@ impl AppState {
             jobs: JobTasks::default(),
             passwords: PasswordCheck::new(PARALLEL_PASSWORD_CHECKS),
             revocations: Revocations::default(),
-            exchanges: tokio::sync::Semaphore::new(PARALLEL_EXCHANGES),
         })))
     }
 
@@ -184,9 +180,14 @@ impl AppState {
 
     /// Called after any revocation. A failure is logged: heartbeats still
     /// check revocation in the database, so a revoked monitor stays out.
+    /// The list is re-signed even if the caller is dropped meanwhile (a
+    /// request whose client hung up): the revocation is committed.
     pub(crate) async fn revocations_changed(&self) {
-        if let Err(e) = self.refresh_crl().await {
-            tracing::error!(error = %e, "could not re-sign the revocation list");
+        let state = self.clone();
+        match tokio::spawn(async move { state.refresh_crl().await }).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "could not re-sign the revocation list"),
+            Err(e) => tracing::error!(error = %e, "could not re-sign the revocation list"),
         }
     }
 }

@@ -44,6 +44,15 @@ async fn signed_in(
     (session, store)
 }
 
+/// Signed in with a client that calls a stream quiet after 300 ms.
+async fn impatient_session(station: &FakeStation, pki: &Pki) -> TechnicianSession {
+    let client = client(station, TrustAnchor::CaPem(pki.ca_pem.clone()))
+        .with_stream_idle_timeout(Duration::from_millis(300));
+    let session = TechnicianSession::new(client, Arc::new(MemorySecretStore::default()));
+    session.login(USER.0, USER.1).await.expect("login");
+    session
+}
+
 fn stored(store: &MemorySecretStore, session: &TechnicianSession) -> Option<String> {
     store
         .get(session.client().station_url())
@@ -341,13 +350,28 @@ async fn a_quiet_stream_with_keep_alives_is_followed_to_the_end() {
         ..Behaviour::default()
     })
     .await;
-    let store = Arc::new(MemorySecretStore::default());
-    let client = client(&station, TrustAnchor::CaPem(pki.ca_pem.clone()))
-        .with_stream_idle_timeout(Duration::from_millis(300));
-    let session = TechnicianSession::new(client, store);
-    session.login(USER.0, USER.1).await.expect("login");
+    let session = impatient_session(&station, &pki).await;
     start_job(&session).await;
     let (states, end) = follow(&session).await;
+    assert_eq!(end, Ok(JobState::Provisioned), "{states:?}");
+    assert_eq!(station.subscriptions(), 1, "never resubscribed");
+}
+
+/// A stream that stays alive but never brings the job's end (its event
+/// went astray) does not keep the technician waiting: once it has been
+/// quiet for the idle timeout, the job's record says the job has ended.
+#[tokio::test]
+async fn a_live_stream_that_never_brings_the_end_is_checked_against_the_job() {
+    let (pki, station) = start(Behaviour {
+        last_event_lost: Some(Duration::from_millis(100)),
+        ..Behaviour::default()
+    })
+    .await;
+    let session = impatient_session(&station, &pki).await;
+    start_job(&session).await;
+    let (states, end) = tokio::time::timeout(Duration::from_secs(30), follow(&session))
+        .await
+        .expect("the wait ended");
     assert_eq!(end, Ok(JobState::Provisioned), "{states:?}");
     assert_eq!(station.subscriptions(), 1, "never resubscribed");
 }

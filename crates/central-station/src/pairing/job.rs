@@ -100,9 +100,20 @@ impl Failure {
 /// Runs a job to its end.
 pub(crate) async fn run(state: AppState, ticket: Ticket) {
     // The monitor timeouts start once the job has a slot (the semaphore is never closed).
-    let _slot = state.exchanges().acquire().await.ok();
+    let slot = state.exchanges().acquire().await.ok();
     let mut issued = None;
     let outcome = drive(&state, &ticket, &mut issued).await;
+    // Waiting for the proof of commit is no exchange with the monitor: the
+    // slot goes to the next job, so jobs left waiting for a decision (as
+    // many as there are slots, under load) cannot keep every other job queued.
+    drop(slot);
+    let outcome = match outcome {
+        Ok(confirm_by) => {
+            await_decision(&state, &ticket.job_id, confirm_by).await;
+            Ok(())
+        }
+        Err(failure) => Err(failure),
+    };
     let recorded = match outcome {
         Ok(()) => {
             tracing::info!(job_id = %ticket.job_id, device_id = %ticket.device.device_id, "pairing decided");
@@ -135,11 +146,22 @@ async fn record(state: &AppState, step: Step) -> Result<(), crate::db::DbError> 
 }
 
 /// Re-signs the CRL if `written` revoked something, then streams it.
+///
+/// Runs to its end even when the caller is dropped half-way: a request
+/// handler is, when its client hangs up (a monitor whose proof attempt timed
+/// out under load). The step is committed by then, and a follower that
+/// never hears of it waits for an end that already came.
 pub(crate) async fn published(state: &AppState, written: Written) {
-    if written.revoked {
-        state.revocations_changed().await;
+    let state = state.clone();
+    let publishing = tokio::spawn(async move {
+        if written.revoked {
+            state.revocations_changed().await;
+        }
+        state.hub().publish(written.seq, &written.event);
+    });
+    if let Err(e) = publishing.await {
+        tracing::error!(error = %e, "could not stream a committed job step");
     }
-    state.hub().publish(written.seq, &written.event);
 }
 
 fn step(ticket: &Ticket, state: JobState, audits: Vec<Entry>) -> Step {
@@ -204,11 +226,14 @@ fn audit(ticket: &Ticket, event: EventType) -> Entry {
         .job(&ticket.job_id)
 }
 
+/// Runs the exchange with the monitor up to the commit. `Ok` is the end of
+/// the window in which the proof of commit decides the job; the certificate
+/// issued is then the proof's to settle, no longer this task's to revoke.
 async fn drive(
     state: &AppState,
     ticket: &Ticket,
     issued: &mut Option<String>,
-) -> Result<(), Failure> {
+) -> Result<OffsetDateTime, Failure> {
     let device = &ticket.device;
     let device_id = device.device_id.as_str();
 
@@ -398,9 +423,8 @@ async fn drive(
                 .map_err(Failure::station)?;
         }
     }
-    await_decision(state, &ticket.job_id, confirm_by).await;
     *issued = None;
-    Ok(())
+    Ok(confirm_by)
 }
 
 /// Runs `call` until it succeeds, fails for good, or the station's retry
@@ -527,4 +551,57 @@ async fn fail(
     failed.reason = Some(failure.reason);
     failed.finish = Some(Finish::Failed { revoke: issued });
     record(state, failed).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StationConfig;
+    use crate::db::Db;
+    use zpair_proto::api::JobEvent;
+
+    async fn state(dir: &std::path::Path) -> AppState {
+        let config = StationConfig::new(dir.to_path_buf(), SocketAddr::from(([127, 0, 0, 1], 0)));
+        let db = Db::start(dir).expect("database");
+        let identity =
+            crate::pki::load_or_create(dir, Some(&["localhost".to_owned()])).expect("identity");
+        AppState::build(config, "https://localhost".into(), db, identity)
+            .await
+            .expect("state")
+    }
+
+    /// The heartbeat handler that records a proof of commit is dropped when
+    /// the monitor hangs up (its attempt timed out under load): the step it
+    /// committed must still reach the job's followers, or the technician
+    /// waits for an end that already came.
+    #[tokio::test]
+    async fn a_committed_step_is_streamed_even_when_its_writer_is_dropped_half_way() {
+        let dir = tempfile::tempdir().expect("temp");
+        let state = state(dir.path()).await;
+        let mut followers = state.hub().subscribe(Topic::Job("J1".into()));
+        let written = Written {
+            seq: 7,
+            event: JobEvent {
+                job_id: "J1".into(),
+                device_id: "ZM-1".into(),
+                state: JobState::Failed,
+                reason: Some(FailureReason::CommitUnconfirmed),
+                message: String::new(),
+                at: clock::now(),
+            },
+            revoked: true,
+        };
+        {
+            let publishing = std::pin::pin!(published(&state, written));
+            // One step in, the revocation list is being re-signed (it waits
+            // for the database); then the caller goes.
+            assert!(futures_util::poll!(publishing).is_pending());
+        }
+        let heard = tokio::time::timeout(Duration::from_secs(10), followers.recv())
+            .await
+            .expect("the step was streamed")
+            .expect("an event");
+        assert_eq!(heard.seq, 7);
+        assert_eq!(heard.event.state, JobState::Failed);
+    }
 }

@@ -168,9 +168,19 @@ impl StationClient {
         loop {
             let next = tokio::time::timeout(idle, stream.next()).await;
             match next {
-                // Keep-alives arrived meanwhile: the station is there, the
-                // job has not moved yet.
-                Err(_) if stream.quiet_for() < idle => continue,
+                // Keep-alives arrived meanwhile: the station is there and
+                // the job has not moved yet — or its event went astray on
+                // the way. The job's record says which, and ends the wait
+                // if the job has ended.
+                Err(_) if stream.quiet_for() < idle => {
+                    if let Ok(summary) = self.job(token, job_id).await {
+                        for event in summary.events {
+                            if let Some(terminal) = delivered.offer(event, on_event) {
+                                return Ok(terminal);
+                            }
+                        }
+                    }
+                }
                 Err(_) => return Err(Stop::Dropped(None)),
                 Ok(Ok(None)) => return Err(Stop::Dropped(None)),
                 Ok(Err(e @ ClientError::InvalidResponse { .. })) => return Err(Stop::Fatal(e)),

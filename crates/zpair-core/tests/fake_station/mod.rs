@@ -86,6 +86,10 @@ pub struct Behaviour {
     /// Before its first event, a stream sends only keep-alive comments, this
     /// many, this far apart: a job waiting for its turn.
     pub keep_alives_first: (usize, Duration),
+    /// Streams never send the job's last event, only keep-alive comments
+    /// this far apart after the others (the event went astray); the job's
+    /// summary has it.
+    pub last_event_lost: Option<Duration>,
 }
 
 impl Default for Behaviour {
@@ -101,6 +105,7 @@ impl Default for Behaviour {
             drops: 0,
             refuse_pair: None,
             keep_alives_first: (0, Duration::ZERO),
+            last_event_lost: None,
         }
     }
 }
@@ -346,8 +351,15 @@ async fn job(State(inner): St, headers: HeaderMap, Path(id): Path<String>) -> Re
     if id != JOB_ID || books.events.is_empty() {
         return error(StatusCode::NOT_FOUND, ErrorCode::UnknownJob);
     }
-    // The job moved on while the stream was down: one step more than a dropped stream showed.
-    let events: Vec<JobEvent> = books.events.iter().take(3).cloned().collect();
+    // The job moved on while the stream was down: one step more than a
+    // dropped stream showed. A job whose last event went astray on the
+    // stream has it here.
+    let known = if inner.behaviour.last_event_lost.is_some() {
+        books.events.len()
+    } else {
+        3
+    };
+    let events: Vec<JobEvent> = books.events.iter().take(known).cloned().collect();
     let last = events.last().cloned();
     Json(JobSummary {
         job_id: JOB_ID.into(),
@@ -376,6 +388,8 @@ async fn job_events(State(inner): St, headers: HeaderMap, Path(id): Path<String>
         books.subscriptions += 1;
         let events = if dropped {
             books.events.iter().take(2).cloned().collect()
+        } else if inner.behaviour.last_event_lost.is_some() {
+            books.events[..books.events.len() - 1].to_vec()
         } else {
             books.events.clone()
         };
@@ -404,7 +418,13 @@ async fn job_events(State(inner): St, headers: HeaderMap, Path(id): Path<String>
         (Bytes::from_static(b": keep-alive\r\n\r\n"), interval),
         count,
     );
-    let pieces = keep_alives.chain(pieces.into_iter().map(|p| (p, Duration::from_millis(2))));
+    let lost = inner
+        .behaviour
+        .last_event_lost
+        .map(|interval| std::iter::repeat((Bytes::from_static(b": keep-alive\r\n\r\n"), interval)));
+    let pieces = keep_alives
+        .chain(pieces.into_iter().map(|p| (p, Duration::from_millis(2))))
+        .chain(lost.into_iter().flatten());
     let stream = futures_util::stream::unfold(pieces, |mut rest| async move {
         let (piece, pause) = rest.next()?;
         tokio::time::sleep(pause).await;
