@@ -1,11 +1,15 @@
 //! A fault-injecting TCP proxy for the path between the station and one
 //! monitor: it forwards bytes both ways, records how the exchange is cut
-//! into messages, and on the connection it is armed for, cuts it after an
-//! exact number of bytes in one direction — optionally telling the test,
-//! which then kills or restarts a party at that very point.
+//! into messages, and on the connection it is armed for, acts after an
+//! exact number of bytes in one direction: cuts it — optionally telling the
+//! test, which then kills or restarts a party at that very point — or
+//! partitions it (nothing crosses for a while, as when a ward switch goes
+//! down; TCP then delivers what was held, unless a side gave up). It can
+//! also delay every message, as a slow link between buildings does.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use bedside_monitor::Monitor;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -60,12 +64,22 @@ pub struct Run {
 #[derive(Debug)]
 pub struct Hold(#[allow(dead_code)] oneshot::Sender<()>);
 
-/// The cut armed for the next connection, and who to tell when it happens.
+/// What the proxy does when an armed point is reached.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// Closes both connections at once.
+    Cut,
+    /// Closes both once the test drops the [`Hold`].
+    HeldCut,
+    /// Forwards nothing either way for this long, then goes on.
+    Partition(Duration),
+}
+
+/// The fault armed for the next connection, and who to tell when it happens.
 struct Armed {
     at: CutPoint,
     fired: Option<oneshot::Sender<Hold>>,
-    /// Whether the cut waits for the [`Hold`] to be dropped.
-    held: bool,
+    fault: Fault,
 }
 
 #[derive(Default)]
@@ -78,6 +92,11 @@ struct Shared {
     dropped: usize,
     /// The runs of the last connection.
     runs: Vec<Run>,
+    /// Added to every message, each way.
+    latency: Duration,
+    /// Whether the monitor had sent anything after a held cut's point by
+    /// the time the hold was released.
+    answered_while_held: Option<bool>,
 }
 
 /// A running proxy; stops when dropped.
@@ -115,9 +134,12 @@ impl FaultProxy {
                             continue;
                         }
                     }
-                    let armed = lock(&shared).armed.take();
-                    lock(&shared).runs.clear();
-                    tokio::spawn(forward(station, monitor, armed, shared.clone()));
+                    let (armed, latency) = {
+                        let mut shared = lock(&shared);
+                        shared.runs.clear();
+                        (shared.armed.take(), shared.latency)
+                    };
+                    tokio::spawn(forward(station, monitor, armed, latency, shared.clone()));
                 }
             }
         });
@@ -147,23 +169,46 @@ impl FaultProxy {
     /// was reached (its [`Hold`] holds nothing); it hears nothing (an error)
     /// if the exchange never got that far.
     pub fn arm(&self, at: CutPoint) -> oneshot::Receiver<Hold> {
-        self.arm_with(at, false)
+        self.arm_with(at, Fault::Cut)
     }
 
     /// Like [`Self::arm`], but the connection is held at `at` until the
     /// [`Hold`] is dropped, and only then cut.
     pub fn arm_held(&self, at: CutPoint) -> oneshot::Receiver<Hold> {
-        self.arm_with(at, true)
+        self.arm_with(at, Fault::HeldCut)
     }
 
-    fn arm_with(&self, at: CutPoint, held: bool) -> oneshot::Receiver<Hold> {
+    /// Partitions the next connection at `at`: nothing crosses either way
+    /// for `lasting`, then what each side sent meanwhile (its close
+    /// included) goes on, as TCP delivers it once a link is back. The
+    /// receiver hears when the partition began.
+    pub fn arm_partition(&self, at: CutPoint, lasting: Duration) -> oneshot::Receiver<Hold> {
+        self.arm_with(at, Fault::Partition(lasting))
+    }
+
+    fn arm_with(&self, at: CutPoint, fault: Fault) -> oneshot::Receiver<Hold> {
         let (fired, heard) = oneshot::channel();
-        lock(&self.shared).armed = Some(Armed {
+        let mut shared = lock(&self.shared);
+        shared.answered_while_held = None;
+        shared.armed = Some(Armed {
             at,
             fired: Some(fired),
-            held,
+            fault,
         });
         heard
+    }
+
+    /// Delays every message of every later connection by `latency`, each
+    /// way (a message is what one side sends before it waits for the other).
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.shared).latency = latency;
+    }
+
+    /// After a held cut was released: whether the monitor had sent anything
+    /// past the point meanwhile (`Some(false)`: it had not answered the
+    /// request it was holding when the test acted).
+    pub fn answered_while_held(&self) -> Option<bool> {
+        lock(&self.shared).answered_while_held
     }
 
     /// Drops the next `n` connections as soon as they arrive.
@@ -225,6 +270,7 @@ async fn forward(
     station: TcpStream,
     monitor: SocketAddr,
     mut armed: Option<Armed>,
+    latency: Duration,
     shared: Arc<Mutex<Shared>>,
 ) {
     let Ok(monitor) = TcpStream::connect(monitor).await else {
@@ -235,6 +281,7 @@ async fn forward(
     let (mut station_read, mut station_write) = station.into_split();
     let (mut monitor_read, mut monitor_write) = monitor.into_split();
     let mut sent = [0usize; 2];
+    let mut last = None;
     let mut up = vec![0u8; 16 * 1024];
     let mut down = vec![0u8; 16 * 1024];
     loop {
@@ -249,12 +296,17 @@ async fn forward(
             return;
         }
         let index = usize::from(direction == Direction::Down);
-        // Forward all of it, or only up to the cut.
-        let cut_here = armed
+        // Forward all of it, or only up to the armed point.
+        let act_here = armed
             .as_ref()
             .filter(|a| a.at.direction == direction && sent[index] + n >= a.at.after)
             .map(|a| a.at.after - sent[index]);
-        let take = cut_here.unwrap_or(n);
+        let take = act_here.unwrap_or(n);
+        // A message's first bytes wait; the rest follow at once.
+        if !latency.is_zero() && take > 0 && last != Some(direction) {
+            tokio::time::sleep(latency).await;
+        }
+        last = Some(direction);
         let (bytes, to) = match direction {
             Direction::Up => (&up[..take], &mut monitor_write),
             Direction::Down => (&down[..take], &mut station_write),
@@ -264,21 +316,36 @@ async fn forward(
         }
         record(&shared, direction, sent[index], take);
         sent[index] += take;
-        if cut_here.is_some() {
-            // The cut: both connections go, with what was forwarded
-            // delivered — once the test has done what it does at this point.
-            if let Some(Armed {
-                fired: Some(fired),
-                held,
-                ..
-            }) = armed.take()
-            {
-                let (release, released) = oneshot::channel();
-                if fired.send(Hold(release)).is_ok() && held {
+        let Some(Armed { fired, fault, .. }) = act_here.and_then(|_| armed.take()) else {
+            continue;
+        };
+        let (release, released) = oneshot::channel();
+        let told = fired.is_some_and(|fired| fired.send(Hold(release)).is_ok());
+        match fault {
+            // Both connections go, with what was forwarded delivered.
+            Fault::Cut => return,
+            // The same, once the test has done what it does at this point.
+            Fault::HeldCut => {
+                if told {
                     let _ = released.await;
                 }
+                let answered = matches!(monitor_read.try_read(&mut down), Ok(n) if n > 0);
+                lock(&shared).answered_while_held = Some(answered);
+                return;
             }
-            return;
+            Fault::Partition(lasting) => {
+                // The rest of this read is held with everything else.
+                tokio::time::sleep(lasting).await;
+                let rest = match direction {
+                    Direction::Up => (&up[take..n], &mut monitor_write),
+                    Direction::Down => (&down[take..n], &mut station_write),
+                };
+                if !rest.0.is_empty() && rest.1.write_all(rest.0).await.is_err() {
+                    return;
+                }
+                record(&shared, direction, sent[index], n - take);
+                sent[index] += n - take;
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! SQLite) and real simulated monitors, each on its own loopback address,
 //! driven through the same `zpair-core` client the app and the CLI use.
 
+pub mod agreement;
 pub mod fault_proxy;
 pub mod sockets;
 pub mod swarm;
@@ -130,6 +131,11 @@ pub struct WorldOptions {
     /// Technician accounts: [`TECHNICIAN`], then [`technician`]`(2)`, … up
     /// to this many, all with [`TECHNICIAN`]'s password.
     pub technicians: usize,
+    /// The station's fail-safe window ([`FAIL_SAFE`] unless a test needs a
+    /// job to wait for its proof of commit longer).
+    pub fail_safe: Duration,
+    /// Pairing jobs exchanging messages with their monitors at once.
+    pub parallel_exchanges: usize,
 }
 
 impl Default for WorldOptions {
@@ -141,6 +147,8 @@ impl Default for WorldOptions {
             renew_percent_left: bedside_monitor::startup::DEFAULT_RENEW_PERCENT_LEFT,
             retry_backoff: Duration::from_millis(50),
             technicians: 1,
+            fail_safe: FAIL_SAFE,
+            parallel_exchanges: central_station::DEFAULT_PARALLEL_EXCHANGES,
         }
     }
 }
@@ -257,6 +265,12 @@ impl World {
     /// Starts a monitor without registering it.
     pub async fn start_monitor(&self, device_id: &str, ip: IpAddr) -> Monitor {
         let dir = self.root.path().join(format!("monitor-{device_id}-{ip}"));
+        self.start_monitor_in(dir, device_id, ip).await
+    }
+
+    /// Starts a monitor on the data directory `dir`: a new one, or one that
+    /// stopped (or was killed) there, which resumes from what is on disk.
+    pub async fn start_monitor_in(&self, dir: PathBuf, device_id: &str, ip: IpAddr) -> Monitor {
         // Each monitor's serial from its device ID, as a factory gives each
         // its own: a simulated monitor's random six-digit serial repeats
         // within a thousand monitors (the birthday bound), and the registry
@@ -516,7 +530,8 @@ fn station_config(dir: &Path, options: &WorldOptions) -> StationConfig {
     // A world's technicians all connect from 127.0.0.1, as a ward's tablets
     // would not: the bench's two hundred would pass the per-address cap.
     config.edge.max_connections_per_peer = 1_000;
-    config.fail_safe = FAIL_SAFE;
+    config.fail_safe = options.fail_safe;
+    config.parallel_exchanges = options.parallel_exchanges;
     config.client_certificate_lifetime = options.certificate_lifetime;
     config.monitor_retry.backoff = options.retry_backoff;
     config
@@ -615,6 +630,20 @@ pub fn audit_rows(database: &Path, device_id: &str) -> Vec<(String, bool)> {
         .expect("audit rows")
         .collect::<Result<_, _>>()
         .expect("audit rows read")
+}
+
+/// The state of a device's newest pairing job, read directly from the
+/// station's SQLite file.
+pub fn latest_job_state(database: &Path, device_id: &str) -> Option<String> {
+    use rusqlite::OptionalExtension as _;
+    let db = rusqlite::Connection::open(database).expect("open station database");
+    db.query_row(
+        "SELECT state FROM jobs WHERE device_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [device_id],
+        |row| row.get(0),
+    )
+    .optional()
+    .expect("job query")
 }
 
 pub use zpair_testkit::eventually;

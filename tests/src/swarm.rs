@@ -19,6 +19,8 @@ use crate::{World, binary};
 
 /// Device ID prefix of swarm monitors.
 const PREFIX: &str = "ZM-SWARM";
+/// Device ID prefix of the monitors of a swarm that applies slowly.
+const SLOW_PREFIX: &str = "ZM-SLOW";
 /// Registration records per import request.
 const IMPORT_BATCH: usize = 500;
 /// How often swarm monitors refresh their QR: as long as their codes live.
@@ -33,6 +35,7 @@ pub struct SwarmProcess {
     child: Child,
     dir: PathBuf,
     count: usize,
+    prefix: String,
 }
 
 impl SwarmProcess {
@@ -40,18 +43,42 @@ impl SwarmProcess {
     /// station, heartbeating every `heartbeat` once paired, listening from
     /// `first_ip` on; returns once all listen.
     pub fn start(world: &World, count: usize, first_ip: Ipv4Addr, heartbeat: Duration) -> Self {
+        Self::start_applying_in(world, count, first_ip, heartbeat, Duration::ZERO)
+    }
+
+    /// The same, each monitor taking `apply_delay` to apply a configuration
+    /// (to stage a pushed one, and to prepare a commit): time for a test to
+    /// kill the process mid-apply. Its device IDs are the swarm's address
+    /// after `ZM-SLOW`, so several such swarms can serve one station.
+    pub fn start_applying_in(
+        world: &World,
+        count: usize,
+        first_ip: Ipv4Addr,
+        heartbeat: Duration,
+        apply_delay: Duration,
+    ) -> Self {
+        let prefix = if apply_delay.is_zero() {
+            PREFIX.to_owned()
+        } else {
+            format!("{SLOW_PREFIX}-{}", first_ip.to_string().replace('.', "-"))
+        };
         let dir = world.root.path().join(format!("swarm-{first_ip}"));
         let mut child = Command::new(binary("bedside-monitor"))
             .arg("swarm")
             .arg("--data-dir")
             .arg(&dir)
             .args(["--count", &count.to_string()])
-            .args(["--prefix", PREFIX])
+            .args(["--prefix", &prefix])
             .args(["--first-ip", &first_ip.to_string()])
             .args(["--heartbeat-ms", &heartbeat.as_millis().to_string()])
             .args(["--qr-refresh-secs", &QR_REFRESH.as_secs().to_string()])
             .args(["--station-key", &world.station.station_public_key()])
             .arg("--provision")
+            .args(
+                Some(apply_delay)
+                    .filter(|d| !d.is_zero())
+                    .map(|d| format!("--apply-delay-ms={}", d.as_millis())),
+            )
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -67,7 +94,12 @@ impl SwarmProcess {
             format!("ready: {count} monitors"),
             "the swarm did not start"
         );
-        Self { child, dir, count }
+        Self {
+            child,
+            dir,
+            count,
+            prefix,
+        }
     }
 
     /// Every monitor's registration record, as the swarm wrote them.
@@ -102,15 +134,32 @@ impl SwarmProcess {
     }
 
     /// The `n`-th monitor's (from 1) device ID.
-    pub fn device_id(n: usize) -> String {
-        device_id(PREFIX, n)
+    pub fn device_id(&self, n: usize) -> String {
+        device_id(&self.prefix, n)
     }
 
     /// What the `n`-th monitor (from 1) shows on its screen now.
     pub fn screen(&self, n: usize) -> QrPayload {
-        let dir = DataDir::new(self.dir.join(Self::device_id(n)));
-        let text = std::fs::read_to_string(dir.screen_qr_json()).expect("screen");
-        serde_json::from_str(&text).expect("QR payload")
+        self.try_screen(n).expect("the monitor shows a QR code")
+    }
+
+    /// The same, `None` while the monitor shows no QR code.
+    pub fn try_screen(&self, n: usize) -> Option<QrPayload> {
+        let dir = DataDir::new(self.monitor_dir(n));
+        let text = std::fs::read_to_string(dir.screen_qr_json()).ok()?;
+        Some(serde_json::from_str(&text).expect("QR payload"))
+    }
+
+    /// The `n`-th monitor's (from 1) data directory.
+    pub fn monitor_dir(&self, n: usize) -> PathBuf {
+        self.dir.join(self.device_id(n))
+    }
+
+    /// Kills the swarm (SIGKILL), as a power cut would, and waits until it
+    /// is gone: whatever its monitors were doing stops mid-way.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Stops the swarm (SIGTERM) and returns whether it exited cleanly.

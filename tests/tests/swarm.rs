@@ -35,11 +35,11 @@ async fn a_swarm_of_monitors_pairs_all_at_once_and_heartbeats() {
         assert!(
             matches!(result, PairResult::Provisioned(_)),
             "{}: {result:?}",
-            SwarmProcess::device_id(n + 1)
+            swarm.device_id(n + 1)
         );
     }
     for n in 1..=COUNT {
-        let device_id = SwarmProcess::device_id(n);
+        let device_id = swarm.device_id(n);
         eventually(&format!("{device_id} heartbeats"), || async {
             let view = world.station_view(&device_id);
             view.state == "PROVISIONED" && view.heartbeats > 0

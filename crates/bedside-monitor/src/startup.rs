@@ -46,6 +46,12 @@ pub struct MonitorConfig {
     /// Renew the client certificate once this share (percent) of its
     /// validity is left.
     pub renew_percent_left: u32,
+    /// How long applying a configuration takes: staging a pushed one
+    /// before answering, and preparing a commit before its connection test.
+    /// A real monitor writes to flash and restarts its network; the
+    /// simulator takes no time unless told (tests stretch it to stop a
+    /// monitor mid-apply).
+    pub apply_delay: Duration,
 }
 
 impl MonitorConfig {
@@ -69,6 +75,7 @@ impl MonitorConfig {
             max_failed_attempts: DEFAULT_MAX_FAILED_ATTEMPTS,
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
             renew_percent_left: DEFAULT_RENEW_PERCENT_LEFT,
+            apply_delay: Duration::ZERO,
         }
     }
 }

@@ -78,6 +78,8 @@ pub struct SwarmConfig {
     pub station_key: Option<String>,
     /// Whether every monitor enters provisioning mode once started.
     pub provision: bool,
+    /// How long each monitor takes to apply a configuration.
+    pub apply_delay: Duration,
 }
 
 /// A running swarm.
@@ -147,6 +149,7 @@ async fn start_one(config: &SwarmConfig, n: usize, ip: Ipv4Addr) -> Result<Monit
     monitor_config.heartbeat_interval = config.heartbeat_interval;
     monitor_config.code_lifetime = config.code_lifetime;
     monitor_config.qr_refresh = config.qr_refresh;
+    monitor_config.apply_delay = config.apply_delay;
     let monitor = Monitor::start(monitor_config).await.map_err(failed)?;
     if let Some(key) = &config.station_key {
         monitor.trust_station(key).map_err(failed)?;

@@ -281,7 +281,10 @@ impl Core {
 pub(crate) async fn confirm(core: Arc<Core>) {
     let mut stopping = core.stopping();
     let decided = tokio::select! {
-        decided = confirm_until_decided(&core) => decided,
+        decided = async {
+            tokio::time::sleep(core.config.apply_delay).await;
+            confirm_until_decided(&core).await
+        } => decided,
         _ = stopping.wait_for(|stop| *stop) => return,
     };
     let result = match decided {

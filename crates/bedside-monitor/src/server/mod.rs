@@ -75,8 +75,9 @@ async fn challenge(State(core): State<Arc<Core>>, body: Bytes) -> Response {
 async fn configure(State(core): State<Arc<Core>>, body: Bytes) -> Response {
     let result = parse::<ConfigureRequest>(&body)
         .and_then(|r| core.configure(&r, OffsetDateTime::now_utc()));
-    if let Err(e) = &result {
-        tracing::info!(code = %e.code(), "refused a configuration");
+    match &result {
+        Ok(_) => tokio::time::sleep(core.config.apply_delay).await,
+        Err(e) => tracing::info!(code = %e.code(), "refused a configuration"),
     }
     reply(result)
 }

@@ -141,6 +141,12 @@ enum Command {
         /// Every monitor enters provisioning mode at once.
         #[arg(long)]
         provision: bool,
+        /// How long each monitor takes to apply a configuration (stage a
+        /// pushed one, prepare a commit), in milliseconds: a real monitor's
+        /// flash writes, or time for a test to stop it mid-apply.
+        #[arg(long, default_value_t = 0,
+              value_parser = clap::value_parser!(u64).range(0..=600_000))]
+        apply_delay_ms: u64,
     },
 }
 
@@ -262,6 +268,7 @@ async fn execute(command: Command) -> Result<(), CliError> {
             qr_refresh_secs,
             station_key,
             provision,
+            apply_delay_ms,
         } => {
             let swarm = Swarm::start(SwarmConfig {
                 data_dir,
@@ -274,6 +281,7 @@ async fn execute(command: Command) -> Result<(), CliError> {
                 qr_refresh: Duration::from_secs(qr_refresh_secs),
                 station_key,
                 provision,
+                apply_delay: Duration::from_millis(apply_delay_ms),
             })
             .await?;
             println!("ready: {} monitors", swarm.monitors().len());

@@ -1,0 +1,235 @@
+//! Faults on the network between the station and its monitors, through the
+//! fault-injecting proxy: a slow link, a partition in the middle of the
+//! configuration push (one that heals in time, one that outlasts the
+//! station's patience), and monitors killed (SIGKILL, their process gone)
+//! while applying a configuration. After each, station and monitor agree:
+//! no monitor half-committed, its previous configuration intact when a
+//! re-pairing failed, no certificate issued and left unrevoked, the job
+//! PROVISIONED or FAILED with its reason, nothing stuck.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use zpair_proto::device::MonitorState;
+use zpair_tests::agreement::{assert_agreement, at_rest, calibrate, disagreement, pair_typed};
+use zpair_tests::fault_proxy::{CutPoint, Direction, FaultProxy, Run, reached};
+use zpair_tests::swarm::SwarmProcess;
+use zpair_tests::{PairResult, TECHNICIAN, World, WorldOptions, eventually, unique_ip};
+
+/// The calibrated exchange's requests, in order: the TLS handshake, the
+/// challenge, the configuration push, the commit.
+const CONFIGURE: usize = 4;
+const COMMIT: usize = 6;
+
+/// The run of the calibrated exchange that carries request `index`.
+fn request(runs: &[Run], index: usize) -> Run {
+    let run = runs[index];
+    assert_eq!(run.direction, Direction::Up, "a request: {runs:?}");
+    run
+}
+
+/// The point where request `index` has arrived whole, before any answer.
+fn delivered(runs: &[Run], index: usize) -> CutPoint {
+    let run = request(runs, index);
+    CutPoint {
+        direction: Direction::Up,
+        after: run.start + run.len,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_link_delays_every_step_and_the_pairing_still_completes() {
+    // A link between buildings: each message takes a quarter of a second.
+    const LATENCY: Duration = Duration::from_millis(250);
+    let mut world = World::start().await;
+    let added = world
+        .add_monitors_behind_proxies(&["ZM-SLOW".to_owned()])
+        .await;
+    let (index, proxy) = &added[0];
+    proxy.set_latency(LATENCY);
+    let tech = world.session(TECHNICIAN).await;
+
+    let started = Instant::now();
+    let result = pair_typed(&world, &tech, *index).await;
+    let took = started.elapsed();
+
+    let monitor = &world.monitors[*index];
+    let view = world.station_view("ZM-SLOW");
+    let state = at_rest(monitor).await;
+    let serial = monitor.configuration().map(|c| c.certificate_serial);
+    assert_eq!(disagreement(&result, state, serial, &view, None), None);
+    assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
+    // The TLS handshake, the challenge, the push and the commit request,
+    // each message delayed (the job ends on the proof of commit, before the
+    // commit's answer): the latency was on the path the pairing took.
+    assert!(
+        took >= LATENCY * 7,
+        "the pairing took {took:?}: the link's latency was not applied"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partition_during_the_configuration_push_leaves_nothing_half_done() {
+    let mut world = World::start().await;
+    let runs = calibrate(&mut world).await;
+    let configure = request(&runs, CONFIGURE);
+    // Half the sealed configuration has crossed when the link goes down.
+    let mid_push = CutPoint {
+        direction: Direction::Up,
+        after: configure.start + configure.len / 2,
+    };
+    let ids = ["ZM-BRIEF", "ZM-LONG-FIRST", "ZM-LONG-AGAIN"].map(str::to_owned);
+    let monitors = world.add_monitors_behind_proxies(&ids).await;
+    let tech = world.session(TECHNICIAN).await;
+    // The re-paired monitor's previous configuration must outlive the fault.
+    let (again, _) = &monitors[2];
+    let first = pair_typed(&world, &tech, *again).await;
+    assert!(matches!(first, PairResult::Provisioned(_)), "{first:?}");
+    eventually("the first configuration is committed", || async {
+        world.monitors[*again].state() == MonitorState::Provisioned
+    })
+    .await;
+    world.authorise_repairing(&tech, "ZM-LONG-AGAIN").await;
+    let before = world.monitors[*again]
+        .configuration()
+        .map(|c| c.certificate_serial);
+
+    // One partition heals well inside the station's 15 s request timeout;
+    // the others outlast it: the station gives up on a push that may have
+    // arrived, and the rest of it reaches the monitor afterwards.
+    let lasting = [
+        Duration::from_secs(2),
+        Duration::from_secs(18),
+        Duration::from_secs(18),
+    ];
+    let world = &world;
+    let outcomes = futures_util::future::join_all(monitors.iter().zip(lasting).map(
+        |((index, proxy), lasting)| {
+            let tech = &tech;
+            let before = before.clone().filter(|_| *index == *again);
+            async move {
+                let fired = proxy.arm_partition(mid_push, lasting);
+                let result = pair_typed(world, tech, *index).await;
+                assert!(fired.await.is_ok(), "the partition never began");
+                (mid_push, *index, result, before)
+            }
+        },
+    ))
+    .await;
+    assert!(
+        matches!(outcomes[0].2, PairResult::Provisioned(_)),
+        "a partition that healed in time: {:?}",
+        outcomes[0].2
+    );
+    for (_, index, result, _) in &outcomes[1..] {
+        assert!(
+            matches!(result, PairResult::Failed(_)),
+            "monitor {index}, a partition past the timeout: {result:?}"
+        );
+    }
+    let table = assert_agreement(world, outcomes).await;
+    println!("partitions, all agreeing:\n{table}");
+}
+
+/// How long a killed monitor takes to apply a configuration: the kill,
+/// sent as soon as the request has crossed, lands inside it.
+const APPLY_DELAY: Duration = Duration::from_secs(2);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn monitors_killed_while_applying_a_configuration_agree_with_the_station() {
+    let mut world = World::start_with(WorldOptions {
+        // The commit step starts after one apply delay; the window spans it.
+        fail_safe: Duration::from_secs(10),
+        ..WorldOptions::default()
+    })
+    .await;
+    let tech = world.session(TECHNICIAN).await;
+    // Each monitor in a process of its own, reached through a proxy: the
+    // first is killed with the sealed configuration to stage, the second
+    // with the commit to prepare.
+    let mut killed = Vec::new();
+    for (n, step) in [CONFIGURE, COMMIT].into_iter().enumerate() {
+        let first_ip = Ipv4Addr::new(127, 77, n as u8, 1);
+        let swarm = SwarmProcess::start_applying_in(
+            &world,
+            1,
+            first_ip,
+            Duration::from_millis(300),
+            APPLY_DELAY,
+        );
+        let mut record = swarm.records().remove(0);
+        let monitor = SocketAddr::new(IpAddr::V4(first_ip), bedside_monitor::startup::DEFAULT_PORT);
+        let proxy = FaultProxy::start(unique_ip(), monitor.port(), monitor).await;
+        record.ip_address = Some(proxy.addr().ip().to_string());
+        world.register(&record, &record.device_id).await;
+
+        // Paired once: the configuration a failed re-pairing leaves in
+        // force, and an exchange showing where each request lies.
+        // Typed, as from the code under the QR: the station then reaches
+        // the monitor at its registered address (the proxy), not the one
+        // its QR shows.
+        let screen = swarm.screen(1);
+        let result = world
+            .pair_typed(&tech, &screen.device_id, &screen.pairing_code)
+            .await;
+        assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
+        eventually("the commit's answer crosses the proxy", || async {
+            proxy.runs().len() >= 8
+        })
+        .await;
+        let point = delivered(&proxy.runs(), step);
+        let device_id = record.device_id.clone();
+        eventually("the monitor heartbeats on its configuration", || async {
+            world.station_view(&device_id).heartbeats > 0
+        })
+        .await;
+        let before = world.station_view(&device_id).serial;
+        assert!(before.is_some());
+
+        let shown = swarm.try_screen(1);
+        world.authorise_repairing(&tech, &device_id).await;
+        eventually("the monitor shows a new code", || async {
+            let now = swarm.try_screen(1);
+            now.is_some() && now != shown
+        })
+        .await;
+        killed.push((swarm, proxy, point, device_id, first_ip, before));
+    }
+
+    let world_ref = &world;
+    let runs =
+        futures_util::future::join_all(killed.iter_mut().map(|(swarm, proxy, point, _, _, _)| {
+            let tech = &tech;
+            async move {
+                let screen = swarm.screen(1);
+                let fired = proxy.arm_held(*point);
+                let kill = async {
+                    let hold = reached(*point, fired).await;
+                    swarm.kill();
+                    drop(hold);
+                };
+                let pairing = world_ref.pair_typed(tech, &screen.device_id, &screen.pairing_code);
+                let (result, ()) = tokio::join!(pairing, kill);
+                result
+            }
+        }))
+        .await;
+
+    let mut outcomes = Vec::new();
+    for ((swarm, proxy, point, device_id, ip, before), result) in killed.iter().zip(runs) {
+        // Killed between receiving the request and answering it: mid-apply.
+        assert_eq!(
+            proxy.answered_while_held(),
+            Some(false),
+            "{device_id} ({point}) had answered before it was killed"
+        );
+        // Started again on what the killed process left on disk.
+        let monitor = world
+            .start_monitor_in(swarm.monitor_dir(1), device_id, IpAddr::V4(*ip))
+            .await;
+        world.monitors.push(monitor);
+        outcomes.push((*point, world.monitors.len() - 1, result, before.clone()));
+    }
+    let table = assert_agreement(&world, outcomes).await;
+    println!("monitors killed while applying, all agreeing:\n{table}");
+}
