@@ -205,3 +205,27 @@ async fn sign_crl(db: &Db, ca: &CertificateAuthority) -> Result<Crl, StationErro
         .await?;
     Ok(ca.crl(&revoked, number, now)?)
 }
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::net::SocketAddr;
+    use std::path::Path;
+
+    use super::AppState;
+    use crate::config::StationConfig;
+    use crate::db::Db;
+
+    /// A station's shared state on `dir`, without its servers: for tests of
+    /// what handlers and jobs do with it.
+    pub(crate) async fn state(dir: &Path, configure: impl FnOnce(&mut StationConfig)) -> AppState {
+        let mut config =
+            StationConfig::new(dir.to_path_buf(), SocketAddr::from(([127, 0, 0, 1], 0)));
+        configure(&mut config);
+        let db = Db::start(dir).expect("database");
+        let identity =
+            crate::pki::load_or_create(dir, Some(&["localhost".to_owned()])).expect("identity");
+        AppState::build(config, "https://localhost".into(), db, identity)
+            .await
+            .expect("state")
+    }
+}

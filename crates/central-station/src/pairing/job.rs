@@ -556,19 +556,8 @@ async fn fail(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::StationConfig;
-    use crate::db::Db;
+    use crate::state::testing;
     use zpair_proto::api::JobEvent;
-
-    async fn state(dir: &std::path::Path) -> AppState {
-        let config = StationConfig::new(dir.to_path_buf(), SocketAddr::from(([127, 0, 0, 1], 0)));
-        let db = Db::start(dir).expect("database");
-        let identity =
-            crate::pki::load_or_create(dir, Some(&["localhost".to_owned()])).expect("identity");
-        AppState::build(config, "https://localhost".into(), db, identity)
-            .await
-            .expect("state")
-    }
 
     /// The heartbeat handler that records a proof of commit is dropped when
     /// the monitor hangs up (its attempt timed out under load): the step it
@@ -577,7 +566,7 @@ mod tests {
     #[tokio::test]
     async fn a_committed_step_is_streamed_even_when_its_writer_is_dropped_half_way() {
         let dir = tempfile::tempdir().expect("temp");
-        let state = state(dir.path()).await;
+        let state = testing::state(dir.path(), |_| {}).await;
         let mut followers = state.hub().subscribe(Topic::Job("J1".into()));
         let written = Written {
             seq: 7,

@@ -21,6 +21,7 @@ use super::store::{self, NewJob, Opened};
 use crate::accounts::TechnicianCaller;
 use crate::audit::Source;
 use crate::clock;
+use crate::db::DbError;
 use crate::http::{ApiJson, HttpError, checked_device_id};
 use crate::state::AppState;
 
@@ -128,9 +129,9 @@ pub(crate) async fn pair(
         at: now,
     };
     let job_id = new.job_id.clone();
-    let opened = state.db().call(move |c| store::open(c, &new)).await?;
-    let (device, seq, event) = match opened {
-        Opened::Job { device, seq, event } => (device, seq, event),
+    let scanned = token.is_some();
+    match open_and_start(&state, new, code, token, address).await? {
+        Opened::Job { .. } => {}
         Opened::UnknownDevice => {
             tracing::info!(%device_id, "pair request for an unregistered device");
             return Err(HttpError::UnknownDevice);
@@ -144,18 +145,7 @@ pub(crate) async fn pair(
             return Err(closed.into());
         }
     };
-    state.hub().publish(seq, &event);
-    tracing::info!(%job_id, %device_id, %technician, scanned = token.is_some(), "pairing job opened");
-    state.jobs().spawn(job::run(
-        state.clone(),
-        Ticket {
-            job_id: job_id.clone(),
-            device: *device,
-            code,
-            token,
-            address,
-        },
-    ));
+    tracing::info!(%job_id, %device_id, %technician, scanned, "pairing job opened");
     Ok((
         StatusCode::ACCEPTED,
         Json(PairAccepted {
@@ -165,9 +155,102 @@ pub(crate) async fn pair(
     ))
 }
 
+/// Opens the job in the database and, if it opened, announces and starts
+/// it — in a task of its own, so all of it happens even if the request is
+/// dropped meanwhile (the technician's app hung up, or gave up under load):
+/// a job committed but never started would stay open, and its monitor's
+/// pairing gate closed, until the station restarted.
+async fn open_and_start(
+    state: &AppState,
+    new: NewJob,
+    code: PairingCode,
+    token: Option<Zeroizing<[u8; PAIRING_TOKEN_BYTES]>>,
+    address: Option<IpAddr>,
+) -> Result<Opened, DbError> {
+    let state = state.clone();
+    let opening = tokio::spawn(async move {
+        let job_id = new.job_id.clone();
+        let opened = state.db().call(move |c| store::open(c, &new)).await?;
+        if let Opened::Job { device, seq, event } = &opened {
+            state.hub().publish(*seq, event);
+            state.jobs().spawn(job::run(
+                state.clone(),
+                Ticket {
+                    job_id,
+                    device: (**device).clone(),
+                    code,
+                    token,
+                    address,
+                },
+            ));
+        }
+        Ok(opened)
+    });
+    opening.await.map_err(|_| DbError::Panicked)?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The technician's app hangs up while the job is being opened: the
+    /// job, once committed, still runs to its end (here FAILED, no monitor
+    /// answering), rather than staying open with its monitor's gate closed.
+    #[tokio::test]
+    async fn a_job_opened_for_a_request_that_was_dropped_still_runs() {
+        let dir = tempfile::tempdir().expect("temp");
+        let state = crate::state::testing::state(dir.path(), |config| {
+            config.monitor_retry.attempts = 1;
+        })
+        .await;
+        let key = zpair_proto::crypto::SigningKey::from_bytes(&[7; 32]);
+        let record = zpair_proto::api::DeviceImport {
+            record: zpair_proto::device::RegistrationRecord {
+                device_id: "ZM-1".into(),
+                device_serial: "SN-1".into(),
+                identity_public_key: zpair_proto::crypto::public_key_text(&key.verifying_key()),
+                firmware_version: "1.2.3".into(),
+                // Nothing listens there: the job fails at once.
+                ip_address: Some("127.0.0.1".into()),
+            },
+            device_label: None,
+            bed_id: None,
+        };
+        state
+            .db()
+            .call(move |c| {
+                crate::registry::import(c, &[record], "admin", &Source::default())?;
+                Ok(())
+            })
+            .await
+            .expect("registered");
+        let new = NewJob {
+            job_id: "J1".into(),
+            device_id: "ZM-1".into(),
+            technician: "tech".into(),
+            source: Source::default(),
+            token_hash: None,
+            at: clock::now(),
+        };
+        let code = PairingCode::parse("ABC-DEF-GHJ").expect("code");
+        {
+            let opening = std::pin::pin!(open_and_start(&state, new, code, None, None));
+            // The job is being opened in the database; then the request goes.
+            assert!(futures_util::poll!(opening).is_pending());
+        }
+        let mut ended = None;
+        for _ in 0..200 {
+            let state = state.db().call(|c| store::job_state(c, "J1")).await;
+            if let Ok(Some(now)) = state
+                && now.is_terminal()
+            {
+                ended = Some(now);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(ended, Some(zpair_proto::api::JobState::Failed));
+    }
 
     #[test]
     fn tokens_and_addresses_are_checked() {
