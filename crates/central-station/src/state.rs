@@ -11,7 +11,7 @@ use crate::config::StationConfig;
 use crate::db::Db;
 use crate::edge::streams::StreamSlots;
 use crate::error::StationError;
-use crate::pairing::{EventHub, JobTasks, RateLimiter};
+use crate::pairing::{EventHub, JobTasks};
 use crate::pki::{CertificateAuthority, Crl, StationIdentity, certificates};
 use crate::tls::TlsServer;
 
@@ -35,7 +35,6 @@ struct Inner {
     crl_pem: RwLock<String>,
     crl_update: tokio::sync::Mutex<()>,
     hub: Arc<EventHub>,
-    limiter: RateLimiter,
     jobs: JobTasks,
     passwords: PasswordCheck,
     revocations: Revocations,
@@ -74,7 +73,6 @@ impl AppState {
             refusals,
         ));
         Ok(Self(Arc::new(Inner {
-            limiter: RateLimiter::new(config.rate_limits),
             streams: StreamSlots::new(config.edge.max_streams_per_user),
             exchanges: tokio::sync::Semaphore::new(config.parallel_exchanges.max(1)),
             config,
@@ -133,10 +131,6 @@ impl AppState {
 
     pub(crate) fn hub(&self) -> &Arc<EventHub> {
         &self.0.hub
-    }
-
-    pub(crate) fn limiter(&self) -> &RateLimiter {
-        &self.0.limiter
     }
 
     pub(crate) fn jobs(&self) -> &JobTasks {

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("007_certificate_renewal.sql"),
     include_str!("008_administrators.sql"),
     include_str!("009_administrators_queries.sql"),
+    include_str!("010_pair_request_limits.sql"),
 ];
 
 /// The version migration 003 brings the file to: the audit rows already

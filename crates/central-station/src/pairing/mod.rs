@@ -12,7 +12,6 @@ pub(crate) mod store;
 pub(crate) use events::{EventHub, Topic};
 pub(crate) use gate::Closed;
 pub(crate) use handlers::{device_events, job_events, job_summary};
-pub(crate) use rate_limit::RateLimiter;
 pub(crate) use request::pair;
 
 use std::future::Future;

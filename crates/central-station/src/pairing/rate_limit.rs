@@ -1,95 +1,73 @@
 //! Sliding-window limits on pair requests, per device and per technician:
 //! the monitor closes provisioning mode after a few wrong codes anyway; this
 //! keeps one technician (or one stolen session) from hammering monitors.
+//!
+//! The window is kept in the database (`pair_request_hits`), counted and
+//! written in one write transaction: every station instance on the
+//! database, and every request of a burst, sees the requests admitted
+//! before it, and a restart forgets none.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use rusqlite::{Connection, params};
+use time::OffsetDateTime;
+
+use crate::clock;
 use crate::config::RateLimits;
+use crate::db::DbError;
 
 const WINDOW: Duration = Duration::from_secs(60);
-/// Above this many tracked keys, stale ones are swept.
-const SWEEP_ABOVE: usize = 10_000;
 
-#[derive(Debug, Default)]
-struct Windows {
-    devices: HashMap<String, VecDeque<Instant>>,
-    technicians: HashMap<String, VecDeque<Instant>>,
+/// The window in milliseconds, as the table keeps times.
+fn window_ms() -> i64 {
+    i64::try_from(WINDOW.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Admits or refuses pair requests.
-#[derive(Debug)]
-pub(crate) struct RateLimiter {
+/// Admits a request (and counts it against both limits), or says how long
+/// to wait before one would be admitted.
+pub(crate) fn admit(
+    conn: &mut Connection,
     limits: RateLimits,
-    windows: Mutex<Windows>,
-}
-
-fn prune(window: &mut VecDeque<Instant>, now: Instant) {
-    while window
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-    {
-        window.pop_front();
-    }
-}
-
-/// How long until `window` has room again.
-fn wait(window: &VecDeque<Instant>, now: Instant) -> Duration {
-    window
-        .front()
-        .map(|t| WINDOW.saturating_sub(now.duration_since(*t)))
-        .unwrap_or(WINDOW)
-}
-
-impl RateLimiter {
-    /// Limits from the configuration.
-    pub(crate) fn new(limits: RateLimits) -> Self {
-        Self {
-            limits,
-            windows: Mutex::new(Windows::default()),
+    device_id: &str,
+    technician: &str,
+    now: OffsetDateTime,
+) -> Result<Result<(), Duration>, DbError> {
+    let now_ms = clock::unix_ms(now);
+    let tx = conn.transaction()?;
+    tx.execute(
+        "DELETE FROM pair_request_hits WHERE at_ms <= ?1",
+        [now_ms - window_ms()],
+    )?;
+    let device = format!("device:{device_id}");
+    let tech = format!("technician:{technician}");
+    let mut wait = None;
+    for (subject, limit) in [
+        (&device, limits.per_device_per_minute),
+        (&tech, limits.per_technician_per_minute),
+    ] {
+        let (count, oldest): (i64, Option<i64>) = tx.query_row(
+            "SELECT COUNT(*), MIN(at_ms) FROM pair_request_hits WHERE subject = ?1",
+            [subject],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if count >= i64::from(limit) {
+            let free_at = oldest.unwrap_or(now_ms) + window_ms();
+            let until = Duration::from_millis(u64::try_from(free_at - now_ms).unwrap_or(0));
+            wait = Some(wait.map_or(until, |w: Duration| w.max(until)));
         }
     }
-
-    /// Admits a request (and counts it), or says how long to wait.
-    pub(crate) fn admit(&self, device_id: &str, technician: &str) -> Result<(), Duration> {
-        self.admit_at(device_id, technician, Instant::now())
+    if let Some(wait) = wait {
+        tx.commit()?;
+        return Ok(Err(wait));
     }
-
-    fn admit_at(&self, device_id: &str, technician: &str, now: Instant) -> Result<(), Duration> {
-        let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let Windows {
-            devices,
-            technicians,
-        } = &mut *w;
-        if devices.len() + technicians.len() > SWEEP_ABOVE {
-            for map in [&mut *devices, &mut *technicians] {
-                map.retain(|_, window| {
-                    prune(window, now);
-                    !window.is_empty()
-                });
-            }
-        }
-        let device = devices.entry(device_id.to_owned()).or_default();
-        let tech = technicians.entry(technician.to_owned()).or_default();
-        prune(device, now);
-        prune(tech, now);
-        let device_full = device.len() >= self.limits.per_device_per_minute as usize;
-        let tech_full = tech.len() >= self.limits.per_technician_per_minute as usize;
-        if device_full || tech_full {
-            let mut retry = Duration::ZERO;
-            if device_full {
-                retry = retry.max(wait(device, now));
-            }
-            if tech_full {
-                retry = retry.max(wait(tech, now));
-            }
-            return Err(retry);
-        }
-        device.push_back(now);
-        tech.push_back(now);
-        Ok(())
+    for subject in [&device, &tech] {
+        tx.execute(
+            "INSERT INTO pair_request_hits (subject, at_ms) VALUES (?1, ?2)",
+            params![subject, now_ms],
+        )?;
     }
+    tx.commit()?;
+    Ok(Ok(()))
 }
 
 #[cfg(test)]
@@ -98,28 +76,30 @@ mod tests {
 
     #[test]
     fn limits_apply_per_device_and_per_technician_and_slide() {
-        let limiter = RateLimiter::new(RateLimits {
+        let dir = tempfile::tempdir().expect("temp");
+        let mut conn = crate::db::open(dir.path()).expect("db");
+        let limits = RateLimits {
             per_device_per_minute: 2,
             per_technician_per_minute: 3,
-        });
-        let t0 = Instant::now();
-        assert!(limiter.admit_at("ZM-1", "ana", t0).is_ok());
-        assert!(limiter.admit_at("ZM-1", "bob", t0).is_ok());
-        let wait = limiter
-            .admit_at("ZM-1", "carla", t0)
-            .expect_err("device full");
+        };
+        let mut admit = |device: &str, tech: &str, at: OffsetDateTime| {
+            admit(&mut conn, limits, device, tech, at).expect("database")
+        };
+        let t0 = clock::now();
+        assert!(admit("ZM-1", "ana", t0).is_ok());
+        assert!(admit("ZM-1", "bob", t0).is_ok());
+        let wait = admit("ZM-1", "carla", t0).expect_err("device full");
         assert_eq!(wait, WINDOW);
-        assert!(limiter.admit_at("ZM-2", "ana", t0).is_ok());
-        assert!(limiter.admit_at("ZM-3", "ana", t0).is_ok());
-        assert!(
-            limiter.admit_at("ZM-4", "ana", t0).is_err(),
-            "technician full"
+        assert!(admit("ZM-2", "ana", t0).is_ok());
+        assert!(admit("ZM-3", "ana", t0).is_ok());
+        let half = t0 + time::Duration::seconds(30);
+        assert_eq!(
+            admit("ZM-4", "ana", half),
+            Err(Duration::from_secs(30)),
+            "technician full until the first of hers leaves the window"
         );
-        let later = t0 + WINDOW;
-        assert!(
-            limiter.admit_at("ZM-1", "carla", later).is_ok(),
-            "window slid"
-        );
-        assert!(limiter.admit_at("ZM-4", "ana", later).is_ok());
+        let later = t0 + time::Duration::seconds(60);
+        assert!(admit("ZM-1", "carla", later).is_ok(), "the window slid");
+        assert!(admit("ZM-4", "ana", later).is_ok());
     }
 }

@@ -17,6 +17,7 @@ use zpair_proto::api::{ApiError, PairAccepted, PairRequest};
 use zpair_proto::qr::PAIRING_TOKEN_BYTES;
 
 use super::job::{self, Ticket};
+use super::rate_limit;
 use super::store::{self, NewJob, Opened};
 use crate::accounts::TechnicianCaller;
 use crate::audit::Source;
@@ -110,12 +111,23 @@ pub(crate) async fn pair(
         return Err(HttpError::Stopping);
     }
 
-    if let Err(wait) = state.limiter().admit(&device_id, &technician) {
-        let (d, t) = (device_id.clone(), technician.clone());
-        state
-            .db()
-            .call(move |c| store::refuse(c, &d, &t, &source, ErrorCode::RateLimited, now))
-            .await?;
+    let (d, t, limits, from) = (
+        device_id.clone(),
+        technician.clone(),
+        state.config().rate_limits,
+        source,
+    );
+    let admitted = state
+        .db()
+        .call(move |c| {
+            let admitted = rate_limit::admit(c, limits, &d, &t, now)?;
+            if admitted.is_err() {
+                store::refuse(c, &d, &t, &from, ErrorCode::RateLimited, now)?;
+            }
+            Ok(admitted)
+        })
+        .await?;
+    if let Err(wait) = admitted {
         tracing::info!(%device_id, %technician, "pair request rate limited");
         return Err(HttpError::RateLimited(wait));
     }

@@ -218,6 +218,66 @@ async fn pair_requests_are_rate_limited_per_device_and_per_technician() {
     );
 }
 
+/// The limits hold for a burst sent at once and split between two station
+/// instances on one database, and survive a restart: forty requests for one
+/// monitor, five admitted.
+#[tokio::test]
+async fn a_burst_split_between_two_instances_on_one_database_gets_the_limit_once() {
+    const LIMIT: u32 = 5;
+    let mut station = TestStation::builder()
+        .with_config(|c| c.rate_limits.per_device_per_minute = LIMIT)
+        .start()
+        .await;
+    let mut second = station.config.clone();
+    second.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let other = central_station::Station::start(second)
+        .await
+        .expect("a second instance on the same database");
+    let tech = station.token(TECH).await;
+    let urls = [station.station().url(), other.url()];
+    let client = station.client();
+    let answers = futures_util::future::join_all((0..40).map(|i| {
+        let request = client
+            .post(format!("{}/api/provisioning/pair", urls[i % 2]))
+            .bearer_auth(&tech)
+            .json(&json!({ "deviceId": "ZM-RL-BURST", "pairingCode": "ABC-DEF-GHJ" }));
+        async move {
+            let answer = request.send().await.expect("answer");
+            let status = answer.status();
+            let body: zpair_proto::api::ApiError = answer.json().await.expect("error body");
+            (status, body.code)
+        }
+    }))
+    .await;
+    // Unknown devices are refused after the limits are counted.
+    let admitted = answers
+        .iter()
+        .filter(|(_, code)| *code == ErrorCode::UnknownDevice)
+        .count();
+    let limited = answers
+        .iter()
+        .filter(|(status, code)| {
+            *status == StatusCode::TOO_MANY_REQUESTS && *code == ErrorCode::RateLimited
+        })
+        .count();
+    assert_eq!((admitted, limited), (LIMIT as usize, 40 - LIMIT as usize));
+
+    other.shutdown().await;
+    station.restart().await;
+    let after = station
+        .post(
+            "/api/provisioning/pair",
+            Some(&tech),
+            &json!({ "deviceId": "ZM-RL-BURST", "pairingCode": "ABC-DEF-GHJ" }),
+        )
+        .await;
+    assert_eq!(
+        after.code(),
+        ErrorCode::RateLimited,
+        "a restart forgets none"
+    );
+}
+
 #[tokio::test]
 async fn administrators_cannot_open_jobs_even_for_known_devices() {
     let station = TestStation::start().await;
