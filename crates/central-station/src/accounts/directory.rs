@@ -156,7 +156,7 @@ fn administer(
         "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = ?1 AND u.id = ?2 AND s.revoked_at IS NULL
             AND s.credential_version = u.credential_version AND s.access_expires_at > ?3
-            AND u.disabled_at IS NULL AND u.must_change_password = 0
+            AND u.disabled_at IS NULL AND NOT u.must_change_password
             AND u.role = 'administrator')",
         params![
             actor.caller.session_id,
@@ -259,7 +259,7 @@ pub(crate) fn reset_password(
             return Ok(Err(Refusal::UnknownUser));
         };
         tx.execute(
-            "UPDATE users SET password_hash = ?2, must_change_password = 1 WHERE id = ?1",
+            "UPDATE users SET password_hash = ?2, must_change_password = TRUE WHERE id = ?1",
             params![id, password_hash],
         )?;
         end_all(tx, id, true, now)?;
@@ -344,7 +344,7 @@ pub(crate) fn set_disabled(
         }
         // Disabling a disabled account keeps the time it was first disabled.
         tx.execute(
-            "UPDATE users SET disabled_at = CASE WHEN ?2 THEN ifnull(disabled_at, ?3) END
+            "UPDATE users SET disabled_at = CASE WHEN ?2 THEN COALESCE(disabled_at, ?3) END
              WHERE id = ?1",
             params![id, disabled, clock::unix(now)],
         )?;
@@ -381,7 +381,7 @@ pub(crate) fn change_password(
         return Ok(Err(Refusal::ActorGone));
     }
     let changed = tx.execute(
-        "UPDATE users SET password_hash = ?3, must_change_password = 0,
+        "UPDATE users SET password_hash = ?3, must_change_password = FALSE,
                           credential_version = credential_version + 1
          WHERE id = ?1 AND credential_version = ?2 AND disabled_at IS NULL",
         params![caller.user_id, version, password_hash],
@@ -395,7 +395,7 @@ pub(crate) fn change_password(
         params![caller.user_id, caller.session_id, clock::unix(now)],
     )?;
     tx.execute(
-        "UPDATE sessions SET credential_version = ?2 + 1 WHERE id = ?1",
+        "UPDATE sessions SET credential_version = CAST(?2 AS BIGINT) + 1 WHERE id = ?1",
         params![caller.session_id, version],
     )?;
     let entry = Entry::account(EventType::PasswordChanged, caller.username())

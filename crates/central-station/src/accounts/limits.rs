@@ -184,7 +184,7 @@ pub(crate) fn settle(
             [&attempt.account],
         )?;
         tx.execute(
-            "UPDATE sign_in_attempts SET failures = max(failures - 1, 0) WHERE subject = ?1",
+            "UPDATE sign_in_attempts SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE subject = ?1",
             [&attempt.client],
         )?;
         Settled::SignIn

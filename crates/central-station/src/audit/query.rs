@@ -108,7 +108,7 @@ impl Filters {
             add("timestamp", "<", Value::Integer(until));
         }
         if conditions.is_empty() {
-            "1".to_owned()
+            "TRUE".to_owned()
         } else {
             conditions.join(" AND ")
         }
@@ -192,7 +192,7 @@ pub(crate) fn page(
 /// The newest row's id (0 for an empty log): where an export stops.
 pub(crate) fn head(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row(
-        "SELECT ifnull(max(id), 0) FROM provisioning_events",
+        "SELECT COALESCE(max(id), 0) FROM provisioning_events",
         [],
         |r| r.get(0),
     )?)

@@ -16,7 +16,7 @@ use crate::db::DbError;
 use crate::http::HttpError;
 use crate::state::AppState;
 
-const COLUMNS: &str = "c.serial, c.device_id, ifnull(d.device_label, c.device_id), c.issued_at,
+const COLUMNS: &str = "c.serial, c.device_id, COALESCE(d.device_label, c.device_id), c.issued_at,
     c.not_after, c.revoked_at, c.revocation_reason";
 
 /// The certificates of one list: `condition` and `order` over `c` (the

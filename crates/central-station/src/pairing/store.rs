@@ -138,7 +138,8 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
     }
     if let Some(hash) = &job.token_hash {
         let inserted = tx.execute(
-            "INSERT OR IGNORE INTO used_pairing_tokens (token_hash, device_id, used_at) VALUES (?1, ?2, ?3)",
+            "INSERT INTO used_pairing_tokens (token_hash, device_id, used_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (token_hash) DO NOTHING",
             params![&hash[..], job.device_id, clock::unix(job.at)],
         )?;
         if inserted == 0 {
@@ -204,9 +205,9 @@ pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbErro
 }
 
 fn insert_event(conn: &Connection, event: &JobEvent) -> Result<i64, DbError> {
-    conn.execute(
+    let seq = conn.query_row(
         "INSERT INTO job_events (job_id, state, reason, message, at, at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         params![
             event.job_id,
             event.state.as_str(),
@@ -215,6 +216,7 @@ fn insert_event(conn: &Connection, event: &JobEvent) -> Result<i64, DbError> {
             clock::unix(event.at),
             clock::unix_ms(event.at)
         ],
+        |r| r.get(0),
     )?;
     conn.execute(
         "UPDATE jobs SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1",
@@ -225,7 +227,7 @@ fn insert_event(conn: &Connection, event: &JobEvent) -> Result<i64, DbError> {
             clock::unix(event.at)
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(seq)
 }
 
 /// How a terminal step changes the device and its certificates.

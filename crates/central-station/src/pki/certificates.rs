@@ -114,8 +114,8 @@ pub(crate) fn revoke_pending_renewals(
     Ok(conn.execute(
         "UPDATE certificates SET revoked_at = ?3, revocation_reason = ?4
          WHERE device_id = ?1 AND renews IS NOT NULL AND revoked_at IS NULL
-           AND serial <> ifnull(?2, '')
-           AND serial <> ifnull((SELECT certificate_serial FROM devices WHERE device_id = ?1), '')",
+           AND serial <> COALESCE(?2, '')
+           AND serial <> COALESCE((SELECT certificate_serial FROM devices WHERE device_id = ?1), '')",
         params![device_id, keep, clock::unix(now), reason],
     )?)
 }
@@ -176,7 +176,7 @@ pub(crate) fn revoked(conn: &Connection, now: OffsetDateTime) -> Result<Vec<Revo
 pub(crate) fn next_crl_number(conn: &Connection) -> Result<u64, DbError> {
     let value: i64 = conn.query_row(
         "INSERT INTO station_meta (key, value) VALUES ('crl_number', 1)
-         ON CONFLICT(key) DO UPDATE SET value = value + 1
+         ON CONFLICT (key) DO UPDATE SET value = station_meta.value + 1
          RETURNING value",
         [],
         |r| r.get(0),

@@ -37,7 +37,7 @@ fn condition(filter: RegistryFilter) -> String {
         RegistryFilter::Provisioned => format!("d.state = '{}'", DeviceState::Provisioned.as_str()),
         RegistryFilter::Failed => format!("{LAST_JOB} = 'FAILED'"),
         RegistryFilter::CertificateExpiring => format!(
-            "d.state = '{}' AND c.not_after <= ?1 + {}",
+            "d.state = '{}' AND c.not_after <= CAST(?1 AS BIGINT) + {}",
             DeviceState::Provisioned.as_str(),
             EXPIRING_WITHIN_DAYS * 24 * 60 * 60
         ),
@@ -68,9 +68,9 @@ pub(crate) fn page(
             .map_or(Value::Null, |s| Value::Text(s.to_lowercase())),
     ];
     let mut conditions = vec![
-        "(?2 IS NULL OR instr(fold(d.device_id), ?2) OR instr(fold(d.device_serial), ?2)
-          OR instr(fold(d.device_label), ?2) OR instr(fold(d.bed_id), ?2)
-          OR instr(fold(ifnull(d.ip_address, '')), ?2))"
+        "(CAST(?2 AS TEXT) IS NULL OR instr(fold(d.device_id), ?2) > 0
+          OR instr(fold(d.device_serial), ?2) > 0 OR instr(fold(d.device_label), ?2) > 0
+          OR instr(fold(d.bed_id), ?2) > 0 OR instr(fold(COALESCE(d.ip_address, '')), ?2) > 0)"
             .to_owned(),
     ];
     if let Some(filter) = query.filter {
@@ -88,7 +88,7 @@ pub(crate) fn page(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT d.device_id, d.device_serial, d.device_label, d.bed_id, d.ip_address, d.state,
                 {LAST_JOB} = 'FAILED', c.not_after, d.last_heartbeat_ms
-         {from} WHERE {matching} AND (?3 IS NULL OR d.device_id > ?3)
+         {from} WHERE {matching} AND (CAST(?3 AS TEXT) IS NULL OR d.device_id > ?3)
          ORDER BY d.device_id LIMIT ?4"
     ))?;
     let rows = stmt

@@ -55,9 +55,9 @@ pub(crate) fn pairing_report(
 ) -> Result<PairingReport, DbError> {
     // A step's time in milliseconds (steps written before migration 009
     // kept whole seconds only).
-    let at_ms = "ifnull(e.at_ms, e.at * 1000)";
+    let at_ms = "COALESCE(e.at_ms, e.at * 1000)";
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT j.id, j.device_id, ifnull(d.device_label, ''), ifnull(d.bed_id, ''),
+        "SELECT j.id, j.device_id, COALESCE(d.device_label, ''), COALESCE(d.bed_id, ''),
                 j.technician, j.state, j.reason, j.created_at,
                 (SELECT min({at_ms}) FROM job_events e WHERE e.job_id = j.id),
                 (SELECT min({at_ms}) FROM job_events e
@@ -65,7 +65,7 @@ pub(crate) fn pairing_report(
                 (SELECT COUNT(*) FROM provisioning_events p
                   WHERE p.job_id = j.id AND p.event_type = 'monitor_contact_retried')
          FROM jobs j LEFT JOIN devices d ON d.device_id = j.device_id
-         WHERE j.created_at >= ?1 AND j.created_at < ?2 AND (?3 IS NULL OR j.technician = ?3)
+         WHERE j.created_at >= ?1 AND j.created_at < ?2 AND (CAST(?3 AS TEXT) IS NULL OR j.technician = ?3)
          ORDER BY j.created_at, j.rowid"
     ))?;
     let rows = stmt

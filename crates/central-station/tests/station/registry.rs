@@ -331,8 +331,8 @@ fn written(station: &TestStation) -> (i64, i64, String) {
     };
     let head: String = db
         .query_row(
-            "SELECT group_concat(device_id || device_serial || identity_public_key || firmware_version
-                                 || ifnull(ip_address, '') || device_label || bed_id, '|')
+            "SELECT string_agg(device_id || device_serial || identity_public_key || firmware_version
+                                 || COALESCE(ip_address, '') || device_label || bed_id, '|')
              FROM (SELECT * FROM devices ORDER BY device_id)",
             [],
             |r| r.get(0),
