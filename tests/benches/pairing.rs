@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use zpair_proto::QrPayload;
 use zpair_proto::api::JobState;
-use zpair_tests::swarm::SwarmProcess;
+use zpair_tests::swarm::{SwarmOptions, SwarmProcess};
 use zpair_tests::{Milestone, PairResult, TECHNICIAN, Trace, World, WorldOptions, technician};
 
 struct Args {
@@ -133,7 +133,16 @@ async fn concurrent(n: usize, scenario: usize, swarm: bool) -> Row {
     // Each scenario's swarm on a block of loopback addresses of its own.
     let swarm = if swarm {
         let first = Ipv4Addr::new(127, 10 + scenario as u8, 0, 1);
-        let swarm = SwarmProcess::start(&world, n, first, SWARM_HEARTBEAT);
+        let swarm = SwarmProcess::start(
+            &world,
+            n,
+            first,
+            SwarmOptions {
+                heartbeat: SWARM_HEARTBEAT,
+                files_in_memory: true,
+                ..SwarmOptions::default()
+            },
+        );
         swarm.register_with(&world).await;
         Some(swarm)
     } else {

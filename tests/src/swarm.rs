@@ -36,33 +36,56 @@ pub struct SwarmProcess {
     dir: PathBuf,
     count: usize,
     prefix: String,
+    /// The monitors' files, when they are kept in memory.
+    _in_memory: Option<tempfile::TempDir>,
+}
+
+/// How a swarm's monitors behave.
+#[derive(Debug, Clone, Copy)]
+pub struct SwarmOptions {
+    /// Time between a paired monitor's heartbeats.
+    pub heartbeat: Duration,
+    /// How long a monitor takes to apply a configuration (to stage a
+    /// pushed one, and to prepare a commit): time for a test to kill the
+    /// process mid-apply. Device IDs are then the swarm's address after
+    /// `ZM-SLOW`, so several such swarms can serve one station.
+    pub apply_delay: Duration,
+    /// The monitors keep their files in memory (tmpfs) rather than on the
+    /// disk the station's database is on: ten thousand simulated monitors'
+    /// durable writes in one process are the simulation's own cost (each
+    /// real monitor writes its own flash), and on this machine they took
+    /// three times the station's CPU. For the bench; tests keep them on disk.
+    pub files_in_memory: bool,
+}
+
+impl Default for SwarmOptions {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_millis(300),
+            apply_delay: Duration::ZERO,
+            files_in_memory: false,
+        }
+    }
 }
 
 impl SwarmProcess {
     /// Starts `count` monitors in provisioning mode that trust `world`'s
-    /// station, heartbeating every `heartbeat` once paired, listening from
-    /// `first_ip` on; returns once all listen.
-    pub fn start(world: &World, count: usize, first_ip: Ipv4Addr, heartbeat: Duration) -> Self {
-        Self::start_applying_in(world, count, first_ip, heartbeat, Duration::ZERO)
-    }
-
-    /// The same, each monitor taking `apply_delay` to apply a configuration
-    /// (to stage a pushed one, and to prepare a commit): time for a test to
-    /// kill the process mid-apply. Its device IDs are the swarm's address
-    /// after `ZM-SLOW`, so several such swarms can serve one station.
-    pub fn start_applying_in(
-        world: &World,
-        count: usize,
-        first_ip: Ipv4Addr,
-        heartbeat: Duration,
-        apply_delay: Duration,
-    ) -> Self {
-        let prefix = if apply_delay.is_zero() {
+    /// station, listening from `first_ip` on; returns once all listen.
+    pub fn start(world: &World, count: usize, first_ip: Ipv4Addr, options: SwarmOptions) -> Self {
+        let prefix = if options.apply_delay.is_zero() {
             PREFIX.to_owned()
         } else {
             format!("{SLOW_PREFIX}-{}", first_ip.to_string().replace('.', "-"))
         };
-        let dir = world.root.path().join(format!("swarm-{first_ip}"));
+        let in_memory = options.files_in_memory.then(|| {
+            tempfile::Builder::new()
+                .prefix("zpair-swarm-")
+                .tempdir_in("/dev/shm")
+                .expect("a folder in /dev/shm")
+        });
+        let root = in_memory.as_ref().map_or(world.root.path(), |d| d.path());
+        let dir = root.join(format!("swarm-{first_ip}"));
+        let (heartbeat, apply_delay) = (options.heartbeat, options.apply_delay);
         let mut child = Command::new(binary("bedside-monitor"))
             .arg("swarm")
             .arg("--data-dir")
@@ -99,6 +122,7 @@ impl SwarmProcess {
             dir,
             count,
             prefix,
+            _in_memory: in_memory,
         }
     }
 

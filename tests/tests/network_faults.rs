@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use zpair_proto::device::MonitorState;
 use zpair_tests::agreement::{assert_agreement, at_rest, calibrate, disagreement, pair_typed};
 use zpair_tests::fault_proxy::{CutPoint, Direction, FaultProxy, Run, reached};
-use zpair_tests::swarm::SwarmProcess;
+use zpair_tests::swarm::{SwarmOptions, SwarmProcess};
 use zpair_tests::{PairResult, TECHNICIAN, World, WorldOptions, eventually, unique_ip};
 
 /// The calibrated exchange's requests, in order: the TLS handshake, the
@@ -150,12 +150,14 @@ async fn monitors_killed_while_applying_a_configuration_agree_with_the_station()
     let mut killed = Vec::new();
     for (n, step) in [CONFIGURE, COMMIT].into_iter().enumerate() {
         let first_ip = Ipv4Addr::new(127, 77, n as u8, 1);
-        let swarm = SwarmProcess::start_applying_in(
+        let swarm = SwarmProcess::start(
             &world,
             1,
             first_ip,
-            Duration::from_millis(300),
-            APPLY_DELAY,
+            SwarmOptions {
+                apply_delay: APPLY_DELAY,
+                ..SwarmOptions::default()
+            },
         );
         let mut record = swarm.records().remove(0);
         let monitor = SocketAddr::new(IpAddr::V4(first_ip), bedside_monitor::startup::DEFAULT_PORT);

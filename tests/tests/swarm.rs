@@ -5,10 +5,9 @@
 //! (`cargo xtask bench pairing --swarm`); the test keeps to tens.
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
 
 use futures_util::future::join_all;
-use zpair_tests::swarm::SwarmProcess;
+use zpair_tests::swarm::{SwarmOptions, SwarmProcess};
 use zpair_tests::{PairResult, TECHNICIAN, World, eventually};
 
 /// Monitors in the test's swarm.
@@ -20,7 +19,7 @@ async fn a_swarm_of_monitors_pairs_all_at_once_and_heartbeats() {
     // A block of loopback addresses of its own: the other tests of this
     // binary take theirs from 127.100–199.x.y.
     let first = Ipv4Addr::new(127, 200 + (std::process::id() % 50) as u8, 0, 1);
-    let swarm = SwarmProcess::start(&world, COUNT, first, Duration::from_millis(300));
+    let swarm = SwarmProcess::start(&world, COUNT, first, SwarmOptions::default());
     swarm.register_with(&world).await;
     let tech = world.session(TECHNICIAN).await;
 
