@@ -148,6 +148,14 @@ fn resume_renewal(
 }
 
 impl Core {
+    /// The time applying a configuration takes ([`MonitorConfig::apply_delay`]);
+    /// none at all by default, not even a turn of the timer.
+    pub(crate) async fn applying(&self) {
+        if !self.config.apply_delay.is_zero() {
+            tokio::time::sleep(self.config.apply_delay).await;
+        }
+    }
+
     /// Reads what the monitor had on disk and resumes where it may: never in
     /// the middle of an exchange (see [`machine::resume`]).
     pub fn resume(

@@ -282,7 +282,7 @@ pub(crate) async fn confirm(core: Arc<Core>) {
     let mut stopping = core.stopping();
     let decided = tokio::select! {
         decided = async {
-            tokio::time::sleep(core.config.apply_delay).await;
+            core.applying().await;
             confirm_until_decided(&core).await
         } => decided,
         _ = stopping.wait_for(|stop| *stop) => return,

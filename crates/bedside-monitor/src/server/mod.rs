@@ -76,7 +76,7 @@ async fn configure(State(core): State<Arc<Core>>, body: Bytes) -> Response {
     let result = parse::<ConfigureRequest>(&body)
         .and_then(|r| core.configure(&r, OffsetDateTime::now_utc()));
     match &result {
-        Ok(_) => tokio::time::sleep(core.config.apply_delay).await,
+        Ok(_) => core.applying().await,
         Err(e) => tracing::info!(code = %e.code(), "refused a configuration"),
     }
     reply(result)
