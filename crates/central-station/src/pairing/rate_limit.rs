@@ -3,9 +3,9 @@
 //! keeps one technician (or one stolen session) from hammering monitors.
 //!
 //! The window is kept in the database (`pair_request_hits`), counted and
-//! written in one write transaction: every station instance on the
-//! database, and every request of a burst, sees the requests admitted
-//! before it, and a restart forgets none.
+//! written inside the pair request's write transaction: every station
+//! instance on the database, and every request of a burst, sees the
+//! requests admitted before it, and a restart forgets none.
 
 use std::time::Duration;
 
@@ -24,17 +24,17 @@ fn window_ms() -> i64 {
 }
 
 /// Admits a request (and counts it against both limits), or says how long
-/// to wait before one would be admitted.
+/// to wait before one would be admitted. Run inside the caller's write
+/// transaction, which makes the count and the insert one step.
 pub(crate) fn admit(
-    conn: &mut Connection,
+    conn: &Connection,
     limits: RateLimits,
     device_id: &str,
     technician: &str,
     now: OffsetDateTime,
 ) -> Result<Result<(), Duration>, DbError> {
     let now_ms = clock::unix_ms(now);
-    let tx = conn.transaction()?;
-    tx.execute(
+    conn.execute(
         "DELETE FROM pair_request_hits WHERE at_ms <= ?1",
         [now_ms - window_ms()],
     )?;
@@ -45,7 +45,7 @@ pub(crate) fn admit(
         (&device, limits.per_device_per_minute),
         (&tech, limits.per_technician_per_minute),
     ] {
-        let (count, oldest): (i64, Option<i64>) = tx.query_row(
+        let (count, oldest): (i64, Option<i64>) = conn.query_row(
             "SELECT COUNT(*), MIN(at_ms) FROM pair_request_hits WHERE subject = ?1",
             [subject],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -57,16 +57,14 @@ pub(crate) fn admit(
         }
     }
     if let Some(wait) = wait {
-        tx.commit()?;
         return Ok(Err(wait));
     }
     for subject in [&device, &tech] {
-        tx.execute(
+        conn.execute(
             "INSERT INTO pair_request_hits (subject, at_ms) VALUES (?1, ?2)",
             params![subject, now_ms],
         )?;
     }
-    tx.commit()?;
     Ok(Ok(()))
 }
 
@@ -77,13 +75,13 @@ mod tests {
     #[test]
     fn limits_apply_per_device_and_per_technician_and_slide() {
         let dir = tempfile::tempdir().expect("temp");
-        let mut conn = crate::db::open(dir.path()).expect("db");
+        let conn = crate::db::open(dir.path()).expect("db");
         let limits = RateLimits {
             per_device_per_minute: 2,
             per_technician_per_minute: 3,
         };
-        let mut admit = |device: &str, tech: &str, at: OffsetDateTime| {
-            admit(&mut conn, limits, device, tech, at).expect("database")
+        let admit = |device: &str, tech: &str, at: OffsetDateTime| {
+            admit(&conn, limits, device, tech, at).expect("database")
         };
         let t0 = clock::now();
         assert!(admit("ZM-1", "ana", t0).is_ok());

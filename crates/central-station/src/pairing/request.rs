@@ -11,13 +11,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
-use zpair_proto::ErrorCode;
 use zpair_proto::PairingCode;
 use zpair_proto::api::{ApiError, PairAccepted, PairRequest};
 use zpair_proto::qr::PAIRING_TOKEN_BYTES;
 
 use super::job::{self, Ticket};
-use super::rate_limit;
 use super::store::{self, NewJob, Opened};
 use crate::accounts::TechnicianCaller;
 use crate::audit::Source;
@@ -111,27 +109,6 @@ pub(crate) async fn pair(
         return Err(HttpError::Stopping);
     }
 
-    let (d, t, limits, from) = (
-        device_id.clone(),
-        technician.clone(),
-        state.config().rate_limits,
-        source,
-    );
-    let admitted = state
-        .db()
-        .call(move |c| {
-            let admitted = rate_limit::admit(c, limits, &d, &t, now)?;
-            if admitted.is_err() {
-                store::refuse(c, &d, &t, &from, ErrorCode::RateLimited, now)?;
-            }
-            Ok(admitted)
-        })
-        .await?;
-    if let Err(wait) = admitted {
-        tracing::info!(%device_id, %technician, "pair request rate limited");
-        return Err(HttpError::RateLimited(wait));
-    }
-
     let new = NewJob {
         job_id: new_job_id()?,
         device_id: device_id.clone(),
@@ -144,6 +121,10 @@ pub(crate) async fn pair(
     let scanned = token.is_some();
     match open_and_start(&state, new, code, token, address).await? {
         Opened::Job { .. } => {}
+        Opened::RateLimited(wait) => {
+            tracing::info!(%device_id, %technician, "pair request rate limited");
+            return Err(HttpError::RateLimited(wait));
+        }
         Opened::UnknownDevice => {
             tracing::info!(%device_id, "pair request for an unregistered device");
             return Err(HttpError::UnknownDevice);
@@ -182,7 +163,11 @@ async fn open_and_start(
     let state = state.clone();
     let opening = tokio::spawn(async move {
         let job_id = new.job_id.clone();
-        let opened = state.db().call(move |c| store::open(c, &new)).await?;
+        let limits = state.config().rate_limits;
+        let opened = state
+            .db()
+            .call(move |c| store::open(c, &new, limits))
+            .await?;
         if let Opened::Job { device, seq, event } = &opened {
             state.hub().publish(*seq, event);
             state.jobs().spawn(job::run(

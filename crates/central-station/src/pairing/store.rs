@@ -8,8 +8,10 @@ use zpair_proto::ErrorCode;
 use zpair_proto::api::{DeviceAlert, DeviceState, FailureReason, JobEvent, JobState, JobSummary};
 
 use super::gate::{self, Closed};
+use super::rate_limit;
 use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
+use crate::config::RateLimits;
 use crate::db::{DbError, parse_column};
 use crate::pki::IssuedCertificate;
 use crate::pki::certificates;
@@ -62,6 +64,9 @@ pub(crate) enum Opened {
         seq: i64,
         event: JobEvent,
     },
+    /// Too many requests for this monitor or by this technician: the wait
+    /// before one would be admitted.
+    RateLimited(std::time::Duration),
     /// Not in the registry.
     UnknownDevice,
     /// The QR token was used before.
@@ -102,10 +107,27 @@ pub(crate) fn active_job(conn: &Connection, device_id: &str) -> Result<Option<St
         .optional()?)
 }
 
-/// Checks registry, running jobs, the pairing gate and token reuse, and
-/// opens the job — all in one transaction, so two requests cannot both pass.
-pub(crate) fn open(conn: &mut Connection, job: &NewJob) -> Result<Opened, DbError> {
+/// Counts the request against the rate limits, checks registry, running
+/// jobs, the pairing gate and token reuse, and opens the job — all in one
+/// transaction, so two requests cannot both pass.
+pub(crate) fn open(
+    conn: &mut Connection,
+    job: &NewJob,
+    limits: RateLimits,
+) -> Result<Opened, DbError> {
     let tx = conn.transaction()?;
+    if let Err(wait) = rate_limit::admit(&tx, limits, &job.device_id, &job.technician, job.at)? {
+        refuse(
+            &tx,
+            &job.device_id,
+            &job.technician,
+            &job.source,
+            ErrorCode::RateLimited,
+            job.at,
+        )?;
+        tx.commit()?;
+        return Ok(Opened::RateLimited(wait));
+    }
     let Some(device) = devices::get(&tx, &job.device_id)? else {
         refuse(
             &tx,
