@@ -94,9 +94,6 @@ struct Shared {
     runs: Vec<Run>,
     /// Added to every message, each way.
     latency: Duration,
-    /// Whether the monitor had sent anything after a held cut's point by
-    /// the time the hold was released.
-    answered_while_held: Option<bool>,
 }
 
 /// A running proxy; stops when dropped.
@@ -188,9 +185,7 @@ impl FaultProxy {
 
     fn arm_with(&self, at: CutPoint, fault: Fault) -> oneshot::Receiver<Hold> {
         let (fired, heard) = oneshot::channel();
-        let mut shared = lock(&self.shared);
-        shared.answered_while_held = None;
-        shared.armed = Some(Armed {
+        lock(&self.shared).armed = Some(Armed {
             at,
             fired: Some(fired),
             fault,
@@ -202,13 +197,6 @@ impl FaultProxy {
     /// way (a message is what one side sends before it waits for the other).
     pub fn set_latency(&self, latency: Duration) {
         lock(&self.shared).latency = latency;
-    }
-
-    /// After a held cut was released: whether the monitor had sent anything
-    /// past the point meanwhile (`Some(false)`: it had not answered the
-    /// request it was holding when the test acted).
-    pub fn answered_while_held(&self) -> Option<bool> {
-        lock(&self.shared).answered_while_held
     }
 
     /// Drops the next `n` connections as soon as they arrive.
@@ -329,8 +317,6 @@ async fn forward(
                 if told {
                     let _ = released.await;
                 }
-                let answered = matches!(monitor_read.try_read(&mut down), Ok(n) if n > 0);
-                lock(&shared).answered_while_held = Some(answered);
                 return;
             }
             Fault::Partition(lasting) => {

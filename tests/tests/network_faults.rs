@@ -8,11 +8,14 @@
 //! PROVISIONED or FAILED with its reason, nothing stuck.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use bedside_monitor::paths::DataDir;
+use zpair_proto::api::FailureReason;
 use zpair_proto::device::MonitorState;
 use zpair_tests::agreement::{assert_agreement, at_rest, calibrate, disagreement, pair_typed};
-use zpair_tests::fault_proxy::{CutPoint, Direction, FaultProxy, Run, reached};
+use zpair_tests::fault_proxy::{CutPoint, Direction, FaultProxy, Run};
 use zpair_tests::swarm::{SwarmOptions, SwarmProcess};
 use zpair_tests::{PairResult, TECHNICIAN, World, WorldOptions, eventually, unique_ip};
 
@@ -26,15 +29,6 @@ fn request(runs: &[Run], index: usize) -> Run {
     let run = runs[index];
     assert_eq!(run.direction, Direction::Up, "a request: {runs:?}");
     run
-}
-
-/// The point where request `index` has arrived whole, before any answer.
-fn delivered(runs: &[Run], index: usize) -> CutPoint {
-    let run = request(runs, index);
-    CutPoint {
-        direction: Direction::Up,
-        after: run.start + run.len,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -59,9 +53,10 @@ async fn a_slow_link_delays_every_step_and_the_pairing_still_completes() {
     let serial = monitor.configuration().map(|c| c.certificate_serial);
     assert_eq!(disagreement(&result, state, serial, &view, None), None);
     assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
-    // The TLS handshake, the challenge, the push and the commit request,
-    // each message delayed (the job ends on the proof of commit, before the
-    // commit's answer): the latency was on the path the pairing took.
+    // Seven messages delayed before the job ends — the TLS handshake, the
+    // challenge, the push and the commit request, and their answers but the
+    // commit's (the job ends on the proof of commit): the latency was on
+    // the path the pairing took.
     assert!(
         took >= LATENCY * 7,
         "the pairing took {took:?}: the link's latency was not applied"
@@ -122,18 +117,31 @@ async fn a_partition_during_the_configuration_push_leaves_nothing_half_done() {
         outcomes[0].2
     );
     for (_, index, result, _) in &outcomes[1..] {
-        assert!(
-            matches!(result, PairResult::Failed(_)),
-            "monitor {index}, a partition past the timeout: {result:?}"
+        assert_eq!(
+            *result,
+            PairResult::Failed(FailureReason::MonitorUnreachable),
+            "monitor {index}, a partition past the timeout"
         );
     }
     let table = assert_agreement(world, outcomes).await;
     println!("partitions, all agreeing:\n{table}");
 }
 
-/// How long a killed monitor takes to apply a configuration: the kill,
-/// sent as soon as the request has crossed, lands inside it.
+/// How long a killed monitor takes to apply a configuration: it is killed
+/// within it, once its disk shows it began.
 const APPLY_DELAY: Duration = Duration::from_secs(2);
+
+/// Whether a monitor has begun applying `step`'s request, by its own disk:
+/// the pushed configuration's certificates staged beside the ones in force,
+/// or its commit prepared.
+fn applying(dir: &Path, step: usize) -> bool {
+    let data = DataDir::new(dir.to_path_buf());
+    if step == CONFIGURE {
+        std::fs::read_dir(data.certificates()).is_ok_and(|d| d.count() >= 2)
+    } else {
+        data.prepared().exists()
+    }
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn monitors_killed_while_applying_a_configuration_agree_with_the_station() {
@@ -145,10 +153,16 @@ async fn monitors_killed_while_applying_a_configuration_agree_with_the_station()
     .await;
     let tech = world.session(TECHNICIAN).await;
     // Each monitor in a process of its own, reached through a proxy: the
-    // first is killed with the sealed configuration to stage, the second
-    // with the commit to prepare.
+    // first is killed applying the sealed configuration, the second
+    // preparing its commit.
     let mut killed = Vec::new();
-    for (n, step) in [CONFIGURE, COMMIT].into_iter().enumerate() {
+    for (n, (step, reason)) in [
+        (CONFIGURE, FailureReason::MonitorUnreachable),
+        (COMMIT, FailureReason::CommitUnconfirmed),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let first_ip = Ipv4Addr::new(127, 77, n as u8, 1);
         let swarm = SwarmProcess::start(
             &world,
@@ -165,21 +179,15 @@ async fn monitors_killed_while_applying_a_configuration_agree_with_the_station()
         record.ip_address = Some(proxy.addr().ip().to_string());
         world.register(&record, &record.device_id).await;
 
-        // Paired once: the configuration a failed re-pairing leaves in
-        // force, and an exchange showing where each request lies.
-        // Typed, as from the code under the QR: the station then reaches
-        // the monitor at its registered address (the proxy), not the one
-        // its QR shows.
+        // Paired once: the configuration a failed re-pairing must leave in
+        // force. Typed, as from the code under the QR: the station then
+        // reaches the monitor at its registered address (the proxy), not
+        // the one its QR shows.
         let screen = swarm.screen(1);
         let result = world
             .pair_typed(&tech, &screen.device_id, &screen.pairing_code)
             .await;
         assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
-        eventually("the commit's answer crosses the proxy", || async {
-            proxy.runs().len() >= 8
-        })
-        .await;
-        let point = delivered(&proxy.runs(), step);
         let device_id = record.device_id.clone();
         eventually("the monitor heartbeats on its configuration", || async {
             world.station_view(&device_id).heartbeats > 0
@@ -195,20 +203,20 @@ async fn monitors_killed_while_applying_a_configuration_agree_with_the_station()
             now.is_some() && now != shown
         })
         .await;
-        killed.push((swarm, proxy, point, device_id, first_ip, before));
+        killed.push((swarm, proxy, step, reason, device_id, first_ip, before));
     }
 
     let world_ref = &world;
-    let runs =
-        futures_util::future::join_all(killed.iter_mut().map(|(swarm, proxy, point, _, _, _)| {
+    let results =
+        futures_util::future::join_all(killed.iter_mut().map(|(swarm, _, step, _, _, _, _)| {
             let tech = &tech;
+            let step = *step;
+            let screen = swarm.screen(1);
+            let dir = swarm.monitor_dir(1);
             async move {
-                let screen = swarm.screen(1);
-                let fired = proxy.arm_held(*point);
                 let kill = async {
-                    let hold = reached(*point, fired).await;
+                    eventually("the monitor is applying", || async { applying(&dir, step) }).await;
                     swarm.kill();
-                    drop(hold);
                 };
                 let pairing = world_ref.pair_typed(tech, &screen.device_id, &screen.pairing_code);
                 let (result, ()) = tokio::join!(pairing, kill);
@@ -218,19 +226,27 @@ async fn monitors_killed_while_applying_a_configuration_agree_with_the_station()
         .await;
 
     let mut outcomes = Vec::new();
-    for ((swarm, proxy, point, device_id, ip, before), result) in killed.iter().zip(runs) {
-        // Killed between receiving the request and answering it: mid-apply.
+    for ((swarm, proxy, step, reason, device_id, ip, before), result) in killed.iter().zip(results)
+    {
+        // The connection ended on the request: no answer left the monitor.
+        let runs = proxy.runs();
+        let last = runs.last().copied().expect("an exchange");
         assert_eq!(
-            proxy.answered_while_held(),
-            Some(false),
-            "{device_id} ({point}) had answered before it was killed"
+            (runs.len(), last.direction),
+            (step + 1, Direction::Up),
+            "{device_id} answered before it was killed: {runs:?}"
         );
+        assert_eq!(result, PairResult::Failed(*reason), "{device_id}");
         // Started again on what the killed process left on disk.
         let monitor = world
             .start_monitor_in(swarm.monitor_dir(1), device_id, IpAddr::V4(*ip))
             .await;
         world.monitors.push(monitor);
-        outcomes.push((*point, world.monitors.len() - 1, result, before.clone()));
+        let point = CutPoint {
+            direction: Direction::Up,
+            after: last.start + last.len,
+        };
+        outcomes.push((point, world.monitors.len() - 1, result, before.clone()));
     }
     let table = assert_agreement(&world, outcomes).await;
     println!("monitors killed while applying, all agreeing:\n{table}");

@@ -57,8 +57,9 @@ pub struct StationConfig {
     /// use seconds). Monitors renew theirs over mTLS before it ends.
     pub client_certificate_lifetime: Duration,
     /// Pairing jobs exchanging messages with their monitors at once; the
-    /// others wait their turn in PAIRING. A job waiting for its monitor's
-    /// proof of commit has finished its exchange and holds no turn.
+    /// others wait their turn in PAIRING. A job whose configuration is
+    /// pushed holds no turn while it waits for its monitor's proof of
+    /// commit (VALIDATING, then CONFIRMING).
     pub parallel_exchanges: usize,
 }
 

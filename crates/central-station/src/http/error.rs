@@ -235,7 +235,8 @@ impl IntoResponse for HttpError {
             _ => None,
         };
         if let Some(wait) = retry_after {
-            let seconds = wait.as_secs().max(1).to_string();
+            // Rounded up: a client that waits this long finds room.
+            let seconds = wait.as_millis().div_ceil(1000).max(1).to_string();
             if let Ok(value) = HeaderValue::from_str(&seconds) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

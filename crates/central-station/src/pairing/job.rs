@@ -102,11 +102,7 @@ pub(crate) async fn run(state: AppState, ticket: Ticket) {
     // The monitor timeouts start once the job has a slot (the semaphore is never closed).
     let slot = state.exchanges().acquire().await.ok();
     let mut issued = None;
-    let outcome = drive(&state, &ticket, &mut issued).await;
-    // Waiting for the proof of commit is no exchange with the monitor: the
-    // slot goes to the next job, so jobs left waiting for a decision (as
-    // many as there are slots, under load) cannot keep every other job queued.
-    drop(slot);
+    let outcome = drive(&state, &ticket, &mut issued, slot).await;
     let outcome = match outcome {
         Ok(confirm_by) => {
             await_decision(&state, &ticket.job_id, confirm_by).await;
@@ -229,10 +225,17 @@ fn audit(ticket: &Ticket, event: EventType) -> Entry {
 /// Runs the exchange with the monitor up to the commit. `Ok` is the end of
 /// the window in which the proof of commit decides the job; the certificate
 /// issued is then the proof's to settle, no longer this task's to revoke.
+///
+/// `slot` is the job's exchange turn. It is given back once the
+/// configuration is pushed: the commit's answer waits for the monitor's
+/// proof of commit, as long as the fail-safe window, and a job waiting for
+/// a decision must not keep the jobs queued behind it waiting too (under
+/// load, such jobs held every turn).
 async fn drive(
     state: &AppState,
     ticket: &Ticket,
     issued: &mut Option<String>,
+    slot: Option<tokio::sync::SemaphorePermit<'_>>,
 ) -> Result<OffsetDateTime, Failure> {
     let device = &ticket.device;
     let device_id = device.device_id.as_str();
@@ -380,6 +383,8 @@ async fn drive(
         monitor_address: Some(address.to_string()),
     });
     record(state, validating).await.map_err(Failure::station)?;
+
+    drop(slot);
 
     // 3. The monitor prepares the commit and sends its proof of commit; the
     //    heartbeat handler records PROVISIONED on it, then the monitor answers.

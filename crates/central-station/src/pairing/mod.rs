@@ -30,6 +30,8 @@ pub(crate) struct JobTasks {
     set: Mutex<JoinSet<()>>,
     /// Set once the station is stopping: pair requests are refused.
     draining: AtomicBool,
+    /// Set once the jobs were stopped: none starts after that.
+    stopped: AtomicBool,
 }
 
 impl JobTasks {
@@ -37,9 +39,14 @@ impl JobTasks {
         self.set.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts a job.
+    /// Starts a job — unless the station has stopped its jobs already: one
+    /// started after that would outlive the station (its row stays in
+    /// PAIRING, and the next start reports it interrupted).
     pub(crate) fn spawn(&self, job: impl Future<Output = ()> + Send + 'static) {
         let mut set = self.set();
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
         // Forget the ones that finished.
         while set.try_join_next().is_some() {}
         set.spawn(job);
@@ -74,8 +81,10 @@ impl JobTasks {
         }
     }
 
-    /// Stops every running job.
+    /// Stops every running job, and any started later.
     pub(crate) fn abort_all(&self) {
-        self.set().abort_all();
+        let mut set = self.set();
+        self.stopped.store(true, Ordering::SeqCst);
+        set.abort_all();
     }
 }

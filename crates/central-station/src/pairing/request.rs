@@ -119,7 +119,13 @@ pub(crate) async fn pair(
     };
     let job_id = new.job_id.clone();
     let scanned = token.is_some();
-    match open_and_start(&state, new, code, token, address).await? {
+    let opened = open_and_start(&state, new, code, token, address)
+        .await
+        .map_err(|e| match e {
+            DbError::Closed => HttpError::Stopping,
+            other => other.into(),
+        })?;
+    match opened {
         Opened::Job { .. } => {}
         Opened::RateLimited(wait) => {
             tracing::info!(%device_id, %technician, "pair request rate limited");
@@ -152,7 +158,8 @@ pub(crate) async fn pair(
 /// it — in a task of its own, so all of it happens even if the request is
 /// dropped meanwhile (the technician's app hung up, or gave up under load):
 /// a job committed but never started would stay open, and its monitor's
-/// pairing gate closed, until the station restarted.
+/// pairing gate closed, until the station restarted. The task is one of
+/// the station's jobs, so a stopping station waits for it too.
 async fn open_and_start(
     state: &AppState,
     new: NewJob,
@@ -160,8 +167,10 @@ async fn open_and_start(
     token: Option<Zeroizing<[u8; PAIRING_TOKEN_BYTES]>>,
     address: Option<IpAddr>,
 ) -> Result<Opened, DbError> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let jobs = state.clone();
     let state = state.clone();
-    let opening = tokio::spawn(async move {
+    let opening = async move {
         let job_id = new.job_id.clone();
         let limits = state.config().rate_limits;
         let opened = state
@@ -182,8 +191,12 @@ async fn open_and_start(
             ));
         }
         Ok(opened)
+    };
+    jobs.jobs().spawn(async move {
+        let _ = answer.send(opening.await);
     });
-    opening.await.map_err(|_| DbError::Panicked)?
+    // No answer: the station stopped its jobs before this one started.
+    answered.await.map_err(|_| DbError::Closed)?
 }
 
 #[cfg(test)]
@@ -196,8 +209,14 @@ mod tests {
     #[tokio::test]
     async fn a_job_opened_for_a_request_that_was_dropped_still_runs() {
         let dir = tempfile::tempdir().expect("temp");
+        // A port nothing listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
         let state = crate::state::testing::state(dir.path(), |config| {
             config.monitor_retry.attempts = 1;
+            config.monitor_port = port;
         })
         .await;
         let key = zpair_proto::crypto::SigningKey::from_bytes(&[7; 32]);
@@ -207,7 +226,7 @@ mod tests {
                 device_serial: "SN-1".into(),
                 identity_public_key: zpair_proto::crypto::public_key_text(&key.verifying_key()),
                 firmware_version: "1.2.3".into(),
-                // Nothing listens there: the job fails at once.
+                // Nothing listens there (on the port above): the job fails at once.
                 ip_address: Some("127.0.0.1".into()),
             },
             device_label: None,
