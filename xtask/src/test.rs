@@ -5,6 +5,7 @@
 //! `.ci/run` runs exactly this.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::audit::{self, Outcome};
 use crate::bootstrap;
@@ -18,6 +19,44 @@ use crate::ui::NpmProject;
 /// short enough for every CI run.
 const FUZZ_RUNS: &str = "20000";
 
+/// Where a run's time goes, phase by phase, printed at its end: CI's
+/// budget (a warm run under 20 minutes) is kept by knowing which part grew.
+#[derive(Default)]
+struct Phases {
+    done: Vec<(&'static str, Duration)>,
+    current: Option<(&'static str, Instant)>,
+}
+
+impl Phases {
+    /// Ends the phase running (if any) and starts `name`.
+    fn start(&mut self, name: &'static str) {
+        self.end();
+        self.current = Some((name, Instant::now()));
+    }
+
+    fn end(&mut self) {
+        if let Some((name, started)) = self.current.take() {
+            self.done.push((name, started.elapsed()));
+        }
+    }
+
+    /// The table of phases and their share of the run.
+    fn report(mut self) -> String {
+        self.end();
+        let total: Duration = self.done.iter().map(|(_, d)| *d).sum();
+        let mut table = String::from("where the run's time went:");
+        for (name, took) in &self.done {
+            let share = 100.0 * took.as_secs_f64() / total.as_secs_f64().max(f64::EPSILON);
+            table.push_str(&format!(
+                "\n  {:>6.0} s  {share:>3.0} %  {name}",
+                took.as_secs_f64()
+            ));
+        }
+        table.push_str(&format!("\n  {:>6.0} s  in all", total.as_secs_f64()));
+        table
+    }
+}
+
 /// `cargo xtask test [--no-fuzz]`.
 pub fn run(args: &[String]) -> Result<(), Failure> {
     let fuzz_dir = process::workspace_root().join("fuzz");
@@ -27,6 +66,8 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
             "unknown option `{unknown}` for test"
         )));
     }
+    let mut phases = Phases::default();
+    phases.start("tools and packages");
     bootstrap::ensure_system_packages()?;
     bootstrap::ensure_cargo_tools(&[bootstrap::TAURI_DRIVER, bootstrap::CARGO_DENY])?;
     if fuzz {
@@ -35,11 +76,13 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     bootstrap::ensure_node()?;
 
     // The app embeds the built UI at compile time, so it is built first.
+    phases.start("the UI's build");
     let ui = NpmProject::ui();
     ui.build_ui(true)?;
     // The UI's type check and lint cover the WebDriver suite, which needs its own packages.
     NpmProject::e2e().install(false)?;
 
+    phases.start("format and lints");
     process::say("format");
     process::run(process::cargo().args(["fmt", "--all", "--check"]))?;
     process::say("lints");
@@ -53,6 +96,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     ]))?;
     // Without an advisory database (no ../shared snapshot, no network) the
     // other checks still run, and the run says plainly what it did not check.
+    phases.start("dependency audit and other systems");
     let audit = audit::gate(None)?;
     if let Outcome::NoDatabase(why) = &audit {
         process::say(&format!(
@@ -61,9 +105,11 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     }
     process::say("the other systems: dependency trees and keyring stores per target, icons");
     platforms::run(&[])?;
+    phases.start("binaries for the cross-process tests");
     process::say("build the binaries the cross-process tests start");
     process::run(process::cargo().args(["build", "--workspace", "--bins"]))?;
 
+    phases.start("unit and cross-component tests");
     process::say(
         "unit and cross-component tests (in a fresh session keyring, with a throwaway home)",
     );
@@ -80,16 +126,21 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
 
     // The Linux packages from the debug build just made: the .rpm and .deb
     // listed and checked (the release ones: `cargo xtask bench app`).
+    phases.start(".deb and .rpm");
     bundle::make(&bundle::Options {
         debug: true,
         ..bundle::Options::default()
     })?;
 
+    phases.start("UI: type check, lint, browser tests");
     ui.check_and_test()?;
+    phases.start("the real app through WebDriver");
     e2e::run_suite()?;
     if fuzz {
+        phases.start("fuzzers");
         run_fuzzers(&fuzz_dir)?;
     }
+    process::say(&phases.report());
     match audit {
         Outcome::Checked => process::say("all checks passed"),
         Outcome::NoDatabase(why) => process::say(&format!(
@@ -169,4 +220,24 @@ fn fuzz_targets(dir: &Path) -> Result<Vec<String>, Failure> {
         .collect();
     targets.sort();
     Ok(targets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_lists_each_phase_with_its_share_and_the_total() {
+        let phases = Phases {
+            done: vec![
+                ("format and lints", Duration::from_secs(30)),
+                ("fuzzers", Duration::from_secs(90)),
+            ],
+            current: None,
+        };
+        let report = phases.report();
+        assert!(report.contains("30 s   25 %  format and lints"), "{report}");
+        assert!(report.contains("90 s   75 %  fuzzers"), "{report}");
+        assert!(report.contains("120 s  in all"), "{report}");
+    }
 }
