@@ -295,15 +295,16 @@ async fn forward(
             tokio::time::sleep(latency).await;
         }
         last = Some(direction);
-        let (bytes, to) = match direction {
-            Direction::Up => (&up[..take], &mut monitor_write),
-            Direction::Down => (&down[..take], &mut station_write),
+        let (read, to) = match direction {
+            Direction::Up => (&up[..n], &mut monitor_write),
+            Direction::Down => (&down[..n], &mut station_write),
         };
-        if !bytes.is_empty() && to.write_all(bytes).await.is_err() {
+        if pass(to, &read[..take], &shared, direction, &mut sent[index])
+            .await
+            .is_err()
+        {
             return;
         }
-        record(&shared, direction, sent[index], take);
-        sent[index] += take;
         let Some(Armed { fired, fault, .. }) = act_here.and_then(|_| armed.take()) else {
             continue;
         };
@@ -322,18 +323,32 @@ async fn forward(
             Fault::Partition(lasting) => {
                 // The rest of this read is held with everything else.
                 tokio::time::sleep(lasting).await;
-                let rest = match direction {
-                    Direction::Up => (&up[take..n], &mut monitor_write),
-                    Direction::Down => (&down[take..n], &mut station_write),
-                };
-                if !rest.0.is_empty() && rest.1.write_all(rest.0).await.is_err() {
+                if pass(to, &read[take..], &shared, direction, &mut sent[index])
+                    .await
+                    .is_err()
+                {
                     return;
                 }
-                record(&shared, direction, sent[index], n - take);
-                sent[index] += n - take;
             }
         }
     }
+}
+
+/// Forwards `bytes` to `to` and records them as sent `direction`, after
+/// the `sent` bytes before them.
+async fn pass(
+    to: &mut tokio::net::tcp::OwnedWriteHalf,
+    bytes: &[u8],
+    shared: &Mutex<Shared>,
+    direction: Direction,
+    sent: &mut usize,
+) -> std::io::Result<()> {
+    if !bytes.is_empty() {
+        to.write_all(bytes).await?;
+    }
+    record(shared, direction, *sent, bytes.len());
+    *sent += bytes.len();
+    Ok(())
 }
 
 fn record(shared: &Mutex<Shared>, direction: Direction, start: usize, len: usize) {

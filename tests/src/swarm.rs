@@ -17,10 +17,9 @@ use zpair_proto::device::RegistrationRecord;
 
 use crate::{World, binary};
 
-/// Device ID prefix of swarm monitors.
+/// Device ID prefix of swarm monitors; each swarm adds its first address,
+/// so several swarms can serve one station.
 const PREFIX: &str = "ZM-SWARM";
-/// Device ID prefix of the monitors of a swarm that applies slowly.
-const SLOW_PREFIX: &str = "ZM-SLOW";
 /// Registration records per import request.
 const IMPORT_BATCH: usize = 500;
 /// How often swarm monitors refresh their QR: as long as their codes live.
@@ -47,8 +46,7 @@ pub struct SwarmOptions {
     pub heartbeat: Duration,
     /// How long a monitor takes to apply a configuration (to stage a
     /// pushed one, and to prepare a commit): time for a test to kill the
-    /// process mid-apply. Device IDs are then the swarm's address after
-    /// `ZM-SLOW`, so several such swarms can serve one station.
+    /// process mid-apply.
     pub apply_delay: Duration,
     /// The monitors keep their files in memory (tmpfs) rather than on the
     /// disk the station's database is on: ten thousand simulated monitors'
@@ -72,11 +70,7 @@ impl SwarmProcess {
     /// Starts `count` monitors in provisioning mode that trust `world`'s
     /// station, listening from `first_ip` on; returns once all listen.
     pub fn start(world: &World, count: usize, first_ip: Ipv4Addr, options: SwarmOptions) -> Self {
-        let prefix = if options.apply_delay.is_zero() {
-            PREFIX.to_owned()
-        } else {
-            format!("{SLOW_PREFIX}-{}", first_ip.to_string().replace('.', "-"))
-        };
+        let prefix = format!("{PREFIX}-{}", first_ip.to_string().replace('.', "-"));
         let in_memory = options.files_in_memory.then(|| {
             tempfile::Builder::new()
                 .prefix("zpair-swarm-")
@@ -85,7 +79,6 @@ impl SwarmProcess {
         });
         let root = in_memory.as_ref().map_or(world.root.path(), |d| d.path());
         let dir = root.join(format!("swarm-{first_ip}"));
-        let (heartbeat, apply_delay) = (options.heartbeat, options.apply_delay);
         let mut child = Command::new(binary("bedside-monitor"))
             .arg("swarm")
             .arg("--data-dir")
@@ -93,12 +86,12 @@ impl SwarmProcess {
             .args(["--count", &count.to_string()])
             .args(["--prefix", &prefix])
             .args(["--first-ip", &first_ip.to_string()])
-            .args(["--heartbeat-ms", &heartbeat.as_millis().to_string()])
+            .args(["--heartbeat-ms", &options.heartbeat.as_millis().to_string()])
             .args(["--qr-refresh-secs", &QR_REFRESH.as_secs().to_string()])
             .args(["--station-key", &world.station.station_public_key()])
             .arg("--provision")
             .args(
-                Some(apply_delay)
+                Some(options.apply_delay)
                     .filter(|d| !d.is_zero())
                     .map(|d| format!("--apply-delay-ms={}", d.as_millis())),
             )
@@ -196,8 +189,7 @@ impl SwarmProcess {
 impl Drop for SwarmProcess {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+            self.kill();
         }
     }
 }

@@ -102,8 +102,7 @@ pub(crate) async fn run(state: AppState, ticket: Ticket) {
     // The monitor timeouts start once the job has a slot (the semaphore is never closed).
     let slot = state.exchanges().acquire().await.ok();
     let mut issued = None;
-    let outcome = drive(&state, &ticket, &mut issued, slot).await;
-    let outcome = match outcome {
+    let outcome = match drive(&state, &ticket, &mut issued, slot).await {
         Ok(confirm_by) => {
             await_decision(&state, &ticket.job_id, confirm_by).await;
             Ok(())

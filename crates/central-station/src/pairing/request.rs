@@ -168,19 +168,18 @@ async fn open_and_start(
     address: Option<IpAddr>,
 ) -> Result<Opened, DbError> {
     let (answer, answered) = tokio::sync::oneshot::channel();
-    let jobs = state.clone();
-    let state = state.clone();
+    let owned = state.clone();
     let opening = async move {
         let job_id = new.job_id.clone();
-        let limits = state.config().rate_limits;
-        let opened = state
+        let limits = owned.config().rate_limits;
+        let opened = owned
             .db()
             .call(move |c| store::open(c, &new, limits))
             .await?;
         if let Opened::Job { device, seq, event } = &opened {
-            state.hub().publish(*seq, event);
-            state.jobs().spawn(job::run(
-                state.clone(),
+            owned.hub().publish(*seq, event);
+            owned.jobs().spawn(job::run(
+                owned.clone(),
                 Ticket {
                     job_id,
                     device: (**device).clone(),
@@ -192,7 +191,7 @@ async fn open_and_start(
         }
         Ok(opened)
     };
-    jobs.jobs().spawn(async move {
+    state.jobs().spawn(async move {
         let _ = answer.send(opening.await);
     });
     // No answer: the station stopped its jobs before this one started.
