@@ -79,6 +79,7 @@ fn harness() -> &'static Harness {
         let identity = zpair_proto::crypto::generate_signing_key().expect("key");
         central_station::admin::import_devices(
             &data_dir,
+            &central_station::db::Database::File,
             &[DeviceImport {
                 record: RegistrationRecord {
                     device_id: DEVICE.into(),
@@ -113,8 +114,15 @@ impl Harness {
         let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
         tokens.accounts_made += 1;
         let username = format!("fuzz-{}-{}", tokens.accounts_made, role_name(role));
-        central_station::admin::create_user(&self.data_dir, &username, "Fuzz", role, PASSWORD)
-            .expect("account created");
+        central_station::admin::create_user(
+            &self.data_dir,
+            &central_station::db::Database::File,
+            &username,
+            "Fuzz",
+            role,
+            PASSWORD,
+        )
+        .expect("account created");
         let body = serde_json::json!({ "username": username, "password": PASSWORD }).to_string();
         let mut request = Request::post("/api/auth/login")
             .header(header::CONTENT_TYPE, "application/json")

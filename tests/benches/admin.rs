@@ -122,8 +122,12 @@ fn seed(world: &World, rows: usize, monitors: usize) -> Seeded {
             .map(|i| record(format!("ZM-SEED-{i:06}")))
             .collect();
         device_ids.extend(records.iter().map(|r| r.record.device_id.clone()));
-        let report = central_station::admin::import_devices(&world.station_dir(), &records)
-            .expect("offline import");
+        let report = central_station::admin::import_devices(
+            &world.station_dir(),
+            &central_station::db::Database::File,
+            &records,
+        )
+        .expect("offline import");
         assert!(report.rejected.is_empty(), "{:?}", report.rejected.first());
     }
     Seeded {

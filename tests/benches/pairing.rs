@@ -4,7 +4,14 @@
 //! Real station, real monitors, real TLS and SQLite, as in the
 //! cross-component tests.
 //!
-//! `cargo xtask bench pairing [--sequential N] [--concurrent 10,100,1000] [--swarm]`
+//! `cargo xtask bench pairing [--sequential N] [--concurrent 10,100,1000] [--swarm]
+//! [--db sqlite|postgres] [--stations N]`
+//!
+//! With `--db postgres` the station keeps its records on a throwaway
+//! PostgreSQL server (Debian's, started in a temporary folder, fsync on),
+//! each scenario in a database of its own. With `--stations N` (PostgreSQL
+//! only) N station instances share it, each technician signed in to one of
+//! them in turn.
 //!
 //! With `--swarm` the concurrent scenarios' monitors run in a
 //! `bedside-monitor swarm` process (`cargo xtask bench` builds it), so the
@@ -14,6 +21,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use central_station::db::Database;
 use zpair_proto::QrPayload;
 use zpair_proto::api::JobState;
 use zpair_tests::swarm::{SwarmOptions, SwarmProcess};
@@ -25,6 +33,10 @@ struct Args {
     /// The concurrent scenarios' monitors run in a `bedside-monitor swarm`
     /// process rather than in the bench's own.
     swarm: bool,
+    /// The station's records on PostgreSQL rather than SQLite.
+    postgres: bool,
+    /// Station instances sharing the database.
+    stations: usize,
 }
 
 fn parse_args() -> Args {
@@ -32,6 +44,8 @@ fn parse_args() -> Args {
         sequential: 100,
         concurrent: vec![10, 100, 1000],
         swarm: false,
+        postgres: false,
+        stations: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -49,6 +63,18 @@ fn parse_args() -> Args {
                     .unwrap_or_default();
             }
             "--swarm" => args.swarm = true,
+            "--stations" => {
+                args.stations = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|n| *n >= 1)
+                    .expect("--stations takes a number, 1 or more")
+            }
+            "--db" => match it.next().as_deref() {
+                Some("postgres") => args.postgres = true,
+                Some("sqlite") => args.postgres = false,
+                other => panic!("--db takes sqlite or postgres, not {other:?}"),
+            },
             // `cargo bench` passes --bench; anything else is ignored likewise.
             _ => {}
         }
@@ -84,9 +110,16 @@ const PAIRINGS_PER_TECHNICIAN: usize = 50;
 
 /// Starts a world with `n` registered monitors, all in provisioning mode,
 /// and `technicians` technician accounts.
-async fn world_with(n: usize, prefix: &str, technicians: usize) -> World {
+async fn world_with(
+    n: usize,
+    prefix: &str,
+    technicians: usize,
+    database: Database,
+    stations: usize,
+) -> World {
     let mut world = World::start_with(WorldOptions {
         technicians,
+        database,
         // The product's window for a proof of commit, not the tests' few
         // seconds: under ten thousand pairings at once a proof can wait
         // longer than that for the station, and the bench measures the
@@ -95,6 +128,9 @@ async fn world_with(n: usize, prefix: &str, technicians: usize) -> World {
         ..WorldOptions::default()
     })
     .await;
+    for _ in 1..stations {
+        world.start_instance().await;
+    }
     for i in 0..n {
         let m = world.add_monitor(&format!("ZM-{prefix}-{i:04}")).await;
         world.monitors[m]
@@ -105,8 +141,8 @@ async fn world_with(n: usize, prefix: &str, technicians: usize) -> World {
     world
 }
 
-async fn sequential(n: usize) -> Row {
-    let world = world_with(n, "SEQ", 1).await;
+async fn sequential(n: usize, database: Database) -> Row {
+    let world = world_with(n, "SEQ", 1, database, 1).await;
     let tech = world.session(TECHNICIAN).await;
     let start = Instant::now();
     let mut outcomes = Vec::with_capacity(n);
@@ -122,14 +158,21 @@ async fn sequential(n: usize) -> Row {
 /// a load of its own rather than pairing.
 const SWARM_HEARTBEAT: Duration = Duration::from_secs(60);
 
-async fn concurrent(n: usize, scenario: usize, swarm: bool) -> Row {
+async fn concurrent(
+    n: usize,
+    scenario: usize,
+    swarm: bool,
+    database: Database,
+    stations: usize,
+) -> Row {
     // One technician follows at most 64 jobs at once: the station's cap on
     // a user's live event streams, and the HTTP/2 streams it allows on one
     // connection. A thousand pairings at once are a ward's technicians
     // each pairing theirs, not one account queueing behind its own cap.
     let technicians = n.div_ceil(PAIRINGS_PER_TECHNICIAN);
     let in_process = if swarm { 0 } else { n };
-    let world = std::sync::Arc::new(world_with(in_process, "PAR", technicians).await);
+    let world =
+        std::sync::Arc::new(world_with(in_process, "PAR", technicians, database, stations).await);
     // Each scenario's swarm on a block of loopback addresses of its own.
     let swarm = if swarm {
         let first = Ipv4Addr::new(127, 10 + scenario as u8, 0, 1);
@@ -158,7 +201,9 @@ async fn concurrent(n: usize, scenario: usize, swarm: bool) -> Row {
     for t in 1..=technicians {
         let username = technician(t);
         sessions.push(std::sync::Arc::new(
-            world.session((username.as_str(), TECHNICIAN.1)).await,
+            world
+                .session_on(t % stations, (username.as_str(), TECHNICIAN.1))
+                .await,
         ));
     }
     let start = Instant::now();
@@ -186,7 +231,16 @@ async fn concurrent(n: usize, scenario: usize, swarm: bool) -> Row {
     } else {
         ""
     };
-    row(format!("{n} at once, {who}{place}"), outcomes, wall)
+    let instances = if stations > 1 {
+        format!(", {stations} stations")
+    } else {
+        String::new()
+    };
+    row(
+        format!("{n} at once, {who}{place}{instances}"),
+        outcomes,
+        wall,
+    )
 }
 
 /// One pairing's time, and its trace when it reached PROVISIONED.
@@ -248,16 +302,39 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    assert!(
+        args.stations == 1 || args.postgres,
+        "several stations share a PostgreSQL database: add --db postgres"
+    );
+    let cluster = args
+        .postgres
+        .then(|| zpair_testkit::postgres::Cluster::start().expect("a throwaway PostgreSQL server"));
+    // Each scenario on a database of its own.
+    let database = |name: &str| match &cluster {
+        None => Database::File,
+        Some(cluster) => Database::Postgres {
+            url: cluster.create_database(name).expect("database"),
+            connections: central_station::db::DEFAULT_CONNECTIONS,
+        },
+    };
     let mut rows = Vec::new();
     runtime.block_on(async {
         if args.sequential > 0 {
-            rows.push(sequential(args.sequential).await);
+            rows.push(sequential(args.sequential, database("bench_sequential")).await);
         }
         for (scenario, &n) in args.concurrent.iter().enumerate() {
-            rows.push(concurrent(n, scenario, args.swarm).await);
+            let db = database(&format!("bench_concurrent_{scenario}"));
+            rows.push(concurrent(n, scenario, args.swarm, db, args.stations).await);
         }
     });
-    println!("pair request → monitor committed, on loopback (real station, monitors, TLS, SQLite)");
+    let store = if args.postgres {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!(
+        "pair request → monitor committed, on loopback (real station, monitors, TLS, {store})"
+    );
     println!(
         "{:<30} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>11}",
         "scenario", "pairings", "failed", "p50 ms", "p99 ms", "max ms", "wall s", "pairings/s"

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bedside_monitor::{Monitor, MonitorConfig};
-use central_station::{Station, StationConfig};
+use central_station::db::{Database, Direct, OptionalExtension as _};
+use central_station::{Station, StationConfig, params};
 use tempfile::TempDir;
 use zpair_core::client::{StationClient, StationTrust, TrustAnchor};
 use zpair_core::pairing::{PairTarget, PairingOutcome};
@@ -136,6 +137,8 @@ pub struct WorldOptions {
     pub fail_safe: Duration,
     /// Pairing jobs exchanging messages with their monitors at once.
     pub parallel_exchanges: usize,
+    /// Where the station keeps its records (the SQLite file by default).
+    pub database: Database,
 }
 
 impl Default for WorldOptions {
@@ -149,6 +152,7 @@ impl Default for WorldOptions {
             technicians: 1,
             fail_safe: FAIL_SAFE,
             parallel_exchanges: central_station::DEFAULT_PARALLEL_EXCHANGES,
+            database: Database::File,
         }
     }
 }
@@ -162,6 +166,9 @@ pub struct World {
     pub station: Station,
     /// The running monitors, in the order they were added.
     pub monitors: Vec<Monitor>,
+    /// More station instances on the same keys and database, named
+    /// `instance-2`, `instance-3`, … ([`World::start_instance`]).
+    pub instances: Vec<Station>,
     options: WorldOptions,
 }
 
@@ -175,17 +182,24 @@ impl World {
     pub async fn start_with(options: WorldOptions) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let station_dir = root.path().join("station");
-        create_accounts(&station_dir);
-        for n in 2..=options.technicians {
-            central_station::admin::create_user(
-                &station_dir,
-                &technician(n),
-                &format!("Test Technician {n}"),
-                Role::Technician,
-                TECHNICIAN.1,
-            )
-            .expect("technician account");
-        }
+        // On a thread of its own: the PostgreSQL client blocks, and must not
+        // block the runtime.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                create_accounts_in(&station_dir, &options.database);
+                for n in 2..=options.technicians {
+                    central_station::admin::create_user(
+                        &station_dir,
+                        &options.database,
+                        &technician(n),
+                        &format!("Test Technician {n}"),
+                        Role::Technician,
+                        TECHNICIAN.1,
+                    )
+                    .expect("technician account");
+                }
+            });
+        });
         let station = Station::start(station_config(&station_dir, &options))
             .await
             .expect("station starts");
@@ -193,6 +207,7 @@ impl World {
             root,
             station,
             monitors: Vec::new(),
+            instances: Vec::new(),
             options,
         }
     }
@@ -257,9 +272,14 @@ impl World {
         added
     }
 
+    /// The station's database, opened directly.
+    pub fn database(&self) -> Direct {
+        Direct::open(&self.station_dir(), &self.options.database).expect("open station database")
+    }
+
     /// What the station's database says of a device now.
     pub fn station_view(&self, device_id: &str) -> StationView {
-        station_view(&self.station.database_path(), device_id)
+        view_of(&self.database(), device_id)
     }
 
     /// Starts a monitor without registering it.
@@ -323,8 +343,40 @@ impl World {
     }
 
     /// A signed-in session for one of the accounts.
-    pub async fn session(&self, (user, password): (&str, &str)) -> TechnicianSession {
-        let session = TechnicianSession::new(self.client(), Arc::new(MemorySecretStore::default()));
+    pub async fn session(&self, account: (&str, &str)) -> TechnicianSession {
+        self.session_on(0, account).await
+    }
+
+    /// Starts another station instance beside the first, on the same keys
+    /// and database (PostgreSQL: [`WorldOptions::database`]), each pushing
+    /// its own URL to the monitors it pairs.
+    pub async fn start_instance(&mut self) {
+        let mut config = station_config(&self.station_dir(), &self.options);
+        config.instance_id = format!("instance-{}", self.instances.len() + 2);
+        self.instances.push(
+            Station::start(config)
+                .await
+                .expect("another instance starts"),
+        );
+    }
+
+    /// A signed-in session on instance `instance` (0: the first, then
+    /// [`World::instances`] in order).
+    pub async fn session_on(
+        &self,
+        instance: usize,
+        (user, password): (&str, &str),
+    ) -> TechnicianSession {
+        let station = match instance {
+            0 => &self.station,
+            n => &self.instances[n - 1],
+        };
+        let client = StationClient::new(StationTrust {
+            url: station.url(),
+            anchor: TrustAnchor::CaPem(station.ca_certificate_pem()),
+        })
+        .expect("client");
+        let session = TechnicianSession::new(client, Arc::new(MemorySecretStore::default()));
         session.login(user, password).await.expect("login");
         session
     }
@@ -434,7 +486,7 @@ impl World {
 
     /// The audit rows for one device, oldest first: (event_type, success).
     pub fn audit(&self, device_id: &str) -> Vec<(String, bool)> {
-        audit_rows(&self.station.database_path(), device_id)
+        audit_of(&self.database(), device_id)
     }
 
     /// Authorises one re-pairing of a paired monitor as a technician does:
@@ -499,8 +551,14 @@ fn pair_result(
 
 /// Creates the two accounts on a station's data directory before it starts.
 pub fn create_accounts(station_dir: &Path) {
+    create_accounts_in(station_dir, &Database::File);
+}
+
+/// The same, on `database`.
+fn create_accounts_in(station_dir: &Path, database: &Database) {
     central_station::admin::create_user(
         station_dir,
+        database,
         TECHNICIAN.0,
         "Test Technician",
         Role::Technician,
@@ -509,6 +567,7 @@ pub fn create_accounts(station_dir: &Path) {
     .expect("technician account");
     central_station::admin::create_user(
         station_dir,
+        database,
         ADMINISTRATOR.0,
         "Test Administrator",
         Role::Administrator,
@@ -534,6 +593,7 @@ fn station_config(dir: &Path, options: &WorldOptions) -> StationConfig {
     config.parallel_exchanges = options.parallel_exchanges;
     config.client_certificate_lifetime = options.certificate_lifetime;
     config.monitor_retry.backoff = options.retry_backoff;
+    config.database = options.database.clone();
     config
 }
 
@@ -559,9 +619,19 @@ pub struct StationView {
     pub alert: Option<String>,
 }
 
-/// Reads a device's row and certificates directly from a station's SQLite file.
-pub fn station_view(database: &Path, device_id: &str) -> StationView {
-    let db = rusqlite::Connection::open(database).expect("open station database");
+/// A station's SQLite database, opened directly (as an auditor or a crash
+/// would see it) from its data directory.
+pub fn station_database(station_dir: &Path) -> Direct {
+    Direct::open(station_dir, &Database::File).expect("open station database")
+}
+
+/// Reads a device's row and certificates directly from the SQLite database
+/// of the station in `station_dir`.
+pub fn station_view(station_dir: &Path, device_id: &str) -> StationView {
+    view_of(&station_database(station_dir), device_id)
+}
+
+fn view_of(db: &Direct, device_id: &str) -> StationView {
     let (state, serial, heartbeats, alert) = db
         .query_row(
             "SELECT state, certificate_serial, heartbeats, alert FROM devices WHERE device_id = ?1",
@@ -570,16 +640,13 @@ pub fn station_view(database: &Path, device_id: &str) -> StationView {
         )
         .expect("device row");
     let serials = |revoked: bool| -> Vec<String> {
-        let mut stmt = db
-            .prepare(
-                "SELECT serial FROM certificates
-                 WHERE device_id = ?1 AND (revoked_at IS NOT NULL) = ?2 ORDER BY serial",
-            )
-            .expect("certificates query");
-        stmt.query_map(rusqlite::params![device_id, revoked], |r| r.get(0))
-            .expect("certificates")
-            .collect::<Result<_, _>>()
-            .expect("certificates read")
+        db.query_map(
+            "SELECT serial FROM certificates
+             WHERE device_id = ?1 AND (revoked_at IS NOT NULL) = ?2 ORDER BY serial",
+            params![device_id, revoked],
+            |r| r.get(0),
+        )
+        .expect("certificates")
     };
     StationView {
         state,
@@ -618,26 +685,26 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// Reads the audit table directly from the station's SQLite file.
-pub fn audit_rows(database: &Path, device_id: &str) -> Vec<(String, bool)> {
-    let db = rusqlite::Connection::open(database).expect("open station database");
-    let mut stmt = db
-        .prepare(
-            "SELECT event_type, success FROM provisioning_events WHERE device_id = ?1 ORDER BY id",
-        )
-        .expect("audit query");
-    stmt.query_map([device_id], |row| Ok((row.get(0)?, row.get(1)?)))
-        .expect("audit rows")
-        .collect::<Result<_, _>>()
-        .expect("audit rows read")
+/// Reads the audit table directly from the SQLite database of the station
+/// in `station_dir`.
+pub fn audit_rows(station_dir: &Path, device_id: &str) -> Vec<(String, bool)> {
+    audit_of(&station_database(station_dir), device_id)
+}
+
+fn audit_of(db: &Direct, device_id: &str) -> Vec<(String, bool)> {
+    db.query_map(
+        "SELECT event_type, success FROM provisioning_events WHERE device_id = ?1 ORDER BY id",
+        [device_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .expect("audit rows")
 }
 
 /// The state of a device's newest pairing job, read directly from the
-/// station's SQLite file.
-pub fn latest_job_state(database: &Path, device_id: &str) -> Option<String> {
-    use rusqlite::OptionalExtension as _;
-    let db = rusqlite::Connection::open(database).expect("open station database");
-    db.query_row(
+/// SQLite database of the station in `station_dir`.
+pub fn latest_job_state(station_dir: &Path, device_id: &str) -> Option<String> {
+    station_database(station_dir)
+        .query_row(
         "SELECT state FROM jobs WHERE device_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT 1",
         [device_id],
         |row| row.get(0),

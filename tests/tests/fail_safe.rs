@@ -15,6 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bedside_monitor::{Monitor, MonitorConfig};
+use central_station::db::Database;
+use central_station::params;
 use futures_util::future::join_all;
 use zpair_core::client::{StationClient, StationTrust, TrustAnchor};
 use zpair_core::pairing::PairTarget;
@@ -25,7 +27,8 @@ use zpair_tests::agreement::{assert_agreement, at_rest, calibrate, disagreement,
 use zpair_tests::fault_proxy::{CutPoint, Direction, FaultProxy, reached, sweep};
 use zpair_tests::{
     FAIL_SAFE, PairResult, TECHNICIAN, World, WorldOptions, audit_rows, binary, create_accounts,
-    crl_serials, eventually, latest_job_state, run_pairing, station_view, unique_ip,
+    crl_serials, eventually, latest_job_state, run_pairing, station_database, station_view,
+    unique_ip,
 };
 
 /// Bytes between two cut points inside a message.
@@ -273,7 +276,7 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
         });
         setups.push((device_id, monitor, proxy));
     }
-    central_station::admin::import_devices(&dir, &imports).expect("registry");
+    central_station::admin::import_devices(&dir, &Database::File, &imports).expect("registry");
 
     // One at a time: each kill is proven to land at its byte, mid-step.
     let mut jobs = Vec::new();
@@ -304,7 +307,6 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
     }
 
     let token = station.access_token().await;
-    let db = dir.join("station.sqlite3");
     let mut problems = Vec::new();
     let mut outcomes = Vec::new();
     for ((point, device_id, job_id), (_, monitor, _)) in jobs.iter().zip(&setups) {
@@ -327,7 +329,7 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
         };
         let state = at_rest(monitor).await;
         let serial = monitor.configuration().map(|c| c.certificate_serial);
-        let view = station_view(&db, device_id);
+        let view = station_view(&dir, device_id);
         if let Some(problem) = disagreement(&result, state, serial, &view, None) {
             problems.push(format!("{point}: {problem}"));
         }
@@ -338,7 +340,7 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
         } else {
             "provisioning_failed"
         };
-        let audit: Vec<String> = audit_rows(&db, device_id)
+        let audit: Vec<String> = audit_rows(&dir, device_id)
             .into_iter()
             .map(|(event, _)| event)
             .filter(|e| {
@@ -357,7 +359,7 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
         if state == MonitorState::Provisioned {
             eventually(
                 &format!("{device_id}'s heartbeats are accepted"),
-                || async { station_view(&db, device_id).heartbeats > 0 },
+                || async { station_view(&dir, device_id).heartbeats > 0 },
             )
             .await;
         }
@@ -389,12 +391,12 @@ async fn the_station_killed_at_any_message_boundary_agrees_with_the_monitor_afte
 /// Revokes a certificate behind the station's back, as a station that lost
 /// track of a commit would have: the monitor still believes it is paired.
 fn revoke_in_database(world: &World, serial: &str) {
-    let db = rusqlite::Connection::open(world.station.database_path()).expect("database");
+    let db = station_database(&world.station_dir());
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let changed = db
         .execute(
             "UPDATE certificates SET revoked_at = ?2, revocation_reason = 'test' WHERE serial = ?1",
-            rusqlite::params![serial, now],
+            params![serial, now],
         )
         .expect("revoke");
     assert_eq!(changed, 1);
@@ -511,7 +513,7 @@ async fn a_job_waiting_for_its_proof_of_commit_leaves_its_turn_to_the_next() {
     });
 
     let world = &world;
-    let database = world.station.database_path();
+    let database = world.station_dir();
     let first = pair_typed(world, &tech, *waiting);
     let second = async {
         eventually("the first job waits for its proof of commit", || async {

@@ -7,20 +7,17 @@ use std::time::{Duration, Instant};
 
 use bedside_monitor::connection::revocation_list_names;
 use zpair_proto::api::{CertificateValidity, ConnectionState};
-use zpair_tests::{PairResult, TECHNICIAN, World, WorldOptions};
+use zpair_tests::{PairResult, TECHNICIAN, World, WorldOptions, station_database};
 
 /// Audit rows of a device with their subject, oldest first.
-fn audit_subjects(database: &Path, device_id: &str) -> Vec<(String, Option<String>)> {
-    let db = rusqlite::Connection::open(database).expect("open station database");
-    let mut stmt = db
-        .prepare(
+fn audit_subjects(station_dir: &Path, device_id: &str) -> Vec<(String, Option<String>)> {
+    station_database(station_dir)
+        .query_map(
             "SELECT event_type, subject FROM provisioning_events WHERE device_id = ?1 ORDER BY id",
+            [device_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .expect("audit query");
-    stmt.query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .expect("audit rows")
-        .collect::<Result<_, _>>()
-        .expect("audit read")
 }
 
 async fn paired(options: WorldOptions, device_id: &str) -> World {
@@ -92,7 +89,7 @@ async fn a_monitor_renews_a_60_second_certificate_twice_while_heartbeating_with_
 
     // Each old certificate was revoked only once its successor was used:
     // issued, then switched to (the first heartbeat with it), then revoked.
-    let audit = audit_subjects(&world.station.database_path(), ID);
+    let audit = audit_subjects(&world.station_dir(), ID);
     let at = |event: &str, serial: &str| {
         audit
             .iter()

@@ -212,7 +212,7 @@ async fn confirmed_reprovisioning_pairs_again_and_the_new_certificate_supersedes
         .certificate_revocation_list()
         .await
         .expect("CRL");
-    let db = rusqlite::Connection::open(world.station.database_path()).expect("database");
+    let db = zpair_tests::station_database(&world.station_dir());
     let reason: String = db
         .query_row(
             "SELECT revocation_reason FROM certificates WHERE serial = ?1",

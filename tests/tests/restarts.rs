@@ -6,13 +6,15 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use central_station::db::Database;
 use rustix::process::{Pid, Signal, kill_process};
 use zpair_core::client::{ClientError, StationClient, StationTrust, TrustAnchor};
 use zpair_proto::ErrorCode;
 use zpair_proto::api::{FailureReason, JobState, PairRequest};
 use zpair_proto::device::{MonitorState, RegistrationRecord};
 use zpair_tests::{
-    PairResult, TECHNICIAN, World, WorldOptions, binary, create_accounts, eventually, unique_ip,
+    PairResult, TECHNICIAN, World, WorldOptions, binary, create_accounts, eventually,
+    station_database, unique_ip,
 };
 
 fn start_station(dir: &std::path::Path, addr: SocketAddr, extra_args: &[&str]) -> Child {
@@ -38,9 +40,9 @@ fn station_ca(dir: &std::path::Path) -> String {
     String::from_utf8(out.stdout).expect("PEM")
 }
 
-fn row_count(db: &std::path::Path, table: &str) -> i64 {
-    let db = rusqlite::Connection::open(db).expect("open");
-    db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+fn row_count(station_dir: &std::path::Path, table: &str) -> i64 {
+    station_database(station_dir)
+        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
         .expect("count")
 }
 
@@ -82,6 +84,7 @@ impl HungJob {
         };
         central_station::admin::import_devices(
             &dir,
+            &Database::File,
             &[zpair_proto::api::DeviceImport {
                 record,
                 device_label: None,
@@ -168,8 +171,7 @@ impl Drop for HungJob {
 async fn a_station_killed_mid_job_restarts_with_no_job_stuck_and_no_row_lost() {
     let mut hung = HungJob::start("ZM-KILL-01", &[]).await;
     let dir = hung.dir();
-    let db = dir.join("station.sqlite3");
-    let before = ["users", "devices", "provisioning_events", "jobs"].map(|t| row_count(&db, t));
+    let before = ["users", "devices", "provisioning_events", "jobs"].map(|t| row_count(&dir, t));
     hung.station.kill().expect("SIGKILL");
     hung.station.wait().expect("reaped");
 
@@ -178,7 +180,7 @@ async fn a_station_killed_mid_job_restarts_with_no_job_stuck_and_no_row_lost() {
         (job.state, job.reason),
         (JobState::Failed, Some(FailureReason::Interrupted))
     );
-    let after = ["users", "devices", "provisioning_events", "jobs"].map(|t| row_count(&db, t));
+    let after = ["users", "devices", "provisioning_events", "jobs"].map(|t| row_count(&dir, t));
     for (b, a) in before.iter().zip(after) {
         assert!(a >= *b, "rows lost: {before:?} → {after:?}");
     }

@@ -7,21 +7,18 @@ use std::path::Path;
 
 use zpair_proto::api::FailureReason;
 use zpair_tests::fault_proxy::FaultProxy;
-use zpair_tests::{PairResult, TECHNICIAN, World};
+use zpair_tests::{PairResult, TECHNICIAN, World, station_database};
 
 /// The job steps of a device, oldest first: (state, message).
-fn steps(database: &Path, device_id: &str) -> Vec<(String, String)> {
-    let db = rusqlite::Connection::open(database).expect("open station database");
-    let mut stmt = db
-        .prepare(
+fn steps(station_dir: &Path, device_id: &str) -> Vec<(String, String)> {
+    station_database(station_dir)
+        .query_map(
             "SELECT e.state, e.message FROM job_events e JOIN jobs j ON j.id = e.job_id
              WHERE j.device_id = ?1 ORDER BY e.id",
+            [device_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .expect("steps query");
-    stmt.query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .expect("steps")
-        .collect::<Result<_, _>>()
-        .expect("steps read")
 }
 
 fn count(world: &World, device_id: &str, event: &str) -> usize {
@@ -58,7 +55,7 @@ async fn a_monitor_unreachable_twice_then_reachable_pairs_on_the_third_attempt()
     assert!(matches!(result, PairResult::Provisioned(_)), "{result:?}");
     assert_eq!(proxy.dropped(), 2);
 
-    let steps = steps(&world.station.database_path(), "ZM-RETRY-01");
+    let steps = steps(&world.station_dir(), "ZM-RETRY-01");
     let retries: Vec<&str> = steps
         .iter()
         .filter(|(state, message)| state == "PAIRING" && message.contains("trying again"))
@@ -118,7 +115,7 @@ async fn a_wrong_code_is_never_retried() {
         })
         .count();
     assert_eq!(wrong_codes, 1);
-    let steps = steps(&world.station.database_path(), "ZM-RETRY-03");
+    let steps = steps(&world.station_dir(), "ZM-RETRY-03");
     assert!(
         !steps.iter().any(|(_, m)| m.contains("trying again")),
         "{steps:?}"

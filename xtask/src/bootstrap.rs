@@ -51,6 +51,10 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
         "`rpm -qlp`, listing the .rpm `cargo xtask bundle` makes (tauri-bundler writes it without rpmbuild)",
     ),
     (
+        "postgresql",
+        "a real PostgreSQL server (initdb, pg_ctl) that the station's store tests and the benchmark start in a throwaway folder",
+    ),
+    (
         "gnome-keyring",
         "a real Secret Service for zpair-core's test of the desktop keyring's session collection",
     ),

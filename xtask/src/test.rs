@@ -124,6 +124,25 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     tests.env_remove("DBUS_SESSION_BUS_ADDRESS");
     process::run(&mut bootstrap::in_session_keyring(&tests))?;
 
+    // The same store tests again on the production database: the unit tests
+    // of every store module and the station's own suite, each test on a
+    // database of its own on a throwaway PostgreSQL server (a real one,
+    // started from Debian's package in a temporary folder).
+    phases.start("the store tests on PostgreSQL");
+    process::say("the station's store tests again, on a throwaway PostgreSQL server");
+    process::run(
+        process::cargo()
+            .args([
+                "test",
+                "-p",
+                "central-station",
+                "--lib",
+                "--test",
+                "station",
+            ])
+            .env("ZPAIR_TEST_POSTGRES", "1"),
+    )?;
+
     // The Linux packages from the debug build just made: the .rpm and .deb
     // listed and checked (the release ones: `cargo xtask bench app`).
     phases.start(".deb and .rpm");

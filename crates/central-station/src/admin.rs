@@ -1,11 +1,13 @@
-//! Offline administration on a station's data directory, for the binary's
-//! subcommands, tests and demos. Safe to run while the station serves the
-//! same directory (SQLite WAL; a lock file guards first-run key creation).
+//! Offline administration on a station's data directory and database, for
+//! the binary's subcommands, tests and demos. Safe to run while stations
+//! serve the same database (their writing transactions and these take the
+//! same lock; a lock file guards first-run key creation).
 
 use std::path::Path;
 
 use zpair_proto::api::{AuditVerification, DeviceImport, ImportReport, Role};
 
+use crate::db::Database;
 use crate::error::StationError;
 use crate::{accounts, audit, db, pki, registry};
 
@@ -15,28 +17,33 @@ const ACTOR: &str = "admin-cli";
 /// Creates a technician or administrator account (audited).
 pub fn create_user(
     data_dir: &Path,
+    database: &Database,
     username: &str,
     display_name: &str,
     role: Role,
     password: &str,
 ) -> Result<(), StationError> {
-    let conn = db::open(data_dir)?;
+    let conn = db::open(data_dir, database)?;
     accounts::create(&conn, username, display_name, role, password, ACTOR)
 }
 
 /// Adds or updates monitors in the registry from their registration records.
 pub fn import_devices(
     data_dir: &Path,
+    database: &Database,
     records: &[DeviceImport],
 ) -> Result<ImportReport, StationError> {
-    let mut conn = db::open(data_dir)?;
+    let mut conn = db::open(data_dir, database)?;
     let (report, _) = registry::import(&mut conn, records, ACTOR, &audit::Source::default())?;
     Ok(report)
 }
 
 /// Checks the audit log's hash chain and names its first broken link.
-pub fn verify_audit(data_dir: &Path) -> Result<AuditVerification, StationError> {
-    let conn = db::open(data_dir)?;
+pub fn verify_audit(
+    data_dir: &Path,
+    database: &Database,
+) -> Result<AuditVerification, StationError> {
+    let conn = db::open(data_dir, database)?;
     Ok(audit::verify(&conn)?)
 }
 

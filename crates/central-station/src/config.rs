@@ -5,6 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::db::Database;
+use crate::db::{Connection, DbError};
+
 /// The fail-safe window of the seeds' flow: long enough for a monitor on a
 /// busy ward network to reach the station a few times, short enough that a
 /// monitor never waits minutes in a half-paired state.
@@ -13,6 +16,19 @@ pub const DEFAULT_FAIL_SAFE: Duration = Duration::from_secs(60);
 /// (a ward of monitors paired together) queues in PAIRING rather than
 /// starving every exchange of CPU until their connect timeouts fire.
 pub const DEFAULT_PARALLEL_EXCHANGES: usize = 64;
+
+/// The instance name of a station that is not told one (the only instance
+/// on its database, as with SQLite).
+pub const DEFAULT_INSTANCE_ID: &str = "station";
+
+/// Whether `id` can name a station instance: 1 to 64 letters, digits, `.`,
+/// `_` or `-` (it is written to the database and to logs).
+pub fn is_instance_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
 
 /// How long a re-provisioning authorises its pairing: the time to walk to
 /// the monitor, read its new code and pair it, with margin.
@@ -61,6 +77,14 @@ pub struct StationConfig {
     /// pushed holds no turn while it waits for its monitor's proof of
     /// commit (VALIDATING, then CONFIRMING).
     pub parallel_exchanges: usize,
+    /// Where the records are: a SQLite file in [`Self::data_dir`] (the
+    /// default), or a PostgreSQL database shared with other instances.
+    pub database: Database,
+    /// This instance's name among the stations sharing a database: the jobs
+    /// it runs are leased under it. Kept across restarts, so a restarted
+    /// instance takes its own jobs back at once instead of waiting for
+    /// their leases to run out; each instance on one database needs its own.
+    pub instance_id: String,
 }
 
 /// Retries of a monitor the station could not reach (ward networks drop
@@ -115,12 +139,22 @@ impl StationConfig {
             monitor_retry: RetryPolicy::default(),
             client_certificate_lifetime: crate::pki::CLIENT_LIFETIME,
             parallel_exchanges: DEFAULT_PARALLEL_EXCHANGES,
+            database: Database::File,
+            instance_id: DEFAULT_INSTANCE_ID.to_owned(),
         }
     }
 
-    /// The SQLite file inside [`Self::data_dir`].
+    /// The SQLite file inside [`Self::data_dir`], used when
+    /// [`Self::database`] is [`Database::File`].
     pub fn database_path(&self) -> PathBuf {
         crate::db::database_path(&self.data_dir)
+    }
+
+    /// A connection to the station's database, migrated, outside any
+    /// running station: for the offline admin commands and for tests that
+    /// look at what was stored.
+    pub fn open_database(&self) -> Result<Connection, DbError> {
+        crate::db::open(&self.data_dir, &self.database)
     }
 }
 

@@ -12,7 +12,7 @@ mod audit;
 mod clock;
 mod config;
 mod csv;
-mod db;
+pub mod db;
 mod devices;
 mod edge;
 mod error;
@@ -34,8 +34,8 @@ mod tls;
 
 pub use accounts::AccountError;
 pub use config::{
-    DEFAULT_FAIL_SAFE, DEFAULT_PARALLEL_EXCHANGES, DEFAULT_REPROVISION_WINDOW, RateLimits,
-    RetryPolicy, StationConfig,
+    DEFAULT_FAIL_SAFE, DEFAULT_INSTANCE_ID, DEFAULT_PARALLEL_EXCHANGES, DEFAULT_REPROVISION_WINDOW,
+    RateLimits, RetryPolicy, StationConfig, is_instance_id,
 };
 pub use db::DbError;
 pub use edge::EdgeLimits;

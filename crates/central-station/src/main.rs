@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use central_station::db::Database;
 use central_station::{DeviceImport, Role, Station, StationConfig, StationError, admin};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -25,9 +26,8 @@ struct Cli {
 enum Command {
     /// Serve the HTTPS API until interrupted.
     Serve {
-        /// The station's data directory (database, CA, keys).
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: Store,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: SocketAddr,
@@ -78,6 +78,12 @@ enum Command {
         #[arg(long, default_value_t = central_station::DEFAULT_PARALLEL_EXCHANGES as u64,
               value_parser = clap::value_parser!(u64).range(1..=4096))]
         parallel_exchanges: u64,
+        /// This instance's name among the stations sharing one database
+        /// (each needs its own; keep it across restarts): its jobs are
+        /// leased under it.
+        #[arg(long, default_value = central_station::DEFAULT_INSTANCE_ID,
+              value_parser = instance_id)]
+        instance_id: String,
     },
     /// Manage accounts.
     User {
@@ -115,8 +121,8 @@ enum Command {
 enum UserCommand {
     /// Create an account; the password is read from stdin, never from the command line.
     Add {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: Store,
         #[arg(long)]
         username: String,
         #[arg(long)]
@@ -133,8 +139,8 @@ enum UserCommand {
 enum DeviceCommand {
     /// Import registration records: a JSON array of records, or a single one.
     Import {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: Store,
         /// The JSON file (`-` for stdin).
         file: PathBuf,
     },
@@ -145,9 +151,49 @@ enum AuditCommand {
     /// Check the hash chain end to end; exits non-zero naming the first
     /// broken link (row id and what is wrong: edited, missing, reordered).
     Verify {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: Store,
     },
+}
+
+/// Checks `--instance-id`.
+fn instance_id(text: &str) -> Result<String, String> {
+    if central_station::is_instance_id(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("use 1 to 64 letters, digits, '.', '_' or '-'".to_owned())
+    }
+}
+
+/// Where a station keeps its keys and records.
+#[derive(Debug, Args)]
+struct Store {
+    /// The station's data directory (CA, keys, and the SQLite database
+    /// unless --database-url names a PostgreSQL one).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// A PostgreSQL database to keep the records in instead of the SQLite
+    /// file, shared by every instance given the same URL:
+    /// postgres://user:password@host:port/database. Prefer the environment
+    /// variable, which keeps the password out of the process list.
+    #[arg(long, env = "ZPAIR_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Connections to PostgreSQL this instance keeps open.
+    #[arg(long, default_value_t = central_station::db::DEFAULT_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    database_connections: u64,
+}
+
+impl Store {
+    fn database(&self) -> Database {
+        match &self.database_url {
+            None => Database::File,
+            Some(url) => Database::Postgres {
+                url: url.clone(),
+                connections: usize::try_from(self.database_connections).unwrap_or(1),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -283,7 +329,7 @@ async fn wait_for_signal() {
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve {
-            data_dir,
+            store,
             listen,
             public_url,
             hostnames,
@@ -295,8 +341,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
             drain_secs,
             max_connections,
             parallel_exchanges,
+            instance_id,
         } => {
-            let mut config = StationConfig::new(data_dir, listen);
+            let mut config = StationConfig::new(store.data_dir.clone(), listen);
+            config.database = store.database();
             config.public_url = public_url;
             config.hostnames = hostnames;
             config.monitor_port = monitor_port;
@@ -307,6 +355,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             config.monitor_retry.backoff = std::time::Duration::from_millis(retry_backoff_ms);
             config.edge.max_connections = usize::try_from(max_connections).unwrap_or(usize::MAX);
             config.parallel_exchanges = usize::try_from(parallel_exchanges).unwrap_or(usize::MAX);
+            config.instance_id = instance_id;
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -316,7 +365,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::User {
             command:
                 UserCommand::Add {
-                    data_dir,
+                    store,
                     username,
                     display_name,
                     role,
@@ -324,15 +373,22 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 },
         } => {
             let password = read_password()?;
-            admin::create_user(&data_dir, &username, &display_name, role.into(), &password)?;
+            admin::create_user(
+                &store.data_dir,
+                &store.database(),
+                &username,
+                &display_name,
+                role.into(),
+                &password,
+            )?;
             eprintln!("Created {} account {username}.", Role::from(role).as_str());
             Ok(())
         }
         Command::Device {
-            command: DeviceCommand::Import { data_dir, file },
+            command: DeviceCommand::Import { store, file },
         } => {
             let records = read_records(&file)?;
-            let report = admin::import_devices(&data_dir, &records)?;
+            let report = admin::import_devices(&store.data_dir, &store.database(), &records)?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -344,9 +400,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Audit {
-            command: AuditCommand::Verify { data_dir },
+            command: AuditCommand::Verify { store },
         } => {
-            let report = admin::verify_audit(&data_dir)?;
+            let report = admin::verify_audit(&store.data_dir, &store.database())?;
             match report.first_broken_link {
                 None => {
                     println!(

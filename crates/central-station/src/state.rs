@@ -8,12 +8,13 @@ use ed25519_dalek::SigningKey;
 use crate::accounts::{PasswordCheck, Revocations};
 use crate::clock;
 use crate::config::StationConfig;
-use crate::db::Db;
+use crate::db::{Connection, Db, Dialect, Notification, channel};
 use crate::edge::streams::StreamSlots;
 use crate::error::StationError;
-use crate::pairing::{EventHub, JobTasks};
+use crate::pairing::{EventHub, JobTasks, store};
 use crate::pki::{CertificateAuthority, Crl, StationIdentity, certificates};
 use crate::tls::TlsServer;
+use zpair_proto::api::JobEvent;
 
 /// Argon2 verifications allowed at once (each takes ~19 MiB).
 const PARALLEL_PASSWORD_CHECKS: usize = 4;
@@ -72,7 +73,7 @@ impl AppState {
             db.clone(),
             refusals,
         ));
-        Ok(Self(Arc::new(Inner {
+        let state = Self(Arc::new(Inner {
             streams: StreamSlots::new(config.edge.max_streams_per_user),
             exchanges: tokio::sync::Semaphore::new(config.parallel_exchanges.max(1)),
             config,
@@ -86,7 +87,59 @@ impl AppState {
             jobs: JobTasks::default(),
             passwords: PasswordCheck::new(PARALLEL_PASSWORD_CHECKS),
             revocations: Revocations::default(),
-        })))
+        }));
+        state.listen_to_other_instances()?;
+        Ok(state)
+    }
+
+    /// On PostgreSQL, what any instance on the database commits reaches
+    /// this one: job steps to its live streams (the only way they reach
+    /// them there, so each stream sees one order: the commits'), revoked
+    /// certificates to its CRL and TLS, revoked sessions to its streams.
+    fn listen_to_other_instances(&self) -> Result<(), StationError> {
+        let inner = Arc::downgrade(&self.0);
+        let wanted = {
+            let inner = inner.clone();
+            move || inner.strong_count() > 0
+        };
+        let runtime = tokio::runtime::Handle::current();
+        self.db().listen(wanted, move |conn, batch| {
+            if let Some(inner) = inner.upgrade() {
+                AppState(inner).heard(conn, batch, &runtime);
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Streams a committed job step to this instance's followers. On
+    /// PostgreSQL the commit's notification does that ([`Self::heard`]), for
+    /// every instance alike: one path, so each stream sees the commits' order.
+    pub(crate) fn stream_committed(&self, seq: i64, event: &JobEvent) {
+        if self.db().dialect() == Dialect::Sqlite {
+            self.hub().publish(seq, event);
+        }
+    }
+
+    /// What the listener heard (on its own thread, with its own connection).
+    fn heard(&self, conn: &Connection, batch: &[Notification], runtime: &tokio::runtime::Handle) {
+        let on = |name: &'static str| batch.iter().filter(move |n| n.channel == name);
+        for heard in on(channel::JOB_EVENTS) {
+            match heard.payload.parse().map(|seq| store::event(conn, seq)) {
+                Ok(Ok(Some((seq, event)))) => self.hub().publish(seq, &event),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot read a committed job step"),
+                Err(_) => {
+                    tracing::warn!(payload = %heard.payload, "a job step notification without its id")
+                }
+            }
+        }
+        if on(channel::CERTIFICATES).next().is_some() {
+            let state = self.clone();
+            runtime.spawn(async move { state.revocations_changed().await });
+        }
+        if on(channel::SESSIONS).next().is_some() {
+            self.revocations().announce();
+        }
     }
 
     pub(crate) fn db(&self) -> &Db {
@@ -214,8 +267,9 @@ pub(crate) mod testing {
     pub(crate) async fn state(dir: &Path, configure: impl FnOnce(&mut StationConfig)) -> AppState {
         let mut config =
             StationConfig::new(dir.to_path_buf(), SocketAddr::from(([127, 0, 0, 1], 0)));
+        config.database = crate::db::testing::database(dir);
         configure(&mut config);
-        let db = Db::start(dir).expect("database");
+        let db = Db::start(dir, &config.database).expect("database");
         let identity =
             crate::pki::load_or_create(dir, Some(&["localhost".to_owned()])).expect("identity");
         AppState::build(config, "https://localhost".into(), db, identity)

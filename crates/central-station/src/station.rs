@@ -2,7 +2,6 @@
 //! keys on first run, fails the jobs a crash left behind, binds and serves.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -13,7 +12,8 @@ use crate::config::StationConfig;
 use crate::db::Db;
 use crate::edge;
 use crate::error::StationError;
-use crate::pairing::{job, store};
+use crate::pairing::lease;
+use crate::pairing::store::{self, Orphaned};
 use crate::state::AppState;
 use crate::{clock, pki, routes, tls};
 
@@ -81,17 +81,27 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
 impl Station {
     /// Starts a station on `config`.
     pub async fn start(config: StationConfig) -> Result<Station, StationError> {
+        if !crate::config::is_instance_id(&config.instance_id) {
+            return Err(StationError::Startup(format!(
+                "instance id {:?}: use 1 to 64 letters, digits, '.', '_' or '-'",
+                config.instance_id
+            )));
+        }
         let names = server_names(&config)?;
         let dir = config.data_dir.clone();
+        let database = config.database.clone();
         let (db, identity) = tokio::task::spawn_blocking(move || {
-            let db = Db::start(&dir)?;
+            let db = Db::start(&dir, &database)?;
             let identity = pki::load_or_create(&dir, Some(&names))?;
             Ok::<_, StationError>((db, identity))
         })
         .await
         .map_err(|e| StationError::Startup(e.to_string()))??;
 
-        let recovered = db.call(|c| store::recover(c, clock::now())).await?;
+        let owner = config.instance_id.clone();
+        let recovered = db
+            .call(move |c| store::recover(c, clock::now(), &owner, Orphaned::MineToo))
+            .await?;
         if recovered.interrupted > 0 {
             tracing::warn!(
                 interrupted = recovered.interrupted,
@@ -116,13 +126,7 @@ impl Station {
         // Room for the connection cap under the open-file limit, raised first.
         let edge = edge::descriptors::fit(config.edge, edge::descriptors::raise_open_file_limit());
         let state = AppState::build(config, public_url, db, identity).await?;
-        for (job_id, confirm_by) in recovered.confirming {
-            tracing::info!(%job_id, "waiting for the proof of commit of a job the last run left confirming");
-            let state_for_job = state.clone();
-            state.jobs().spawn(async move {
-                job::await_decision(&state_for_job, &job_id, confirm_by).await;
-            });
-        }
+        lease::adopt(&state, recovered.confirming);
         let (shutdown, stop) = watch::channel(false);
         let server = tokio::spawn(tls::serve(
             listener,
@@ -134,10 +138,13 @@ impl Station {
         let maintenance = tokio::spawn({
             let state = state.clone();
             async move {
-                loop {
-                    tokio::time::sleep(CRL_REFRESH).await;
-                    state.revocations_changed().await;
-                }
+                let crl = async {
+                    loop {
+                        tokio::time::sleep(CRL_REFRESH).await;
+                        state.revocations_changed().await;
+                    }
+                };
+                tokio::join!(crl, lease::keep(state.clone()));
             }
         });
         tracing::info!(
@@ -192,9 +199,9 @@ impl Station {
         self.state.passwords().checked()
     }
 
-    /// The SQLite file.
-    pub fn database_path(&self) -> PathBuf {
-        self.state.db().path().to_path_buf()
+    /// Where the station keeps its records.
+    pub fn database(&self) -> &crate::db::Database {
+        self.state.db().database()
     }
 
     /// Stops taking pair requests (they answer 503 `station_busy`, as does
@@ -227,7 +234,7 @@ mod tests {
     #[test]
     fn the_certificate_covers_the_public_url_host_and_configured_names() {
         let mut config = StationConfig::new(
-            PathBuf::from("/tmp/x"),
+            std::path::PathBuf::from("/tmp/x"),
             SocketAddr::from(([10, 0, 0, 5], 8443)),
         );
         config.hostnames = vec!["station.ward".into()];

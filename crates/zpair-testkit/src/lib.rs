@@ -1,5 +1,8 @@
 //! What ZPair's tests share across crates (a dev-dependency only).
 
+#[cfg(unix)]
+pub mod postgres;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;

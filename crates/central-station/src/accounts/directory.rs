@@ -8,7 +8,7 @@
 //! administrator still is one — enabled, signed in, with current
 //! credentials.
 
-use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
+use crate::db::{Connection, OptionalExtension as _, Transaction, params};
 use time::OffsetDateTime;
 use zpair_proto::admin::{AccountRecord, NewAccount};
 use zpair_proto::api::Role;
@@ -80,7 +80,7 @@ type RecordColumns = (
     (bool, Option<i64>, i64, Option<i64>, i64),
 );
 
-fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordColumns> {
+fn read_record(r: &crate::db::Row) -> Result<RecordColumns, crate::db::DbError> {
     Ok((
         (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
         (r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?),
@@ -198,10 +198,10 @@ fn end_all(
             [user_id],
         )?;
     }
-    Ok(conn.execute(
+    conn.execute(
         "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
         params![user_id, clock::unix(now)],
-    )?)
+    )
 }
 
 /// Clears the account's count of wrong passwords and its lock.
@@ -451,7 +451,7 @@ mod tests {
     #[test]
     fn the_last_enabled_administrator_is_never_disabled() {
         let dir = tempfile::tempdir().expect("temp");
-        let mut conn = crate::db::open(dir.path()).expect("db");
+        let mut conn = crate::db::testing::open(dir.path()).expect("db");
         let a = administrator(&conn, "ana", 1);
         let b = administrator(&conn, "bo", 2);
         let now = clock::now();

@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use crate::db::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
 
 use super::{LOCKOUT, MAX_FAILED_LOGINS};
@@ -81,19 +81,18 @@ struct Row {
 }
 
 fn row(conn: &Connection, subject: &str) -> Result<Option<Row>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT failures, window_ends, locked_until FROM sign_in_attempts WHERE subject = ?1",
-            [subject],
-            |r| {
-                Ok(Row {
-                    failures: r.get(0)?,
-                    window_ends: r.get(1)?,
-                    locked_until: r.get(2)?,
-                })
-            },
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT failures, window_ends, locked_until FROM sign_in_attempts WHERE subject = ?1",
+        [subject],
+        |r| {
+            Ok(Row {
+                failures: r.get(0)?,
+                window_ends: r.get(1)?,
+                locked_until: r.get(2)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// The subject's row as it stands now: a window that has ended starts over.
@@ -205,9 +204,7 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn db() -> Connection {
-        let mut conn = Connection::open_in_memory().expect("memory");
-        crate::db::migrations::migrate(&mut conn).expect("migrate");
-        conn
+        crate::db::testing::memory()
     }
 
     const HERE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);

@@ -99,7 +99,7 @@ pub(crate) fn validate_new_account(
 /// by `actor`, in one transaction. The password is hashed before the
 /// transaction opens, so the write lock is not held through Argon2.
 pub(crate) fn create(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Connection,
     username: &str,
     display_name: &str,
     role: Role,
@@ -108,8 +108,7 @@ pub(crate) fn create(
 ) -> Result<(), crate::StationError> {
     validate_new_account(username, display_name, password)?;
     let hash = password::hash(password)?;
-    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
-        .map_err(crate::DbError::from)?;
+    let tx = conn.transaction()?;
     if !store::insert_user(&tx, username, display_name, role, &hash, false)? {
         return Err(AccountError::Exists(username.to_owned()).into());
     }
@@ -118,7 +117,7 @@ pub(crate) fn create(
         crate::clock::now(),
         &[audit::Entry::account(audit::EventType::AccountCreated, username).by(actor)],
     )?;
-    tx.commit().map_err(crate::DbError::from)?;
+    tx.commit()?;
     Ok(())
 }
 

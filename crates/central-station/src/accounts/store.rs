@@ -1,8 +1,8 @@
 //! The SQL of accounts, sessions and confirmations. Every function runs on
 //! the database thread, inside the caller's connection or transaction.
 
-use rusqlite::types::ToSql;
-use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
+use crate::db::Value;
+use crate::db::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
 use zpair_proto::api::{Account, Role, StepUpAction};
 
@@ -59,8 +59,11 @@ pub(crate) fn insert_user(
     must_change: bool,
 ) -> Result<bool, DbError> {
     let taken: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(?1))",
-        [username],
+        "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = ?1)",
+        // Usernames are ASCII (validated); folding it here keeps the two
+        // databases alike (PostgreSQL's `lower` of a parameter would fold by
+        // the server's locale, SQLite's folds ASCII only).
+        [username.to_ascii_lowercase()],
         |r| r.get(0),
     )?;
     if taken {
@@ -87,7 +90,7 @@ type UserColumns = (
     (Option<i64>, bool, i64),
 );
 
-fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserColumns> {
+fn user_from_row(r: &crate::db::Row) -> Result<UserColumns, crate::db::DbError> {
     Ok((
         (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
         (r.get(5)?, r.get(6)?, r.get(7)?),
@@ -404,19 +407,15 @@ const USABLE: &str = "token_hash = ?1 AND user_id = ?2 AND device_id = ?3 AND ac
        = (SELECT family FROM sessions WHERE id = ?6)";
 
 /// The values of [`USABLE`]'s parameters, in order.
-fn usable_params<'a>(
-    token_hash: &'a [u8; 32],
-    binding: &'a Binding,
-    now: OffsetDateTime,
-) -> impl rusqlite::Params + 'a {
-    params_from_iter([
-        Box::new(&token_hash[..]) as Box<dyn ToSql + 'a>,
-        Box::new(binding.user_id),
-        Box::new(binding.device_id.as_str()),
-        Box::new(binding.action.as_str()),
-        Box::new(clock::unix(now)),
-        Box::new(binding.session_id),
-    ])
+fn usable_params(token_hash: &[u8; 32], binding: &Binding, now: OffsetDateTime) -> Vec<Value> {
+    vec![
+        Value::Blob(token_hash.to_vec()),
+        Value::Integer(binding.user_id),
+        Value::Text(binding.device_id.clone()),
+        Value::Text(binding.action.as_str().to_owned()),
+        Value::Integer(clock::unix(now)),
+        Value::Integer(binding.session_id),
+    ]
 }
 
 /// Whether a confirmation would be accepted now (nothing is spent).
@@ -426,11 +425,11 @@ pub(crate) fn confirmation_usable(
     binding: &Binding,
     now: OffsetDateTime,
 ) -> Result<bool, DbError> {
-    Ok(conn.query_row(
+    conn.query_row(
         &format!("SELECT EXISTS (SELECT 1 FROM confirmations WHERE {USABLE})"),
         usable_params(token_hash, binding, now),
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Spends a confirmation: true only if it was usable. Call it in the

@@ -26,7 +26,7 @@ const USERNAME: &str = "The account's username.";
 /// account, or its refusal.
 async fn administer<T: Send + 'static>(
     state: &AppState,
-    change: impl FnOnce(&mut rusqlite::Connection) -> Outcome<T> + Send + 'static,
+    change: impl FnOnce(&mut crate::db::Connection) -> Outcome<T> + Send + 'static,
 ) -> Result<T, HttpError> {
     Ok(state.db().call(change).await??)
 }

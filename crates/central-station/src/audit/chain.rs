@@ -8,12 +8,7 @@
 //! tell a log rewritten from scratch from the real one: the head hash that
 //! [`verify`] reports is what an operator copies elsewhere to pin it.
 
-use std::path::Path;
-use std::time::Duration;
-
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension as _, Transaction, TransactionBehavior, params,
-};
+use crate::db::{Connection, Dialect, OptionalExtension as _, params};
 use sha2::{Digest as _, Sha256};
 use zpair_proto::api::{AuditVerification, BrokenLink, LinkProblem};
 
@@ -75,12 +70,18 @@ pub(crate) fn hash(prev_hash: &str, row: &Row) -> String {
 }
 
 /// Where the next row goes: its id and the hash it chains to. Ids are handed
-/// out here rather than by SQLite so the id is known before the hash (which
-/// covers it) is computed; `sqlite_sequence` keeps them from ever reusing a
-/// deleted tail row's id. Runs in the inserting transaction, whose write lock
-/// (one writer thread in the station; SQLite's lock across processes) keeps
-/// the head from moving under it.
+/// out here rather than by the database so the id is known before the hash
+/// (which covers it) is computed, and are never reused for a deleted tail
+/// row (SQLite's `sqlite_sequence`, PostgreSQL's `audit_head` row). Runs in
+/// the inserting transaction, whose write lock keeps the head from moving
+/// under it, across processes and station instances.
 pub(crate) fn head(conn: &Connection) -> Result<(i64, String), DbError> {
+    if conn.dialect() == Dialect::Postgres {
+        let (last_id, last_hash): (i64, String) = conn
+            .prepare_cached("SELECT last_id, last_hash FROM audit_head FOR UPDATE")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        return Ok((last_id + 1, last_hash));
+    }
     let last: Option<(i64, Option<String>)> = conn
         .prepare_cached("SELECT id, row_hash FROM provisioning_events ORDER BY id DESC LIMIT 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -92,10 +93,24 @@ pub(crate) fn head(conn: &Connection) -> Result<(i64, String), DbError> {
     Ok((last_id.max(sequence(conn)?) + 1, prev))
 }
 
+/// Moves the head past the rows just appended. SQLite's head is the last
+/// row itself (and `sqlite_sequence`); PostgreSQL's is a row of its own.
+pub(crate) fn advance(conn: &Connection, last_id: i64, last_hash: &str) -> Result<(), DbError> {
+    if conn.dialect() == Dialect::Postgres {
+        conn.prepare_cached("UPDATE audit_head SET last_id = ?1, last_hash = ?2")?
+            .execute(params![last_id, last_hash])?;
+    }
+    Ok(())
+}
+
 /// The largest id the table ever handed out (0 for none).
 fn sequence(conn: &Connection) -> Result<i64, DbError> {
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => "SELECT seq FROM sqlite_sequence WHERE name = 'provisioning_events'",
+        Dialect::Postgres => "SELECT last_id FROM audit_head",
+    };
     Ok(conn
-        .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'provisioning_events'")?
+        .prepare_cached(sql)?
         .query_row([], |r| r.get(0))
         .optional()?
         .unwrap_or(0))
@@ -106,8 +121,14 @@ const SELECT_ROWS: &str = "SELECT id, timestamp, event_type, device_id, pairing_
         prev_hash, row_hash
      FROM provisioning_events ORDER BY id";
 
+/// [`SELECT_ROWS`] a page at a time, after a given id.
+const SELECT_PAGE: &str = "SELECT id, timestamp, event_type, device_id, pairing_code, success,
+        error_message, configuration_hash, actor, job_id, source_address, subject,
+        prev_hash, row_hash
+     FROM provisioning_events WHERE id > ?1 ORDER BY id LIMIT ?2";
+
 /// A row as stored: its content, then `prev_hash` and `row_hash`.
-fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, Option<String>, Option<String>)> {
+fn read_row(r: &crate::db::Row) -> Result<(Row, Option<String>, Option<String>), DbError> {
     Ok((
         Row {
             id: r.get(0)?,
@@ -149,36 +170,37 @@ pub(crate) fn seal_existing(conn: &Connection) -> Result<(), DbError> {
 /// Walks the whole chain in id order and names the first broken link, in one
 /// read transaction so rows written meanwhile are not half-seen.
 pub(crate) fn verify(conn: &Connection) -> Result<AuditVerification, DbError> {
-    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?;
-    walk(&tx)
+    let snapshot = conn.snapshot()?;
+    walk(&snapshot)
 }
 
-/// [`verify`] on a read-only connection of its own, so a long walk does not
-/// hold up the station's writer thread (WAL readers never block the writer).
-pub(crate) fn verify_file(path: &Path) -> Result<AuditVerification, DbError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    verify(&conn)
-}
+/// Rows read at a time while walking: the walk's memory stays bounded
+/// however long the log.
+const WALK_PAGE: i64 = 5_000;
 
 fn walk(conn: &Connection) -> Result<AuditVerification, DbError> {
-    let mut stmt = conn.prepare(SELECT_ROWS)?;
-    let mut rows = stmt.query([])?;
     let mut expected_id = 1;
     let mut expected_prev = GENESIS.to_owned();
     let mut checked = 0;
-    while let Some(r) = rows.next()? {
-        let (row, prev_hash, row_hash) = read_row(r)?;
-        let (prev_hash, row_hash) = (prev_hash.as_deref(), row_hash.as_deref());
-        if let Some(broken) = check(conn, &row, prev_hash, row_hash, expected_id, &expected_prev)? {
-            return Ok(broken_at(checked, broken));
+    let mut after = i64::MIN;
+    loop {
+        let page = conn.query_all(SELECT_PAGE, params![after, WALK_PAGE])?;
+        for r in &page {
+            let (row, prev_hash, row_hash) = read_row(r)?;
+            let (prev_hash, row_hash) = (prev_hash.as_deref(), row_hash.as_deref());
+            if let Some(broken) =
+                check(conn, &row, prev_hash, row_hash, expected_id, &expected_prev)?
+            {
+                return Ok(broken_at(checked, broken));
+            }
+            checked += 1;
+            expected_id = row.id + 1;
+            expected_prev = row_hash.unwrap_or_default().to_owned();
+            after = row.id;
         }
-        checked += 1;
-        expected_id = row.id + 1;
-        expected_prev = row_hash.unwrap_or_default().to_owned();
+        if i64::try_from(page.len()).unwrap_or(i64::MAX) < WALK_PAGE {
+            break;
+        }
     }
     let last_written = sequence(conn)?;
     if last_written >= expected_id {
@@ -275,13 +297,12 @@ fn check(
 
 /// The row a hash belongs to; a full scan, done only once a link is broken.
 fn row_with_hash(conn: &Connection, hash: &str) -> Result<Option<i64>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT id FROM provisioning_events WHERE row_hash = ?1",
-            [hash],
-            |r| r.get(0),
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT id FROM provisioning_events WHERE row_hash = ?1",
+        [hash],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 #[cfg(test)]
@@ -293,7 +314,7 @@ mod tests {
     /// A fresh database holding rows 1 to 5.
     fn five_rows() -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().expect("temp");
-        let conn = crate::db::open(dir.path()).expect("db");
+        let conn = crate::db::testing::open(dir.path()).expect("db");
         for n in 1..=5 {
             let entry = Entry::ok(EventType::DeviceRegistered, &format!("ZM-{n}")).by("ana");
             record(&conn, clock::now(), &[entry]).expect("record");
@@ -303,10 +324,14 @@ mod tests {
 
     /// What an attacker holding the file can do: drop the guards.
     fn drop_triggers(conn: &Connection) {
-        conn.execute_batch(
-            "DROP TRIGGER provisioning_events_no_update;
-             DROP TRIGGER provisioning_events_no_delete;",
-        )
+        let on = match conn.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " ON provisioning_events",
+        };
+        conn.execute_batch(&format!(
+            "DROP TRIGGER provisioning_events_no_update{on};
+             DROP TRIGGER provisioning_events_no_delete{on};"
+        ))
         .expect("drop triggers");
     }
 
@@ -320,7 +345,7 @@ mod tests {
     fn the_database_refuses_to_update_or_delete_audit_rows() {
         let (_dir, conn) = five_rows();
         let update = conn.execute(
-            "UPDATE provisioning_events SET success = 0 WHERE id = 2",
+            "UPDATE provisioning_events SET success = FALSE WHERE id = 2",
             [],
         );
         assert!(format!("{update:?}").contains("append-only"), "{update:?}");
@@ -409,7 +434,7 @@ mod tests {
     fn rows_keep_chaining_across_connections_and_after_a_restart() {
         let (dir, conn) = five_rows();
         drop(conn);
-        let other = crate::db::open(dir.path()).expect("reopen");
+        let other = crate::db::testing::open(dir.path()).expect("reopen");
         record(
             &other,
             clock::now(),

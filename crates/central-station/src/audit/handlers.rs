@@ -162,9 +162,6 @@ pub(crate) async fn verify_chain(
     State(state): State<AppState>,
     _administrator: AdministratorCaller,
 ) -> Result<Json<AuditVerification>, HttpError> {
-    let path = state.db().path().to_owned();
-    let report = tokio::task::spawn_blocking(move || super::chain::verify_file(&path))
-        .await
-        .map_err(|e| HttpError::Internal(e.to_string()))??;
+    let report = state.db().read_alone(super::chain::verify).await?;
     Ok(Json(report))
 }

@@ -17,7 +17,7 @@ pub(crate) use chain::{seal_existing, verify};
 pub(crate) use handlers::{export, list, verify_chain};
 pub(crate) use source::Source;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use crate::db::{Connection, params};
 use time::OffsetDateTime;
 
 use crate::clock;
@@ -229,12 +229,12 @@ pub(crate) fn record(
     if entries.is_empty() {
         return Ok(());
     }
-    if !conn.is_autocommit() {
+    if conn.in_transaction() {
         return append(conn, at, entries);
     }
-    // Immediate: the head read and the inserts hold one write lock, even
-    // against the offline admin commands writing the same file.
-    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    // The head read and the inserts hold one write lock, even against the
+    // offline admin commands and other instances writing the same database.
+    let tx = conn.transaction()?;
     append(&tx, at, entries)?;
     tx.commit()?;
     Ok(())
@@ -282,7 +282,7 @@ fn append(conn: &Connection, at: OffsetDateTime, entries: &[Entry]) -> Result<()
         prev = hash;
         id += 1;
     }
-    Ok(())
+    chain::advance(conn, id - 1, &prev)
 }
 
 #[cfg(test)]
@@ -372,7 +372,7 @@ mod tests {
     #[test]
     fn rows_round_trip_and_never_hold_a_code() {
         let dir = tempfile::tempdir().expect("temp");
-        let conn = crate::db::open(dir.path()).expect("db");
+        let conn = crate::db::testing::open(dir.path()).expect("db");
         let now = clock::now();
         record(
             &conn,

@@ -1,11 +1,14 @@
-//! Schema migrations, numbered by `PRAGMA user_version`: migration `n` brings
-//! the file from version `n` to `n + 1`. Never edit a shipped migration; add one.
+//! Schema migrations, numbered by the schema version they bring the
+//! database to. SQLite keeps the version in `PRAGMA user_version` and runs
+//! every migration since the first; PostgreSQL keeps it in `station_schema`
+//! and starts from a baseline at version 10 (no PostgreSQL database predates
+//! it). A migration after 10 is added to both lists, with the same number.
+//! Never edit a shipped migration; add one.
 
-use rusqlite::{Connection, TransactionBehavior};
+use super::{Connection, DbError, Dialect, OptionalExtension as _};
 
-use super::DbError;
-
-const MIGRATIONS: &[&str] = &[
+/// SQLite's migrations: entry `n` brings the file from version `n` to `n + 1`.
+const SQLITE: &[&str] = &[
     include_str!("001_initial.sql"),
     include_str!("002_fail_safe.sql"),
     include_str!("003_audit_chain.sql"),
@@ -16,6 +19,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("008_administrators.sql"),
     include_str!("009_administrators_queries.sql"),
     include_str!("010_pair_request_limits.sql"),
+    include_str!("011_job_leases.sql"),
+];
+
+/// PostgreSQL's: the version each brings an empty database to, or an
+/// earlier one to; the first is the baseline and runs only on an empty one.
+const POSTGRES: &[(i64, &str)] = &[
+    (10, include_str!("postgres/010_baseline.sql")),
+    (11, include_str!("postgres/011_job_leases.sql")),
 ];
 
 /// The version migration 003 brings the file to: the audit rows already
@@ -24,31 +35,70 @@ const AUDIT_CHAINED: usize = 3;
 
 /// The schema version this build writes.
 pub(crate) fn latest() -> i64 {
-    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+    i64::try_from(SQLITE.len()).unwrap_or(i64::MAX)
 }
 
-/// Brings the schema up to date. The immediate transaction makes two
-/// processes opening a fresh file at once (the station and an admin command)
-/// migrate it exactly once.
-pub(crate) fn migrate(conn: &mut Connection) -> Result<(), DbError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+/// Brings the schema up to date. The writing transaction makes two
+/// processes opening a fresh database at once (two instances, or the
+/// station and an admin command) migrate it exactly once.
+pub(crate) fn migrate(conn: &Connection) -> Result<(), DbError> {
+    let tx = conn.transaction()?;
+    let found = version(&tx)?;
     let known = latest();
     if found > known {
         return Err(DbError::TooNew { found, known });
     }
-    let done = usize::try_from(found).unwrap_or(0);
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-        tx.execute_batch(sql)?;
-        if index + 1 == AUDIT_CHAINED {
-            crate::audit::seal_existing(&tx)?;
+    if found == known {
+        return Ok(());
+    }
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            let done = usize::try_from(found).unwrap_or(0);
+            for (index, sql) in SQLITE.iter().enumerate().skip(done) {
+                tx.execute_batch(sql)?;
+                if index + 1 == AUDIT_CHAINED {
+                    crate::audit::seal_existing(&tx)?;
+                }
+            }
+            tx.execute_batch(&format!("PRAGMA user_version = {known}"))?;
+        }
+        Dialect::Postgres => {
+            for (index, (version, sql)) in POSTGRES.iter().enumerate() {
+                let applies = if index == 0 {
+                    found == 0
+                } else {
+                    *version > found
+                };
+                if applies {
+                    tx.execute_batch(sql)?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO station_schema (one, version) VALUES (TRUE, ?1)
+                 ON CONFLICT (one) DO UPDATE SET version = excluded.version",
+                [known],
+            )?;
         }
     }
-    if found != known {
-        tx.pragma_update(None, "user_version", known)?;
+    tx.commit()
+}
+
+/// The schema version the database is at; 0 for an empty one.
+fn version(conn: &Connection) -> Result<i64, DbError> {
+    match conn.dialect() {
+        Dialect::Sqlite => conn.query_row("PRAGMA user_version", [], |r| r.get(0)),
+        Dialect::Postgres => {
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS station_schema (
+                     one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+                     version BIGINT NOT NULL)",
+            )?;
+            Ok(conn
+                .query_row("SELECT version FROM station_schema", [], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0))
+        }
     }
-    tx.commit()?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -56,20 +106,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn both_databases_end_at_the_same_version() {
+        assert_eq!(POSTGRES.last().map(|(v, _)| *v), Some(latest()));
+        assert!(POSTGRES.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
-        let mut conn = Connection::open_in_memory().expect("memory");
-        migrate(&mut conn).expect("fresh");
-        conn.pragma_update(None, "user_version", latest() + 1)
-            .expect("bump");
-        assert!(matches!(migrate(&mut conn), Err(DbError::TooNew { .. })));
+        let conn = super::super::testing::memory();
+        let bump = match conn.dialect() {
+            Dialect::Sqlite => format!("PRAGMA user_version = {}", latest() + 1),
+            Dialect::Postgres => format!("UPDATE station_schema SET version = {}", latest() + 1),
+        };
+        conn.execute_batch(&bump).expect("bump");
+        assert!(matches!(migrate(&conn), Err(DbError::TooNew { .. })));
     }
 
     #[test]
     fn the_audit_table_has_the_seeds_columns_in_order() {
-        let mut conn = Connection::open_in_memory().expect("memory");
-        migrate(&mut conn).expect("migrate");
+        let conn = super::super::testing::memory();
         let mut stmt = conn
-            .prepare("SELECT name FROM pragma_table_info('provisioning_events') ORDER BY cid")
+            .prepare(match conn.dialect() {
+                Dialect::Sqlite => {
+                    "SELECT name FROM pragma_table_info('provisioning_events') ORDER BY cid"
+                }
+                Dialect::Postgres => {
+                    "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+                     WHERE table_name = 'provisioning_events'
+                       AND table_schema = current_schema()
+                     ORDER BY ordinal_position"
+                }
+            })
             .expect("prepare");
         let columns: Vec<String> = stmt
             .query_map([], |r| r.get(0))
@@ -99,11 +166,12 @@ mod tests {
 
     #[test]
     fn rows_written_before_the_chain_are_sealed_once_and_then_frozen() {
-        let mut conn = Connection::open_in_memory().expect("memory");
-        for sql in &MIGRATIONS[..AUDIT_CHAINED - 1] {
+        // PostgreSQL databases start at the baseline, after the chain.
+        let conn = super::super::testing::empty();
+        for sql in &SQLITE[..AUDIT_CHAINED - 1] {
             conn.execute_batch(sql).expect("old schema");
         }
-        conn.pragma_update(None, "user_version", AUDIT_CHAINED as i64 - 1)
+        conn.execute_batch(&format!("PRAGMA user_version = {}", AUDIT_CHAINED - 1))
             .expect("version");
         for device in ["ZM-1", "ZM-2"] {
             conn.execute(
@@ -113,7 +181,7 @@ mod tests {
             )
             .expect("old row");
         }
-        migrate(&mut conn).expect("migrate");
+        migrate(&conn).expect("migrate");
         let report = crate::audit::verify(&conn).expect("verify");
         assert!(report.intact, "{report:?}");
         assert_eq!(report.rows_checked, 2);

@@ -1,29 +1,195 @@
-//! The station's SQLite database: one file in the data directory, created and
-//! migrated on first use, in WAL mode with full fsync so every answered
-//! request and every streamed event is on disk.
+//! The station's database: a SQLite file in the data directory (the
+//! embedded default), or a PostgreSQL database that several station
+//! instances share. One [`Connection`] type speaks to either; the store
+//! modules write their SQL once, in the subset both databases accept.
 //!
-//! The async side never touches SQLite directly: [`Db::call`] hands a closure
-//! to one dedicated thread that owns the connection, so blocking I/O stays off
-//! the runtime and writes are serialised without lock contention.
+//! The async side never touches the database directly: [`Db::call`] hands a
+//! closure to a database thread that owns a connection, so blocking I/O
+//! stays off the runtime. SQLite has one such thread (one writer at a time
+//! is all SQLite allows); PostgreSQL has a few, and its writing
+//! transactions take one advisory lock, which keeps the same one-writer
+//! order across every instance.
 
+mod connection;
 pub(crate) mod migrations;
+mod postgres;
+mod sql;
+mod sqlite;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, mpsc};
 
-use rusqlite::{Connection, TransactionBehavior};
+pub use crate::params;
+pub use connection::{Connection, Statement, Transaction};
+pub(crate) use postgres::Notification;
 
-use crate::fsutil::{self, FsError};
+/// The channels PostgreSQL's triggers notify on commit
+/// (`db/postgres/011_job_leases.sql`), so every instance on the database
+/// hears what any of them committed.
+pub(crate) mod channel {
+    /// A job step; the payload is its `job_events` row id.
+    pub(crate) const JOB_EVENTS: &str = "zpair_job_events";
+    /// A certificate was revoked: the CRL and TLS must be renewed.
+    pub(crate) const CERTIFICATES: &str = "zpair_certificates";
+    /// A session was revoked: event streams check theirs.
+    pub(crate) const SESSIONS: &str = "zpair_sessions";
+}
 
-/// The database file's name inside the data directory.
-pub(crate) const FILE_NAME: &str = "station.sqlite3";
+/// How long the listener waits for notifications before it checks whether
+/// anyone still wants them.
+const LISTEN_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+pub use sql::{FromValue, OptionalExtension, Params, Row, ToValue, Value, params_from_iter};
 
-/// Where the database of a data directory lives.
+use crate::fsutil::FsError;
+
+/// A connection for code outside the station that runs on an async
+/// runtime (tests, benchmarks): each call runs on a thread of its own,
+/// because the PostgreSQL client blocks and must not block the runtime.
+/// Rows are read there and handed back owned.
+#[derive(Debug)]
+pub struct Direct {
+    /// `None` only while being dropped.
+    conn: Mutex<Option<Connection>>,
+}
+
+/// The PostgreSQL client blocks while closing, too: it is closed on a
+/// thread of its own, as it was opened.
+impl Drop for Direct {
+    fn drop(&mut self) {
+        let conn = self
+            .conn
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(conn) = conn.filter(|c| c.dialect() == Dialect::Postgres) {
+            std::thread::scope(|s| {
+                s.spawn(move || drop(conn));
+            });
+        }
+    }
+}
+
+impl Direct {
+    /// Opens (and migrates) the database of a data directory.
+    pub fn open(data_dir: &Path, database: &Database) -> Result<Self, DbError> {
+        let conn = std::thread::scope(|s| {
+            s.spawn(|| open(data_dir, database))
+                .join()
+                .unwrap_or(Err(DbError::Panicked))
+        })?;
+        Ok(Self {
+            conn: Mutex::new(Some(conn)),
+        })
+    }
+
+    fn run<T: Send>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, DbError> + Send,
+    ) -> Result<T, DbError> {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let conn = self.conn.lock().map_err(|_| DbError::Panicked)?;
+                f(conn.as_ref().ok_or(DbError::Closed)?)
+            })
+            .join()
+            .unwrap_or(Err(DbError::Panicked))
+        })
+    }
+
+    /// Which SQL the database speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.conn
+            .lock()
+            .ok()
+            .and_then(|c| c.as_ref().map(Connection::dialect))
+            .unwrap_or(Dialect::Sqlite)
+    }
+
+    /// [`Connection::execute`].
+    pub fn execute(&self, sql: &str, params: impl Params) -> Result<usize, DbError> {
+        let values = params.into_values();
+        self.run(|c| c.execute(sql, values))
+    }
+
+    /// [`Connection::execute_batch`].
+    pub fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
+        self.run(|c| c.execute_batch(sql))
+    }
+
+    /// [`Connection::query_all`].
+    pub fn query_all(&self, sql: &str, params: impl Params) -> Result<Vec<Row>, DbError> {
+        let values = params.into_values();
+        self.run(|c| c.query_all(sql, values))
+    }
+
+    /// [`Connection::query_row`].
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        read: impl FnOnce(&Row) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        sql::first_row(&self.query_all(sql, params)?, read)
+    }
+
+    /// Each row's `read`.
+    pub fn query_map<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        read: impl FnMut(&Row) -> Result<T, DbError>,
+    ) -> Result<Vec<T>, DbError> {
+        self.query_all(sql, params)?.iter().map(read).collect()
+    }
+}
+
+/// Where a station keeps its records.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file in the data directory.
+    #[default]
+    File,
+    /// A PostgreSQL database, shared by every instance pointed at it.
+    Postgres {
+        /// `postgres://user:password@host:port/database`.
+        url: String,
+        /// Connections (and database threads) this instance keeps open.
+        connections: usize,
+    },
+}
+
+/// The URL carries the password: never print it.
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File => f.write_str("File"),
+            Self::Postgres { connections, .. } => f
+                .debug_struct("Postgres")
+                .field("url", &"<redacted>")
+                .field("connections", connections)
+                .finish(),
+        }
+    }
+}
+
+/// Connections a PostgreSQL-backed instance keeps unless told otherwise:
+/// writers wait their turn for the write lock on a connection each, and
+/// the reads (every request's token check among them) need some left.
+pub const DEFAULT_CONNECTIONS: usize = 4;
+
+/// Which SQL a connection speaks, for the few statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite 3.
+    Sqlite,
+    /// PostgreSQL 15 or later.
+    Postgres,
+}
+
+/// Where the SQLite database of a data directory lives.
 pub(crate) fn database_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(FILE_NAME)
+    data_dir.join(sqlite::FILE_NAME)
 }
 
 /// Why a database operation failed.
@@ -32,16 +198,30 @@ pub enum DbError {
     /// SQLite refused.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused, or the server could not be reached.
+    #[error("database: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// A query expected a row and found none.
+    #[error("database: the query found no row")]
+    NoRows,
+    /// A column did not hold what the code reads from it.
+    #[error("database: column {index} holds {problem}")]
+    Column {
+        /// The column, from 0.
+        index: usize,
+        /// What was found instead.
+        problem: &'static str,
+    },
     /// The database thread is gone (the station is shutting down).
     #[error("the database thread has stopped")]
     Closed,
     /// A stored value is not one this station writes.
     #[error("the database holds an invalid {0}")]
     Invalid(&'static str),
-    /// The file was migrated by a newer station.
+    /// The database was migrated by a newer station.
     #[error("database schema version {found} is newer than this station's ({known})")]
     TooNew {
-        /// `PRAGMA user_version` found.
+        /// The schema version found.
         found: i64,
         /// The newest this build knows.
         known: i64,
@@ -57,109 +237,169 @@ pub enum DbError {
     Thread(std::io::Error),
 }
 
-/// Opens (creating if needed) and migrates the database of a data directory.
-/// Used directly by the offline admin commands, and by [`Db::start`].
-pub(crate) fn open(data_dir: &Path) -> Result<Connection, DbError> {
-    fsutil::ensure_dir(data_dir)?;
-    let path = database_path(data_dir);
-    create_private(&path)?;
-    let mut conn = Connection::open(&path)?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    let mode: String =
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(DbError::Invalid("journal mode (WAL unavailable)"));
-    }
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Every transaction takes the write lock when it begins: what it checks
-    // is then what it writes over, even against another process (an admin
-    // command), and it waits (busy timeout) rather than failing when a read
-    // snapshot would have to be upgraded after someone else wrote.
-    conn.set_transaction_behavior(TransactionBehavior::Immediate);
-    add_functions(&conn)?;
-    migrations::migrate(&mut conn)?;
+/// Opens a connection without migrating: SQLite's file is created (mode
+/// 0600) if missing, a PostgreSQL server is connected to.
+fn connect(data_dir: &Path, database: &Database) -> Result<Connection, DbError> {
+    Ok(match database {
+        Database::File => Connection::sqlite(sqlite::open(data_dir)?),
+        Database::Postgres { url, .. } => {
+            Connection::postgres(postgres::PgConnection::connect(url)?)
+        }
+    })
+}
+
+/// Opens and migrates the database. Used directly by the offline admin
+/// commands, and by [`Db::start`].
+pub(crate) fn open(data_dir: &Path, database: &Database) -> Result<Connection, DbError> {
+    let conn = connect(data_dir, database)?;
+    migrations::migrate(&conn)?;
     Ok(conn)
-}
-
-/// SQL functions of our own: `fold(text)`, the text in lower case by
-/// Unicode's rules (SQLite's `lower` and `LIKE` fold ASCII only), for
-/// searches that ignore case in any script.
-pub(crate) fn add_functions(conn: &Connection) -> Result<(), DbError> {
-    use rusqlite::functions::FunctionFlags;
-    conn.create_scalar_function(
-        "fold",
-        1,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            Ok(match ctx.get_raw(0) {
-                rusqlite::types::ValueRef::Text(bytes) => {
-                    Some(String::from_utf8_lossy(bytes).to_lowercase())
-                }
-                _ => None,
-            })
-        },
-    )?;
-    Ok(())
-}
-
-/// Creates the database file with mode 0600 before SQLite opens it, so the
-/// WAL and shared-memory files SQLite adds inherit the same mode.
-fn create_private(path: &Path) -> Result<(), DbError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(FsError::new("cannot create", path, e).into()),
-    }
 }
 
 type Task = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// A handle on the database thread; cheap to clone.
+/// A handle on the database threads; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Db {
     tasks: mpsc::Sender<Task>,
-    path: Arc<PathBuf>,
+    data_dir: Arc<PathBuf>,
+    database: Arc<Database>,
 }
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("path", &self.path).finish()
+        f.debug_struct("Db")
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
+            .finish()
     }
 }
 
 impl Db {
-    /// Opens the database and starts the thread that owns the connection. The
-    /// thread ends when the last handle is dropped.
-    pub(crate) fn start(data_dir: &Path) -> Result<Self, DbError> {
-        let mut conn = open(data_dir)?;
+    /// Opens the database and starts the threads that own its connections.
+    /// Each thread opens its own (the first also migrates), away from the
+    /// async runtime, whose threads the PostgreSQL client must not block.
+    /// The threads end when the last handle is dropped.
+    pub(crate) fn start(data_dir: &Path, database: &Database) -> Result<Self, DbError> {
+        let threads = match database {
+            Database::File => 1,
+            Database::Postgres { connections, .. } => (*connections).max(1),
+        };
         let (tasks, queue) = mpsc::channel::<Task>();
-        std::thread::Builder::new()
-            .name("station-db".into())
-            .spawn(move || {
-                while let Ok(task) = queue.recv() {
-                    task(&mut conn);
-                }
-            })
-            .map_err(DbError::Thread)?;
+        let queue = Arc::new(Mutex::new(queue));
+        let (ready, opened) = mpsc::channel::<Result<(), DbError>>();
+        for n in 0..threads {
+            let (queue, ready) = (Arc::clone(&queue), ready.clone());
+            let (data_dir, database) = (data_dir.to_owned(), database.clone());
+            std::thread::Builder::new()
+                .name(format!("station-db-{n}"))
+                .spawn(move || {
+                    let conn = if n == 0 {
+                        open(&data_dir, &database)
+                    } else {
+                        connect(&data_dir, &database)
+                    };
+                    match conn {
+                        Ok(conn) => {
+                            let _ = ready.send(Ok(()));
+                            serve(conn, &queue, &data_dir, &database);
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                        }
+                    }
+                })
+                .map_err(DbError::Thread)?;
+        }
+        for _ in 0..threads {
+            opened.recv().map_err(|_| DbError::Closed)??;
+        }
         Ok(Self {
             tasks,
-            path: Arc::new(database_path(data_dir)),
+            data_dir: Arc::new(data_dir.to_owned()),
+            database: Arc::new(database.clone()),
         })
     }
 
-    /// The database file.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
+    /// Which SQL the database speaks.
+    pub(crate) fn dialect(&self) -> Dialect {
+        match *self.database {
+            Database::File => Dialect::Sqlite,
+            Database::Postgres { .. } => Dialect::Postgres,
+        }
     }
 
-    /// Runs `f` on the database thread and waits for its result.
+    /// On PostgreSQL, starts a thread that listens to every [`channel`] on
+    /// a connection of its own and hands `heard` each batch of
+    /// notifications with that connection, to read what they point at,
+    /// for as long as `wanted` says. It reconnects after a failure; what
+    /// was committed meanwhile is not heard (streams check the job's record
+    /// when they go quiet). Nothing on SQLite: its one instance hears its
+    /// own writes directly.
+    pub(crate) fn listen(
+        &self,
+        wanted: impl Fn() -> bool + Send + 'static,
+        mut heard: impl FnMut(&Connection, &[Notification]) + Send + 'static,
+    ) -> Result<(), DbError> {
+        if self.dialect() == Dialect::Sqlite {
+            return Ok(());
+        }
+        let (data_dir, database) = ((*self.data_dir).clone(), (*self.database).clone());
+        std::thread::Builder::new()
+            .name("station-db-listen".into())
+            .spawn(move || {
+                while wanted() {
+                    let listening = connect(&data_dir, &database).and_then(|conn| {
+                        conn.execute_batch(&format!(
+                            "LISTEN {}; LISTEN {}; LISTEN {};",
+                            channel::JOB_EVENTS,
+                            channel::CERTIFICATES,
+                            channel::SESSIONS
+                        ))?;
+                        while wanted() {
+                            let batch = conn.notifications(LISTEN_WAIT)?;
+                            heard(&conn, &batch);
+                        }
+                        Ok(())
+                    });
+                    if let Err(e) = listening {
+                        tracing::warn!(error = %e, "lost the database's notifications; listening again");
+                        std::thread::sleep(LISTEN_WAIT);
+                    }
+                }
+            })
+            .map_err(DbError::Thread)?;
+        Ok(())
+    }
+
+    /// Where the database is.
+    pub(crate) fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Runs a long read (checking the whole audit chain) without holding
+    /// up the others: on SQLite on a read-only connection of its own (WAL
+    /// readers block no writer), on PostgreSQL on one of the database
+    /// threads (the others go on serving).
+    pub(crate) async fn read_alone<R, F>(&self, f: F) -> Result<R, DbError>
+    where
+        F: FnOnce(&Connection) -> Result<R, DbError> + Send + 'static,
+        R: Send + 'static,
+    {
+        match &*self.database {
+            Database::File => {
+                let path = database_path(&self.data_dir);
+                tokio::task::spawn_blocking(move || {
+                    f(&Connection::sqlite(sqlite::open_read_only(&path)?))
+                })
+                .await
+                .map_err(|_| DbError::Panicked)?
+            }
+            Database::Postgres { .. } => self.call(move |conn| f(conn)).await,
+        }
+    }
+
+    /// Runs `f` on a database thread and waits for its result.
     pub(crate) async fn call<R, F>(&self, f: F) -> Result<R, DbError>
     where
         F: FnOnce(&mut Connection) -> Result<R, DbError> + Send + 'static,
@@ -167,8 +407,8 @@ impl Db {
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let task: Task = Box::new(move |conn| {
-            // A panicking query must not take the thread (and the station) down;
-            // an open transaction rolls back as it unwinds.
+            // A panicking query must not take the thread (and the station)
+            // down; a transaction it left open is rolled back.
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
                 .unwrap_or(Err(DbError::Panicked));
             let _ = reply.send(result);
@@ -178,17 +418,42 @@ impl Db {
     }
 }
 
-/// Runs `f` with commits that skip the fsync (`synchronous = NORMAL`), for
-/// high-volume rows whose loss on power failure costs nothing (heartbeat
-/// counters). They still survive a crash of the process, and the next full
-/// commit makes them durable with it.
+/// One database thread: takes the next task from the shared queue, runs it
+/// on its connection, and replaces the connection if the server closed it.
+fn serve(
+    mut conn: Connection,
+    queue: &Mutex<mpsc::Receiver<Task>>,
+    data_dir: &Path,
+    database: &Database,
+) {
+    loop {
+        let task = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(task) = task else { return };
+        if !conn.is_usable() {
+            match connect(data_dir, database) {
+                Ok(fresh) => conn = fresh,
+                Err(e) => tracing::warn!(error = %e, "cannot reconnect to the database"),
+            }
+        }
+        task(&mut conn);
+        conn.roll_back_open_transaction();
+    }
+}
+
+/// Runs `f` with commits that do not wait for the disk, for high-volume rows
+/// whose loss on power failure costs nothing (heartbeat counters). They
+/// still survive a crash of the station, and the next durable commit makes
+/// them durable with it.
 pub(crate) fn relaxed<R>(
     conn: &mut Connection,
     f: impl FnOnce(&mut Connection) -> Result<R, DbError>,
 ) -> Result<R, DbError> {
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_durable(false)?;
     let result = f(conn);
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.set_durable(true)?;
     result
 }
 
@@ -201,14 +466,89 @@ pub(crate) fn parse_column<T>(
     parse(text).ok_or(DbError::Invalid(what))
 }
 
-/// A SQLite integer as an unsigned counter (stored values are never negative).
+/// A stored integer as an unsigned counter (stored values are never negative).
 pub(crate) fn counter(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-/// An unsigned counter as a SQLite integer, saturating.
+/// An unsigned counter as a stored integer, saturating.
 pub(crate) fn to_sql_int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Databases for unit tests: SQLite by default; with `ZPAIR_TEST_POSTGRES`
+/// set, a database of their own on a throwaway PostgreSQL server, so the
+/// same store tests run against both.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    use super::{Connection, Database, DbError, migrations, sqlite};
+
+    /// Whether the tests run on PostgreSQL.
+    pub(crate) fn on_postgres() -> bool {
+        std::env::var_os("ZPAIR_TEST_POSTGRES").is_some()
+    }
+
+    /// True, with a note on the test's output, when a test of something only
+    /// SQLite has (its planner, its pragmas) runs against PostgreSQL.
+    pub(crate) fn sqlite_only(what: &str) -> bool {
+        let skip = on_postgres();
+        if skip {
+            eprintln!("not run on PostgreSQL: this tests {what}");
+        }
+        skip
+    }
+
+    /// The database a test keeps in `dir`: the same one each time it asks.
+    pub(crate) fn database(dir: &Path) -> Database {
+        if !on_postgres() {
+            return Database::File;
+        }
+        static MADE: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
+        let mut made = MADE.lock().expect("databases");
+        let url = made
+            .get_or_insert_with(HashMap::new)
+            .entry(dir.to_owned())
+            .or_insert_with(|| {
+                let name = format!(
+                    "unit_{}_{}",
+                    std::process::id(),
+                    super::sql::unique_suffix()
+                );
+                zpair_testkit::postgres::Cluster::shared()
+                    .create_database(&name)
+                    .expect("a database on the throwaway PostgreSQL server")
+            })
+            .clone();
+        Database::Postgres {
+            url,
+            connections: 2,
+        }
+    }
+
+    /// The test's database in `dir`, opened and migrated.
+    pub(crate) fn open(dir: &Path) -> Result<Connection, DbError> {
+        super::open(dir, &database(dir))
+    }
+
+    /// A migrated, empty database of its own.
+    pub(crate) fn memory() -> Connection {
+        if on_postgres() {
+            let dir = tempfile::tempdir().expect("temp").keep();
+            return open(&dir).expect("open");
+        }
+        let conn = empty();
+        migrations::migrate(&conn).expect("migrate");
+        conn
+    }
+
+    /// A SQLite database with no schema at all.
+    pub(crate) fn empty() -> Connection {
+        Connection::sqlite(sqlite::memory().expect("in-memory database"))
+    }
 }
 
 #[cfg(test)]
@@ -218,15 +558,15 @@ mod tests {
     #[tokio::test]
     async fn opens_migrates_and_reopens_the_same_file() {
         let dir = tempfile::tempdir().expect("temp");
-        let db = Db::start(dir.path()).expect("start");
+        let db = Db::start(dir.path(), &Database::File).expect("start");
         let version: i64 = db
-            .call(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+            .call(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
             .await
             .expect("version");
         assert_eq!(version, migrations::latest());
         drop(db);
         // A second open finds the schema current and changes nothing.
-        let conn = open(dir.path()).expect("reopen");
+        let conn = open(dir.path(), &Database::File).expect("reopen");
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .expect("mode");
@@ -242,7 +582,7 @@ mod tests {
     #[test]
     fn relaxed_writes_restore_full_sync_even_when_they_fail() {
         let dir = tempfile::tempdir().expect("temp");
-        let mut conn = open(dir.path()).expect("open");
+        let mut conn = open(dir.path(), &Database::File).expect("open");
         let sync = |c: &Connection| -> i64 {
             c.query_row("PRAGMA synchronous", [], |r| r.get(0))
                 .expect("pragma")
@@ -261,11 +601,11 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_query_does_not_stop_the_thread() {
         let dir = tempfile::tempdir().expect("temp");
-        let db = Db::start(dir.path()).expect("start");
+        let db = Db::start(dir.path(), &Database::File).expect("start");
         let failed = db.call(|_| -> Result<(), DbError> { panic!("boom") }).await;
         assert!(matches!(failed, Err(DbError::Panicked)));
         let count: i64 = db
-            .call(|c| Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?))
+            .call(|c| c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0)))
             .await
             .expect("still serving");
         assert_eq!(count, 0);

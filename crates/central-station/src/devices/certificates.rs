@@ -2,9 +2,9 @@
 //! administrator watches — current ones about to end, renewals issued, and
 //! revocations, each of the last 30 days.
 
+use crate::db::{Connection, params};
 use axum::Json;
 use axum::extract::State;
-use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 use zpair_proto::admin::{
     CertificateEntry, CertificateOverview, CertificateStanding, EXPIRING_WITHIN_DAYS, MAX_PAGE,
@@ -44,7 +44,7 @@ fn list(
             revocation_reason: r.get(6)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The overview at `now`: at most [`MAX_PAGE`] certificates in each list.

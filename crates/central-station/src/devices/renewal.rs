@@ -18,10 +18,10 @@
 //! transaction, so the device never has more than its current certificate
 //! and one to switch to.
 
+use crate::db::Connection;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::{Extension, Json};
-use rusqlite::Connection;
 use time::OffsetDateTime;
 use zpair_proto::api::{ApiError, DeviceState};
 use zpair_proto::device::{CertificateRenewal, RenewedCertificate};
@@ -235,7 +235,7 @@ pub(crate) fn switch(
     let switched = conn.execute(
         "UPDATE devices SET certificate_serial = ?2, updated_at = ?4
          WHERE device_id = ?1 AND state = 'PROVISIONED' AND certificate_serial = ?3",
-        rusqlite::params![device_id, serial, renews, clock::unix(now)],
+        crate::db::params![device_id, serial, renews, clock::unix(now)],
     )?;
     if switched != 1 {
         return Ok(false);

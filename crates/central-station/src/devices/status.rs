@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use crate::db::params;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use rusqlite::params;
 use time::OffsetDateTime;
 use zpair_proto::api::{
     ApiError, CertificateStatus, CertificateValidity, ConnectedStatus, ConnectionCounters,
@@ -54,7 +54,7 @@ const REVOKED: &str = "This certificate is revoked or expired. Pair the monitor 
 const REPLACED: &str = "This certificate has been replaced. Pair the monitor again.";
 
 fn classify(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Connection,
     identity: &ClientIdentity,
     connection_test: bool,
     now: OffsetDateTime,

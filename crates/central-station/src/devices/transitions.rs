@@ -4,7 +4,7 @@
 //! pairing opened, a job finishing or another operator acting in between is
 //! seen and refused, never overwritten.
 
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 use time::OffsetDateTime;
 use zpair_proto::api::{DeviceState, DeviceSummary};
 use zpair_proto::device::DeviceCommand;

@@ -7,7 +7,7 @@
 //! provisioning mode at its screen, a lost or stolen monitor that was
 //! de-provisioned) is refused here, at the station, whatever the client.
 
-use rusqlite::{Connection, OptionalExtension as _};
+use crate::db::{Connection, OptionalExtension as _};
 use time::OffsetDateTime;
 use zpair_proto::ErrorCode;
 use zpair_proto::api::DeviceState;

@@ -5,6 +5,7 @@ mod events;
 mod gate;
 pub(crate) mod handlers;
 pub(crate) mod job;
+pub(crate) mod lease;
 mod rate_limit;
 pub(crate) mod request;
 pub(crate) mod store;

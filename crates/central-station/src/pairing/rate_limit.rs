@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 use time::OffsetDateTime;
 
 use crate::clock;
@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn limits_apply_per_device_and_per_technician_and_slide() {
         let dir = tempfile::tempdir().expect("temp");
-        let conn = crate::db::open(dir.path()).expect("db");
+        let conn = crate::db::testing::open(dir.path()).expect("db");
         let limits = RateLimits {
             per_device_per_minute: 2,
             per_technician_per_minute: 3,
@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn a_lowered_limit_and_a_clock_stepped_back_wait_no_longer_than_they_must() {
         let dir = tempfile::tempdir().expect("temp");
-        let conn = crate::db::open(dir.path()).expect("db");
+        let conn = crate::db::testing::open(dir.path()).expect("db");
         let generous = RateLimits {
             per_device_per_minute: 5,
             per_technician_per_minute: 100,

@@ -111,6 +111,7 @@ pub(crate) async fn pair(
 
     let new = NewJob {
         job_id: new_job_id()?,
+        owner: state.config().instance_id.clone(),
         device_id: device_id.clone(),
         technician: technician.clone(),
         source,
@@ -177,7 +178,7 @@ async fn open_and_start(
             .call(move |c| store::open(c, &new, limits))
             .await?;
         if let Opened::Job { device, seq, event } = &opened {
-            owned.hub().publish(*seq, event);
+            owned.stream_committed(*seq, event);
             owned.jobs().spawn(job::run(
                 owned.clone(),
                 Ticket {
@@ -241,6 +242,7 @@ mod tests {
             .expect("registered");
         let new = NewJob {
             job_id: "J1".into(),
+            owner: crate::DEFAULT_INSTANCE_ID.into(),
             device_id: "ZM-1".into(),
             technician: "tech".into(),
             source: Source::default(),

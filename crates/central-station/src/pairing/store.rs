@@ -2,13 +2,13 @@
 //! job row, its event, the audit rows, and the device and certificate
 //! changes that go with it, so the database never shows half a step.
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use crate::db::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
 use zpair_proto::ErrorCode;
 use zpair_proto::api::{DeviceAlert, DeviceState, FailureReason, JobEvent, JobState, JobSummary};
 
 use super::gate::{self, Closed};
-use super::rate_limit;
+use super::{lease, rate_limit};
 use crate::audit::{self, Entry, EventType, Source};
 use crate::clock;
 use crate::config::RateLimits;
@@ -47,6 +47,8 @@ pub(crate) fn message(state: JobState, reason: Option<FailureReason>) -> String 
 #[derive(Debug, Clone)]
 pub(crate) struct NewJob {
     pub(crate) job_id: String,
+    /// The instance that runs it, holding its lease.
+    pub(crate) owner: String,
     pub(crate) device_id: String,
     pub(crate) technician: String,
     /// Where the technician's request came from.
@@ -98,13 +100,12 @@ pub(crate) fn refuse(
 
 /// The running job of a device, if any.
 pub(crate) fn active_job(conn: &Connection, device_id: &str) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT id FROM jobs WHERE device_id = ?1 AND state NOT IN ('PROVISIONED', 'FAILED')",
-            [device_id],
-            |r| r.get(0),
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT id FROM jobs WHERE device_id = ?1 AND state NOT IN ('PROVISIONED', 'FAILED')",
+        [device_id],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 /// Counts the request against the rate limits, checks registry, running
@@ -178,14 +179,17 @@ pub(crate) fn open(
         }
     }
     tx.execute(
-        "INSERT INTO jobs (id, device_id, technician, state, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO jobs (id, device_id, technician, state, created_at, updated_at,
+                           owner, lease_until_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
         params![
             job.job_id,
             job.device_id,
             job.technician,
             JobState::Pairing.as_str(),
-            clock::unix(job.at)
+            clock::unix(job.at),
+            job.owner,
+            lease::until(job.at)
         ],
     )?;
     let moved = tx.execute(
@@ -481,7 +485,7 @@ pub(crate) fn pending_for_certificate(
     conn: &Connection,
     serial: &str,
 ) -> Result<Option<Pending>, DbError> {
-    let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(Pending, String)> {
+    let read = |r: &crate::db::Row| -> Result<(Pending, String), crate::db::DbError> {
         let confirm_by: Option<i64> = r.get(3)?;
         let hash: Option<String> = r.get(4)?;
         let monitor_address: Option<String> = r.get(5)?;
@@ -751,17 +755,36 @@ pub(crate) struct Recovered {
 /// certificate (if it issued one) revoked and its device back to its
 /// previous state: its monitor never got the commit, and its fail-safe
 /// rolls it back.
-pub(crate) fn recover(conn: &mut Connection, at: OffsetDateTime) -> Result<Recovered, DbError> {
+pub(crate) fn recover(
+    conn: &mut Connection,
+    at: OffsetDateTime,
+    owner: &str,
+    whose: Orphaned,
+) -> Result<Recovered, DbError> {
     let tx = conn.transaction()?;
     let stuck: Vec<(String, String, String, Option<i64>)> = {
         let mut stmt = tx.prepare(
             "SELECT id, device_id, state, confirm_by_ms FROM jobs
-             WHERE state NOT IN ('PROVISIONED', 'FAILED') ORDER BY created_at",
+             WHERE state NOT IN ('PROVISIONED', 'FAILED')
+               AND (owner IS NULL OR lease_until_ms IS NULL OR lease_until_ms < ?2
+                    OR (owner = ?1 AND ?3))
+             ORDER BY created_at",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        let rows = stmt.query_map(
+            params![owner, clock::unix_ms(at), whose == Orphaned::MineToo],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
         rows.collect::<Result<_, _>>()?
     };
     let mut recovered = Recovered::default();
+    for (job_id, ..) in &stuck {
+        // Taken over: this instance now holds the lease (for a job it waits
+        // on, and so no other instance takes the same job again).
+        tx.execute(
+            "UPDATE jobs SET owner = ?2, lease_until_ms = ?3 WHERE id = ?1",
+            params![job_id, owner, lease::until(at)],
+        )?;
+    }
     for (job_id, device_id, state, confirm_by) in &stuck {
         let asked_to_commit = matches!(state.as_str(), "VALIDATING" | "CONFIRMING");
         if let (true, Some(confirm_by)) = (asked_to_commit, confirm_by) {
@@ -813,6 +836,16 @@ pub(crate) fn recover(conn: &mut Connection, at: OffsetDateTime) -> Result<Recov
     }
     tx.commit()?;
     Ok(recovered)
+}
+
+/// Which running jobs [`recover`] takes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Orphaned {
+    /// At start: the jobs this instance ran before it stopped, and those
+    /// whose lease ran out (their instance died).
+    MineToo,
+    /// While running: only jobs whose lease ran out.
+    Expired,
 }
 
 /// A job's device and every event so far, each with its row id.
@@ -898,6 +931,24 @@ pub(crate) fn events_after(
         ));
     }
     Ok(events)
+}
+
+/// One committed step, by its row id, with its job's device.
+pub(crate) fn event(conn: &Connection, seq: i64) -> Result<Option<(i64, JobEvent)>, DbError> {
+    let found: Option<(String, String)> = conn
+        .query_row(
+            "SELECT e.job_id, j.device_id FROM job_events e JOIN jobs j ON j.id = e.job_id
+             WHERE e.id = ?1",
+            [seq],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((job_id, device_id)) = found else {
+        return Ok(None);
+    };
+    Ok(events_after(conn, &job_id, &device_id, seq - 1)?
+        .into_iter()
+        .find(|(id, _)| *id == seq))
 }
 
 /// The station's audit row for a job step that failed for `reason`.

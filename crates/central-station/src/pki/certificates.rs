@@ -1,7 +1,7 @@
 //! The SQL of the `certificates` table: every client certificate the device
 //! CA issued, and which are revoked.
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use crate::db::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
 
 use super::IssuedCertificate;
@@ -72,11 +72,11 @@ pub(crate) struct PendingRenewal {
 
 /// How many certificates were issued to renew `current`, used or not.
 pub(crate) fn renewals_of(conn: &Connection, current: &str) -> Result<u32, DbError> {
-    Ok(conn.query_row(
+    conn.query_row(
         "SELECT COUNT(*) FROM certificates WHERE renews = ?1",
         [current],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// The unrevoked renewal of `current`, if any.
@@ -84,21 +84,20 @@ pub(crate) fn pending_renewal(
     conn: &Connection,
     current: &str,
 ) -> Result<Option<PendingRenewal>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT serial, pem, not_after, key_sha256 FROM certificates
+    conn.query_row(
+        "SELECT serial, pem, not_after, key_sha256 FROM certificates
              WHERE renews = ?1 AND revoked_at IS NULL ORDER BY issued_at DESC LIMIT 1",
-            [current],
-            |r| {
-                Ok(PendingRenewal {
-                    serial: r.get(0)?,
-                    pem: r.get(1)?,
-                    not_after: clock::from_unix(r.get(2)?),
-                    key_sha256: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
+        [current],
+        |r| {
+            Ok(PendingRenewal {
+                serial: r.get(0)?,
+                pem: r.get(1)?,
+                not_after: clock::from_unix(r.get(2)?),
+                key_sha256: r.get(3)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// Revokes every renewal of `device_id` not yet in use, except `keep`:
@@ -111,35 +110,34 @@ pub(crate) fn revoke_pending_renewals(
     reason: &str,
     now: OffsetDateTime,
 ) -> Result<usize, DbError> {
-    Ok(conn.execute(
+    conn.execute(
         "UPDATE certificates SET revoked_at = ?3, revocation_reason = ?4
          WHERE device_id = ?1 AND renews IS NOT NULL AND revoked_at IS NULL
            AND serial <> COALESCE(?2, '')
            AND serial <> COALESCE((SELECT certificate_serial FROM devices WHERE device_id = ?1), '')",
         params![device_id, keep, clock::unix(now), reason],
-    )?)
+    )
 }
 
 /// One certificate by serial.
 pub(crate) fn get(conn: &Connection, serial: &str) -> Result<Option<CertificateRow>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT serial, device_id, job_id, not_before, not_after, revoked_at, renews
+    conn.query_row(
+        "SELECT serial, device_id, job_id, not_before, not_after, revoked_at, renews
              FROM certificates WHERE serial = ?1",
-            [serial],
-            |r| {
-                Ok(CertificateRow {
-                    serial: r.get(0)?,
-                    device_id: r.get(1)?,
-                    job_id: r.get(2)?,
-                    not_before: clock::from_unix(r.get(3)?),
-                    not_after: clock::from_unix(r.get(4)?),
-                    revoked_at: r.get::<_, Option<i64>>(5)?.map(clock::from_unix),
-                    renews: r.get(6)?,
-                })
-            },
-        )
-        .optional()?)
+        [serial],
+        |r| {
+            Ok(CertificateRow {
+                serial: r.get(0)?,
+                device_id: r.get(1)?,
+                job_id: r.get(2)?,
+                not_before: clock::from_unix(r.get(3)?),
+                not_after: clock::from_unix(r.get(4)?),
+                revoked_at: r.get::<_, Option<i64>>(5)?.map(clock::from_unix),
+                renews: r.get(6)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// Revokes a certificate; returns whether it was not revoked before.
@@ -169,7 +167,7 @@ pub(crate) fn revoked(conn: &Connection, now: OffsetDateTime) -> Result<Vec<Revo
             revoked_at: clock::from_unix(r.get(1)?),
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The next CRL number: strictly increasing across restarts.

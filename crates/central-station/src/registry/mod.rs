@@ -13,7 +13,7 @@ pub(crate) use store::DeviceRow;
 
 use std::collections::HashSet;
 
-use rusqlite::{Connection, Transaction};
+use crate::db::{Connection, Transaction};
 use time::OffsetDateTime;
 use zpair_proto::ErrorCode;
 use zpair_proto::admin::{ImportOutcome, ImportPreview, ImportPreviewRow};
@@ -312,7 +312,7 @@ mod tests {
     #[test]
     fn bulk_import_reports_each_refusal_and_keeps_the_rest() {
         let dir = tempfile::tempdir().expect("temp");
-        let mut conn = crate::db::open(dir.path()).expect("db");
+        let mut conn = crate::db::testing::open(dir.path()).expect("db");
         let records = vec![
             record("ZM-1", &key(1)),
             record("ZM-2", "not-a-key"),
@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn a_paired_devices_identity_key_cannot_be_swapped_by_import() {
         let dir = tempfile::tempdir().expect("temp");
-        let mut conn = crate::db::open(dir.path()).expect("db");
+        let mut conn = crate::db::testing::open(dir.path()).expect("db");
         import(
             &mut conn,
             &[record("ZM-1", &key(1))],
@@ -384,7 +384,7 @@ mod tests {
     #[test]
     fn an_import_never_re_keys_a_monitor_or_gives_two_monitors_one_key() {
         let dir = tempfile::tempdir().expect("temp");
-        let mut conn = crate::db::open(dir.path()).expect("db");
+        let mut conn = crate::db::testing::open(dir.path()).expect("db");
         let source = audit::Source::default();
         import(&mut conn, &[record("ZM-1", &key(1))], "admin", &source).expect("first");
         let records = [
@@ -426,7 +426,7 @@ mod tests {
     #[test]
     fn the_dry_run_decides_as_the_import_does_and_writes_nothing() {
         let dir = tempfile::tempdir().expect("temp");
-        let mut conn = crate::db::open(dir.path()).expect("db");
+        let mut conn = crate::db::testing::open(dir.path()).expect("db");
         let source = audit::Source::default();
         import(
             &mut conn,

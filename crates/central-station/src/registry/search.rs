@@ -3,8 +3,8 @@
 //! [`RegistryFilter`], and pages in device-ID order (keyset: the page
 //! after a device ID), with the count of every match.
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, params_from_iter};
+use crate::db::Value;
+use crate::db::{Connection, params_from_iter};
 use time::OffsetDateTime;
 use zpair_proto::admin::{
     DEFAULT_PAGE, DevicePage, DeviceQuery, EXPIRING_WITHIN_DAYS, MAX_PAGE, RegistryEntry,
@@ -27,20 +27,31 @@ pub(crate) enum QueryError {
 const LAST_JOB: &str = "(SELECT j.state FROM jobs j WHERE j.device_id = d.device_id
                          ORDER BY j.created_at DESC, j.rowid DESC LIMIT 1)";
 
+/// Adds `value` to the parameters and names its placeholder. Statements
+/// built from optional parts number their parameters as they go, so every
+/// number they bind is one they use (PostgreSQL cannot type an unused one).
+fn bind(values: &mut Vec<Value>, value: Value) -> String {
+    values.push(value);
+    format!("?{}", values.len())
+}
+
 /// The condition of `filter`, over `d` (the device) and `c` (its current
-/// certificate); `?1` is now (Unix seconds).
-fn condition(filter: RegistryFilter) -> String {
+/// certificate), at `now`.
+fn condition(filter: RegistryFilter, now: OffsetDateTime, values: &mut Vec<Value>) -> String {
     match filter {
         RegistryFilter::NeverPaired => "NOT EXISTS (SELECT 1 FROM jobs j
              WHERE j.device_id = d.device_id AND j.state = 'PROVISIONED')"
             .to_owned(),
         RegistryFilter::Provisioned => format!("d.state = '{}'", DeviceState::Provisioned.as_str()),
         RegistryFilter::Failed => format!("{LAST_JOB} = 'FAILED'"),
-        RegistryFilter::CertificateExpiring => format!(
-            "d.state = '{}' AND c.not_after <= CAST(?1 AS BIGINT) + {}",
-            DeviceState::Provisioned.as_str(),
-            EXPIRING_WITHIN_DAYS * 24 * 60 * 60
-        ),
+        RegistryFilter::CertificateExpiring => {
+            let deadline = clock::unix(now) + EXPIRING_WITHIN_DAYS * 24 * 60 * 60;
+            format!(
+                "d.state = '{}' AND c.not_after <= {}",
+                DeviceState::Provisioned.as_str(),
+                bind(values, Value::Integer(deadline))
+            )
+        }
         RegistryFilter::Deprovisioned => {
             format!("d.state = '{}'", DeviceState::Deprovisioned.as_str())
         }
@@ -57,39 +68,48 @@ pub(crate) fn page(
     if !(1..=MAX_PAGE).contains(&limit) {
         return Ok(Err(QueryError::Limit));
     }
-    // ?1 now, ?2 the folded search text (NULL for none).
-    let mut values: Vec<Value> = vec![
-        Value::Integer(clock::unix(now)),
-        query
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map_or(Value::Null, |s| Value::Text(s.to_lowercase())),
-    ];
-    let mut conditions = vec![
-        "(CAST(?2 AS TEXT) IS NULL OR instr(fold(d.device_id), ?2) > 0
-          OR instr(fold(d.device_serial), ?2) > 0 OR instr(fold(d.device_label), ?2) > 0
-          OR instr(fold(d.bed_id), ?2) > 0 OR instr(fold(COALESCE(d.ip_address, '')), ?2) > 0)"
-            .to_owned(),
-    ];
-    if let Some(filter) = query.filter {
-        conditions.push(condition(filter));
+    let mut values = Vec::new();
+    let mut conditions = Vec::new();
+    let search = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if let Some(search) = search {
+        let text = bind(&mut values, Value::Text(search.to_lowercase()));
+        conditions.push(format!(
+            "(instr(fold(d.device_id), {text}) > 0 OR instr(fold(d.device_serial), {text}) > 0
+              OR instr(fold(d.device_label), {text}) > 0 OR instr(fold(d.bed_id), {text}) > 0
+              OR instr(fold(COALESCE(d.ip_address, '')), {text}) > 0)"
+        ));
     }
-    let matching = conditions.join(" AND ");
+    if let Some(filter) = query.filter {
+        conditions.push(condition(filter, now, &mut values));
+    }
+    let matching = if conditions.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        conditions.join(" AND ")
+    };
     let from = "FROM devices d LEFT JOIN certificates c ON c.serial = d.certificate_serial";
     let total: i64 = conn.query_row(
         &format!("SELECT COUNT(*) {from} WHERE {matching}"),
         params_from_iter(values.iter()),
         |r| r.get(0),
     )?;
-    values.push(query.after.clone().map_or(Value::Null, Value::Text));
-    values.push(Value::Integer(i64::from(limit) + 1));
+    let after = match &query.after {
+        Some(after) => format!(
+            "AND d.device_id > {}",
+            bind(&mut values, Value::Text(after.clone()))
+        ),
+        None => String::new(),
+    };
+    let page_end = bind(&mut values, Value::Integer(i64::from(limit) + 1));
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT d.device_id, d.device_serial, d.device_label, d.bed_id, d.ip_address, d.state,
                 {LAST_JOB} = 'FAILED', c.not_after, d.last_heartbeat_ms
-         {from} WHERE {matching} AND (CAST(?3 AS TEXT) IS NULL OR d.device_id > ?3)
-         ORDER BY d.device_id LIMIT ?4"
+         {from} WHERE {matching} {after}
+         ORDER BY d.device_id LIMIT {page_end}"
     ))?;
     let rows = stmt
         .query_map(params_from_iter(values.iter()), |r| {

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use crate::db::{Connection, OptionalExtension as _, params};
 use time::OffsetDateTime;
 use zpair_proto::api::{DeviceState, DeviceSummary};
 
@@ -74,7 +74,7 @@ type RawRow = (
     ),
 );
 
-fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+fn read(r: &crate::db::Row) -> Result<RawRow, crate::db::DbError> {
     Ok((
         (
             r.get(0)?,
@@ -248,14 +248,13 @@ pub(crate) fn holder(
         Unique::Serial => "device_serial",
         Unique::IdentityKey => "identity_public_key",
     };
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT device_id FROM devices
+    conn.query_row(
+        &format!(
+            "SELECT device_id FROM devices
                  WHERE {column} = ?1 AND device_id <> ?2 AND state <> ?3 LIMIT 1"
-            ),
-            params![value, device_id, DeviceState::Deprovisioned.as_str()],
-            |r| r.get(0),
-        )
-        .optional()?)
+        ),
+        params![value, device_id, DeviceState::Deprovisioned.as_str()],
+        |r| r.get(0),
+    )
+    .optional()
 }

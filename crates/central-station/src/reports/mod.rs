@@ -6,7 +6,7 @@ pub(crate) mod handlers;
 
 pub(crate) use handlers::{export, pairings};
 
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 use time::OffsetDateTime;
 use zpair_proto::admin::{
     MAX_REPORT_DAYS, PairingOutcome, PairingRecord, PairingReport, ReportQuery,

@@ -1,5 +1,6 @@
 //! Sign-in, refresh, sign-out, lockout and roles.
 
+use central_station::db::Dialect;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use zpair_proto::ErrorCode;
@@ -61,13 +62,12 @@ async fn tokens_are_stored_only_as_hashes() {
         refresh,
         Sha256::digest(session.refresh_token.expose().as_bytes()).to_vec()
     );
-    let row: String = db
-        .query_row(
-            "SELECT quote(access_hash) || quote(refresh_hash) FROM sessions",
-            [],
-            |r| r.get(0),
-        )
-        .expect("row text");
+    // The stored hashes as each database writes them out as text.
+    let as_text = match db.dialect() {
+        Dialect::Sqlite => "SELECT quote(access_hash) || quote(refresh_hash) FROM sessions",
+        Dialect::Postgres => "SELECT access_hash::text || refresh_hash::text FROM sessions",
+    };
+    let row: String = db.query_row(as_text, [], |r| r.get(0)).expect("row text");
     assert!(
         !row.contains(session.access_token.expose())
             && !row.contains(session.refresh_token.expose())

@@ -223,13 +223,16 @@ async fn prepare(station: &TestStation) -> Pools {
         let key = zpair_proto::crypto::generate_signing_key().expect("key");
         station.register(&record(id, &key, ip)).await;
     }
-    central_station::admin::create_user(
-        &station.config.data_dir,
-        SPARE_USER,
-        "Spare Account",
-        Role::Technician,
-        "spare account password",
-    )
+    crate::support::off_runtime(|| {
+        central_station::admin::create_user(
+            &station.config.data_dir,
+            &station.config.database,
+            SPARE_USER,
+            "Spare Account",
+            Role::Technician,
+            "spare account password",
+        )
+    })
     .expect("spare account");
     let tech = station.token(TECH).await;
     let accepted: PairAccepted = station

@@ -335,7 +335,7 @@ async fn deprovisioning_racing_a_pairing_ends_in_one_consistent_state() {
             .query_row(
                 "SELECT COUNT(*) FROM certificates c JOIN devices d USING (device_id)
                  WHERE c.device_id = 'ZM-GATE-RACE' AND c.revoked_at IS NULL
-                   AND c.serial IS NOT d.certificate_serial",
+                   AND c.serial IS DISTINCT FROM d.certificate_serial",
                 [],
                 |r| r.get(0),
             )

@@ -1,4 +1,6 @@
-//! The station over real HTTPS on 127.0.0.1:0, with SQLite in temp dirs.
+//! The station over real HTTPS on 127.0.0.1:0, with SQLite in temp dirs, or
+//! with `ZPAIR_TEST_POSTGRES` set a PostgreSQL database per station on a
+//! throwaway server.
 
 mod support;
 
@@ -9,6 +11,7 @@ mod conformance;
 mod edge;
 mod fuzz_seeds;
 mod gate;
+mod instances;
 mod jobs;
 mod matrix;
 mod mtls;

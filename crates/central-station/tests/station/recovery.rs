@@ -1,7 +1,7 @@
 //! Restarting after a crash: no job is left running, no row is lost.
 
+use central_station::params;
 use reqwest::StatusCode;
-use rusqlite::params;
 use zpair_proto::api::{DeviceState, DeviceSummary, FailureReason, JobState, JobSummary};
 
 use crate::support::{TECH, TestStation, record};
@@ -26,7 +26,7 @@ async fn a_job_left_running_by_a_crash_fails_as_interrupted_on_restart() {
             [],
         )
         .expect("job");
-        for (state, at) in [("PAIRING", 1), ("CONFIGURING", 2)] {
+        for (state, at) in [("PAIRING", 1_i64), ("CONFIGURING", 2)] {
             db.execute(
                 "INSERT INTO job_events (job_id, state, message, at) VALUES ('crashed-job', ?1, 'step', ?2)",
                 params![state, at],

@@ -5,7 +5,7 @@ use zpair_proto::ErrorCode;
 use zpair_proto::admin::{DevicePage, ImportOutcome, ImportPreview};
 use zpair_proto::api::{DeviceImport, DeviceState, DeviceSummary, ImportReport};
 
-use crate::support::{ADMIN, TECH, TestStation, record};
+use crate::support::{ADMIN, TECH, TestStation, off_runtime, record};
 
 fn key() -> zpair_proto::crypto::SigningKey {
     zpair_proto::crypto::generate_signing_key().expect("key")
@@ -108,14 +108,18 @@ async fn bulk_import_reports_each_rejected_record() {
 #[tokio::test]
 async fn the_offline_import_writes_the_same_registry() {
     let station = TestStation::start().await;
-    let report = central_station::admin::import_devices(
-        &station.config.data_dir,
-        &[DeviceImport {
-            record: record("ZM-OFFLINE-1", &key(), "127.0.0.2"),
-            device_label: None,
-            bed_id: None,
-        }],
-    )
+    let records = [DeviceImport {
+        record: record("ZM-OFFLINE-1", &key(), "127.0.0.2"),
+        device_label: None,
+        bed_id: None,
+    }];
+    let report = off_runtime(|| {
+        central_station::admin::import_devices(
+            &station.config.data_dir,
+            &station.config.database,
+            &records,
+        )
+    })
     .expect("import while the station runs");
     assert_eq!(report.imported, ["ZM-OFFLINE-1"]);
     let tech = station.token(TECH).await;
@@ -179,7 +183,7 @@ async fn a_few_hundred_monitors(station: &TestStation, admin: &str) -> Vec<Strin
         let serial = days.map(|_| format!("c0ffee{i:03}"));
         db.execute(
             "UPDATE devices SET state = ?2, certificate_serial = ?3 WHERE device_id = ?1",
-            rusqlite::params![id, state, serial],
+            central_station::params![id, state, serial],
         )
         .expect("state");
         for (n, job) in [(0, earlier), (1, latest)] {
@@ -187,7 +191,7 @@ async fn a_few_hundred_monitors(station: &TestStation, admin: &str) -> Vec<Strin
                 db.execute(
                     "INSERT INTO jobs (id, device_id, technician, state, created_at, updated_at)
                      VALUES (?1, ?2, 'tech', ?3, ?4, ?4)",
-                    rusqlite::params![format!("job-{i}-{n}"), id, job, now - 100 + n],
+                    central_station::params![format!("job-{i}-{n}"), id, job, now - 100 + n],
                 )
                 .expect("job");
             }
@@ -196,7 +200,7 @@ async fn a_few_hundred_monitors(station: &TestStation, admin: &str) -> Vec<Strin
             db.execute(
                 "INSERT INTO certificates (serial, device_id, not_before, not_after, issued_at, pem)
                  VALUES (?1, ?2, ?3, ?4, ?3, 'pem')",
-                rusqlite::params![serial, id, now - 1000, now + days * 86_400],
+                central_station::params![serial, id, now - 1000, now + days * 86_400],
             )
             .expect("certificate");
         }
@@ -332,8 +336,9 @@ fn written(station: &TestStation) -> (i64, i64, String) {
     let head: String = db
         .query_row(
             "SELECT string_agg(device_id || device_serial || identity_public_key || firmware_version
-                                 || COALESCE(ip_address, '') || device_label || bed_id, '|')
-             FROM (SELECT * FROM devices ORDER BY device_id)",
+                                 || COALESCE(ip_address, '') || device_label || bed_id, '|'
+                               ORDER BY device_id)
+             FROM devices",
             [],
             |r| r.get(0),
         )

@@ -39,14 +39,14 @@ async fn renew(
 }
 
 fn unrevoked(station: &TestStation, device_id: &str) -> Vec<String> {
-    let db = station.sql();
-    let mut stmt = db
-        .prepare("SELECT serial FROM certificates WHERE device_id = ?1 AND revoked_at IS NULL ORDER BY serial")
-        .expect("query");
-    stmt.query_map([device_id], |r| r.get(0))
+    station
+        .sql()
+        .query_map(
+            "SELECT serial FROM certificates WHERE device_id = ?1 AND revoked_at IS NULL ORDER BY serial",
+            [device_id],
+            |r| r.get(0),
+        )
         .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("read")
 }
 
 fn audited(station: &TestStation, device_id: &str, event: &str) -> usize {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use zpair_proto::ErrorCode;
 
+use central_station::db::{Database, Direct};
 use central_station::{Station, StationConfig, admin};
 use reqwest::{Method, StatusCode};
 use rustls::pki_types::pem::PemObject as _;
@@ -36,16 +37,66 @@ pub fn closed_port() -> u16 {
 /// A change to the configuration before the station starts.
 type Configure = Box<dyn FnOnce(&mut StationConfig)>;
 
+/// Whether the suite runs on PostgreSQL (`ZPAIR_TEST_POSTGRES` set).
+pub fn on_postgres() -> bool {
+    std::env::var_os("ZPAIR_TEST_POSTGRES").is_some()
+}
+
+/// The database of a new test station: the SQLite file in its data
+/// directory, or with `ZPAIR_TEST_POSTGRES` set a fresh database of its own
+/// on the shared throwaway PostgreSQL server. A station keeps its database
+/// (in its configuration) across restarts.
+fn test_database() -> Database {
+    if on_postgres() {
+        postgres_database()
+    } else {
+        Database::File
+    }
+}
+
+/// A fresh database of its own on the shared throwaway PostgreSQL server.
+fn postgres_database() -> Database {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "station_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let url = zpair_testkit::postgres::Cluster::shared()
+        .create_database(&name)
+        .expect("a database on the throwaway PostgreSQL server");
+    Database::Postgres {
+        url,
+        connections: 2,
+    }
+}
+
+/// Runs `f` on a thread of its own and waits for it: for the offline admin
+/// commands, whose PostgreSQL client blocks and must not run on the test's
+/// async runtime.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
 /// How to start a [`TestStation`].
 pub struct Builder {
     dir: TempDir,
     configure: Vec<Configure>,
+    postgres: bool,
 }
 
 impl Builder {
     /// Changes the station's configuration before it starts.
     pub fn with_config(mut self, f: impl FnOnce(&mut StationConfig) + 'static) -> Self {
         self.configure.push(Box::new(f));
+        self
+    }
+
+    /// On PostgreSQL whatever the suite runs on: for what only several
+    /// instances sharing one PostgreSQL database do.
+    pub fn postgres(mut self) -> Self {
+        self.postgres = true;
         self
     }
 
@@ -56,14 +107,22 @@ impl Builder {
 
     pub async fn start(self) -> TestStation {
         let path = self.dir.path().join("station");
-        for (user, name, role) in [
-            (TECH, "Test Technician", Role::Technician),
-            (TECH2, "Second Technician", Role::Technician),
-            (ADMIN, "Test Administrator", Role::Administrator),
-        ] {
-            admin::create_user(&path, user.0, name, role, user.1).expect("account");
-        }
+        let database = if self.postgres {
+            postgres_database()
+        } else {
+            test_database()
+        };
+        off_runtime(|| {
+            for (user, name, role) in [
+                (TECH, "Test Technician", Role::Technician),
+                (TECH2, "Second Technician", Role::Technician),
+                (ADMIN, "Test Administrator", Role::Administrator),
+            ] {
+                admin::create_user(&path, &database, user.0, name, role, user.1).expect("account");
+            }
+        });
         let mut config = StationConfig::new(path, SocketAddr::from(([127, 0, 0, 1], 0)));
+        config.database = database;
         config.heartbeat_interval = Duration::from_millis(300);
         config.monitor_port = closed_port();
         // Retries of an unreachable monitor, without keeping tests waiting.
@@ -75,7 +134,7 @@ impl Builder {
             .await
             .expect("station starts");
         TestStation {
-            _dir: self.dir,
+            _dir: Arc::new(self.dir),
             config,
             station: Some(station),
         }
@@ -84,7 +143,8 @@ impl Builder {
 
 /// A running station and its data directory.
 pub struct TestStation {
-    _dir: TempDir,
+    /// Shared by the instances on one data directory.
+    _dir: Arc<TempDir>,
     pub config: StationConfig,
     station: Option<Station>,
 }
@@ -111,11 +171,28 @@ impl TestStation {
         Builder {
             dir: tempfile::tempdir().expect("temp dir"),
             configure: Vec::new(),
+            postgres: false,
         }
     }
 
     pub async fn start() -> Self {
         Self::builder().start().await
+    }
+
+    /// Another instance on the same data directory (keys) and database,
+    /// named `instance_id`, on a port of its own.
+    pub async fn another_instance(&self, instance_id: &str) -> TestStation {
+        let mut config = self.config.clone();
+        config.instance_id = instance_id.to_owned();
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        let station = Station::start(config.clone())
+            .await
+            .expect("another instance starts");
+        TestStation {
+            _dir: Arc::clone(&self._dir),
+            config,
+            station: Some(station),
+        }
     }
 
     pub fn station(&self) -> &Station {
@@ -370,24 +447,19 @@ impl TestStation {
 
     /// Audit rows of a device, straight from the database: (event_type, success, error, actor).
     pub fn audit(&self, device_id: &str) -> Vec<(String, bool, Option<String>, Option<String>)> {
-        let db = rusqlite::Connection::open(self.station().database_path()).expect("db");
-        let mut stmt = db
-            .prepare(
+        self.sql()
+            .query_map(
                 "SELECT event_type, success, error_message, actor FROM provisioning_events
                  WHERE device_id = ?1 ORDER BY id",
+                [device_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
-            .expect("query");
-        stmt.query_map([device_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("read")
+            .expect("audit rows")
     }
 
     /// The station's database, opened directly (as an auditor or a crash would see it).
-    pub fn sql(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.config.database_path()).expect("db")
+    pub fn sql(&self) -> Direct {
+        Direct::open(&self.config.data_dir, &self.config.database).expect("db")
     }
 }
 
