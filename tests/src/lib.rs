@@ -3,6 +3,7 @@
 //! driven through the same `zpair-core` client the app and the CLI use.
 
 pub mod agreement;
+pub mod balancer;
 pub mod fault_proxy;
 pub mod sockets;
 pub mod swarm;
@@ -362,23 +363,72 @@ impl World {
 
     /// A signed-in session on instance `instance` (0: the first, then
     /// [`World::instances`] in order).
-    pub async fn session_on(
+    pub async fn session_on(&self, instance: usize, account: (&str, &str)) -> TechnicianSession {
+        self.session_via(self.instance(instance).url(), account)
+            .await
+    }
+
+    /// A signed-in session through `url` (a balancer in front of the
+    /// instances), trusting the station's CA.
+    pub async fn session_via(
         &self,
-        instance: usize,
+        url: String,
         (user, password): (&str, &str),
     ) -> TechnicianSession {
-        let station = match instance {
-            0 => &self.station,
-            n => &self.instances[n - 1],
-        };
         let client = StationClient::new(StationTrust {
-            url: station.url(),
-            anchor: TrustAnchor::CaPem(station.ca_certificate_pem()),
+            url,
+            anchor: TrustAnchor::CaPem(self.station.ca_certificate_pem()),
         })
         .expect("client");
         let session = TechnicianSession::new(client, Arc::new(MemorySecretStore::default()));
         session.login(user, password).await.expect("login");
         session
+    }
+
+    /// Instance `instance` (0: the first, then [`World::instances`]).
+    pub fn instance(&self, instance: usize) -> &Station {
+        match instance {
+            0 => &self.station,
+            n => &self.instances[n - 1],
+        }
+    }
+
+    /// Restarts instance `instance` as an operator rolls an update through
+    /// several: it stops taking pair requests and lets its running jobs
+    /// finish (within `grace`), stops, and a fresh one under the same name
+    /// takes its place (on a new port; the others serve meanwhile). Returns
+    /// the old and new addresses, and how many jobs the old one had to stop.
+    pub async fn roll_instance(
+        &mut self,
+        instance: usize,
+        grace: Duration,
+    ) -> (SocketAddr, SocketAddr, usize) {
+        let old_addr = self.instance(instance).local_addr();
+        let stopped = self.instance(instance).drain(grace).await;
+        let mut config = station_config(&self.station_dir(), &self.options);
+        if instance > 0 {
+            config.instance_id = format!("instance-{}", instance + 1);
+        }
+        // The old one stops first: one name, one running instance. (The
+        // first instance is rolled with another beside it, which stands in
+        // its place meanwhile.)
+        let old = match instance {
+            0 => std::mem::replace(&mut self.station, self.instances.remove(0)),
+            n => self.instances.remove(n - 1),
+        };
+        old.shutdown().await;
+        let fresh = Station::start(config)
+            .await
+            .expect("the instance starts again");
+        let new_addr = fresh.local_addr();
+        match instance {
+            0 => {
+                let stand_in = std::mem::replace(&mut self.station, fresh);
+                self.instances.insert(0, stand_in);
+            }
+            n => self.instances.insert(n - 1, fresh),
+        }
+        (old_addr, new_addr, stopped)
     }
 
     /// What monitor `index` shows on its screen now.

@@ -166,7 +166,7 @@ fn instance_id(text: &str) -> Result<String, String> {
 }
 
 /// Where a station keeps its keys and records.
-#[derive(Debug, Args)]
+#[derive(Args)]
 struct Store {
     /// The station's data directory (CA, keys, and the SQLite database
     /// unless --database-url names a PostgreSQL one).
@@ -182,6 +182,16 @@ struct Store {
     #[arg(long, default_value_t = central_station::db::DEFAULT_CONNECTIONS as u64,
           value_parser = clap::value_parser!(u64).range(1..=64))]
     database_connections: u64,
+}
+
+/// The URL carries the database's password: never print it.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database())
+            .finish()
+    }
 }
 
 impl Store {

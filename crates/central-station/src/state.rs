@@ -133,11 +133,12 @@ impl AppState {
                 }
             }
         }
-        if on(channel::CERTIFICATES).next().is_some() {
+        let missed = on(channel::MISSED).next().is_some();
+        if missed || on(channel::CERTIFICATES).next().is_some() {
             let state = self.clone();
             runtime.spawn(async move { state.revocations_changed().await });
         }
-        if on(channel::SESSIONS).next().is_some() {
+        if missed || on(channel::SESSIONS).next().is_some() {
             self.revocations().announce();
         }
     }
@@ -269,7 +270,7 @@ pub(crate) mod testing {
             StationConfig::new(dir.to_path_buf(), SocketAddr::from(([127, 0, 0, 1], 0)));
         config.database = crate::db::testing::database(dir);
         configure(&mut config);
-        let db = Db::start(dir, &config.database).expect("database");
+        let db = Db::start(dir, &config.database, &config.instance_id).expect("database");
         let identity =
             crate::pki::load_or_create(dir, Some(&["localhost".to_owned()])).expect("identity");
         AppState::build(config, "https://localhost".into(), db, identity)

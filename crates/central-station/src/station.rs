@@ -89,9 +89,9 @@ impl Station {
         }
         let names = server_names(&config)?;
         let dir = config.data_dir.clone();
-        let database = config.database.clone();
+        let (database, instance_id) = (config.database.clone(), config.instance_id.clone());
         let (db, identity) = tokio::task::spawn_blocking(move || {
-            let db = Db::start(&dir, &database)?;
+            let db = Db::start(&dir, &database, &instance_id)?;
             let identity = pki::load_or_create(&dir, Some(&names))?;
             Ok::<_, StationError>((db, identity))
         })
@@ -223,6 +223,9 @@ impl Station {
         self.state.jobs().abort_all();
         self.maintenance.abort();
         let _ = self.server.await;
+        // The name is free for the instance that replaces this one.
+        let db = self.state.db().clone();
+        let _ = tokio::task::spawn_blocking(move || db.release_name()).await;
         tracing::info!("central station stopped");
     }
 }

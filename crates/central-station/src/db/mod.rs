@@ -34,6 +34,10 @@ pub(crate) mod channel {
     pub(crate) const CERTIFICATES: &str = "zpair_certificates";
     /// A session was revoked: event streams check theirs.
     pub(crate) const SESSIONS: &str = "zpair_sessions";
+    /// Not a channel: what the listener hands over after it listened again
+    /// following a failure, when whatever was committed meanwhile went
+    /// unheard.
+    pub(crate) const MISSED: &str = "zpair_missed";
 }
 
 /// How long the listener waits for notifications before it checks whether
@@ -232,6 +236,11 @@ pub enum DbError {
     /// A database operation panicked; its transaction was rolled back.
     #[error("a database operation failed unexpectedly")]
     Panicked,
+    /// Another running instance has this instance's name.
+    #[error(
+        "another station instance named {0:?} is running on this database: give each instance its own --instance-id"
+    )]
+    InstanceTaken(String),
     /// The database thread could not be started.
     #[error("cannot start the database thread: {0}")]
     Thread(std::io::Error),
@@ -264,6 +273,8 @@ pub(crate) struct Db {
     tasks: mpsc::Sender<Task>,
     data_dir: Arc<PathBuf>,
     database: Arc<Database>,
+    /// On PostgreSQL, this instance's name, held for as long as it runs.
+    name: Option<Arc<NameHeld>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -280,7 +291,11 @@ impl Db {
     /// Each thread opens its own (the first also migrates), away from the
     /// async runtime, whose threads the PostgreSQL client must not block.
     /// The threads end when the last handle is dropped.
-    pub(crate) fn start(data_dir: &Path, database: &Database) -> Result<Self, DbError> {
+    pub(crate) fn start(
+        data_dir: &Path,
+        database: &Database,
+        instance_id: &str,
+    ) -> Result<Self, DbError> {
         let threads = match database {
             Database::File => 1,
             Database::Postgres { connections, .. } => (*connections).max(1),
@@ -314,11 +329,26 @@ impl Db {
         for _ in 0..threads {
             opened.recv().map_err(|_| DbError::Closed)??;
         }
+        let name = match database {
+            Database::File => None,
+            Database::Postgres { .. } => {
+                Some(Arc::new(NameHeld::take(data_dir, database, instance_id)?))
+            }
+        };
         Ok(Self {
             tasks,
             data_dir: Arc::new(data_dir.to_owned()),
             database: Arc::new(database.clone()),
+            name,
         })
+    }
+
+    /// Gives this instance's name back (a stopping station), so another
+    /// instance under it can start at once.
+    pub(crate) fn release_name(&self) {
+        if let Some(name) = &self.name {
+            name.release();
+        }
     }
 
     /// Which SQL the database speaks.
@@ -332,10 +362,10 @@ impl Db {
     /// On PostgreSQL, starts a thread that listens to every [`channel`] on
     /// a connection of its own and hands `heard` each batch of
     /// notifications with that connection, to read what they point at,
-    /// for as long as `wanted` says. It reconnects after a failure; what
-    /// was committed meanwhile is not heard (streams check the job's record
-    /// when they go quiet). Nothing on SQLite: its one instance hears its
-    /// own writes directly.
+    /// for as long as `wanted` says; returns once it listens. It reconnects
+    /// after a failure and then hands over [`channel::MISSED`]: what was
+    /// committed meanwhile went unheard. Nothing on SQLite: its one
+    /// instance hears its own writes directly.
     pub(crate) fn listen(
         &self,
         wanted: impl Fn() -> bool + Send + 'static,
@@ -345,31 +375,48 @@ impl Db {
             return Ok(());
         }
         let (data_dir, database) = ((*self.data_dir).clone(), (*self.database).clone());
+        let (ready, listening) = mpsc::channel::<Result<(), DbError>>();
         std::thread::Builder::new()
             .name("station-db-listen".into())
             .spawn(move || {
+                let mut first = true;
                 while wanted() {
-                    let listening = connect(&data_dir, &database).and_then(|conn| {
+                    let run = connect(&data_dir, &database).and_then(|conn| {
                         conn.execute_batch(&format!(
                             "LISTEN {}; LISTEN {}; LISTEN {};",
                             channel::JOB_EVENTS,
                             channel::CERTIFICATES,
                             channel::SESSIONS
                         ))?;
+                        if first {
+                            first = false;
+                            let _ = ready.send(Ok(()));
+                        } else {
+                            let missed = Notification {
+                                channel: channel::MISSED.to_owned(),
+                                payload: String::new(),
+                            };
+                            heard(&conn, &[missed]);
+                        }
                         while wanted() {
                             let batch = conn.notifications(LISTEN_WAIT)?;
                             heard(&conn, &batch);
                         }
                         Ok(())
                     });
-                    if let Err(e) = listening {
+                    if let Err(e) = run {
+                        if first {
+                            let _ = ready.send(Err(e));
+                            return;
+                        }
                         tracing::warn!(error = %e, "lost the database's notifications; listening again");
                         std::thread::sleep(LISTEN_WAIT);
                     }
                 }
             })
             .map_err(DbError::Thread)?;
-        Ok(())
+        // Serving before listening would miss what others commit meanwhile.
+        listening.recv().map_err(|_| DbError::Closed)?
     }
 
     /// Where the database is.
@@ -418,6 +465,78 @@ impl Db {
     }
 }
 
+/// An instance's name on a PostgreSQL database, held by a session-level
+/// advisory lock on a connection of its own: two instances under one name
+/// would each take the other's jobs for their own (their leases, their
+/// recovery at start), so the second is refused at start. The lock goes
+/// with the connection if the process dies.
+#[derive(Debug)]
+struct NameHeld {
+    release: Mutex<Option<mpsc::Sender<()>>>,
+    holder: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// The advisory-lock class of instance names (the other argument is the
+/// name's hash); the two-key space does not meet the write lock's one-key
+/// space.
+const INSTANCE_NAMES: i32 = 0x7a70;
+
+impl NameHeld {
+    fn take(data_dir: &Path, database: &Database, instance_id: &str) -> Result<Self, DbError> {
+        let (release, released) = mpsc::channel::<()>();
+        let (ready, taken) = mpsc::channel::<Result<(), DbError>>();
+        let (data_dir, database, id) = (
+            data_dir.to_owned(),
+            database.clone(),
+            instance_id.to_owned(),
+        );
+        let holder = std::thread::Builder::new()
+            .name("station-db-name".into())
+            .spawn(move || {
+                let held = connect(&data_dir, &database).and_then(|conn| {
+                    let free: bool = conn.query_row(
+                        "SELECT pg_try_advisory_lock(CAST(?1 AS INTEGER), hashtext(?2))",
+                        params![INSTANCE_NAMES, id],
+                        |r| r.get(0),
+                    )?;
+                    if free {
+                        Ok(conn)
+                    } else {
+                        Err(DbError::InstanceTaken(id.clone()))
+                    }
+                });
+                match held {
+                    Ok(conn) => {
+                        let _ = ready.send(Ok(()));
+                        // Until released, or the station is gone.
+                        let _ = released.recv();
+                        let _ = conn.execute(
+                            "SELECT pg_advisory_unlock(CAST(?1 AS INTEGER), hashtext(?2))",
+                            params![INSTANCE_NAMES, id],
+                        );
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                    }
+                }
+            })
+            .map_err(DbError::Thread)?;
+        taken.recv().map_err(|_| DbError::Closed)??;
+        Ok(Self {
+            release: Mutex::new(Some(release)),
+            holder: Mutex::new(Some(holder)),
+        })
+    }
+
+    /// Unlocks the name and waits until it is free.
+    fn release(&self) {
+        drop(self.release.lock().ok().and_then(|mut r| r.take()));
+        if let Some(holder) = self.holder.lock().ok().and_then(|mut h| h.take()) {
+            let _ = holder.join();
+        }
+    }
+}
+
 /// One database thread: takes the next task from the shared queue, runs it
 /// on its connection, and replaces the connection if the server closed it.
 fn serve(
@@ -448,13 +567,22 @@ fn serve(
 /// still survive a crash of the station, and the next durable commit makes
 /// them durable with it.
 pub(crate) fn relaxed<R>(
-    conn: &mut Connection,
-    f: impl FnOnce(&mut Connection) -> Result<R, DbError>,
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<R, DbError>,
 ) -> Result<R, DbError> {
+    /// Durable again however `f` ends, a panic included: the connection
+    /// serves the next task.
+    struct Durable<'c>(&'c Connection);
+    impl Drop for Durable<'_> {
+        fn drop(&mut self) {
+            if let Err(e) = self.0.set_durable(true) {
+                tracing::error!(error = %e, "cannot make commits durable again");
+            }
+        }
+    }
     conn.set_durable(false)?;
-    let result = f(conn);
-    conn.set_durable(true)?;
-    result
+    let _durable = Durable(conn);
+    f(conn)
 }
 
 /// Reads a `TEXT` column holding one of our enums.
@@ -558,7 +686,7 @@ mod tests {
     #[tokio::test]
     async fn opens_migrates_and_reopens_the_same_file() {
         let dir = tempfile::tempdir().expect("temp");
-        let db = Db::start(dir.path(), &Database::File).expect("start");
+        let db = Db::start(dir.path(), &Database::File, "station").expect("start");
         let version: i64 = db
             .call(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
             .await
@@ -582,15 +710,15 @@ mod tests {
     #[test]
     fn relaxed_writes_restore_full_sync_even_when_they_fail() {
         let dir = tempfile::tempdir().expect("temp");
-        let mut conn = open(dir.path(), &Database::File).expect("open");
+        let conn = open(dir.path(), &Database::File).expect("open");
         let sync = |c: &Connection| -> i64 {
             c.query_row("PRAGMA synchronous", [], |r| r.get(0))
                 .expect("pragma")
         };
         assert_eq!(sync(&conn), 2, "FULL");
-        let inside = relaxed(&mut conn, |c| Ok(sync(c))).expect("relaxed");
+        let inside = relaxed(&conn, |c| Ok(sync(c))).expect("relaxed");
         assert_eq!(inside, 1, "NORMAL");
-        let failed = relaxed(&mut conn, |c| {
+        let failed = relaxed(&conn, |c| {
             c.execute("INSERT INTO no_such_table VALUES (1)", [])?;
             Ok(())
         });
@@ -598,10 +726,48 @@ mod tests {
         assert_eq!(sync(&conn), 2, "FULL again");
     }
 
+    /// PostgreSQL aborts a transaction at its first failed statement and
+    /// would answer COMMIT with a silent rollback: the commit says so.
+    #[test]
+    fn a_transaction_whose_statement_failed_reports_what_was_committed() {
+        let conn = testing::memory();
+        let tx = conn.transaction().expect("begin");
+        tx.execute(
+            "INSERT INTO station_meta (key, value) VALUES ('probe', 1)",
+            [],
+        )
+        .expect("insert");
+        assert!(
+            tx.execute("INSERT INTO no_such_table VALUES (1)", [])
+                .is_err()
+        );
+        let committed = tx.commit();
+        let kept: Option<i64> = conn
+            .query_row(
+                "SELECT value FROM station_meta WHERE key = 'probe'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .expect("read");
+        match conn.dialect() {
+            Dialect::Postgres => {
+                assert!(committed.is_err(), "{committed:?}");
+                assert_eq!(kept, None);
+            }
+            // SQLite keeps a transaction going past a failed statement.
+            Dialect::Sqlite => {
+                committed.expect("committed");
+                assert_eq!(kept, Some(1));
+            }
+        }
+        assert!(!conn.in_transaction());
+    }
+
     #[tokio::test]
     async fn a_panicking_query_does_not_stop_the_thread() {
         let dir = tempfile::tempdir().expect("temp");
-        let db = Db::start(dir.path(), &Database::File).expect("start");
+        let db = Db::start(dir.path(), &Database::File, "station").expect("start");
         let failed = db.call(|_| -> Result<(), DbError> { panic!("boom") }).await;
         assert!(matches!(failed, Err(DbError::Panicked)));
         let count: i64 = db

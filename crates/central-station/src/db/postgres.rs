@@ -40,6 +40,9 @@ pub(crate) struct PgConnection {
     client: RefCell<postgres::Client>,
     statements: RefCell<HashMap<String, postgres::Statement>>,
     in_transaction: Cell<bool>,
+    /// A statement of the open transaction failed: PostgreSQL has aborted
+    /// it, and would answer COMMIT with a silent rollback.
+    aborted: Cell<bool>,
 }
 
 impl PgConnection {
@@ -62,6 +65,7 @@ impl PgConnection {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
+            aborted: Cell::new(false),
         })
     }
 
@@ -81,7 +85,19 @@ impl PgConnection {
         Ok(statement)
     }
 
+    /// `result`, noting a failure inside a transaction.
+    fn noted<T>(&self, result: Result<T, DbError>) -> Result<T, DbError> {
+        if result.is_err() && self.in_transaction.get() {
+            self.aborted.set(true);
+        }
+        result
+    }
+
     pub(super) fn query(&self, sql: &str, values: &[Value]) -> Result<Vec<Row>, DbError> {
+        self.noted(self.query_unnoted(sql, values))
+    }
+
+    fn query_unnoted(&self, sql: &str, values: &[Value]) -> Result<Vec<Row>, DbError> {
         let statement = self.statement(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
         let rows = self.client.borrow_mut().query(&statement, &params)?;
@@ -97,6 +113,10 @@ impl PgConnection {
     }
 
     pub(super) fn execute(&self, sql: &str, values: &[Value]) -> Result<usize, DbError> {
+        self.noted(self.execute_unnoted(sql, values))
+    }
+
+    fn execute_unnoted(&self, sql: &str, values: &[Value]) -> Result<usize, DbError> {
         let statement = self.statement(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
         let changed = self.client.borrow_mut().execute(&statement, &params)?;
@@ -104,7 +124,12 @@ impl PgConnection {
     }
 
     pub(super) fn batch(&self, sql: &str) -> Result<(), DbError> {
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        let result = self
+            .client
+            .borrow_mut()
+            .batch_execute(sql)
+            .map_err(DbError::from);
+        self.noted(result)
     }
 
     pub(super) fn begin_writing(&self) -> Result<(), DbError> {
@@ -122,7 +147,14 @@ impl PgConnection {
     }
 
     pub(super) fn finish(&self, end: &str) -> Result<(), DbError> {
+        let aborted = self.aborted.replace(false);
         self.in_transaction.set(false);
+        if aborted && end == "COMMIT" {
+            self.batch("ROLLBACK")?;
+            return Err(DbError::Invalid(
+                "transaction (a statement in it failed; nothing was committed)",
+            ));
+        }
         self.batch(end)
     }
 

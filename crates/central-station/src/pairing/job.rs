@@ -132,12 +132,29 @@ pub(crate) async fn run(state: AppState, ticket: Ticket) {
 
 /// Commits a step, re-signs the CRL if it revoked something, then streams
 /// it: whoever sees the step sees the revocation enforced. A job another
-/// path ended already is left as it is.
-async fn record(state: &AppState, step: Step) -> Result<(), crate::db::DbError> {
-    if let Some(written) = state.db().call(move |c| store::write(c, step)).await? {
-        published(state, written).await;
+/// path ended already is left as it is; the answer says whether it was.
+async fn record(state: &AppState, step: Step) -> Result<bool, crate::db::DbError> {
+    match state.db().call(move |c| store::write(c, step)).await? {
+        Some(written) => {
+            published(state, written).await;
+            Ok(true)
+        }
+        None => Ok(false),
     }
-    Ok(())
+}
+
+/// [`record`] for a step of the job's own task: if the job ended elsewhere
+/// meanwhile (another instance took it over when its lease ran out, the
+/// window closed), the task stops here, before it acts on the monitor.
+async fn advance(state: &AppState, step: Step) -> Result<(), Failure> {
+    if record(state, step).await.map_err(Failure::station)? {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            FailureReason::Interrupted,
+            "the job was ended elsewhere (another instance took it over)",
+        ))
+    }
 }
 
 /// Re-signs the CRL if `written` revoked something, then streams it.
@@ -317,7 +334,7 @@ async fn drive(
         ],
     );
     configuring.certificate = Some(certificate.clone());
-    record(state, configuring).await.map_err(Failure::station)?;
+    advance(state, configuring).await?;
 
     let payload = ConfigurationPayload {
         server_url: state.public_url().to_owned(),
@@ -381,7 +398,7 @@ async fn drive(
         configuration_hash,
         monitor_address: Some(address.to_string()),
     });
-    record(state, validating).await.map_err(Failure::station)?;
+    advance(state, validating).await?;
 
     drop(slot);
 
@@ -422,9 +439,7 @@ async fn drive(
         // No word: the monitor may have committed. Its proof decides.
         Err(e) => {
             tracing::info!(job_id = %ticket.job_id, error = %e, "the commit's answer was lost; confirming with the monitor");
-            record(state, step(ticket, JobState::Confirming, Vec::new()))
-                .await
-                .map_err(Failure::station)?;
+            advance(state, step(ticket, JobState::Confirming, Vec::new())).await?;
         }
     }
     *issued = None;
@@ -489,7 +504,7 @@ where
             )
             .into(),
         );
-        record(state, retry).await.map_err(Failure::station)?;
+        advance(state, retry).await?;
         tokio::time::sleep(policy.wait_before(attempt)).await;
     }
 }
@@ -554,7 +569,7 @@ async fn fail(
     let mut failed = step(ticket, JobState::Failed, audits);
     failed.reason = Some(failure.reason);
     failed.finish = Some(Finish::Failed { revoke: issued });
-    record(state, failed).await
+    record(state, failed).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -30,13 +30,18 @@ pub(crate) fn until(at: OffsetDateTime) -> i64 {
     clock::unix_ms(at + LEASE)
 }
 
-/// Extends the lease of every running job `owner` holds.
+/// Extends the lease of every running job `owner` holds. Under the write
+/// lock, like the takeover it races: a sweep sees a lease either renewed or
+/// not, never half-way.
 pub(crate) fn renew(conn: &Connection, owner: &str, at: OffsetDateTime) -> Result<usize, DbError> {
-    conn.execute(
+    let tx = conn.transaction()?;
+    let renewed = tx.execute(
         "UPDATE jobs SET lease_until_ms = ?2
          WHERE owner = ?1 AND state NOT IN ('PROVISIONED', 'FAILED')",
         params![owner, until(at)],
-    )
+    )?;
+    tx.commit()?;
+    Ok(renewed)
 }
 
 /// One sweep: renews this instance's leases, then takes over the jobs whose

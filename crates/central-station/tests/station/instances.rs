@@ -250,3 +250,23 @@ async fn a_job_whose_instance_stopped_renewing_its_lease_is_failed_by_another() 
         answer.body
     );
 }
+
+#[tokio::test]
+async fn a_second_instance_under_a_running_ones_name_is_refused() {
+    let mut first = TestStation::builder().postgres().start().await;
+    let mut twin = first.config.clone();
+    twin.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    // Same name: it would take the running one's jobs for its own.
+    let refused = central_station::Station::start(twin.clone()).await;
+    let Err(error) = refused else {
+        panic!("a second instance under the same name started");
+    };
+    let error = error.to_string();
+    assert!(error.contains("--instance-id"), "{error}");
+    // Once the first has stopped, the name is free again (a restart).
+    first.stop().await;
+    let second = central_station::Station::start(twin)
+        .await
+        .expect("the name is free once its instance stopped");
+    second.shutdown().await;
+}

@@ -230,6 +230,7 @@ async fn a_burst_split_between_two_instances_on_one_database_gets_the_limit_once
         .await;
     let mut second = station.config.clone();
     second.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    second.instance_id = "second".into();
     let other = central_station::Station::start(second)
         .await
         .expect("a second instance on the same database");
