@@ -134,6 +134,9 @@ impl AppState {
             }
         }
         let missed = on(channel::MISSED).next().is_some();
+        if missed {
+            self.hub().missed();
+        }
         if missed || on(channel::CERTIFICATES).next().is_some() {
             let state = self.clone();
             runtime.spawn(async move { state.revocations_changed().await });

@@ -29,13 +29,17 @@ pub(crate) struct Published {
 }
 
 /// The registry of live channels.
+/// What a channel carries: a committed event, or `None` for word that
+/// events may have been missed (the database has them all).
+type Sent = Option<Published>;
+
 #[derive(Debug, Default)]
 pub(crate) struct EventHub {
-    topics: Mutex<HashMap<Topic, broadcast::Sender<Published>>>,
+    topics: Mutex<HashMap<Topic, broadcast::Sender<Sent>>>,
 }
 
 impl EventHub {
-    fn topics(&self) -> MutexGuard<'_, HashMap<Topic, broadcast::Sender<Published>>> {
+    fn topics(&self) -> MutexGuard<'_, HashMap<Topic, broadcast::Sender<Sent>>> {
         self.topics.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -62,11 +66,20 @@ impl EventHub {
             Topic::Device(event.device_id.clone()),
         ] {
             if let Some(tx) = topics.get(&topic) {
-                let _ = tx.send(Published {
+                let _ = tx.send(Some(Published {
                     seq,
                     event: event.clone(),
-                });
+                }));
             }
+        }
+    }
+
+    /// Tells every follower that events may have been missed (the
+    /// database's notifications were lost for a while): each reads what it
+    /// needs from the database, as after lagging behind.
+    pub(crate) fn missed(&self) {
+        for tx in self.topics().values() {
+            let _ = tx.send(None);
         }
     }
 
@@ -79,7 +92,7 @@ impl EventHub {
 /// A subscriber; its channel goes away with the last one.
 #[derive(Debug)]
 pub(crate) struct Subscription {
-    rx: broadcast::Receiver<Published>,
+    rx: broadcast::Receiver<Sent>,
     hub: Arc<EventHub>,
     topic: Topic,
 }
@@ -87,7 +100,10 @@ pub(crate) struct Subscription {
 impl Subscription {
     /// The next event, or `Err(Lagged)` after missed ones.
     pub(crate) async fn recv(&mut self) -> Result<Published, broadcast::error::RecvError> {
-        self.rx.recv().await
+        match self.rx.recv().await? {
+            Some(published) => Ok(published),
+            None => Err(broadcast::error::RecvError::Lagged(0)),
+        }
     }
 }
 
@@ -134,5 +150,23 @@ mod tests {
         drop(job);
         drop(device);
         assert_eq!(hub.len(), 0);
+    }
+
+    /// After the database's notifications were lost for a while, every
+    /// follower is told to read the database, as after lagging behind.
+    #[tokio::test]
+    async fn word_of_missed_events_reaches_every_follower_as_a_lag() {
+        let hub = Arc::new(EventHub::default());
+        let mut job = hub.subscribe(Topic::Job("j1".into()));
+        let mut device = hub.subscribe(Topic::Device("ZM-1".into()));
+        hub.missed();
+        hub.publish(3, &event("j1", "ZM-1"));
+        for follower in [&mut job, &mut device] {
+            assert!(matches!(
+                follower.recv().await,
+                Err(broadcast::error::RecvError::Lagged(_))
+            ));
+            assert_eq!(follower.recv().await.expect("then events").seq, 3);
+        }
     }
 }

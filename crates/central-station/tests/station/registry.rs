@@ -284,6 +284,8 @@ async fn the_registry_is_searched_filtered_and_paged() {
         ),
         ("search=100%25", Vec::new()),
         ("search=_", Vec::new()),
+        // No stored text holds NUL (PostgreSQL's cannot).
+        ("search=zm%00", Vec::new()),
     ];
     for (query, expected) in cases {
         for limit in [7, 1000] {
@@ -291,6 +293,13 @@ async fn the_registry_is_searched_filtered_and_paged() {
             assert_eq!(got, expected, "{query} by {limit}");
         }
     }
+
+    // The page after an ID cut at NUL is the page after what precedes it.
+    let page: DevicePage = station
+        .get("/api/devices?after=ZM-S-001%00x&limit=1", &tech)
+        .await
+        .json();
+    assert_eq!(page.devices[0].device_id, "ZM-S-002");
 
     // Each entry says what the filters go by.
     let page: DevicePage = station
