@@ -191,6 +191,17 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// SQL for the database's clock now, in Unix milliseconds: for what
+    /// several hosts compare (job leases), which one clock must decide.
+    pub(crate) fn now_ms(self) -> &'static str {
+        match self {
+            Self::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+            Self::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+}
+
 /// Where the SQLite database of a data directory lives.
 pub(crate) fn database_path(data_dir: &Path) -> PathBuf {
     data_dir.join(sqlite::FILE_NAME)
@@ -724,6 +735,20 @@ mod tests {
         });
         assert!(failed.is_err());
         assert_eq!(sync(&conn), 2, "FULL again");
+    }
+
+    /// The database's clock, which leases are stamped and compared by,
+    /// reads Unix milliseconds on both databases.
+    #[test]
+    fn the_databases_clock_reads_unix_milliseconds() {
+        let conn = testing::memory();
+        let database: i64 = conn
+            .query_row(&format!("SELECT {}", conn.dialect().now_ms()), [], |r| {
+                r.get(0)
+            })
+            .expect("now");
+        let here = crate::clock::unix_ms(crate::clock::now());
+        assert!((database - here).abs() < 5_000, "{database} against {here}");
     }
 
     /// PostgreSQL aborts a transaction at its first failed statement and

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use super::job;
 use super::store::{self, Orphaned};
 use crate::clock;
-use crate::db::{Connection, DbError, params};
+use crate::db::{Connection, DbError, Dialect};
 use crate::state::AppState;
 
 /// How long a lease lasts without renewal.
@@ -25,20 +25,26 @@ pub(crate) const LEASE: Duration = Duration::from_secs(15);
 /// How often an instance renews its leases and looks for expired ones.
 pub(crate) const SWEEP: Duration = Duration::from_secs(3);
 
-/// When a lease taken or renewed at `at` runs out, in Unix milliseconds.
-pub(crate) fn until(at: OffsetDateTime) -> i64 {
-    clock::unix_ms(at + LEASE)
+/// SQL for when a lease taken or renewed now runs out, in Unix
+/// milliseconds. Leases are stamped and compared by the database's clock,
+/// never the instances': one host's clock running ahead must not make it
+/// take another's live jobs.
+pub(crate) fn until(dialect: Dialect) -> String {
+    format!("({} + {})", dialect.now_ms(), LEASE.as_millis())
 }
 
 /// Extends the lease of every running job `owner` holds. Under the write
 /// lock, like the takeover it races: a sweep sees a lease either renewed or
 /// not, never half-way.
-pub(crate) fn renew(conn: &Connection, owner: &str, at: OffsetDateTime) -> Result<usize, DbError> {
+pub(crate) fn renew(conn: &Connection, owner: &str) -> Result<usize, DbError> {
     let tx = conn.transaction()?;
     let renewed = tx.execute(
-        "UPDATE jobs SET lease_until_ms = ?2
-         WHERE owner = ?1 AND state NOT IN ('PROVISIONED', 'FAILED')",
-        params![owner, until(at)],
+        &format!(
+            "UPDATE jobs SET lease_until_ms = {}
+             WHERE owner = ?1 AND state NOT IN ('PROVISIONED', 'FAILED')",
+            until(tx.dialect())
+        ),
+        [owner],
     )?;
     tx.commit()?;
     Ok(renewed)
@@ -52,9 +58,8 @@ pub(crate) async fn sweep(state: &AppState) -> Result<(), DbError> {
     let recovered = state
         .db()
         .call(move |c| {
-            let now = clock::now();
-            renew(c, &owner, now)?;
-            store::recover(c, now, &owner, Orphaned::Expired)
+            renew(c, &owner)?;
+            store::recover(c, clock::now(), &owner, Orphaned::Expired)
         })
         .await?;
     if recovered.interrupted > 0 {

@@ -179,17 +179,19 @@ pub(crate) fn open(
         }
     }
     tx.execute(
-        "INSERT INTO jobs (id, device_id, technician, state, created_at, updated_at,
-                           owner, lease_until_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
+        &format!(
+            "INSERT INTO jobs (id, device_id, technician, state, created_at, updated_at,
+                               owner, lease_until_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, {})",
+            lease::until(tx.dialect())
+        ),
         params![
             job.job_id,
             job.device_id,
             job.technician,
             JobState::Pairing.as_str(),
             clock::unix(job.at),
-            job.owner,
-            lease::until(job.at)
+            job.owner
         ],
     )?;
     let moved = tx.execute(
@@ -763,17 +765,17 @@ pub(crate) fn recover(
 ) -> Result<Recovered, DbError> {
     let tx = conn.transaction()?;
     let stuck: Vec<(String, String, String, Option<i64>)> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare(&format!(
             "SELECT id, device_id, state, confirm_by_ms FROM jobs
              WHERE state NOT IN ('PROVISIONED', 'FAILED')
-               AND (owner IS NULL OR lease_until_ms IS NULL OR lease_until_ms < ?2
-                    OR (owner = ?1 AND ?3))
+               AND (owner IS NULL OR lease_until_ms IS NULL OR lease_until_ms < {}
+                    OR (owner = ?1 AND ?2))
              ORDER BY created_at",
-        )?;
-        let rows = stmt.query_map(
-            params![owner, clock::unix_ms(at), whose == Orphaned::MineToo],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
+            tx.dialect().now_ms()
+        ))?;
+        let rows = stmt.query_map(params![owner, whose == Orphaned::MineToo], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
         rows.collect::<Result<_, _>>()?
     };
     let mut recovered = Recovered::default();
@@ -781,8 +783,11 @@ pub(crate) fn recover(
         // Taken over: this instance now holds the lease (for a job it waits
         // on, and so no other instance takes the same job again).
         tx.execute(
-            "UPDATE jobs SET owner = ?2, lease_until_ms = ?3 WHERE id = ?1",
-            params![job_id, owner, lease::until(at)],
+            &format!(
+                "UPDATE jobs SET owner = ?2, lease_until_ms = {} WHERE id = ?1",
+                lease::until(tx.dialect())
+            ),
+            params![job_id, owner],
         )?;
     }
     for (job_id, device_id, state, confirm_by) in &stuck {
