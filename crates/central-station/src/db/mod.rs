@@ -11,7 +11,9 @@
 //! order across every instance.
 
 mod connection;
+mod direct;
 pub(crate) mod migrations;
+mod name;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -22,7 +24,12 @@ use std::sync::{Arc, Mutex, mpsc};
 
 pub use crate::params;
 pub use connection::{Connection, Statement, Transaction};
+pub use direct::Direct;
+use name::NameHeld;
 pub(crate) use postgres::Notification;
+pub use sql::{FromValue, OptionalExtension, Params, Row, ToValue, Value, params_from_iter};
+
+use crate::fsutil::FsError;
 
 /// The channels PostgreSQL's triggers notify on commit
 /// (`db/postgres/011_job_leases.sql`), so every instance on the database
@@ -43,110 +50,6 @@ pub(crate) mod channel {
 /// How long the listener waits for notifications before it checks whether
 /// anyone still wants them.
 const LISTEN_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
-pub use sql::{FromValue, OptionalExtension, Params, Row, ToValue, Value, params_from_iter};
-
-use crate::fsutil::FsError;
-
-/// A connection for code outside the station that runs on an async
-/// runtime (tests, benchmarks): each call runs on a thread of its own,
-/// because the PostgreSQL client blocks and must not block the runtime.
-/// Rows are read there and handed back owned.
-#[derive(Debug)]
-pub struct Direct {
-    /// `None` only while being dropped.
-    conn: Mutex<Option<Connection>>,
-}
-
-/// The PostgreSQL client blocks while closing, too: it is closed on a
-/// thread of its own, as it was opened.
-impl Drop for Direct {
-    fn drop(&mut self) {
-        let conn = self
-            .conn
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        if let Some(conn) = conn.filter(|c| c.dialect() == Dialect::Postgres) {
-            std::thread::scope(|s| {
-                s.spawn(move || drop(conn));
-            });
-        }
-    }
-}
-
-impl Direct {
-    /// Opens (and migrates) the database of a data directory.
-    pub fn open(data_dir: &Path, database: &Database) -> Result<Self, DbError> {
-        let conn = std::thread::scope(|s| {
-            s.spawn(|| open(data_dir, database))
-                .join()
-                .unwrap_or(Err(DbError::Panicked))
-        })?;
-        Ok(Self {
-            conn: Mutex::new(Some(conn)),
-        })
-    }
-
-    fn run<T: Send>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, DbError> + Send,
-    ) -> Result<T, DbError> {
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let conn = self.conn.lock().map_err(|_| DbError::Panicked)?;
-                f(conn.as_ref().ok_or(DbError::Closed)?)
-            })
-            .join()
-            .unwrap_or(Err(DbError::Panicked))
-        })
-    }
-
-    /// Which SQL the database speaks.
-    pub fn dialect(&self) -> Dialect {
-        self.conn
-            .lock()
-            .ok()
-            .and_then(|c| c.as_ref().map(Connection::dialect))
-            .unwrap_or(Dialect::Sqlite)
-    }
-
-    /// [`Connection::execute`].
-    pub fn execute(&self, sql: &str, params: impl Params) -> Result<usize, DbError> {
-        let values = params.into_values();
-        self.run(|c| c.execute(sql, values))
-    }
-
-    /// [`Connection::execute_batch`].
-    pub fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
-        self.run(|c| c.execute_batch(sql))
-    }
-
-    /// [`Connection::query_all`].
-    pub fn query_all(&self, sql: &str, params: impl Params) -> Result<Vec<Row>, DbError> {
-        let values = params.into_values();
-        self.run(|c| c.query_all(sql, values))
-    }
-
-    /// [`Connection::query_row`].
-    pub fn query_row<T>(
-        &self,
-        sql: &str,
-        params: impl Params,
-        read: impl FnOnce(&Row) -> Result<T, DbError>,
-    ) -> Result<T, DbError> {
-        sql::first_row(&self.query_all(sql, params)?, read)
-    }
-
-    /// Each row's `read`.
-    pub fn query_map<T>(
-        &self,
-        sql: &str,
-        params: impl Params,
-        read: impl FnMut(&Row) -> Result<T, DbError>,
-    ) -> Result<Vec<T>, DbError> {
-        self.query_all(sql, params)?.iter().map(read).collect()
-    }
-}
 
 /// Where a station keeps its records.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -473,78 +376,6 @@ impl Db {
         });
         self.tasks.send(task).map_err(|_| DbError::Closed)?;
         answer.await.map_err(|_| DbError::Closed)?
-    }
-}
-
-/// An instance's name on a PostgreSQL database, held by a session-level
-/// advisory lock on a connection of its own: two instances under one name
-/// would each take the other's jobs for their own (their leases, their
-/// recovery at start), so the second is refused at start. The lock goes
-/// with the connection if the process dies.
-#[derive(Debug)]
-struct NameHeld {
-    release: Mutex<Option<mpsc::Sender<()>>>,
-    holder: Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-/// The advisory-lock class of instance names (the other argument is the
-/// name's hash); the two-key space does not meet the write lock's one-key
-/// space.
-const INSTANCE_NAMES: i32 = 0x7a70;
-
-impl NameHeld {
-    fn take(data_dir: &Path, database: &Database, instance_id: &str) -> Result<Self, DbError> {
-        let (release, released) = mpsc::channel::<()>();
-        let (ready, taken) = mpsc::channel::<Result<(), DbError>>();
-        let (data_dir, database, id) = (
-            data_dir.to_owned(),
-            database.clone(),
-            instance_id.to_owned(),
-        );
-        let holder = std::thread::Builder::new()
-            .name("station-db-name".into())
-            .spawn(move || {
-                let held = connect(&data_dir, &database).and_then(|conn| {
-                    let free: bool = conn.query_row(
-                        "SELECT pg_try_advisory_lock(CAST(?1 AS INTEGER), hashtext(?2))",
-                        params![INSTANCE_NAMES, id],
-                        |r| r.get(0),
-                    )?;
-                    if free {
-                        Ok(conn)
-                    } else {
-                        Err(DbError::InstanceTaken(id.clone()))
-                    }
-                });
-                match held {
-                    Ok(conn) => {
-                        let _ = ready.send(Ok(()));
-                        // Until released, or the station is gone.
-                        let _ = released.recv();
-                        let _ = conn.execute(
-                            "SELECT pg_advisory_unlock(CAST(?1 AS INTEGER), hashtext(?2))",
-                            params![INSTANCE_NAMES, id],
-                        );
-                    }
-                    Err(e) => {
-                        let _ = ready.send(Err(e));
-                    }
-                }
-            })
-            .map_err(DbError::Thread)?;
-        taken.recv().map_err(|_| DbError::Closed)??;
-        Ok(Self {
-            release: Mutex::new(Some(release)),
-            holder: Mutex::new(Some(holder)),
-        })
-    }
-
-    /// Unlocks the name and waits until it is free.
-    fn release(&self) {
-        drop(self.release.lock().ok().and_then(|mut r| r.take()));
-        if let Some(holder) = self.holder.lock().ok().and_then(|mut h| h.take()) {
-            let _ = holder.join();
-        }
     }
 }
 
