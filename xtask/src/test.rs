@@ -124,24 +124,22 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     tests.env_remove("DBUS_SESSION_BUS_ADDRESS");
     process::run(&mut bootstrap::in_session_keyring(&tests))?;
 
-    // The same store tests again on the production database: the unit tests
-    // of every store module and the station's own suite, each test on a
-    // database of its own on a throwaway PostgreSQL server (a real one,
+    // The same store tests again on the production database: the unit
+    // tests of every store module and the station's own suite, each test on
+    // a database of its own on a throwaway PostgreSQL server (a real one,
     // started from Debian's package in a temporary folder).
     phases.start("the store tests on PostgreSQL");
     process::say("the station's store tests again, on a throwaway PostgreSQL server");
-    process::run(
-        process::cargo()
-            .args([
-                "test",
-                "-p",
-                "central-station",
-                "--lib",
-                "--test",
-                "station",
-            ])
-            .env("ZPAIR_TEST_POSTGRES", "1"),
-    )?;
+    let station = process::workspace_root().join("crates/central-station");
+    for binary in station_test_binaries()? {
+        // Run as `cargo test` runs them: from the package, which they read
+        // their committed files from.
+        let mut run = std::process::Command::new(&binary);
+        run.current_dir(&station)
+            .env("CARGO_MANIFEST_DIR", &station)
+            .env("ZPAIR_TEST_POSTGRES", "1");
+        process::run(&mut run)?;
+    }
 
     // The Linux packages from the debug build just made: the .rpm and .deb
     // listed and checked (the release ones: `cargo xtask bench app`).
@@ -167,6 +165,48 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         )),
     }
     Ok(())
+}
+
+/// The station's unit and station test binaries, as the workspace's test
+/// build made them: the same features as `cargo test --workspace`, so
+/// nothing is built twice (`cargo test -p central-station` would unify
+/// features differently and rebuild most of the tree).
+fn station_test_binaries() -> Result<Vec<std::path::PathBuf>, Failure> {
+    let messages = process::output(process::cargo().args([
+        "test",
+        "--workspace",
+        "--lib",
+        "--test",
+        "station",
+        "--no-run",
+        "--message-format=json",
+    ]))?;
+    let binaries = station_test_executables(&messages);
+    if binaries.len() == 2 {
+        Ok(binaries)
+    } else {
+        Err(Failure::Step(format!(
+            "expected the station's unit and station test binaries, found {binaries:?}"
+        )))
+    }
+}
+
+/// The test executables of the central-station package among cargo's
+/// JSON messages (not its binary, which the station suite starts).
+fn station_test_executables(messages: &str) -> Vec<std::path::PathBuf> {
+    messages
+        .lines()
+        .filter_map(|line| crate::json::parse(line).ok())
+        .filter(|message| {
+            message.get("reason").as_str() == Some("compiler-artifact")
+                && message.get("profile").get("test").is_true()
+                && message
+                    .get("package_id")
+                    .as_str()
+                    .is_some_and(|id| id.contains("/central-station#"))
+        })
+        .filter_map(|message| message.get("executable").as_str().map(Into::into))
+        .collect()
 }
 
 /// Runs every target in `fuzz/fuzz_targets` for [`FUZZ_RUNS`] iterations,
@@ -244,6 +284,25 @@ fn fuzz_targets(dir: &Path) -> Result<Vec<String>, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_stations_test_executables_are_picked() {
+        let messages = [
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/crates/central-station#0.1.0","profile":{"test":true},"executable":"/t/deps/station-1"}"#,
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/crates/central-station#0.1.0","profile":{"test":true},"executable":"/t/deps/central_station-2"}"#,
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/crates/central-station#0.1.0","profile":{"test":false},"executable":"/t/central-station"}"#,
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/crates/zpair-core#0.1.0","profile":{"test":true},"executable":"/t/deps/zpair_core-3"}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            station_test_executables(&messages),
+            [
+                std::path::PathBuf::from("/t/deps/station-1"),
+                "/t/deps/central_station-2".into()
+            ]
+        );
+    }
 
     #[test]
     fn the_report_lists_each_phase_with_its_share_and_the_total() {
