@@ -42,6 +42,12 @@ pub(crate) fn latest() -> i64 {
 /// processes opening a fresh database at once (two instances, or the
 /// station and an admin command) migrate it exactly once.
 pub(crate) fn migrate(conn: &Connection) -> Result<(), DbError> {
+    // Most opens find the schema current (a running station's database, an
+    // admin command or a test beside it): that is read without taking the
+    // write lock, which the station's writers would otherwise wait for.
+    if current_version(conn) == Some(latest()) {
+        return Ok(());
+    }
     let tx = conn.transaction()?;
     let found = version(&tx)?;
     let known = latest();
@@ -81,6 +87,16 @@ pub(crate) fn migrate(conn: &Connection) -> Result<(), DbError> {
         }
     }
     tx.commit()
+}
+
+/// The schema version, read outside any transaction; `None` where there is
+/// none yet to read (a new PostgreSQL database has no `station_schema`).
+fn current_version(conn: &Connection) -> Option<i64> {
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => "PRAGMA user_version",
+        Dialect::Postgres => "SELECT version FROM station_schema",
+    };
+    conn.query_row(sql, [], |r| r.get(0)).ok()
 }
 
 /// The schema version the database is at; 0 for an empty one.
