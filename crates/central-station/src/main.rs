@@ -156,12 +156,17 @@ enum AuditCommand {
     },
 }
 
+/// An `--instance-id` that cannot name an instance.
+#[derive(Debug, thiserror::Error)]
+#[error("use 1 to 64 letters, digits, '.', '_' or '-'")]
+struct BadInstanceId;
+
 /// Checks `--instance-id`.
-fn instance_id(text: &str) -> Result<String, String> {
+fn instance_id(text: &str) -> Result<String, BadInstanceId> {
     if central_station::is_instance_id(text) {
         Ok(text.to_owned())
     } else {
-        Err("use 1 to 64 letters, digits, '.', '_' or '-'".to_owned())
+        Err(BadInstanceId)
     }
 }
 
