@@ -26,6 +26,7 @@ mod json;
 mod notices;
 mod platforms;
 mod process;
+mod prune;
 mod sbom;
 mod secrets;
 mod test;

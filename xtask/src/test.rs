@@ -13,6 +13,7 @@ use crate::bundle;
 use crate::e2e;
 use crate::platforms;
 use crate::process::{self, Failure};
+use crate::prune;
 use crate::ui::NpmProject;
 
 /// Fuzz iterations per target: enough to reach the decoders' deep paths,
@@ -68,6 +69,14 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     }
     let mut phases = Phases::default();
     phases.start("tools and packages");
+    let freed = prune::stale_workspace_builds(&process::target_dir())?;
+    if freed.entries > 0 {
+        process::say(&format!(
+            "removed {} stale builds of the project's own crates from the target folder ({:.1} GB)",
+            freed.entries,
+            freed.bytes as f64 / 1e9
+        ));
+    }
     bootstrap::ensure_system_packages()?;
     bootstrap::ensure_cargo_tools(&[bootstrap::TAURI_DRIVER, bootstrap::CARGO_DENY])?;
     if fuzz {
