@@ -315,6 +315,7 @@ fn main() {
         Some(cluster) => Database::Postgres {
             url: cluster.create_database(name).expect("database"),
             connections: central_station::db::DEFAULT_CONNECTIONS,
+            ca: None,
         },
     };
     let mut rows = Vec::new();

@@ -68,6 +68,7 @@ async fn a_job_of_an_instance_killed_mid_run_is_failed_cleanly_by_another() {
     let database = Database::Postgres {
         url: url.clone(),
         connections: 2,
+        ca: None,
     };
     let root = tempfile::tempdir().expect("temp");
     let dir = root.path().join("station");

@@ -73,6 +73,7 @@ async fn restarting_three_instances_one_after_another_during_a_run_loses_no_pair
         database: Database::Postgres {
             url,
             connections: 4,
+            ca: None,
         },
         technicians: 3,
         fail_safe: central_station::DEFAULT_FAIL_SAFE,

@@ -183,6 +183,12 @@ struct Store {
     /// variable, which keeps the password out of the process list.
     #[arg(long, env = "ZPAIR_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
+    /// A PEM file of the certificate authorities that sign the PostgreSQL
+    /// server's certificate: every connection is then TLS, checked against
+    /// them and the server's host name. Required for a server on another
+    /// host.
+    #[arg(long, env = "ZPAIR_DATABASE_CA", requires = "database_url")]
+    database_ca: Option<PathBuf>,
     /// Connections to PostgreSQL this instance keeps open.
     #[arg(long, default_value_t = central_station::db::DEFAULT_CONNECTIONS as u64,
           value_parser = clap::value_parser!(u64).range(1..=64))]
@@ -206,6 +212,7 @@ impl Store {
             Some(url) => Database::Postgres {
                 url: url.clone(),
                 connections: usize::try_from(self.database_connections).unwrap_or(1),
+                ca: self.database_ca.clone(),
             },
         }
     }

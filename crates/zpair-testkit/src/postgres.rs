@@ -123,10 +123,39 @@ impl fmt::Debug for Cluster {
     }
 }
 
+/// What a server needs to speak TLS: its certificate chain and private key,
+/// in PEM.
+#[derive(Clone)]
+pub struct ServerTls {
+    /// The server's certificate first, then any intermediates.
+    pub certificate_chain_pem: String,
+    /// Its private key.
+    pub private_key_pem: String,
+}
+
+impl fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerTls")
+            .field("private_key_pem", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
 impl Cluster {
     /// Creates a cluster in a new temporary folder and starts it on a free
     /// loopback port; the superuser `zpair` gets a fresh random password.
     pub fn start() -> Result<Self, ClusterError> {
+        Self::start_serving(None)
+    }
+
+    /// The same, with a server that accepts TCP connections only over TLS,
+    /// presenting `tls`: a client speaking clear text is refused, so a test
+    /// connecting at all proves the connection was encrypted.
+    pub fn start_with_tls(tls: &ServerTls) -> Result<Self, ClusterError> {
+        Self::start_serving(Some(tls))
+    }
+
+    fn start_serving(tls: Option<&ServerTls>) -> Result<Self, ClusterError> {
         let bin = binaries()?;
         let as_server_user = rustix::process::geteuid().is_root();
         let dir = tempfile::Builder::new()
@@ -149,6 +178,9 @@ impl Cluster {
         cluster.watchdog = Some(cluster.spawn_watchdog()?);
         cluster.init()?;
         cluster.configure()?;
+        if let Some(tls) = tls {
+            cluster.require_tls(tls)?;
+        }
         cluster.run_server()?;
         Ok(cluster)
     }
@@ -285,6 +317,43 @@ impl Cluster {
             .open(&conf)
             .and_then(|mut f| io::Write::write_all(&mut f, settings.as_bytes()))
             .map_err(io_err(format!("writing {}", conf.display())))
+    }
+
+    /// Installs `tls` in the data folder, turns TLS on and refuses TCP
+    /// connections without it (the Unix socket stays as it was).
+    fn require_tls(&self, tls: &ServerTls) -> Result<(), ClusterError> {
+        let data = self.data();
+        for (name, pem) in [
+            ("server.crt", &tls.certificate_chain_pem),
+            ("server.key", &tls.private_key_pem),
+        ] {
+            let path = data.join(name);
+            write_private(&path, pem)?;
+            if self.as_server_user {
+                chown_to_server_user(&path)?;
+            }
+        }
+        let append = |file: &str, text: &str| {
+            let path = data.join(file);
+            fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| io::Write::write_all(&mut f, text.as_bytes()))
+                .map_err(io_err(format!("writing {}", path.display())))
+        };
+        append(
+            "postgresql.conf",
+            "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+        )?;
+        // The first matching line decides: these go before initdb's own.
+        let hba = data.join("pg_hba.conf");
+        let existing =
+            fs::read_to_string(&hba).map_err(io_err(format!("reading {}", hba.display())))?;
+        let rules = "# zpair-testkit: TCP only over TLS\n\
+                     hostnossl all all 0.0.0.0/0 reject\n\
+                     hostnossl all all ::/0 reject\n";
+        fs::write(&hba, format!("{rules}{existing}"))
+            .map_err(io_err(format!("writing {}", hba.display())))
     }
 
     /// Starts the server on a free port, trying another when the one picked

@@ -63,6 +63,11 @@ pub enum Database {
         url: String,
         /// Connections (and database threads) this instance keeps open.
         connections: usize,
+        /// A PEM file of the certificate authorities that sign the server's
+        /// certificate. With it every connection is TLS, the certificate
+        /// checked against them and the host name (libpq's `verify-full`),
+        /// never clear text; without it only a local server is reached.
+        ca: Option<PathBuf>,
     },
 }
 
@@ -71,10 +76,13 @@ impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::File => f.write_str("File"),
-            Self::Postgres { connections, .. } => f
+            Self::Postgres {
+                connections, ca, ..
+            } => f
                 .debug_struct("Postgres")
                 .field("url", &"<redacted>")
                 .field("connections", connections)
+                .field("ca", ca)
                 .finish(),
         }
     }
@@ -117,8 +125,24 @@ pub enum DbError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL refused, or the server could not be reached.
-    #[error("database: {0}")]
+    #[error("database: {}", postgres::describe(.0))]
     Postgres(#[from] ::postgres::Error),
+    /// The certificate authorities to check the server's TLS certificate
+    /// against could not be used.
+    #[error("the database server's certificate authorities in {path}: {problem}")]
+    ServerCa {
+        /// The PEM file named by `--database-ca`.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A server on another host was named without the authorities to
+    /// check its TLS certificate against.
+    #[error(
+        "the PostgreSQL server is on another host, so it is reached only over TLS: name the \
+         certificate authorities that sign its certificate with --database-ca (or ZPAIR_DATABASE_CA)"
+    )]
+    NeedsTls,
     /// A query expected a row and found none.
     #[error("database: the query found no row")]
     NoRows,
@@ -165,8 +189,8 @@ pub enum DbError {
 fn connect(data_dir: &Path, database: &Database) -> Result<Connection, DbError> {
     Ok(match database {
         Database::File => Connection::sqlite(sqlite::open(data_dir)?),
-        Database::Postgres { url, .. } => {
-            Connection::postgres(postgres::PgConnection::connect(url)?)
+        Database::Postgres { url, ca, .. } => {
+            Connection::postgres(postgres::PgConnection::connect(url, ca.as_deref())?)
         }
     })
 }
@@ -496,6 +520,7 @@ pub(crate) mod testing {
         Database::Postgres {
             url,
             connections: 2,
+            ca: None,
         }
     }
 

@@ -9,9 +9,14 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::error::Error;
+use std::path::Path;
 use std::time::Duration;
 
+use postgres::config::SslMode;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::DbError;
 use super::sql::{Row, Value, numbered_placeholders};
@@ -47,14 +52,26 @@ pub(crate) struct PgConnection {
 
 impl PgConnection {
     /// Connects to `url` (`postgres://user:password@host:port/database`, or
-    /// any form libpq accepts).
-    pub(crate) fn connect(url: &str) -> Result<Self, DbError> {
+    /// any form libpq accepts): over TLS checked against the certificate
+    /// authorities in `ca` when given, whatever the URL's `sslmode` says;
+    /// without, only to a server on this host.
+    pub(crate) fn connect(url: &str, ca: Option<&Path>) -> Result<Self, DbError> {
         let mut config: postgres::Config = url.parse()?;
-        refuse_cleartext_across_the_network(&config)?;
         config
             .application_name("central-station")
             .connect_timeout(Duration::from_secs(10));
-        let mut client = config.connect(postgres::NoTls)?;
+        let mut client = match ca {
+            Some(ca) => {
+                // `prefer` would fall back to clear text when the server
+                // offers no TLS.
+                config.ssl_mode(SslMode::Require);
+                config.connect(verified_tls(ca)?)?
+            }
+            None => {
+                refuse_cleartext_across_the_network(&config)?;
+                config.connect(postgres::NoTls)?
+            }
+        };
         // A transaction waiting on a lock gives up (and rolls back) rather
         // than hanging a request forever; one left open by a stuck instance
         // is ended by the server.
@@ -199,10 +216,49 @@ impl PgConnection {
     }
 }
 
-/// This build speaks to PostgreSQL without TLS, so it connects only where
-/// nothing crosses a network: a Unix socket or a loopback address (a TLS
-/// sidecar such as pgbouncer or stunnel on the station's host reaches a
-/// remote server). The password and every record would otherwise cross
+/// What went wrong, in words an administrator can act on: the client's own
+/// text says only "db error" or "error performing TLS handshake", and the
+/// cause is in the server's message or the error's source. The server's
+/// detail line, which may quote row values, is left out.
+pub(super) fn describe(error: &postgres::Error) -> String {
+    if let Some(server) = error.as_db_error() {
+        return format!("{} ({})", server.message(), server.code().code());
+    }
+    match error.source() {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
+}
+
+/// TLS whose server certificate must chain to one of the authorities in the
+/// PEM file `ca` and name the host connected to (rustls checks both, as
+/// libpq's `verify-full` does). The file is read at each connection, so a
+/// replaced authority is picked up without a restart.
+fn verified_tls(ca: &Path) -> Result<MakeRustlsConnect, DbError> {
+    let problem = |problem: String| DbError::ServerCa {
+        path: ca.to_path_buf(),
+        problem,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    let certificates = CertificateDer::pem_file_iter(ca).map_err(|e| problem(e.to_string()))?;
+    for certificate in certificates {
+        let certificate = certificate.map_err(|e| problem(e.to_string()))?;
+        roots.add(certificate).map_err(|e| problem(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(problem("it holds no certificate".to_owned()));
+    }
+    let config = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| problem(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// Without certificate authorities to check a server against, the station
+/// connects only where nothing crosses a network: a Unix socket or a
+/// loopback address. The password and every record would otherwise cross
 /// the hospital's network in clear.
 fn refuse_cleartext_across_the_network(config: &postgres::Config) -> Result<(), DbError> {
     use postgres::config::Host;
@@ -221,10 +277,7 @@ fn refuse_cleartext_across_the_network(config: &postgres::Config) -> Result<(), 
     {
         Ok(())
     } else {
-        Err(DbError::Invalid(
-            "database address: PostgreSQL is reached without TLS, so only over a Unix socket or \
-             loopback; put a TLS sidecar (pgbouncer, stunnel) on this host for a remote server",
-        ))
+        Err(DbError::NeedsTls)
     }
 }
 

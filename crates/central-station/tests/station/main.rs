@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod conformance;
+mod database_tls;
 mod edge;
 mod fuzz_seeds;
 mod gate;

@@ -69,6 +69,7 @@ fn postgres_database() -> Database {
     Database::Postgres {
         url,
         connections: 2,
+        ca: None,
     }
 }
 
@@ -84,6 +85,7 @@ pub struct Builder {
     dir: TempDir,
     configure: Vec<Configure>,
     postgres: bool,
+    database: Option<Database>,
 }
 
 impl Builder {
@@ -100,6 +102,12 @@ impl Builder {
         self
     }
 
+    /// On this database, whatever the suite runs on.
+    pub fn database(mut self, database: Database) -> Self {
+        self.database = Some(database);
+        self
+    }
+
     /// Monitors are reached on this port.
     pub fn monitor_port(self, port: u16) -> Self {
         self.with_config(move |c| c.monitor_port = port)
@@ -107,10 +115,10 @@ impl Builder {
 
     pub async fn start(self) -> TestStation {
         let path = self.dir.path().join("station");
-        let database = if self.postgres {
-            postgres_database()
-        } else {
-            test_database()
+        let database = match self.database {
+            Some(database) => database,
+            None if self.postgres => postgres_database(),
+            None => test_database(),
         };
         off_runtime(|| {
             for (user, name, role) in [
@@ -172,6 +180,7 @@ impl TestStation {
             dir: tempfile::tempdir().expect("temp dir"),
             configure: Vec::new(),
             postgres: false,
+            database: None,
         }
     }
 
