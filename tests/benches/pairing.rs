@@ -361,6 +361,38 @@ fn main() {
     println!();
     println!("where one pairing's time goes: mean ms per step (share of the whole)");
     print_breakdown(&rows);
+    println!();
+    println!("the slowest pairings: ms per step, for the tail");
+    print_slowest(&rows);
+}
+
+/// How many of a row's slowest pairings [`print_slowest`] shows.
+const SLOWEST: usize = 3;
+
+/// The steps of each row's slowest pairings: a tail far beyond p99 is a
+/// wait (a timeout, a missed wake-up) rather than load, and this says in
+/// which step.
+fn print_slowest(rows: &[Row]) {
+    for row in rows {
+        let mut traces: Vec<&Trace> = row.traces.iter().collect();
+        traces.sort_by_key(|t| {
+            std::cmp::Reverse(t.steps().iter().map(|(_, d)| *d).sum::<Duration>())
+        });
+        for trace in traces.iter().take(SLOWEST) {
+            let steps: Vec<String> = trace
+                .steps()
+                .iter()
+                .map(|(milestone, step)| {
+                    let name = STEPS
+                        .iter()
+                        .find(|(m, _)| m == milestone)
+                        .map_or("other", |(_, name)| name);
+                    format!("{name} {}", ms(*step))
+                })
+                .collect();
+            println!("{}: {}", row.scenario, steps.join("; "));
+        }
+    }
 }
 
 /// The steps of a pairing in the order the client sees them, named for

@@ -195,19 +195,17 @@ async fn proof_of_commit(
 ) -> Result<StatusCode, HttpError> {
     let serial = identity.serial.clone();
     let server_url = state.public_url().to_owned();
-    let proof = state
-        .db()
-        .call(move |c| store::proof_of_commit(c, &serial, &server_url))
-        .await?;
+    let proof = job::write_and_stream(state, move |c| {
+        store::proof_of_commit(c, &serial, &server_url)
+    })
+    .await?;
     match proof {
         Proof::Recorded(written) => {
             tracing::info!(device_id = %identity.device_id, job_id = %written.event.job_id, "proof of commit recorded: provisioned");
-            job::published(state, written).await;
             Ok(StatusCode::NO_CONTENT)
         }
-        Proof::TooLate(written) => {
+        Proof::TooLate(_) => {
             tracing::info!(device_id = %identity.device_id, "proof of commit after the window: the pairing failed");
-            job::published(state, written).await;
             Err(HttpError::ClientCertificateRequired(
                 "The pairing was not confirmed in time and was cancelled. Pair the monitor again.",
             ))

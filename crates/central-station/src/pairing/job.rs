@@ -134,13 +134,8 @@ pub(crate) async fn run(state: AppState, ticket: Ticket) {
 /// it: whoever sees the step sees the revocation enforced. A job another
 /// path ended already is left as it is; the answer says whether it was.
 async fn record(state: &AppState, step: Step) -> Result<bool, crate::db::DbError> {
-    match state.db().call(move |c| store::write(c, step)).await? {
-        Some(written) => {
-            published(state, written).await;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    let written = write_and_stream(state, move |c| store::write(c, step)).await?;
+    Ok(written.is_some())
 }
 
 /// [`record`] for a step of the job's own task: if the job ended elsewhere
@@ -157,23 +152,60 @@ async fn advance(state: &AppState, step: Step) -> Result<(), Failure> {
     }
 }
 
-/// Re-signs the CRL if `written` revoked something, then streams it.
-///
-/// Runs to its end even when the caller is dropped half-way: a request
-/// handler is, when its client hangs up (a monitor whose proof attempt timed
-/// out under load). The step is committed by then, and a follower that
-/// never hears of it waits for an end that already came.
-pub(crate) async fn published(state: &AppState, written: Written) {
-    let state = state.clone();
-    let publishing = tokio::spawn(async move {
-        if written.revoked {
-            state.revocations_changed().await;
-        }
-        state.stream_committed(written.seq, &written.event);
-    });
-    if let Err(e) = publishing.await {
-        tracing::error!(error = %e, "could not stream a committed job step");
+/// What a transaction that may commit a job step hands back: the step it
+/// committed, if any, for [`write_and_stream`] to stream.
+pub(crate) trait CommitsStep {
+    /// The step committed, if one was.
+    fn step(&self) -> Option<&Written>;
+}
+
+impl CommitsStep for Option<Written> {
+    fn step(&self) -> Option<&Written> {
+        self.as_ref()
     }
+}
+
+impl CommitsStep for store::Proof {
+    fn step(&self) -> Option<&Written> {
+        match self {
+            Self::Recorded(written) | Self::TooLate(written) => Some(written),
+            Self::AlreadyRecorded | Self::NotAwaited => None,
+        }
+    }
+}
+
+/// Runs `write`, then re-signs the CRL if the step it committed revoked
+/// something and streams the step: whoever sees the step sees the
+/// revocation enforced.
+///
+/// All of it runs in a task of its own, to its end even when the caller is
+/// dropped half-way: a request handler is, when its client hangs up (a
+/// monitor whose proof attempt timed out while the station was busy). Its
+/// transaction commits on the database thread all the same, and a step
+/// committed but never streamed leaves its followers waiting for an end
+/// that already came.
+pub(crate) async fn write_and_stream<R>(
+    state: &AppState,
+    write: impl FnOnce(&mut crate::db::Connection) -> Result<R, crate::db::DbError> + Send + 'static,
+) -> Result<R, crate::db::DbError>
+where
+    R: CommitsStep + Send + 'static,
+{
+    let state = state.clone();
+    let task = tokio::spawn(async move {
+        let written = state.db().call(write).await?;
+        if let Some(step) = written.step() {
+            if step.revoked {
+                state.revocations_changed().await;
+            }
+            state.stream_committed(step.seq, &step.event);
+        }
+        Ok(written)
+    });
+    task.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not stream a committed job step");
+        Err(crate::db::DbError::Panicked)
+    })
 }
 
 fn step(ticket: &Ticket, state: JobState, audits: Vec<Entry>) -> Step {
@@ -215,17 +247,12 @@ pub(crate) async fn await_decision(state: &AppState, job_id: &str, confirm_by: O
     }
     let id = job_id.to_owned();
     let at = clock::now();
-    match state
-        .db()
-        .call(move |c| store::window_closed(c, &id, at))
-        .await
-    {
-        Ok(Some(written)) => {
+    match write_and_stream(state, move |c| store::window_closed(c, &id, at)).await {
+        Ok(Some(_)) => {
             tracing::info!(
                 job_id,
                 "no proof of commit within the window: the pairing failed"
             );
-            published(state, written).await;
         }
         Ok(None) => {}
         Err(e) => tracing::error!(job_id, error = %e, "cannot close the job's window"),
@@ -579,9 +606,12 @@ mod tests {
     use zpair_proto::api::JobEvent;
 
     /// The heartbeat handler that records a proof of commit is dropped when
-    /// the monitor hangs up (its attempt timed out under load): the step it
-    /// committed must still reach the job's followers, or the technician
-    /// waits for an end that already came.
+    /// the monitor hangs up (its attempt timed out under load). Dropped
+    /// while its transaction waits for the database thread, or while the
+    /// CRL is re-signed after the commit, the step it commits must still
+    /// reach the job's followers, or the technician waits for an end that
+    /// already came (the bench's ten thousand at once found the first: a
+    /// few pairings ended on the client's 60 s idle check).
     #[tokio::test]
     async fn a_committed_step_is_streamed_even_when_its_writer_is_dropped_half_way() {
         if crate::db::testing::sqlite_only(
@@ -592,30 +622,42 @@ mod tests {
         }
         let dir = tempfile::tempdir().expect("temp");
         let state = testing::state(dir.path(), |_| {}).await;
-        let mut followers = state.hub().subscribe(Topic::Job("J1".into()));
-        let written = Written {
-            seq: 7,
-            event: JobEvent {
-                job_id: "J1".into(),
-                device_id: "ZM-1".into(),
-                state: JobState::Failed,
-                reason: Some(FailureReason::CommitUnconfirmed),
-                message: String::new(),
-                at: clock::now(),
-            },
-            revoked: true,
-        };
-        {
-            let publishing = std::pin::pin!(published(&state, written));
-            // One step in, the revocation list is being re-signed (it waits
-            // for the database); then the caller goes.
-            assert!(futures_util::poll!(publishing).is_pending());
+        for (seq, revoked) in [(7, false), (8, true)] {
+            let job_id = format!("J{seq}");
+            let mut followers = state.hub().subscribe(Topic::Job(job_id.clone()));
+            let written = Written {
+                seq,
+                event: JobEvent {
+                    job_id,
+                    device_id: "ZM-1".into(),
+                    state: JobState::Failed,
+                    reason: Some(FailureReason::CommitUnconfirmed),
+                    message: String::new(),
+                    at: clock::now(),
+                },
+                revoked,
+            };
+            // The transaction is still running on the database thread (or,
+            // with a revocation, the CRL is being re-signed after it) when
+            // the caller goes.
+            let (started, running) = tokio::sync::oneshot::channel();
+            let (finish, finished) = std::sync::mpsc::channel::<()>();
+            {
+                let writing = std::pin::pin!(write_and_stream(&state, move |_| {
+                    let _ = started.send(());
+                    let _ = finished.recv_timeout(Duration::from_secs(10));
+                    Ok(Some(written))
+                }));
+                assert!(futures_util::poll!(writing).is_pending());
+                running.await.expect("the transaction started");
+            }
+            finish.send(()).expect("the transaction waits");
+            let heard = tokio::time::timeout(Duration::from_secs(10), followers.recv())
+                .await
+                .expect("the step was streamed")
+                .expect("an event");
+            assert_eq!(heard.seq, seq);
+            assert_eq!(heard.event.state, JobState::Failed);
         }
-        let heard = tokio::time::timeout(Duration::from_secs(10), followers.recv())
-            .await
-            .expect("the step was streamed")
-            .expect("an event");
-        assert_eq!(heard.seq, 7);
-        assert_eq!(heard.event.state, JobState::Failed);
     }
 }
