@@ -29,7 +29,7 @@ use zpair_proto::device::{CertificateRenewal, RenewedCertificate};
 use crate::audit::{self, Entry, EventType};
 use crate::clock;
 use crate::db::DbError;
-use crate::http::HttpError;
+use crate::http::{HttpError, json_body};
 use crate::pairing::store::STATION;
 use crate::pki::{PkiError, certificates};
 use crate::registry::store as devices;
@@ -85,8 +85,10 @@ pub(crate) async fn renew(
             "Renewing a certificate needs the monitor's current client certificate.",
         ));
     };
-    let request: CertificateRenewal = serde_json::from_slice(&body).map_err(|_| {
-        HttpError::InvalidRequest("The renewal request is not what the station expects.".into())
+    let request: CertificateRenewal = json_body(&body).map_err(|refused| {
+        refused.unwrap_or_else(|| {
+            HttpError::InvalidRequest("The renewal request is not what the station expects.".into())
+        })
     })?;
     let station = state.clone();
     let who = identity.clone();

@@ -18,7 +18,7 @@ use zpair_proto::device::Heartbeat;
 use crate::accounts::Caller;
 use crate::clock;
 use crate::db::{DbError, relaxed, to_sql_int};
-use crate::http::{ApiPath, HttpError};
+use crate::http::{ApiPath, HttpError, json_body};
 use crate::openapi::{DevicePath, UNKNOWN_DEVICE};
 use crate::pairing::job;
 use crate::pairing::store::{self, Proof};
@@ -128,8 +128,10 @@ pub(crate) async fn heartbeat(
             "Heartbeats need the monitor's client certificate from the Central Station's device CA.",
         ));
     };
-    let beat: Heartbeat = serde_json::from_slice(&body).map_err(|_| {
-        HttpError::InvalidRequest("The heartbeat is not what the station expects.".into())
+    let beat: Heartbeat = json_body(&body).map_err(|refused| {
+        refused.unwrap_or_else(|| {
+            HttpError::InvalidRequest("The heartbeat is not what the station expects.".into())
+        })
     })?;
     let now = clock::now();
     let who = identity.clone();

@@ -8,4 +8,4 @@ mod extract;
 
 pub(crate) use checks::checked_device_id;
 pub(crate) use error::HttpError;
-pub(crate) use extract::{ApiJson, ApiPath, ApiQuery};
+pub(crate) use extract::{ApiJson, ApiPath, ApiQuery, json_body};

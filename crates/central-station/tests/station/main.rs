@@ -16,6 +16,7 @@ mod instances;
 mod jobs;
 mod matrix;
 mod mtls;
+mod nul;
 mod openapi;
 mod pair_requests;
 mod public;
