@@ -910,50 +910,70 @@ pub(crate) fn events_after(
         "SELECT id, state, reason, message, at FROM job_events WHERE job_id = ?1 AND id > ?2 ORDER BY id",
     )?;
     let rows = stmt.query_map(params![job_id, seq], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, i64>(4)?,
-        ))
+        Ok((r.get::<_, i64>(0)?, StoredEvent::read(r, 1)?))
     })?;
     let mut events = Vec::new();
     for row in rows {
-        let (id, state, reason, message, at) = row?;
-        events.push((
-            id,
-            JobEvent {
-                job_id: job_id.to_owned(),
-                device_id: device_id.to_owned(),
-                state: parse_column(&state, JobState::parse, "job state")?,
-                reason: reason
-                    .map(|r| parse_column(&r, FailureReason::parse, "failure reason"))
-                    .transpose()?,
-                message,
-                at: clock::from_unix(at),
-            },
-        ));
+        let (id, stored) = row?;
+        events.push((id, stored.into_event(job_id, device_id)?));
     }
     Ok(events)
 }
 
-/// One committed step, by its row id, with its job's device.
+/// A `job_events` row's own columns: state, reason, message, at.
+struct StoredEvent {
+    state: String,
+    reason: Option<String>,
+    message: String,
+    at: i64,
+}
+
+impl StoredEvent {
+    /// The four columns from `first` on.
+    fn read(row: &crate::db::Row, first: usize) -> Result<Self, DbError> {
+        Ok(Self {
+            state: row.get(first)?,
+            reason: row.get(first + 1)?,
+            message: row.get(first + 2)?,
+            at: row.get(first + 3)?,
+        })
+    }
+
+    fn into_event(self, job_id: &str, device_id: &str) -> Result<JobEvent, DbError> {
+        Ok(JobEvent {
+            job_id: job_id.to_owned(),
+            device_id: device_id.to_owned(),
+            state: parse_column(&self.state, JobState::parse, "job state")?,
+            reason: self
+                .reason
+                .map(|r| parse_column(&r, FailureReason::parse, "failure reason"))
+                .transpose()?,
+            message: self.message,
+            at: clock::from_unix(self.at),
+        })
+    }
+}
+
+/// One committed step, by its row id, with its job's device: what the
+/// listener reads for each step another commit announced, in one query.
 pub(crate) fn event(conn: &Connection, seq: i64) -> Result<Option<(i64, JobEvent)>, DbError> {
-    let found: Option<(String, String)> = conn
+    let found = conn
         .query_row(
-            "SELECT e.job_id, j.device_id FROM job_events e JOIN jobs j ON j.id = e.job_id
-             WHERE e.id = ?1",
+            "SELECT e.job_id, j.device_id, e.state, e.reason, e.message, e.at
+             FROM job_events e JOIN jobs j ON j.id = e.job_id WHERE e.id = ?1",
             [seq],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    StoredEvent::read(r, 2)?,
+                ))
+            },
         )
         .optional()?;
-    let Some((job_id, device_id)) = found else {
-        return Ok(None);
-    };
-    Ok(events_after(conn, &job_id, &device_id, seq - 1)?
-        .into_iter()
-        .find(|(id, _)| *id == seq))
+    found
+        .map(|(job_id, device_id, stored)| Ok((seq, stored.into_event(&job_id, &device_id)?)))
+        .transpose()
 }
 
 /// The station's audit row for a job step that failed for `reason`.
