@@ -27,6 +27,7 @@ pub use connection::{Connection, Statement, Transaction};
 pub use direct::Direct;
 use name::NameHeld;
 pub(crate) use postgres::Notification;
+pub use postgres::WRITE_LOCK;
 pub use sql::{FromValue, OptionalExtension, Params, Row, ToValue, Value, params_from_iter};
 
 use crate::fsutil::FsError;
@@ -182,6 +183,33 @@ pub enum DbError {
     /// The database thread could not be started.
     #[error("cannot start the database thread: {0}")]
     Thread(std::io::Error),
+}
+
+impl DbError {
+    /// Whether trying again shortly may succeed: PostgreSQL gave up waiting
+    /// for a lock (`lock_timeout`), cancelled a transaction to resolve a
+    /// conflict or deadlock, or is starting or out of connections; or the
+    /// connection to it was lost.
+    pub fn is_transient(&self) -> bool {
+        use ::postgres::error::SqlState;
+        let Self::Postgres(error) = self else {
+            return false;
+        };
+        if error.is_closed() {
+            return true;
+        }
+        error.code().is_some_and(|code| {
+            [
+                SqlState::LOCK_NOT_AVAILABLE,
+                SqlState::T_R_SERIALIZATION_FAILURE,
+                SqlState::T_R_DEADLOCK_DETECTED,
+                SqlState::CANNOT_CONNECT_NOW,
+                SqlState::TOO_MANY_CONNECTIONS,
+                SqlState::ADMIN_SHUTDOWN,
+            ]
+            .contains(code)
+        })
+    }
 }
 
 /// Opens a connection without migrating: SQLite's file is created (mode

@@ -24,7 +24,7 @@ use super::sql::{Row, Value, numbered_placeholders};
 /// The advisory lock every writing transaction takes first, on every
 /// instance: writes are serialised as SQLite's single writer serialises
 /// them, so a check and the write it guards never interleave with another's.
-const WRITE_LOCK: i64 = 0x7a70_6169_725f_7772; // "zpair_wr"
+pub const WRITE_LOCK: i64 = 0x7a70_6169_725f_7772; // "zpair_wr"
 
 /// Prepared statements kept per connection; the station's SQL is a fixed
 /// set plus a few filter combinations, so this bound is never reached in

@@ -119,6 +119,11 @@ pub(crate) enum HttpError {
     /// The route exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The database is held up (a lock waited for past its timeout, a
+    /// conflict it resolved by cancelling, a server not taking connections
+    /// yet): worth trying again shortly, unlike [`HttpError::Internal`].
+    #[error("database busy: {0}")]
+    DatabaseBusy(String),
     /// Something on the station's side broke.
     #[error("internal: {0}")]
     Internal(String),
@@ -137,7 +142,11 @@ impl From<crate::pairing::Closed> for HttpError {
 
 impl From<DbError> for HttpError {
     fn from(e: DbError) -> Self {
-        HttpError::Internal(e.to_string())
+        if e.is_transient() {
+            HttpError::DatabaseBusy(e.to_string())
+        } else {
+            HttpError::Internal(e.to_string())
+        }
     }
 }
 
@@ -166,7 +175,7 @@ impl HttpError {
             PairingInProgress => ErrorCode::PairingInProgress,
             PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             TooManyStreams => ErrorCode::TooManyStreams,
-            Overloaded | Stopping => ErrorCode::StationBusy,
+            Overloaded | Stopping | DatabaseBusy(_) => ErrorCode::StationBusy,
             ClientCertificateRequired(_) => ErrorCode::ClientCertificateRequired,
             DeviceNotProvisioned => ErrorCode::DeviceNotProvisioned,
             ReprovisionRequired => ErrorCode::ReprovisionRequired,
@@ -196,6 +205,7 @@ impl HttpError {
             ),
             ClientCertificateRequired(why) => (*why).to_owned(),
             Stopping => "The Central Station is restarting and starts nothing new. Try again in a few seconds.".to_owned(),
+            DatabaseBusy(_) => "The Central Station's database is busy for a moment. Try again in a few seconds.".to_owned(),
             RecordConflict(error) => error.message.clone(),
             Monitor(reason) => format!("{} Nothing was changed.", reason.message()),
             MonitorRefused(error) => format!(
@@ -222,14 +232,23 @@ impl HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        if let HttpError::Internal(detail) = &self {
-            tracing::error!(error = %detail, "request failed inside the station");
+        match &self {
+            HttpError::Internal(detail) => {
+                tracing::error!(error = %detail, "request failed inside the station");
+            }
+            HttpError::DatabaseBusy(detail) => {
+                tracing::warn!(error = %detail, "request refused: the database is busy");
+            }
+            _ => {}
         }
         let (status, body) = self.parts();
         let mut response = (status, Json(body)).into_response();
         let retry_after = match self {
             HttpError::RateLimited(wait) | HttpError::SignInBackoff(wait) => Some(wait),
-            HttpError::TooManyStreams | HttpError::Overloaded | HttpError::Stopping => {
+            HttpError::TooManyStreams
+            | HttpError::Overloaded
+            | HttpError::Stopping
+            | HttpError::DatabaseBusy(_) => {
                 Some(Duration::from_secs(crate::edge::RETRY_AFTER_SECONDS))
             }
             _ => None,

@@ -270,3 +270,47 @@ async fn a_second_instance_under_a_running_ones_name_is_refused() {
         .expect("the name is free once its instance stopped");
     second.shutdown().await;
 }
+
+/// A write that waits for the database's lock past its timeout (another
+/// instance, or an operator's session, holds the write lock) is answered
+/// 503 `station_busy`, to be tried again, not 500; once the lock is free
+/// the same request succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_held_up_past_the_lock_timeout_is_busy_not_broken() {
+    let station = TestStation::builder().postgres().start().await;
+    let admin = station.token(ADMIN).await;
+    let central_station::db::Database::Postgres { url, .. } = station.config.database.clone()
+    else {
+        panic!("on PostgreSQL");
+    };
+    let (held, holding) = std::sync::mpsc::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut tx = client.transaction().expect("begin");
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&central_station::db::WRITE_LOCK],
+        )
+        .expect("the write lock");
+        held.send(()).expect("the test waits");
+        let _ = released.recv_timeout(Duration::from_secs(120));
+        tx.commit().expect("commit");
+    });
+    holding
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the lock is held");
+    let body = json!({ "username": "held-up", "displayName": "Held Up", "role": "technician" });
+    let answer = station.post("/api/users", Some(&admin), &body).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.body
+    );
+    assert_eq!(answer.code(), zpair_proto::ErrorCode::StationBusy);
+    release.send(()).expect("the holder waits");
+    holder.join().expect("the holder ends");
+    let answer = station.post("/api/users", Some(&admin), &body).await;
+    assert!(answer.status.is_success(), "{}", answer.body);
+}
