@@ -27,7 +27,8 @@ use crate::{accounts, audit, devices, pairing, public, registry, reports};
             re-provisioning, the audit log, and what administrators manage: accounts, the \
             registry and its bulk import, pairing reports and certificates. Every error body is an ApiError {code, message}. \
             Request bodies refuse unknown fields (400 `invalid_request`), except heartbeats and \
-            registration records, which monitors' firmware writes."
+            registration records, which monitors' firmware writes. No text accepts a NUL \
+            character (U+0000) in a path, a query or a body: such a request is 400 `invalid_request`."
     ),
     servers((url = "https://127.0.0.1:8443", description = "Default listen address.")),
     paths(

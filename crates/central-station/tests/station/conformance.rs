@@ -387,9 +387,33 @@ fn assert_stays_on_loopback(request: &Request) {
     }
 }
 
+/// Whether any text the request carries holds a NUL character.
+fn holds_nul(request: &Request) -> bool {
+    fn in_value(value: &Value) -> bool {
+        match value {
+            Value::String(text) => text.contains('\0'),
+            Value::Array(items) => items.iter().any(in_value),
+            Value::Object(fields) => fields
+                .iter()
+                .any(|(key, value)| key.contains('\0') || in_value(value)),
+            _ => false,
+        }
+    }
+    request
+        .path_values
+        .iter()
+        .chain(&request.query)
+        .any(|(_, value)| value.contains('\0'))
+        || request.body.as_ref().is_some_and(in_value)
+}
+
 /// Whether the document calls the request valid: every parameter and the
-/// body satisfy their schemas.
+/// body satisfy their schemas, and no text holds NUL (the document's
+/// description says no field accepts one).
 fn is_valid(doc: &Document, operation: &Value, request: &Request) -> bool {
+    if holds_nul(request) {
+        return false;
+    }
     let parameter_ok = |parameter: &Value, text: &str| {
         let schema = &parameter["schema"];
         let value = match doc.resolve(schema)["type"].as_str() {

@@ -284,8 +284,6 @@ async fn the_registry_is_searched_filtered_and_paged() {
         ),
         ("search=100%25", Vec::new()),
         ("search=_", Vec::new()),
-        // No stored text holds NUL (PostgreSQL's cannot).
-        ("search=zm%00", Vec::new()),
     ];
     for (query, expected) in cases {
         for limit in [7, 1000] {
@@ -294,12 +292,12 @@ async fn the_registry_is_searched_filtered_and_paged() {
         }
     }
 
-    // The page after an ID cut at NUL is the page after what precedes it.
-    let page: DevicePage = station
-        .get("/api/devices?after=ZM-S-001%00x&limit=1", &tech)
-        .await
-        .json();
-    assert_eq!(page.devices[0].device_id, "ZM-S-002");
+    // No stored text holds NUL (PostgreSQL's cannot): a search or a page
+    // after text holding one is refused at the door (tests/station/nul.rs).
+    for query in ["search=zm%00", "after=ZM-S-001%00x"] {
+        let answer = station.get(&format!("/api/devices?{query}"), &tech).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
+    }
 
     // Each entry says what the filters go by.
     let page: DevicePage = station
