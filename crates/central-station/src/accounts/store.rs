@@ -85,62 +85,46 @@ pub(crate) fn insert_user(
     Ok(true)
 }
 
-type UserColumns = (
-    (i64, String, String, String, String),
-    (Option<i64>, bool, i64),
-);
+/// An account's columns, in the order [`user_from_row`] reads them.
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash,
+     u.disabled_at, u.must_change_password, u.credential_version";
 
-fn user_from_row(r: &crate::db::Row) -> Result<UserColumns, crate::db::DbError> {
-    Ok((
-        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-        (r.get(5)?, r.get(6)?, r.get(7)?),
-    ))
+/// An account from the row's [`USER_COLUMNS`], starting at column `first`.
+fn user_from_row(r: &crate::db::Row, first: usize) -> Result<UserRow, DbError> {
+    let role: String = r.get(first + 3)?;
+    let disabled_at: Option<i64> = r.get(first + 5)?;
+    Ok(UserRow {
+        id: r.get(first)?,
+        account: Account {
+            username: r.get(first + 1)?,
+            display_name: r.get(first + 2)?,
+            role: parse_column(&role, Role::parse, "role")?,
+            must_change_password: r.get(first + 6)?,
+        },
+        password_hash: r.get(first + 4)?,
+        disabled: disabled_at.is_some(),
+        credential_version: r.get(first + 7)?,
+    })
 }
 
 /// Looks an account up by name.
 pub(crate) fn user_by_name(conn: &Connection, username: &str) -> Result<Option<UserRow>, DbError> {
-    let row = conn
-        .query_row(
-            "SELECT id, username, display_name, role, password_hash,
-                    disabled_at, must_change_password, credential_version
-             FROM users WHERE username = ?1",
-            [username],
-            user_from_row,
-        )
-        .optional()?;
-    row.map(
-        |(
-            (id, username, display_name, role, password_hash),
-            (disabled_at, must_change_password, credential_version),
-        )| {
-            Ok(UserRow {
-                id,
-                account: Account {
-                    username,
-                    display_name,
-                    role: parse_column(&role, Role::parse, "role")?,
-                    must_change_password,
-                },
-                password_hash,
-                disabled: disabled_at.is_some(),
-                credential_version,
-            })
-        },
+    conn.query_row(
+        &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = ?1"),
+        [username],
+        |r| user_from_row(r, 0),
     )
-    .transpose()
+    .optional()
 }
 
 /// Looks an account up by id.
 pub(crate) fn user_by_id(conn: &Connection, id: i64) -> Result<Option<UserRow>, DbError> {
-    let username: Option<String> = conn
-        .query_row("SELECT username FROM users WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    match username {
-        Some(name) => user_by_name(conn, &name),
-        None => Ok(None),
-    }
+    conn.query_row(
+        &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1"),
+        [id],
+        |r| user_from_row(r, 0),
+    )
+    .optional()
 }
 
 /// Stores a new session of the account's credentials at `version`;
@@ -199,24 +183,28 @@ pub(crate) fn caller_by_access(
     access_hash: &[u8; 32],
     now: OffsetDateTime,
 ) -> Result<Option<Caller>, DbError> {
-    let row: Option<(i64, i64, i64)> = conn
+    // One query: every authenticated request runs it.
+    let row = conn
         .query_row(
             &format!(
-                "SELECT s.id, s.user_id, s.access_expires_at
+                "SELECT s.id, s.access_expires_at, {USER_COLUMNS}
                  FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.access_hash = ?1 AND {CURRENT} AND s.access_expires_at > ?2"
             ),
             params![&access_hash[..], clock::unix(now)],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    user_from_row(r, 2)?,
+                ))
+            },
         )
         .optional()?;
-    let Some((session_id, user_id, expires_at)) = row else {
-        return Ok(None);
-    };
-    Ok(user_by_id(conn, user_id)?
-        .filter(|user| !user.disabled)
-        .map(|user| Caller {
-            user_id,
+    Ok(row
+        .filter(|(_, _, user)| !user.disabled)
+        .map(|(session_id, expires_at, user)| Caller {
+            user_id: user.id,
             session_id,
             access_expires_at: clock::from_unix(expires_at),
             account: user.account,
