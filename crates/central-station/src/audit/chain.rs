@@ -8,7 +8,7 @@
 //! tell a log rewritten from scratch from the real one: the head hash that
 //! [`verify`] reports is what an operator copies elsewhere to pin it.
 
-use crate::db::{Connection, Dialect, OptionalExtension as _, params};
+use crate::db::{Connection, Dialect, OptionalExtension as _, ToValue as _, Value, params};
 use sha2::{Digest as _, Sha256};
 use zpair_proto::api::{AuditVerification, BrokenLink, LinkProblem};
 
@@ -93,14 +93,28 @@ pub(crate) fn head(conn: &Connection) -> Result<(i64, String), DbError> {
     Ok((last_id.max(sequence(conn)?) + 1, prev))
 }
 
-/// Moves the head past the rows just appended. SQLite's head is the last
-/// row itself (and `sqlite_sequence`); PostgreSQL's is a row of its own.
-pub(crate) fn advance(conn: &Connection, last_id: i64, last_hash: &str) -> Result<(), DbError> {
-    if conn.dialect() == Dialect::Postgres {
-        conn.prepare_cached("UPDATE audit_head SET last_id = ?1, last_hash = ?2")?
-            .execute(params![last_id, last_hash])?;
+/// The statement that writes the rows of `insert` and moves the head past
+/// them: SQLite's head is the last row itself (and `sqlite_sequence`), so
+/// that is `insert` alone; PostgreSQL's is a row of its own, moved in the
+/// same statement (one round trip), its new values bound after `values`.
+pub(crate) fn appending(
+    conn: &Connection,
+    insert: &str,
+    values: &mut Vec<Value>,
+    last_id: i64,
+    last_hash: &str,
+) -> String {
+    match conn.dialect() {
+        Dialect::Sqlite => insert.to_owned(),
+        Dialect::Postgres => {
+            values.extend([last_id.to_value(), last_hash.to_value()]);
+            format!(
+                "WITH appended AS ({insert}) UPDATE audit_head SET last_id = ?{}, last_hash = ?{}",
+                values.len() - 1,
+                values.len()
+            )
+        }
     }
-    Ok(())
 }
 
 /// The largest id the table ever handed out (0 for none).

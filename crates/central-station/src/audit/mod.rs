@@ -17,7 +17,7 @@ pub(crate) use chain::{seal_existing, verify};
 pub(crate) use handlers::{export, list, verify_chain};
 pub(crate) use source::Source;
 
-use crate::db::{Connection, params};
+use crate::db::{Connection, ToValue as _, Value};
 use time::OffsetDateTime;
 
 use crate::clock;
@@ -219,8 +219,8 @@ impl Entry {
 }
 
 /// Writes rows, chained to the log's head, inside the caller's transaction
-/// (or in one of their own when the caller has none). Cheap: two lookups by
-/// primary key, then one insert and one SHA-256 per row.
+/// (or in one of their own when the caller has none). Cheap: a lookup by
+/// primary key, one SHA-256 per row, then one statement for all of them.
 pub(crate) fn record(
     conn: &Connection,
     at: OffsetDateTime,
@@ -240,15 +240,17 @@ pub(crate) fn record(
     Ok(())
 }
 
+/// The columns of a row [`append`] writes, in its placeholders' order.
+const APPENDED_COLUMNS: usize = 13;
+
+/// Chains `entries` to the head and writes them in one statement: one round
+/// trip however many a step records (PostgreSQL also moves its head row in
+/// the same statement).
 fn append(conn: &Connection, at: OffsetDateTime, entries: &[Entry]) -> Result<(), DbError> {
-    let (mut id, mut prev) = chain::head(conn)?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO provisioning_events
-             (id, timestamp, event_type, device_id, pairing_code, success, error_message,
-              configuration_hash, actor, job_id, source_address, subject, prev_hash, row_hash)
-         VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?;
-    for e in entries {
+    let (first_id, mut prev) = chain::head(conn)?;
+    let mut values: Vec<Value> = Vec::with_capacity(entries.len() * APPENDED_COLUMNS);
+    let mut rows = Vec::with_capacity(entries.len());
+    for (id, e) in (first_id..).zip(entries) {
         let row = chain::Row {
             id,
             timestamp: clock::unix(at),
@@ -264,25 +266,47 @@ fn append(conn: &Connection, at: OffsetDateTime, entries: &[Entry]) -> Result<()
             subject: e.subject.clone(),
         };
         let hash = chain::hash(&prev, &row);
-        stmt.execute(params![
-            row.id,
-            row.timestamp,
-            row.event_type,
-            row.device_id,
-            row.success,
-            row.error_message,
-            row.configuration_hash,
-            row.actor,
-            row.job_id,
-            row.source_address,
-            row.subject,
-            prev,
-            hash,
-        ])?;
+        let placeholders: Vec<String> = (1..=APPENDED_COLUMNS)
+            .map(|i| format!("?{}", values.len() + i))
+            .collect();
+        // pairing_code is always NULL: codes are never stored.
+        rows.push(format!(
+            "({}, {}, {}, {}, NULL, {})",
+            placeholders[0],
+            placeholders[1],
+            placeholders[2],
+            placeholders[3],
+            placeholders[4..].join(", ")
+        ));
+        values.extend([
+            row.id.to_value(),
+            row.timestamp.to_value(),
+            row.event_type.to_value(),
+            row.device_id.to_value(),
+            row.success.to_value(),
+            row.error_message.to_value(),
+            row.configuration_hash.to_value(),
+            row.actor.to_value(),
+            row.job_id.to_value(),
+            row.source_address.to_value(),
+            row.subject.to_value(),
+            prev.to_value(),
+            hash.to_value(),
+        ]);
         prev = hash;
-        id += 1;
     }
-    chain::advance(conn, id - 1, &prev)
+    let insert = format!(
+        "INSERT INTO provisioning_events
+             (id, timestamp, event_type, device_id, pairing_code, success, error_message,
+              configuration_hash, actor, job_id, source_address, subject, prev_hash, row_hash)
+         VALUES {}",
+        rows.join(", ")
+    );
+    let last_id = first_id + i64::try_from(entries.len()).unwrap_or(i64::MAX) - 1;
+    let sql = chain::appending(conn, &insert, &mut values, last_id, &prev);
+    conn.prepare_cached(&sql)?
+        .execute(crate::db::params_from_iter(values))?;
+    Ok(())
 }
 
 #[cfg(test)]
