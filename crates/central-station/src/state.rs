@@ -34,7 +34,11 @@ struct Inner {
     identity: StationIdentity,
     tls: Arc<TlsServer>,
     crl_pem: RwLock<String>,
-    crl_update: tokio::sync::Mutex<()>,
+    /// Re-signings asked for so far, numbered: see `AppState::refresh_crl_covering`.
+    crl_asked: std::sync::atomic::AtomicU64,
+    /// Held while the CRL is re-signed; holds the last request number the
+    /// current list covers.
+    crl_update: tokio::sync::Mutex<u64>,
     hub: Arc<EventHub>,
     jobs: JobTasks,
     passwords: PasswordCheck,
@@ -82,7 +86,8 @@ impl AppState {
             identity,
             tls: Arc::new(tls),
             crl_pem: RwLock::new(crl.pem),
-            crl_update: tokio::sync::Mutex::new(()),
+            crl_asked: std::sync::atomic::AtomicU64::new(0),
+            crl_update: tokio::sync::Mutex::new(0),
             hub: Arc::new(EventHub::default()),
             jobs: JobTasks::default(),
             passwords: PasswordCheck::new(PARALLEL_PASSWORD_CHECKS),
@@ -216,16 +221,38 @@ impl AppState {
         }
     }
 
-    /// Re-signs the CRL from the database and makes the API port enforce it.
-    pub(crate) async fn refresh_crl(&self) -> Result<(), StationError> {
+    /// Numbers a request to re-sign the CRL (see
+    /// [`Self::refresh_crl_covering`]).
+    fn ask_for_crl(&self) -> u64 {
+        self.0
+            .crl_asked
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1
+    }
+
+    /// Re-signs the CRL from the database and makes the API port enforce
+    /// it, unless a signing since covered request `asked`.
+    ///
+    /// Requests that pile up behind one signing share the next: a burst of
+    /// revocations (a ward de-provisioned, a listener catching up) costs two
+    /// signings, not one each. Each request is numbered when made, after its
+    /// revocation committed; a signing covers every request numbered before
+    /// it read the database, so a request a later signing covers returns
+    /// at once, its revocation enforced.
+    async fn refresh_crl_covering(&self, asked: u64) -> Result<(), StationError> {
         // One at a time, so an older list never replaces a newer one.
-        let _turn = self.0.crl_update.lock().await;
+        let mut covered = self.0.crl_update.lock().await;
+        if *covered >= asked {
+            return Ok(());
+        }
+        let covers = self.0.crl_asked.load(std::sync::atomic::Ordering::SeqCst);
         let crl = sign_crl(&self.0.db, self.ca()).await?;
         self.0.tls.rebuild(crl.der)?;
         match self.0.crl_pem.write() {
             Ok(mut pem) => *pem = crl.pem,
             Err(poisoned) => *poisoned.into_inner() = crl.pem,
         }
+        *covered = covers;
         Ok(())
     }
 
@@ -235,7 +262,8 @@ impl AppState {
     /// request whose client hung up): the revocation is committed.
     pub(crate) async fn revocations_changed(&self) {
         let state = self.clone();
-        match tokio::spawn(async move { state.refresh_crl().await }).await {
+        let asked = self.ask_for_crl();
+        match tokio::spawn(async move { state.refresh_crl_covering(asked).await }).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "could not re-sign the revocation list"),
             Err(e) => tracing::error!(error = %e, "could not re-sign the revocation list"),
@@ -279,5 +307,40 @@ pub(crate) mod testing {
         AppState::build(config, "https://localhost".into(), db, identity)
             .await
             .expect("state")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing;
+
+    /// The CRL number the station last signed, from the database.
+    async fn crl_number(state: &super::AppState) -> i64 {
+        state
+            .db()
+            .call(|c| {
+                c.query_row(
+                    "SELECT value FROM station_meta WHERE key = 'crl_number'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .await
+            .expect("the CRL number")
+    }
+
+    /// Twenty revocations announced at once cost one signing: every request
+    /// was made (its revocation committed) before the first signing read
+    /// the database, so that list covers them all.
+    #[tokio::test]
+    async fn revocations_announced_together_share_one_signing() {
+        let dir = tempfile::tempdir().expect("temp");
+        let state = testing::state(dir.path(), |_| {}).await;
+        let before = crl_number(&state).await;
+        futures_util::future::join_all((0..20).map(|_| state.revocations_changed())).await;
+        assert_eq!(crl_number(&state).await - before, 1);
+        // One announced later is signed anew.
+        state.revocations_changed().await;
+        assert_eq!(crl_number(&state).await - before, 2);
     }
 }
