@@ -179,16 +179,17 @@ async fn open_and_start(
             .await?;
         if let Opened::Job { device, seq, event } = &opened {
             owned.stream_committed(*seq, event);
-            owned.jobs().spawn(job::run(
-                owned.clone(),
-                Ticket {
-                    job_id,
-                    device: (**device).clone(),
-                    code,
-                    token,
-                    address,
-                },
-            ));
+            let ticket = Ticket {
+                job_id,
+                device: (**device).clone(),
+                code,
+                token,
+                address,
+            };
+            let live = ticket.job_id.clone();
+            owned
+                .jobs()
+                .spawn_job(&live, job::run(owned.clone(), ticket));
         }
         Ok(opened)
     };
