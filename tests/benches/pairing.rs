@@ -59,7 +59,13 @@ fn parse_args() -> Args {
             "--concurrent" => {
                 args.concurrent = it
                     .next()
-                    .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+                    // `--concurrent 0` runs none (as `--sequential 0` does).
+                    .map(|v| {
+                        v.split(',')
+                            .filter_map(|n| n.trim().parse().ok())
+                            .filter(|&n| n > 0)
+                            .collect()
+                    })
                     .unwrap_or_default();
             }
             "--swarm" => args.swarm = true,
