@@ -82,16 +82,6 @@ impl Filters {
     /// device's rows. PostgreSQL keeps statistics and plans by them (and has
     /// no such hint: `+` on text is an error there).
     fn condition(&self, dialect: Dialect, values: &mut Vec<Value>) -> String {
-        // PostgreSQL text cannot hold NUL, so no row has it, and binding it
-        // is an error: such a filter matches nothing.
-        if dialect == Dialect::Postgres
-            && [&self.device_id, &self.actor]
-                .into_iter()
-                .flatten()
-                .any(|text| text.contains('\0'))
-        {
-            return "FALSE".to_owned();
-        }
         let mut conditions: Vec<String> = Vec::new();
         // Whether an equality (with its index) is in already.
         let mut indexed = false;

@@ -75,11 +75,7 @@ pub(crate) fn page(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    // Stored text never holds NUL (PostgreSQL's cannot, and binding one is
-    // an error there): a search for it matches nothing.
-    if search.is_some_and(|s| s.contains('\0')) {
-        conditions.push("FALSE".to_owned());
-    } else if let Some(search) = search {
+    if let Some(search) = search {
         let text = bind(&mut values, Value::Text(search.to_lowercase()));
         conditions.push(format!(
             "(instr(fold(d.device_id), {text}) > 0 OR instr(fold(d.device_serial), {text}) > 0
@@ -101,13 +97,7 @@ pub(crate) fn page(
         params_from_iter(values.iter()),
         |r| r.get(0),
     )?;
-    // Device IDs hold no NUL, so the IDs after `a\0b` are those after `a`:
-    // cut there, and the comparison binds on either database.
-    let after = match query
-        .after
-        .as_deref()
-        .map(|a| a.split('\0').next().unwrap_or(a))
-    {
+    let after = match query.after.as_deref() {
         Some(after) => format!(
             "AND d.device_id > {}",
             bind(&mut values, Value::Text(after.to_owned()))
